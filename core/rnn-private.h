@@ -1,0 +1,73 @@
+/* gst-rnn: definitions shared by the files of core/ (not installed).
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef RNN_PRIVATE_H
+#define RNN_PRIVATE_H
+
+#include "rnn.h"
+#include <glib.h>
+
+/* Parameters of one direction of one layer, PyTorch layout.
+ * G = 4 (LSTM rows i,f,g,o), 3 (GRU rows r,z,n) or 1 (RNN). */
+typedef struct {
+  int in;            /* columns of w_ih */
+  float *w_ih;       /* [G*H, in] */
+  float *w_hh;       /* [G*H, Hout] */
+  float *b_ih;       /* [G*H], zeros when the file has none */
+  float *b_hh;       /* [G*H], zeros when the file has none */
+  float *w_hr;       /* [P, H] or NULL */
+} rnn_dir_params;
+
+struct rnn_model {
+  char *name;                 /* path or name for messages */
+  rnn_cell cell;
+  rnn_task task;
+  int gates;                  /* G */
+  int num_layers;
+  int num_dirs;
+  int hidden;                 /* H */
+  int proj;                   /* P, 0 if none */
+  int hout;                   /* P if proj else H */
+  int input_size;             /* features per frame, or embedding dim */
+  rnn_dir_params *params;     /* [num_layers * num_dirs], index layer*D+dir */
+
+  /* embedding: [vocab, embed] or NULL */
+  float *emb;
+  int vocab;
+
+  /* head: [head_out, head_in] + [head_out], or NULL (no head) */
+  float *head_w;
+  float *head_b;
+  int head_in;
+  int head_out;
+  rnn_head_input head_input;
+  int output_size;            /* head_out, or D*hout without a head */
+
+  /* normalisation, NULL when absent */
+  float *in_mean, *in_std;    /* [input_size] */
+  float *out_mean, *out_std;  /* [output_size] */
+
+  /* metadata */
+  GHashTable *meta;           /* char* -> char*, all metadata as read */
+  char **labels;              /* num_labels strings */
+  int num_labels;
+  GHashTable *vocab_index;    /* token -> GINT_TO_POINTER(id + 1) */
+  int unk_id, pad_id;
+  float *anom_mean, *anom_std;  /* [output_size] */
+  double anom_threshold;
+  unsigned window;
+
+  /* Engine-private data (packed weights), built by rnn__engine_prepare. */
+  void *engine;
+};
+
+/* Implemented by the forward engine: build/free model->engine after the
+ * loader has filled the parameters. */
+rnn_status rnn__engine_prepare (rnn_model *m, rnn_error *err);
+void rnn__engine_release (rnn_model *m);
+
+/* Fill @err (may be NULL) and return @code. printf-style. */
+rnn_status rnn__set_error (rnn_error *err, rnn_status code, const char *fmt,
+    ...) G_GNUC_PRINTF (3, 4);
+
+#endif /* RNN_PRIVATE_H */

@@ -1,0 +1,23 @@
+/* gst-rnn: registers the plugin's elements, nothing else.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstrnnelements.h"
+
+static gboolean
+plugin_init (GstPlugin * plugin)
+{
+  gboolean ret = FALSE;
+
+  /* one `ret |= GST_ELEMENT_REGISTER (name, plugin);` per element */
+  ret = TRUE;
+
+  return ret;
+}
+
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, rnn,
+    "Recurrent neural networks (LSTM, GRU, RNN) with state carried across buffers",
+    plugin_init, VERSION, "LGPL", GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
