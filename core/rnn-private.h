@@ -18,6 +18,12 @@ typedef struct {
   float *w_hr;       /* [P, H] or NULL */
 } rnn_dir_params;
 
+/* Ownership inside a model: every pointer below is allocated with g_malloc
+ * (or g_new/g_strdup) on its own and freed by rnn_model_free with g_free;
+ * the hash tables own their keys and values (g_free). Module prefixes used
+ * for saving are kept in meta ("rnn.module", "head.module",
+ * "embedding.module"); when absent, rnn_model_save writes "rnn" (or the
+ * cell's conventional name), "fc" and "embedding". */
 struct rnn_model {
   char *name;                 /* path or name for messages */
   rnn_cell cell;

@@ -131,6 +131,10 @@ rnn_status rnn_model_load (const char *path, rnn_model **out, rnn_error *err);
 rnn_status rnn_model_from_tensors (const rnn_tensors *t, const char *name,
     rnn_model **out, rnn_error *err);
 void rnn_model_free (rnn_model *m);
+/* Write @m (parameters under PyTorch state_dict names, all metadata) as an
+ * F32 safetensors file that rnn_model_load and PyTorch both read back. */
+rnn_status rnn_model_save (const rnn_model *m, const char *path,
+    rnn_error *err);
 
 rnn_cell rnn_model_cell (const rnn_model *m);
 rnn_task rnn_model_task (const rnn_model *m);
@@ -238,6 +242,9 @@ rnn_status rnn_state_forward (rnn_state *s, const float *x, size_t n_frames,
  * range are an RNN_ERR_ARG. */
 rnn_status rnn_state_forward_ids (rnn_state *s, const int32_t *ids,
     size_t n_ids, float *y, rnn_error *err);
+
+/* ---------------------------------------------------------------- training
+ * (declarations added by the training work go below this line) */
 
 #ifdef __cplusplus
 }

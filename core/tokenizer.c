@@ -1,1 +1,2 @@
-/* placeholder: being written */
+/* placeholder until the tokenizer lands */
+#include "rnn-private.h"
