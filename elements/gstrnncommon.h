@@ -24,7 +24,12 @@ rnn_model *gst_rnn_load_model (GstElement * element, const gchar * path,
  * posts it with gst_rnn_post_message(). */
 GstStructure *gst_rnn_message_new (GstElement * element,
     const GstSegment * segment, GstClockTime ts, GstClockTime duration);
+/* Posts @s (ownership taken) as an element message, outside any lock. */
 void gst_rnn_post_message (GstElement * element, GstStructure * s);
+
+/* The element's factory name ("lstmforecast", ...), or its type name when it
+ * was not made by a factory. Owned by the factory; do not free. */
+const gchar *gst_rnn_element_name (GstElement * element);
 
 /* A GST_TYPE_ARRAY GValue of doubles from @n floats (caller unsets). */
 void gst_rnn_value_set_double_array (GValue * value, const float *v, guint n);
