@@ -246,6 +246,173 @@ rnn_status rnn_state_forward_ids (rnn_state *s, const int32_t *ids,
 /* ---------------------------------------------------------------- training
  * (declarations added by the training work go below this line) */
 
+/* Creating a model to train. PyTorch's default initialisation: every
+ * recurrent parameter U(-1/sqrt(H), 1/sqrt(H)); head weight and bias
+ * U(-1/sqrt(in), 1/sqrt(in)); embedding N(0, 1) with the padding row zeroed.
+ * The numbers come from the project's own seeded generator, so they differ
+ * from PyTorch's but have the same distributions; the same seed always gives
+ * the same bytes. */
+typedef struct {
+  rnn_cell cell;
+  int input_size;            /* features per frame (signal model) */
+  int vocab_size;            /* > 0: text model, embedding [vocab, embed_dim] */
+  int embed_dim;             /* input size of a text model */
+  int padding_idx;           /* embedding row kept at zero; -1 for none */
+  int hidden_size;           /* H */
+  int num_layers;            /* >= 1 */
+  bool bidirectional;
+  int proj_size;             /* must be 0: LSTM projection trains only in PyTorch */
+  int head_out;              /* rows of the linear head; 0: no head */
+  rnn_head_input head_input;
+  rnn_task task;             /* written as the `task` metadata (NONE: none) */
+} rnn_model_config;
+
+/* Fill @cfg with defaults: 1-layer unidirectional LSTM, H = 64,
+ * input_size 1, no embedding (padding_idx -1), head of 1 output reading
+ * `output`, task none. */
+void rnn_model_config_init (rnn_model_config *cfg);
+
+/* A new model from @cfg, initialised from @seed. The model's metadata holds
+ * `task` (unless NONE), `head.input` and, for a relu RNN,
+ * `rnn.nonlinearity`; module prefixes are the defaults (`lstm`, `gru` or
+ * `rnn`; `fc`; `embedding`). The caller owns *out (rnn_model_free). */
+rnn_status rnn_model_new (const rnn_model_config *cfg, uint64_t seed,
+    rnn_model **out, rnn_error *err);
+
+/* Set (or with @value NULL remove) a metadata entry of @m, written by
+ * rnn_model_save. `task`, `head.input` and `window` also update what the
+ * accessors return; the other typed keys (normalisation, labels, tokenizer,
+ * anomaly statistics) take effect when the saved file is loaded again.
+ * Do not call while another thread uses @m. */
+rnn_status rnn_model_set_meta (rnn_model *m, const char *key,
+    const char *value, rnn_error *err);
+
+/* Training. A trainer updates the parameters of one model in place and owns
+ * the gradients, the optimiser state, the activations kept for backward and
+ * its random generator. While a trainer exists the model is not read-only:
+ * do not run it in other threads. After steps, call rnn_trainer_sync before
+ * running the model with rnn_state_* (states must be created after it). */
+typedef struct rnn_trainer rnn_trainer;
+
+typedef enum {
+  RNN_OPTIM_ADAM,       /* torch.optim.Adam (amsgrad off) */
+  RNN_OPTIM_SGD         /* torch.optim.SGD (dampening 0) */
+} rnn_optimizer;
+
+typedef enum {
+  /* nn.MSELoss (mean over every element): float targets shaped like the
+   * outputs the loss reads */
+  RNN_LOSS_MSE,
+  /* nn.CrossEntropyLoss (mean over rows): one int32 class per output row */
+  RNN_LOSS_CROSS_ENTROPY,
+  /* nn.BCEWithLogitsLoss (mean over every element): float 0/1 targets,
+   * for a 1-output (sigmoid) classifier */
+  RNN_LOSS_BCE_LOGITS
+} rnn_loss;
+
+typedef enum {
+  /* Head `output`: every valid frame of every sequence ([B, T, out],
+   * padded frames excluded); other heads: their one row per sequence. */
+  RNN_TARGET_ALL,
+  /* Head `output` only: the last valid frame of each sequence ([B, out]),
+   * like `fc(out[:, -1, :])` in the tutorial's forecaster. */
+  RNN_TARGET_LAST
+} rnn_target;
+
+typedef struct {
+  rnn_optimizer optimizer;
+  double lr;                 /* learning rate */
+  double beta1, beta2, eps;  /* Adam */
+  double momentum;           /* SGD */
+  bool nesterov;             /* SGD */
+  double weight_decay;       /* L2 added to the gradient, both optimisers */
+  double dropout;            /* between stacked layers, training calls only */
+  rnn_loss loss;
+  rnn_target target;
+  /* Stateful (truncated BPTT over a continuous stream): the final state of
+   * each call becomes the initial state of the next (detached: gradients
+   * stop at the call boundary), so a call of T frames is one truncation
+   * window. Needs the same batch size on every call until
+   * rnn_trainer_reset_state. false: every call starts from zero state. */
+  bool stateful;
+  uint64_t seed;             /* dropout masks */
+} rnn_train_config;
+
+/* Defaults: Adam, lr 1e-3, betas (0.9, 0.999), eps 1e-8, momentum 0,
+ * weight decay 0, dropout 0, MSE on every frame, not stateful, seed 0. */
+void rnn_train_config_init (rnn_train_config *cfg);
+
+/* A trainer for @m (which must outlive it and must have no LSTM projection).
+ * Gradients start at zero. The caller owns *out (rnn_trainer_free). */
+rnn_status rnn_trainer_new (rnn_model *m, const rnn_train_config *cfg,
+    rnn_trainer **out, rnn_error *err);
+void rnn_trainer_free (rnn_trainer *t);
+
+/* A minibatch of B sequences padded to T frames, batch-first. */
+typedef struct {
+  size_t batch;              /* B >= 1 */
+  size_t frames;             /* T >= 1 */
+  const float *x;            /* signal model: [B, T, input_size], normalised */
+  const int32_t *ids;        /* text model: [B, T] token ids */
+  /* [B] valid frames per sequence (1 .. T) or NULL for all T. Like
+   * pack_padded_sequence: the state stops at a sequence's last valid frame,
+   * the reverse direction starts there, padded outputs are zero. */
+  const size_t *lengths;
+  /* Targets for the configured loss and target (see rnn_loss, rnn_target):
+   * float [rows, out] for MSE/BCE, int32 [rows] classes for cross-entropy,
+   * where rows is B (sequence heads or RNN_TARGET_LAST) or the B*T frames in
+   * batch-first order (RNN_TARGET_ALL with head `output`; padded frames are
+   * ignored but must be present). */
+  const float *y;
+  const int32_t *classes;
+} rnn_batch;
+
+/* Training-mode forward (dropout on) over @b, loss, and backward: ADDS the
+ * loss's gradients to the trainer's gradients (call rnn_trainer_zero_grad
+ * before each minibatch, as with PyTorch). *loss receives the mean loss.
+ * When @outputs is not NULL it receives the model outputs the loss reads
+ * (rows x output_size floats, see rnn_batch.y). */
+rnn_status rnn_trainer_backward (rnn_trainer *t, const rnn_batch *b,
+    double *loss, float *outputs, rnn_error *err);
+
+/* Eval-mode forward (no dropout, gradients untouched) and loss; the same
+ * outputs as rnn_trainer_backward. A stateful trainer carries its state
+ * through this call too. @loss may be NULL, and the targets then too. */
+rnn_status rnn_trainer_evaluate (rnn_trainer *t, const rnn_batch *b,
+    double *loss, float *outputs, rnn_error *err);
+
+void rnn_trainer_zero_grad (rnn_trainer *t);
+/* Zero the carried state of a stateful trainer. */
+void rnn_trainer_reset_state (rnn_trainer *t);
+
+/* torch.nn.utils.clip_grad_norm_: the L2 norm over all gradients; when
+ * max_norm / (norm + 1e-6) < 1 every gradient is scaled by it. Returns the
+ * norm before clipping (max_norm <= 0: only measures). */
+double rnn_trainer_clip_grad_norm (rnn_trainer *t, double max_norm);
+
+/* One optimiser step with the current gradients (PyTorch formulas). */
+rnn_status rnn_trainer_step (rnn_trainer *t, rnn_error *err);
+
+/* Set the learning rate (schedules). */
+void rnn_trainer_set_lr (rnn_trainer *t, double lr);
+
+/* Rebuild the model's inference engine from the updated parameters. */
+rnn_status rnn_trainer_sync (rnn_trainer *t, rnn_error *err);
+
+/* The trained parameters, in PyTorch state_dict order. */
+typedef struct {
+  const char *name;          /* state_dict name, e.g. "lstm.weight_ih_l0" */
+  int ndim;                  /* 1 or 2 */
+  int64_t shape[2];
+  size_t numel;
+  float *value;              /* the model's array (owned by the model) */
+  float *grad;               /* its gradient (owned by the trainer) */
+} rnn_param;
+
+size_t rnn_trainer_num_params (const rnn_trainer *t);
+/* The i-th parameter, NULL when out of range; valid while @t lives. */
+const rnn_param *rnn_trainer_param (const rnn_trainer *t, size_t i);
+
 #ifdef __cplusplus
 }
 #endif
