@@ -1,1 +1,192 @@
-/* placeholder: being written */
+/* gst-rnn: portable kernels, packing, dispatch and the CBLAS input GEMM.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "kernels.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline int
+round8 (int n)
+{
+  return (n + 7) & ~7;
+}
+
+rnn_status
+rnn_packed_init (rnn_packed *p, const float *w, int rows, int cols,
+    rnn_error *err)
+{
+  size_t total = (size_t) round8 (rows) * (size_t) cols;
+
+  p->rows = rows;
+  p->cols = cols;
+  p->data = NULL;
+  if (total == 0)
+    return RNN_OK;
+  p->data = g_try_new0 (float, total);
+  if (p->data == NULL)
+    return rnn__set_error (err, RNN_ERR_NOMEM,
+        "out of memory packing a %d x %d weight matrix", rows, cols);
+
+  for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
+    int width = MIN (RNN_PANEL_ROWS, round8 (rows - r0));
+    float *panel = p->data + (size_t) r0 * cols;
+    for (int r = r0; r < MIN (rows, r0 + width); r++)
+      for (int j = 0; j < cols; j++)
+        panel[(size_t) j * width + (r - r0)] = w[(size_t) r * cols + j];
+  }
+  return RNN_OK;
+}
+
+void
+rnn_packed_clear (rnn_packed *p)
+{
+  g_free (p->data);
+  p->data = NULL;
+  p->rows = p->cols = 0;
+}
+
+/* ---------------------------------------------------------- portable C */
+
+static void
+gemv_generic (const rnn_packed *p, const float *x, const float *add, float *y)
+{
+  const int rows = p->rows, cols = p->cols;
+
+  for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
+    int width = MIN (RNN_PANEL_ROWS, round8 (rows - r0));
+    int valid = MIN (width, rows - r0);
+    const float *panel = p->data + (size_t) r0 * cols;
+    float acc[RNN_PANEL_ROWS];
+
+    for (int r = 0; r < width; r++)
+      acc[r] = 0.0f;
+    for (int j = 0; j < cols; j++) {
+      const float xj = x[j];
+      const float *col = panel + (size_t) j * width;
+      for (int r = 0; r < width; r++)
+        acc[r] += col[r] * xj;
+    }
+    for (int r = 0; r < valid; r++)
+      y[r0 + r] = add ? add[r0 + r] + acc[r] : acc[r];
+  }
+}
+
+static inline float
+sigmoidf (float x)
+{
+  return 1.0f / (1.0f + expf (-x));
+}
+
+static void
+sigmoid_generic (const float *x, float *y, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    y[i] = sigmoidf (x[i]);
+}
+
+static void
+tanh_generic (const float *x, float *y, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    y[i] = tanhf (x[i]);
+}
+
+static void
+lstm_cell_generic (const float *g, float *c, float *h, int H)
+{
+  for (int k = 0; k < H; k++) {
+    float i = sigmoidf (g[k]);
+    float f = sigmoidf (g[H + k]);
+    float gg = tanhf (g[2 * H + k]);
+    float o = sigmoidf (g[3 * H + k]);
+    float cn = f * c[k] + i * gg;
+    c[k] = cn;
+    h[k] = o * tanhf (cn);
+  }
+}
+
+static void
+gru_cell_generic (const float *gx, const float *gh, const float *b_hn,
+    float *h, int H)
+{
+  for (int k = 0; k < H; k++) {
+    float r = sigmoidf (gx[k] + gh[k]);
+    float z = sigmoidf (gx[H + k] + gh[H + k]);
+    float n = tanhf (gx[2 * H + k] + r * (gh[2 * H + k] + b_hn[k]));
+    h[k] = n + z * (h[k] - n);
+  }
+}
+
+static const rnn_kernels kernels_generic = {
+  "generic",
+  gemv_generic,
+  sigmoid_generic,
+  tanh_generic,
+  lstm_cell_generic,
+  gru_cell_generic,
+};
+
+const rnn_kernels *
+rnn_kernels_generic (void)
+{
+  return &kernels_generic;
+}
+
+#ifndef RNN_HAVE_AVX2
+const rnn_kernels *
+rnn_kernels_avx2 (void)
+{
+  return NULL;
+}
+#endif
+
+const rnn_kernels *
+rnn_kernels_get (void)
+{
+  static gsize chosen;
+
+  if (g_once_init_enter (&chosen)) {
+    const rnn_kernels *k = NULL;
+    const char *force = g_getenv ("RNN_KERNELS");
+    if (force == NULL || strcmp (force, "generic") != 0)
+      k = rnn_kernels_avx2 ();
+    if (k == NULL)
+      k = &kernels_generic;
+    g_once_init_leave (&chosen, (gsize) k);
+  }
+  return (const rnn_kernels *) chosen;
+}
+
+/* ---------------------------------------------------------- input GEMM */
+
+void
+rnn_gemm_xwt (size_t n, int rows, int cols, const float *x, int ldx,
+    const float *w, const float *b, float *y, int ldy)
+{
+  float beta = 0.0f;
+
+  if (n == 0 || rows == 0)
+    return;
+  if (b != NULL) {
+    for (size_t t = 0; t < n; t++)
+      memcpy (y + t * (size_t) ldy, b, (size_t) rows * sizeof (float));
+    beta = 1.0f;
+  }
+  if (cols == 0) {
+    if (b == NULL)
+      for (size_t t = 0; t < n; t++)
+        memset (y + t * (size_t) ldy, 0, (size_t) rows * sizeof (float));
+    return;
+  }
+  if (n == 1)
+    /* OpenBLAS 0.3.21's sgemm with one row is several times slower than
+     * its sgemv. */
+    cblas_sgemv (CblasRowMajor, CblasNoTrans, rows, cols, 1.0f, w, cols,
+        x, 1, beta, y, 1);
+  else
+    cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) n, rows,
+        cols, 1.0f, x, ldx, w, cols, beta, y, ldy);
+}
