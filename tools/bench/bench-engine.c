@@ -1,0 +1,119 @@
+/* gst-rnn benchmarks: the engine alone.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   bench-engine DIR T[,T...] [MIN_TIME [REPS]]
+ *
+ * For every forecast model of DIR/models.tsv (see bench_torch.py) and every
+ * T, streams calls of T frames of random input through rnn_state_forward
+ * with the state carried, exactly as an element does, and prints
+ *
+ *   engine  NAME  T  STEPS_PER_S  ALLOCS_PER_CALL
+ *
+ * STEPS_PER_S is the median of REPS (default 3) timed runs of at least
+ * MIN_TIME (default 0.2) seconds after a warm-up; ALLOCS_PER_CALL counts the
+ * allocator calls made by rnn_state_forward over 1000 warm calls.
+ */
+#include "benchutil.h"
+#include "rnn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  rnn_state *state;
+  const float *x;       /* 8 buffers of T frames */
+  float *y;
+  size_t frames, in;
+  int failed;
+} job;
+
+static void
+run_calls (void *data, uint64_t iters)
+{
+  job *j = data;
+  rnn_error err;
+  uint64_t k;
+
+  for (k = 0; k < iters; k++) {
+    if (rnn_state_forward (j->state, j->x + (k & 7) * j->frames * j->in,
+            j->frames, j->y, &err) != RNN_OK) {
+      if (!j->failed)
+        fprintf (stderr, "rnn_state_forward: %s\n", err.msg);
+      j->failed = 1;
+      return;
+    }
+  }
+}
+
+int
+main (int argc, char **argv)
+{
+  bu_model_entry models[256];
+  int ts[16], n_models, n_ts, i, k;
+  double min_time = 0.2;
+  int reps = 3;
+
+  if (argc < 3) {
+    fprintf (stderr, "usage: %s DIR T[,T...] [MIN_TIME [REPS]]\n", argv[0]);
+    return 2;
+  }
+  n_models = bu_read_manifest (argv[1], models, 256);
+  n_ts = bu_parse_list (argv[2], ts, 16);
+  if (argc > 3)
+    min_time = atof (argv[3]);
+  if (argc > 4)
+    reps = atoi (argv[4]);
+  if (n_models < 0 || n_ts < 1)
+    return 2;
+
+  for (i = 0; i < n_models; i++) {
+    char path[1024];
+    rnn_model *m = NULL;
+    rnn_error err;
+
+    if (strcmp (models[i].task, "forecast") != 0)
+      continue;
+    snprintf (path, sizeof path, "%s/%s.safetensors", argv[1], models[i].name);
+    if (rnn_model_load (path, &m, &err) != RNN_OK) {
+      fprintf (stderr, "%s\n", err.msg);
+      return 1;
+    }
+    for (k = 0; k < n_ts; k++) {
+      job j = { 0 };
+      float *x;
+      size_t n, q;
+      uint64_t a0;
+      double rate;
+
+      j.frames = ts[k];
+      j.in = rnn_model_input_size (m);
+      n = 8 * j.frames * j.in;
+      x = malloc (n * sizeof *x);
+      j.y = malloc (j.frames * rnn_model_output_size (m) * sizeof *j.y);
+      srand (7);
+      for (q = 0; q < n; q++)
+        x[q] = 2.0f * rand () / RAND_MAX - 1.0f;
+      j.x = x;
+      if (rnn_state_new (m, j.frames, &j.state, &err) != RNN_OK) {
+        fprintf (stderr, "%s\n", err.msg);
+        return 1;
+      }
+      run_calls (&j, 100);
+      a0 = bu_alloc_count ();
+      run_calls (&j, 1000);
+      a0 = bu_alloc_count () - a0;
+      rate = bu_median_rate (run_calls, &j, min_time, reps) * j.frames;
+      if (j.failed)
+        return 1;
+      printf ("engine\t%s\t%d\t%.1f\t%.3f\n", models[i].name, ts[k], rate,
+          a0 / 1000.0);
+      fflush (stdout);
+      rnn_state_free (j.state);
+      free (x);
+      free (j.y);
+    }
+    rnn_model_free (m);
+  }
+  return 0;
+}

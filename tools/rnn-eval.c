@@ -1,0 +1,286 @@
+/* gst-rnn: rnn-eval, runs a trained model through the inference engine the
+ * way the elements do and prints its outputs as CSV, for the evaluation in
+ * tools/train_models.sh.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   rnn-eval signal --model M --data CSV [--window N] [column options]
+ *     one row per data row: time, group, label, the actual values, the
+ *     model's prediction of this row made after the previous row (empty at
+ *     the start of a sequence) and the anomaly score (SPEC section 5).
+ *     --window 0 carries the state (lstmforecast window=0, gruanomaly);
+ *     N > 0 predicts from a zero state over the last N rows; default: the
+ *     model's `window` metadata.
+ *   rnn-eval classify --model M --data FILE
+ *     one row per text: line, true label, predicted label, confidence.
+ */
+#include "rnn.h"
+#include "train-data.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *opt_model, *opt_data, *opt_columns, *opt_time_column;
+static char *opt_group_column, *opt_label_column;
+static int opt_window = -1;
+
+static GOptionEntry entries[] = {
+  { "model", 'm', 0, G_OPTION_ARG_FILENAME, &opt_model, "Model file",
+    "MODEL" },
+  { "data", 'd', 0, G_OPTION_ARG_FILENAME, &opt_data, "Data file", "FILE" },
+  { "columns", 'c', 0, G_OPTION_ARG_STRING, &opt_columns,
+    "Feature columns (default: the model's input.names metadata)", "LIST" },
+  { "time-column", 0, 0, G_OPTION_ARG_STRING, &opt_time_column,
+    "Column copied to the output as `time`", "COL" },
+  { "group-column", 0, 0, G_OPTION_ARG_STRING, &opt_group_column,
+    "Column whose changes start a new sequence (state reset)", "COL" },
+  { "label-column", 0, 0, G_OPTION_ARG_STRING, &opt_label_column,
+    "Column of anomaly labels copied to the output", "COL" },
+  { "window", 'w', 0, G_OPTION_ARG_INT, &opt_window,
+    "0: carry the state; N: zero state over the last N rows", "N" },
+  { NULL }
+};
+
+static void
+die (const char *fmt, ...) G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN;
+
+static void
+die (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  fputs ("rnn-eval: ", stderr);
+  vfprintf (stderr, fmt, ap);
+  fputc ('\n', stderr);
+  va_end (ap);
+  exit (1);
+}
+
+static void
+check (rnn_status st, const rnn_error *err)
+{
+  if (st != RNN_OK)
+    die ("%s", err->msg);
+}
+
+/* Column list from the model's input.names (a JSON array of strings). */
+static char *
+columns_from_model (const rnn_model *m)
+{
+  const char *names = rnn_model_meta (m, "input.names");
+  if (!names)
+    return NULL;
+  JsonParser *p = json_parser_new ();
+  char *res = NULL;
+  if (json_parser_load_from_data (p, names, -1, NULL)
+      && JSON_NODE_HOLDS_ARRAY (json_parser_get_root (p))) {
+    JsonArray *a = json_node_get_array (json_parser_get_root (p));
+    GString *s = g_string_new (NULL);
+    for (guint i = 0; i < json_array_get_length (a); i++)
+      g_string_append_printf (s, "%s%s", i ? "," : "",
+          json_array_get_string_element (a, i));
+    res = g_string_free (s, FALSE);
+  }
+  g_object_unref (p);
+  return res;
+}
+
+/* The time column's raw text per data row, read again (td_signal keeps
+ * only the features). */
+static char **
+read_time_column (const char *path, const td_signal *s, const char *col)
+{
+  td_csv_options co = { col, NULL, NULL, NULL };
+  td_signal *t;
+  rnn_error err;
+  check (td_signal_read (path, &co, &t, &err), &err);
+  char **v = g_new0 (char *, s->n_frames + 1);
+  for (size_t i = 0; i < s->n_frames && i < t->n_frames; i++)
+    v[i] = g_strdup_printf ("%.10g", t->x[i]);
+  td_signal_free (t);
+  return v;
+}
+
+static int
+eval_signal (void)
+{
+  rnn_error err;
+  rnn_model *m;
+  check (rnn_model_load (opt_model, &m, &err), &err);
+  char *cols = opt_columns ? g_strdup (opt_columns) : columns_from_model (m);
+  td_csv_options co = { cols, opt_time_column, opt_group_column,
+    opt_label_column };
+  td_signal *s;
+  check (td_signal_read (opt_data, &co, &s, &err), &err);
+  int F = s->n_features, O = rnn_model_output_size (m);
+  if (F != rnn_model_input_size (m))
+    die ("%s: %d feature columns, the model %s takes %d", opt_data, F,
+        opt_model, rnn_model_input_size (m));
+  if (O != F)
+    die ("%s: output size %d differs from its input size %d: not a one-step "
+        "forecaster", opt_model, O, F);
+  int N = opt_window >= 0 ? opt_window : (int) rnn_model_window (m);
+  char **times = opt_time_column ? read_time_column (opt_data, s,
+      opt_time_column) : NULL;
+
+  rnn_state *st;
+  check (rnn_state_new (m, MAX (N, 1), &st, &err), &err);
+  const float *em = rnn_model_anomaly_error_mean (m);
+  const float *es = rnn_model_anomaly_error_std (m);
+  float *y = g_new (float, (size_t) MAX (N, 1) * O);
+  float *pred = g_new (float, O);
+  float *xn = g_new (float, F), *pn = g_new (float, F);
+
+  printf ("time,group,label");
+  for (int k = 0; k < F; k++)
+    printf (",%s", s->names[k]);
+  for (int k = 0; k < F; k++)
+    printf (",pred_%s", s->names[k]);
+  printf (",score\n");
+  for (guint g = 0; g < s->segments->len; g++) {
+    td_segment *seg = &g_array_index (s->segments, td_segment, g);
+    gboolean have = FALSE;
+    rnn_state_reset (st);
+    for (size_t t = 0; t < seg->length; t++) {
+      size_t r = seg->start + t;
+      const float *x = s->x + r * F;
+      double score = 0;
+      if (times)
+        printf ("%s", times[r]);
+      else
+        printf ("%u", s->line[r]);
+      printf (",%u,%d", g, s->label ? s->label[r] : 0);
+      for (int k = 0; k < F; k++)
+        printf (",%.9g", x[k]);
+      if (have) {
+        /* The score of SPEC section 5: e = x - p in normalised units. */
+        rnn_model_normalize_input (m, x, xn, 1);
+        rnn_model_normalize_input (m, pred, pn, 1);
+        double acc = 0;
+        for (int k = 0; k < F; k++) {
+          double z = ((xn[k] - pn[k]) - em[k]) / es[k];
+          acc += z * z;
+        }
+        score = sqrt (acc / F);
+        for (int k = 0; k < F; k++)
+          printf (",%.9g", pred[k]);
+      } else {
+        for (int k = 0; k < F; k++)
+          printf (",");
+      }
+      printf (",%.6g\n", score);
+
+      /* The prediction of row t+1. */
+      if (N == 0) {
+        check (rnn_state_forward (st, x, 1, pred, &err), &err);
+      } else {
+        size_t len = MIN ((size_t) N, t + 1);
+        rnn_state_reset (st);
+        check (rnn_state_forward (st, s->x + (r + 1 - len) * F, len, y,
+                &err), &err);
+        memcpy (pred, y + (len - 1) * O, O * sizeof (float));
+      }
+      have = TRUE;
+    }
+  }
+  g_free (y);
+  g_free (pred);
+  g_free (xn);
+  g_free (pn);
+  if (times)
+    g_strfreev (times);
+  g_free (cols);
+  rnn_state_free (st);
+  td_signal_free (s);
+  rnn_model_free (m);
+  return 0;
+}
+
+static int
+eval_classify (void)
+{
+  rnn_error err;
+  rnn_model *m;
+  check (rnn_model_load (opt_model, &m, &err), &err);
+  td_texts *tx;
+  check (td_texts_read (opt_data, &tx, &err), &err);
+  rnn_state *st;
+  check (rnn_state_new (m, 256, &st, &err), &err);
+  int C = rnn_model_output_size (m);
+  float *y = g_new (float, C);
+  size_t cap = 256, n_ok = 0, n_pred = 0;
+  int32_t *ids = g_new (int32_t, cap);
+
+  printf ("line,label,predicted,confidence\n");
+  for (size_t i = 0; i < tx->n; i++) {
+    size_t n;
+    const char *text = tx->text[i];
+    check (rnn_model_tokenize (m, text, strlen (text), ids, cap, &n, &err),
+        &err);
+    if (n > cap) {
+      cap = n;
+      ids = g_renew (int32_t, ids, cap);
+      check (rnn_model_tokenize (m, text, strlen (text), ids, cap, &n, &err),
+          &err);
+    }
+    if (n == 0) {
+      printf ("%u,%s,,\n", tx->line[i], tx->label[i]);
+      continue;
+    }
+    rnn_state_reset (st);
+    check (rnn_state_forward_ids (st, ids, n, y, &err), &err);
+    /* Softmax (C >= 2) or sigmoid (one output), as textsentiment. */
+    int best = 0;
+    double conf;
+    if (C == 1) {
+      double p = 1 / (1 + exp (-y[0]));
+      best = p >= 0.5;
+      conf = best ? p : 1 - p;
+    } else {
+      double mx = y[0], sum = 0;
+      for (int c = 1; c < C; c++)
+        if (y[c] > y[best]) {
+          best = c;
+          mx = y[c];
+        }
+      for (int c = 0; c < C; c++)
+        sum += exp (y[c] - mx);
+      conf = 1 / sum;
+    }
+    const char *lab = rnn_model_label (m, best);
+    printf ("%u,%s,%s,%.6f\n", tx->line[i], tx->label[i], lab, conf);
+    n_pred++;
+    n_ok += strcmp (lab, tx->label[i]) == 0;
+  }
+  fprintf (stderr, "rnn-eval: %s on %s: accuracy %.4f over %zu texts with "
+      "tokens (%zu without)\n", opt_model, opt_data,
+      n_pred ? (double) n_ok / n_pred : NAN, n_pred, tx->n - n_pred);
+  g_free (ids);
+  g_free (y);
+  rnn_state_free (st);
+  td_texts_free (tx);
+  rnn_model_free (m);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  GError *gerr = NULL;
+  GOptionContext *ctx = g_option_context_new ("signal|classify");
+  g_option_context_set_summary (ctx, "Run a model through the gst-rnn "
+      "engine as the elements do and print its outputs as CSV.");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &gerr))
+    die ("%s (see --help)", gerr->message);
+  g_option_context_free (ctx);
+  if (argc != 2 || !opt_model || !opt_data)
+    die ("usage: rnn-eval signal|classify --model MODEL --data FILE");
+  if (strcmp (argv[1], "signal") == 0)
+    return eval_signal ();
+  if (strcmp (argv[1], "classify") == 0)
+    return eval_classify ();
+  die ("unknown mode '%s': expected signal or classify", argv[1]);
+}

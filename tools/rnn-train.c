@@ -1,0 +1,1076 @@
+/* gst-rnn: rnn-train, the trainer command line.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ *   rnn-train forecast|anomaly|classify --data FILE --output MODEL.safetensors
+ *
+ * Signals (forecast, anomaly): a one-step forecaster, output frame t is the
+ * prediction of input frame t+1, trained either on windows (--window N: each
+ * sample is N frames from a zero state, the loss reads the last frame) or
+ * statefully with truncated BPTT (--bptt K: the series is cut into
+ * --batch-size parallel streams fed K frames per step, state carried and
+ * detached between steps, the loss reads every frame). Texts (classify): an
+ * embedding + recurrent stack + linear head over whole sentences.
+ * See docs/rnn-train.md.
+ */
+#include "rnn.h"
+#include "train-data.h"
+
+#include <json-glib/json-glib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- options */
+
+static char *opt_data, *opt_output, *opt_columns, *opt_time_column;
+static char *opt_group_column, *opt_label_column;
+static char *opt_cell, *opt_optimizer, *opt_pooling;
+static int opt_hidden = -1, opt_layers = -1, opt_window = -1, opt_bptt = -1;
+static int opt_epochs = -1, opt_batch = -1, opt_patience = -1;
+static int opt_embed = -1, opt_vocab = -1, opt_min_count = -1;
+static double opt_lr = -1, opt_clip = -1, opt_val = -1, opt_wd = -1;
+static double opt_dropout = -1;
+static gint64 opt_seed = 1;
+static gboolean opt_bidir, opt_quiet;
+
+static GOptionEntry entries[] = {
+  { "data", 'd', 0, G_OPTION_ARG_FILENAME, &opt_data,
+    "Training data: CSV (forecast, anomaly); JSON array, JSON lines or TSV "
+    "(classify)", "FILE" },
+  { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
+    "Model file to write (safetensors)", "MODEL" },
+  { "columns", 'c', 0, G_OPTION_ARG_STRING, &opt_columns,
+    "Feature columns by name or 0-based index, comma separated "
+    "(default: every column but the time, group and label columns)", "LIST" },
+  { "time-column", 0, 0, G_OPTION_ARG_STRING, &opt_time_column,
+    "Column holding time stamps, excluded from the features", "COL" },
+  { "group-column", 0, 0, G_OPTION_ARG_STRING, &opt_group_column,
+    "Column whose changes of value start a new sequence (e.g. a sensor id)",
+    "COL" },
+  { "label-column", 0, 0, G_OPTION_ARG_STRING, &opt_label_column,
+    "anomaly: column of labels; rows not 0 are left out of training",
+    "COL" },
+  { "cell", 0, 0, G_OPTION_ARG_STRING, &opt_cell,
+    "lstm, gru or rnn (default: lstm; gru for anomaly)", "CELL" },
+  { "hidden", 0, 0, G_OPTION_ARG_INT, &opt_hidden, "Hidden size", "H" },
+  { "layers", 0, 0, G_OPTION_ARG_INT, &opt_layers, "Stacked layers", "N" },
+  { "bidirectional", 0, 0, G_OPTION_ARG_NONE, &opt_bidir,
+    "Bidirectional layers (classify only: a live signal has no future)",
+    NULL },
+  { "window", 0, 0, G_OPTION_ARG_INT, &opt_window,
+    "Train on windows of N frames (recorded as `window` metadata)", "N" },
+  { "bptt", 0, 0, G_OPTION_ARG_INT, &opt_bptt,
+    "Train statefully, truncated BPTT over K frames (the default)", "K" },
+  { "epochs", 'e', 0, G_OPTION_ARG_INT, &opt_epochs, "Epochs", "N" },
+  { "batch-size", 'b', 0, G_OPTION_ARG_INT, &opt_batch,
+    "Sequences per step (for --bptt: parallel streams, at most)", "B" },
+  { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &opt_lr, "Learning rate", "LR" },
+  { "clip", 0, 0, G_OPTION_ARG_DOUBLE, &opt_clip,
+    "Clip the global gradient norm to this (0: no clipping)", "NORM" },
+  { "val-split", 0, 0, G_OPTION_ARG_DOUBLE, &opt_val,
+    "Fraction held out for validation (signals: the end of every sequence; "
+    "texts: a seeded random subset)", "F" },
+  { "seed", 0, 0, G_OPTION_ARG_INT64, &opt_seed,
+    "Random seed (initialisation, shuffling, dropout)", "S" },
+  { "patience", 0, 0, G_OPTION_ARG_INT, &opt_patience,
+    "Stop after N epochs without a better validation loss (0: never); the "
+    "best parameters are kept", "N" },
+  { "embed-dim", 0, 0, G_OPTION_ARG_INT, &opt_embed,
+    "classify: embedding size", "E" },
+  { "vocab-size", 0, 0, G_OPTION_ARG_INT, &opt_vocab,
+    "classify: largest vocabulary, <pad> and <unk> included", "N" },
+  { "min-count", 0, 0, G_OPTION_ARG_INT, &opt_min_count,
+    "classify: keep tokens seen at least N times", "N" },
+  { "pooling", 0, 0, G_OPTION_ARG_STRING, &opt_pooling,
+    "classify: what the head reads, last (final hidden state) or mean "
+    "(mean of the outputs)", "last|mean" },
+  { "optimizer", 0, 0, G_OPTION_ARG_STRING, &opt_optimizer,
+    "adam or sgd", "OPT" },
+  { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &opt_wd,
+    "L2 weight decay", "WD" },
+  { "dropout", 0, 0, G_OPTION_ARG_DOUBLE, &opt_dropout,
+    "Dropout between stacked layers", "P" },
+  { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
+    "Print only errors", NULL },
+  { NULL }
+};
+
+/* ------------------------------------------------------------- utilities */
+
+static void
+die (const char *fmt, ...) G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN;
+
+static void
+die (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  fputs ("rnn-train: ", stderr);
+  vfprintf (stderr, fmt, ap);
+  fputc ('\n', stderr);
+  va_end (ap);
+  exit (1);
+}
+
+static void
+check (rnn_status st, const rnn_error *err)
+{
+  if (st != RNN_OK)
+    die ("%s", err->msg);
+}
+
+/* A JSON array of numbers, shortest round-trip float formatting. */
+static char *
+json_floats (const float *v, int n)
+{
+  GString *s = g_string_new ("[");
+  for (int i = 0; i < n; i++) {
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    g_ascii_formatd (buf, sizeof buf, "%.9g", v[i]);
+    g_string_append_printf (s, "%s%s", i ? ", " : "", buf);
+  }
+  g_string_append_c (s, ']');
+  return g_string_free (s, FALSE);
+}
+
+static char *
+json_strings (char **v, int n)
+{
+  JsonBuilder *b = json_builder_new ();
+  json_builder_begin_array (b);
+  for (int i = 0; i < n; i++)
+    json_builder_add_string_value (b, v[i]);
+  json_builder_end_array (b);
+  JsonGenerator *g = json_generator_new ();
+  JsonNode *root = json_builder_get_root (b);
+  json_generator_set_root (g, root);
+  char *s = json_generator_to_data (g, NULL);
+  json_node_unref (root);
+  g_object_unref (g);
+  g_object_unref (b);
+  return s;
+}
+
+static void
+set_meta (rnn_model *m, const char *key, char *value_take)
+{
+  rnn_error err;
+  rnn_status st = rnn_model_set_meta (m, key, value_take, &err);
+  g_free (value_take);
+  check (st, &err);
+}
+
+static double
+now_s (void)
+{
+  return g_get_monotonic_time () / 1e6;
+}
+
+/* Fisher-Yates with the trainer's seeded generator. */
+static void
+shuffle (GRand *r, size_t *v, size_t n)
+{
+  for (size_t i = n; i > 1; i--) {
+    size_t j = g_rand_int_range (r, 0, (gint32) i);
+    size_t t = v[i - 1];
+    v[i - 1] = v[j];
+    v[j] = t;
+  }
+}
+
+/* ----------------------------------------------------- progress and epochs */
+
+typedef struct {
+  gboolean bar;              /* stdout is a terminal and not --quiet */
+  size_t steps, done;
+  double loss_sum;
+  double gnorm_sum, gnorm_max;
+  size_t n_gnorm;
+} progress;
+
+static void
+progress_step (progress *p, double loss, double gnorm)
+{
+  p->done++;
+  p->loss_sum += loss;
+  p->gnorm_sum += gnorm;
+  p->n_gnorm++;
+  if (gnorm > p->gnorm_max)
+    p->gnorm_max = gnorm;
+  if (!p->bar)
+    return;
+  int width = 30;
+  int fill = p->steps ? (int) (width * p->done / p->steps) : width;
+  char bar[64];
+  for (int i = 0; i < width; i++)
+    bar[i] = i < fill ? '#' : '.';
+  bar[width] = '\0';
+  printf ("\r  [%s] %zu/%zu loss %.5f", bar, p->done, p->steps,
+      p->loss_sum / p->done);
+  fflush (stdout);
+}
+
+static void
+progress_clear (progress *p)
+{
+  if (p->bar) {
+    printf ("\r%*s\r", 72, "");
+    fflush (stdout);
+  }
+}
+
+/* ------------------------------------------------------- parameter copies */
+
+typedef struct {
+  float **v;
+  size_t n;
+} snapshot;
+
+static void
+snapshot_take (snapshot *s, rnn_trainer *t)
+{
+  if (!s->v) {
+    s->n = rnn_trainer_num_params (t);
+    s->v = g_new0 (float *, s->n);
+  }
+  for (size_t i = 0; i < s->n; i++) {
+    const rnn_param *p = rnn_trainer_param (t, i);
+    if (!s->v[i])
+      s->v[i] = g_new (float, p->numel);
+    memcpy (s->v[i], p->value, p->numel * sizeof (float));
+  }
+}
+
+static void
+snapshot_restore (snapshot *s, rnn_trainer *t)
+{
+  for (size_t i = 0; s->v && i < s->n; i++) {
+    const rnn_param *p = rnn_trainer_param (t, i);
+    memcpy (p->value, s->v[i], p->numel * sizeof (float));
+  }
+}
+
+static void
+snapshot_clear (snapshot *s)
+{
+  for (size_t i = 0; s->v && i < s->n; i++)
+    g_free (s->v[i]);
+  g_free (s->v);
+}
+
+/* One optimisation step on @b; returns the pre-clip gradient norm. */
+static double
+train_step (rnn_trainer *t, const rnn_batch *b, double clip, double *loss)
+{
+  rnn_error err;
+  rnn_trainer_zero_grad (t);
+  check (rnn_trainer_backward (t, b, loss, NULL, &err), &err);
+  double gn = rnn_trainer_clip_grad_norm (t, clip);
+  check (rnn_trainer_step (t, &err), &err);
+  if (!isfinite (*loss))
+    die ("the training loss diverged (%g); try a smaller --lr or --clip",
+        *loss);
+  return gn;
+}
+
+/* Early stopping bookkeeping shared by the tasks. */
+typedef struct {
+  double best;
+  int best_epoch;
+  int since;
+  snapshot snap;
+} stopper;
+
+/* Record the epoch; returns TRUE when training should stop. */
+static gboolean
+epoch_end (stopper *s, rnn_trainer *t, int epoch, int epochs, progress *p,
+    double val_loss, double t0, const char *extra)
+{
+  double train_loss = p->done ? p->loss_sum / p->done : NAN;
+  gboolean better = val_loss < s->best;
+  if (better) {
+    s->best = val_loss;
+    s->best_epoch = epoch;
+    s->since = 0;
+    snapshot_take (&s->snap, t);
+  } else {
+    s->since++;
+  }
+  progress_clear (p);
+  if (!opt_quiet) {
+    printf ("epoch %3d/%d  train %.5f  val %.5f%s  grad-norm mean %.3f max "
+        "%.3f  %.2f s%s\n", epoch, epochs, train_loss, val_loss,
+        extra ? extra : "", p->n_gnorm ? p->gnorm_sum / p->n_gnorm : 0.0,
+        p->gnorm_max, now_s () - t0, better ? "  *" : "");
+    fflush (stdout);
+  }
+  return opt_patience > 0 && s->since >= opt_patience;
+}
+
+/* --------------------------------------------------------------- signals */
+
+/* A contiguous run of usable frames: the first n_train train, the next
+ * n_val validate. */
+typedef struct {
+  size_t start, n_train, n_val;
+} run;
+
+typedef struct {
+  td_signal *sig;
+  float *xn;                 /* normalised frames */
+  int F;
+  GArray *runs;
+  float *mean, *std;
+} signal_set;
+
+static void
+signal_prepare (signal_set *d, gboolean anomaly)
+{
+  td_csv_options co = { opt_columns, opt_time_column, opt_group_column,
+    opt_label_column };
+  rnn_error err;
+  check (td_signal_read (opt_data, &co, &d->sig, &err), &err);
+  td_signal *s = d->sig;
+  d->F = s->n_features;
+  d->runs = g_array_new (FALSE, FALSE, sizeof (run));
+
+  /* Runs: segments cut at labelled (anomalous) rows. */
+  for (guint g = 0; g < s->segments->len; g++) {
+    td_segment *seg = &g_array_index (s->segments, td_segment, g);
+    size_t a = seg->start, end = seg->start + seg->length;
+    while (a < end) {
+      while (a < end && s->label && s->label[a])
+        a++;
+      size_t b = a;
+      while (b < end && !(s->label && s->label[b]))
+        b++;
+      if (b - a >= 4) {
+        run r = { a, 0, 0 };
+        r.n_val = (size_t) floor ((b - a) * opt_val);
+        r.n_train = (b - a) - r.n_val;
+        g_array_append_val (d->runs, r);
+      }
+      a = b;
+    }
+  }
+  if (d->runs->len == 0)
+    die ("%s: no usable sequence of at least 4 frames", opt_data);
+
+  /* Normalisation statistics on the training part only. */
+  int F = d->F;
+  double *sum = g_new0 (double, F), *sq = g_new0 (double, F);
+  size_t n = 0;
+  for (guint i = 0; i < d->runs->len; i++) {
+    run *r = &g_array_index (d->runs, run, i);
+    for (size_t t = r->start; t < r->start + r->n_train; t++, n++)
+      for (int k = 0; k < F; k++) {
+        sum[k] += s->x[t * F + k];
+        sq[k] += (double) s->x[t * F + k] * s->x[t * F + k];
+      }
+  }
+  d->mean = g_new (float, F);
+  d->std = g_new (float, F);
+  for (int k = 0; k < F; k++) {
+    double m = sum[k] / n;
+    double v = sq[k] / n - m * m;
+    d->mean[k] = (float) m;
+    d->std[k] = (float) (v > 1e-12 ? sqrt (v) : 1.0);
+  }
+  g_free (sum);
+  g_free (sq);
+  d->xn = g_new (float, s->n_frames * F);
+  for (size_t t = 0; t < s->n_frames; t++)
+    for (int k = 0; k < F; k++)
+      d->xn[t * F + k] = (s->x[t * F + k] - d->mean[k]) / d->std[k];
+
+  if (!opt_quiet) {
+    size_t ntr = 0, nva = 0;
+    for (guint i = 0; i < d->runs->len; i++) {
+      ntr += g_array_index (d->runs, run, i).n_train;
+      nva += g_array_index (d->runs, run, i).n_val;
+    }
+    printf ("%s: %zu frames of %d features (%zu blank values filled), %u "
+        "sequence(s)%s; train %zu frames, validation %zu\n", opt_data,
+        s->n_frames, F, s->n_blank, d->runs->len,
+        anomaly && s->label ? " of normal rows" : "", ntr, nva);
+  }
+}
+
+static void
+signal_clear (signal_set *d)
+{
+  td_signal_free (d->sig);
+  g_free (d->xn);
+  g_free (d->mean);
+  g_free (d->std);
+  g_array_unref (d->runs);
+}
+
+/* Windowed samples: target frame index, window [target - len, target). */
+typedef struct {
+  size_t target;
+  size_t len;
+} wsample;
+
+static void
+window_samples (signal_set *d, int N, GArray *train, GArray *val)
+{
+  for (guint i = 0; i < d->runs->len; i++) {
+    run *r = &g_array_index (d->runs, run, i);
+    for (size_t t = 1; t < r->n_train + r->n_val; t++) {
+      wsample w = { r->start + t, MIN ((size_t) N, t) };
+      g_array_append_val (t < r->n_train ? train : val, w);
+    }
+  }
+}
+
+/* Fill a window batch (padding frames zero). */
+static void
+window_batch (signal_set *d, int N, const wsample *s, size_t B, float *x,
+    float *y, size_t *lengths)
+{
+  int F = d->F;
+  memset (x, 0, B * N * F * sizeof (float));
+  for (size_t b = 0; b < B; b++) {
+    lengths[b] = s[b].len;
+    memcpy (x + b * N * F, d->xn + (s[b].target - s[b].len) * F,
+        s[b].len * F * sizeof (float));
+    memcpy (y + b * F, d->xn + s[b].target * F, F * sizeof (float));
+  }
+}
+
+/* Mean-squared error of the eval forward over windowed samples. */
+static double
+window_eval (rnn_trainer *t, signal_set *d, int N, GArray *samples,
+    size_t B, float *x, float *y, size_t *lengths)
+{
+  double sum = 0;
+  size_t n = 0;
+  rnn_error err;
+  for (size_t i = 0; i < samples->len; i += B) {
+    size_t nb = MIN (B, samples->len - i);
+    window_batch (d, N, &g_array_index (samples, wsample, i), nb, x, y,
+        lengths);
+    rnn_batch b = { nb, N, x, NULL, lengths, y, NULL };
+    double loss;
+    check (rnn_trainer_evaluate (t, &b, &loss, NULL, &err), &err);
+    sum += loss * nb;
+    n += nb;
+  }
+  return n ? sum / n : NAN;
+}
+
+/* Stateful evaluation with outputs, attributing the squared error of each
+ * frame to the training or validation part of its target. */
+static double
+bptt_eval_exact (rnn_trainer *t, signal_set *d, int K, float *x, float *y,
+    float *out, gboolean on_train)
+{
+  double sum = 0;
+  size_t n = 0;
+  int F = d->F;
+  rnn_error err;
+  for (guint i = 0; i < d->runs->len; i++) {
+    run *r = &g_array_index (d->runs, run, i);
+    size_t total = r->n_train + r->n_val - 1;
+    rnn_trainer_reset_state (t);
+    for (size_t off = 0; off < total; off += K) {
+      size_t T = MIN ((size_t) K, total - off);
+      memcpy (x, d->xn + (r->start + off) * F, T * F * sizeof (float));
+      rnn_batch b = { 1, T, x, NULL, NULL, NULL, NULL };
+      check (rnn_trainer_evaluate (t, &b, NULL, out, &err), &err);
+      for (size_t j = 0; j < T; j++) {
+        size_t tgt = off + j + 1;
+        if ((tgt < r->n_train) != on_train)
+          continue;
+        const float *target = d->xn + (r->start + tgt) * F;
+        for (int k = 0; k < F; k++) {
+          double e = out[j * F + k] - target[k];
+          sum += e * e;
+        }
+        n += F;
+      }
+    }
+  }
+  return n ? sum / n : NAN;
+}
+
+/* Train a one-step forecaster on @d; returns the model (owned). */
+static rnn_model *
+train_signal (signal_set *d, rnn_task task, rnn_cell cell, int N, int K)
+{
+  rnn_error err;
+  int F = d->F;
+  rnn_model_config mc;
+  rnn_model_config_init (&mc);
+  mc.cell = cell;
+  mc.input_size = F;
+  mc.hidden_size = opt_hidden;
+  mc.num_layers = opt_layers;
+  mc.bidirectional = FALSE;
+  mc.head_out = F;
+  mc.head_input = RNN_HEAD_OUTPUT;
+  mc.task = task;
+  rnn_model *m;
+  check (rnn_model_new (&mc, (uint64_t) opt_seed, &m, &err), &err);
+
+  rnn_train_config tc;
+  rnn_train_config_init (&tc);
+  tc.optimizer = g_strcmp0 (opt_optimizer, "sgd") == 0 ? RNN_OPTIM_SGD
+      : RNN_OPTIM_ADAM;
+  tc.lr = opt_lr;
+  tc.weight_decay = opt_wd;
+  tc.dropout = opt_dropout;
+  tc.loss = RNN_LOSS_MSE;
+  tc.target = N > 0 ? RNN_TARGET_LAST : RNN_TARGET_ALL;
+  tc.stateful = N == 0;
+  tc.seed = (uint64_t) opt_seed;
+  rnn_trainer *t;
+  check (rnn_trainer_new (m, &tc, &t, &err), &err);
+
+  GRand *rng = g_rand_new_with_seed ((guint32) opt_seed);
+  size_t B = opt_batch;
+  stopper st = { INFINITY, 0, 0, { NULL, 0 } };
+  gboolean has_val = FALSE;
+  for (guint i = 0; i < d->runs->len; i++)
+    has_val |= g_array_index (d->runs, run, i).n_val > 0;
+
+  if (N > 0) {
+    GArray *tr = g_array_new (FALSE, FALSE, sizeof (wsample));
+    GArray *va = g_array_new (FALSE, FALSE, sizeof (wsample));
+    window_samples (d, N, tr, va);
+    if (tr->len == 0)
+      die ("%s: no training window", opt_data);
+    size_t EB = MAX (B, 256);
+    float *x = g_new (float, EB * N * F);
+    float *y = g_new (float, EB * F);
+    size_t *lengths = g_new (size_t, EB);
+    size_t *order = g_new (size_t, tr->len);
+    wsample *batch = g_new (wsample, B);
+    for (size_t i = 0; i < tr->len; i++)
+      order[i] = i;
+    for (int ep = 1; ep <= opt_epochs; ep++) {
+      double t0 = now_s ();
+      progress p = { .bar = isatty (1) && !opt_quiet, .steps = (tr->len + B - 1) / B };
+      shuffle (rng, order, tr->len);
+      for (size_t i = 0; i < tr->len; i += B) {
+        size_t nb = MIN (B, tr->len - i);
+        for (size_t j = 0; j < nb; j++)
+          batch[j] = g_array_index (tr, wsample, order[i + j]);
+        window_batch (d, N, batch, nb, x, y, lengths);
+        rnn_batch b = { nb, N, x, NULL, lengths, y, NULL };
+        double loss;
+        double gn = train_step (t, &b, opt_clip, &loss);
+        progress_step (&p, loss, gn);
+      }
+      double vl = has_val ? window_eval (t, d, N, va, EB, x, y, lengths)
+          : p.loss_sum / p.done;
+      if (epoch_end (&st, t, ep, opt_epochs, &p, vl, t0, NULL))
+        break;
+    }
+    g_free (x);
+    g_free (y);
+    g_free (lengths);
+    g_free (order);
+    g_free (batch);
+    g_array_unref (tr);
+    g_array_unref (va);
+  } else {
+    float *x = g_new (float, MAX (B, 1) * K * F);
+    float *y = g_new (float, MAX (B, 1) * K * F);
+    float *out = g_new (float, K * F);
+    size_t *order = g_new (size_t, d->runs->len);
+    for (size_t i = 0; i < d->runs->len; i++)
+      order[i] = i;
+    /* Steps per epoch, for the progress bar. */
+    size_t steps = 0;
+    for (guint i = 0; i < d->runs->len; i++) {
+      run *r = &g_array_index (d->runs, run, i);
+      if (r->n_train < 2)
+        continue;
+      size_t pairs = r->n_train - 1;
+      size_t nb = CLAMP (pairs / (2 * (size_t) K), 1, B);
+      size_t S = pairs / nb;
+      steps += (S + K - 1) / K;
+    }
+    for (int ep = 1; ep <= opt_epochs; ep++) {
+      double t0 = now_s ();
+      progress p = { .bar = isatty (1) && !opt_quiet, .steps = steps };
+      shuffle (rng, order, d->runs->len);
+      for (guint i = 0; i < d->runs->len; i++) {
+        run *r = &g_array_index (d->runs, run, order[i]);
+        if (r->n_train < 2)
+          continue;
+        /* nb parallel streams of S consecutive input frames each, with a
+         * random phase so block boundaries move between epochs. */
+        size_t pairs = r->n_train - 1;
+        size_t nb = CLAMP (pairs / (2 * (size_t) K), 1, B);
+        size_t S = pairs / nb;
+        size_t slack = pairs - S * nb;
+        size_t phase = slack ? g_rand_int_range (rng, 0, slack + 1) : 0;
+        rnn_trainer_reset_state (t);
+        for (size_t off = 0; off < S; off += K) {
+          size_t T = MIN ((size_t) K, S - off);
+          for (size_t b = 0; b < nb; b++) {
+            size_t s0 = r->start + phase + b * S + off;
+            memcpy (x + b * T * F, d->xn + s0 * F, T * F * sizeof (float));
+            memcpy (y + b * T * F, d->xn + (s0 + 1) * F,
+                T * F * sizeof (float));
+          }
+          rnn_batch b = { nb, T, x, NULL, NULL, y, NULL };
+          double loss;
+          double gn = train_step (t, &b, opt_clip, &loss);
+          progress_step (&p, loss, gn);
+        }
+      }
+      double vl = bptt_eval_exact (t, d, K, x, y, out, !has_val);
+      if (epoch_end (&st, t, ep, opt_epochs, &p, vl, t0, NULL))
+        break;
+    }
+    g_free (x);
+    g_free (y);
+    g_free (out);
+    g_free (order);
+  }
+
+  snapshot_restore (&st.snap, t);
+  snapshot_clear (&st.snap);
+  check (rnn_trainer_sync (t, &err), &err);
+  if (!opt_quiet)
+    printf ("best epoch %d, validation loss %.5f\n", st.best_epoch, st.best);
+  rnn_trainer_free (t);
+  g_rand_free (rng);
+  return m;
+}
+
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* Anomaly statistics with the inference engine, as gruanomaly computes
+ * them: state carried from the start of each run, e_t = x_t - p_t in
+ * normalised units over the validation frames (all frames when there is no
+ * validation part). Sets the anomaly.* metadata. */
+static void
+anomaly_calibrate (rnn_model *m, signal_set *d)
+{
+  rnn_error err;
+  int F = d->F;
+  rnn_state *s;
+  check (rnn_state_new (m, 1, &s, &err), &err);
+  gboolean has_val = FALSE;
+  for (guint i = 0; i < d->runs->len; i++)
+    has_val |= g_array_index (d->runs, run, i).n_val > 0;
+
+  GArray *errs = g_array_new (FALSE, FALSE, sizeof (float));
+  float *pn = g_new (float, F);
+  for (guint i = 0; i < d->runs->len; i++) {
+    run *r = &g_array_index (d->runs, run, i);
+    rnn_state_reset (s);
+    size_t len = r->n_train + r->n_val;
+    for (size_t t = 0; t + 1 < len; t++) {
+      /* The in-memory model has no normalisation yet (the metadata takes
+       * effect on load): feed normalised frames, read normalised
+       * predictions. */
+      check (rnn_state_forward (s, d->xn + (r->start + t) * F, 1, pn, &err),
+          &err);
+      size_t tgt = t + 1;
+      if (has_val && tgt < r->n_train)
+        continue;
+      for (int k = 0; k < F; k++) {
+        float e = d->xn[(r->start + tgt) * F + k] - pn[k];
+        g_array_append_val (errs, e);
+      }
+    }
+  }
+  size_t n = errs->len / F;
+  if (n < 2)
+    die ("%s: too few frames to calibrate the anomaly statistics", opt_data);
+  float *e = (float *) errs->data;
+  float *mean = g_new0 (float, F), *std = g_new0 (float, F);
+  for (int k = 0; k < F; k++) {
+    double sm = 0, sq = 0;
+    for (size_t t = 0; t < n; t++)
+      sm += e[t * F + k];
+    sm /= n;
+    for (size_t t = 0; t < n; t++)
+      sq += (e[t * F + k] - sm) * (e[t * F + k] - sm);
+    mean[k] = (float) sm;
+    std[k] = (float) MAX (sqrt (sq / (n - 1)), 1e-6);
+  }
+  /* Scores of those frames, the SPEC formula; threshold rule in
+   * docs/rnn-train.md: 1.5 x the 99.9th percentile of the normal
+   * scores, at least 4. */
+  double *sc = g_new (double, n);
+  for (size_t t = 0; t < n; t++) {
+    double acc = 0;
+    for (int k = 0; k < F; k++) {
+      double z = (e[t * F + k] - mean[k]) / std[k];
+      acc += z * z;
+    }
+    sc[t] = sqrt (acc / F);
+  }
+  qsort (sc, n, sizeof (double), cmp_double);
+  double q = sc[MIN (n - 1, (size_t) floor (0.999 * (n - 1)))];
+  double thr = MAX (4.0, 1.5 * q);
+
+  set_meta (m, "anomaly.error_mean", json_floats (mean, F));
+  set_meta (m, "anomaly.error_std", json_floats (std, F));
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  g_ascii_formatd (buf, sizeof buf, "%.4g", thr);
+  set_meta (m, "anomaly.threshold", g_strdup (buf));
+  if (!opt_quiet)
+    printf ("anomaly calibration on %zu %s frames: max score %.3f, 99.9%% "
+        "%.3f, threshold %s\n", n, has_val ? "validation" : "training",
+        sc[n - 1], q, buf);
+  g_free (sc);
+  g_free (mean);
+  g_free (std);
+  g_free (pn);
+  g_array_unref (errs);
+  rnn_state_free (s);
+}
+
+/* ----------------------------------------------------------------- texts */
+
+typedef struct {
+  GArray **ids;              /* per text, NULL when it has no token */
+} text_ids;
+
+static void
+text_batch (td_texts *tx, GArray **ids, const size_t *rows, size_t B,
+    int32_t *buf, size_t *lengths, int32_t *classes, size_t *T)
+{
+  size_t maxl = 1;
+  for (size_t b = 0; b < B; b++)
+    maxl = MAX (maxl, ids[rows[b]]->len);
+  memset (buf, 0, B * maxl * sizeof (int32_t));
+  for (size_t b = 0; b < B; b++) {
+    GArray *a = ids[rows[b]];
+    memcpy (buf + b * maxl, a->data, a->len * sizeof (int32_t));
+    lengths[b] = a->len;
+    classes[b] = tx->cls[rows[b]];
+  }
+  *T = maxl;
+}
+
+static double
+text_eval (rnn_trainer *t, td_texts *tx, GArray **ids, const size_t *rows,
+    size_t n, int C, int32_t *buf, size_t *lengths, int32_t *classes,
+    float *out, double *acc)
+{
+  rnn_error err;
+  double sum = 0;
+  size_t correct = 0;
+  const size_t EB = 64;
+  for (size_t i = 0; i < n; i += EB) {
+    size_t nb = MIN (EB, n - i), T;
+    text_batch (tx, ids, rows + i, nb, buf, lengths, classes, &T);
+    rnn_batch b = { nb, T, NULL, buf, lengths, NULL, classes };
+    double loss;
+    check (rnn_trainer_evaluate (t, &b, &loss, out, &err), &err);
+    sum += loss * nb;
+    for (size_t j = 0; j < nb; j++) {
+      int best = 0;
+      for (int c = 1; c < C; c++)
+        if (out[j * C + c] > out[j * C + best])
+          best = c;
+      correct += best == classes[j];
+    }
+  }
+  *acc = n ? (double) correct / n : NAN;
+  return n ? sum / n : NAN;
+}
+
+static rnn_model *
+train_classify (rnn_cell cell)
+{
+  rnn_error err;
+  td_texts *tx;
+  check (td_texts_read (opt_data, &tx, &err), &err);
+  if (tx->n_classes < 2)
+    die ("%s: found a single class ('%s'); a classifier needs two or more",
+        opt_data, tx->classes[0]);
+
+  /* Seeded split. */
+  GRand *rng = g_rand_new_with_seed ((guint32) opt_seed);
+  size_t *idx = g_new (size_t, tx->n);
+  for (size_t i = 0; i < tx->n; i++)
+    idx[i] = i;
+  shuffle (rng, idx, tx->n);
+  size_t n_val = (size_t) floor (tx->n * opt_val);
+  size_t n_train = tx->n - n_val;
+
+  char **vocab = td_vocab_build (tx, idx, n_train, opt_vocab, opt_min_count);
+  int V = g_strv_length (vocab);
+  GHashTable *vindex = g_hash_table_new (g_str_hash, g_str_equal);
+  for (int i = 0; i < V; i++)
+    g_hash_table_insert (vindex, vocab[i], GINT_TO_POINTER (i + 1));
+
+  /* Token ids; texts without a token are left out (the element gives no
+   * prediction for them). Long texts are cut at 256 tokens. */
+  GArray **ids = g_new0 (GArray *, tx->n);
+  size_t *tr = g_new (size_t, n_train), *va = g_new (size_t, MAX (n_val, 1));
+  size_t ntr = 0, nva = 0, empty = 0, maxlen = 1;
+  for (size_t i = 0; i < tx->n; i++) {
+    size_t r = idx[i];
+    ids[r] = td_text_ids (vindex, tx->text[r]);
+    if (ids[r]->len == 0) {
+      empty++;
+      continue;
+    }
+    if (ids[r]->len > 256)
+      g_array_set_size (ids[r], 256);
+    maxlen = MAX (maxlen, ids[r]->len);
+    if (i < n_train)
+      tr[ntr++] = r;
+    else
+      va[nva++] = r;
+  }
+  if (ntr == 0)
+    die ("%s: no training text has a token", opt_data);
+  if (!opt_quiet)
+    printf ("%s: %zu texts, %d classes, vocabulary %d (min count %d); train "
+        "%zu, validation %zu, %zu without tokens left out\n", opt_data,
+        tx->n, tx->n_classes, V, opt_min_count, ntr, nva, empty);
+
+  int C = tx->n_classes;
+  rnn_model_config mc;
+  rnn_model_config_init (&mc);
+  mc.cell = cell;
+  mc.vocab_size = V;
+  mc.embed_dim = opt_embed;
+  mc.padding_idx = 0;
+  mc.hidden_size = opt_hidden;
+  mc.num_layers = opt_layers;
+  mc.bidirectional = opt_bidir;
+  mc.head_out = C;
+  if (g_strcmp0 (opt_pooling, "mean") == 0)
+    mc.head_input = RNN_HEAD_MEAN;
+  else
+    mc.head_input = opt_bidir ? RNN_HEAD_FINAL_HIDDEN_BOTH
+        : RNN_HEAD_FINAL_HIDDEN;
+  mc.task = RNN_TASK_CLASSIFY;
+  rnn_model *m;
+  check (rnn_model_new (&mc, (uint64_t) opt_seed, &m, &err), &err);
+
+  rnn_train_config tc;
+  rnn_train_config_init (&tc);
+  tc.optimizer = g_strcmp0 (opt_optimizer, "sgd") == 0 ? RNN_OPTIM_SGD
+      : RNN_OPTIM_ADAM;
+  tc.lr = opt_lr;
+  tc.weight_decay = opt_wd;
+  tc.dropout = opt_dropout;
+  tc.loss = RNN_LOSS_CROSS_ENTROPY;
+  tc.target = RNN_TARGET_ALL;
+  tc.seed = (uint64_t) opt_seed;
+  rnn_trainer *t;
+  check (rnn_trainer_new (m, &tc, &t, &err), &err);
+
+  size_t B = opt_batch, EB = MAX (B, 64);
+  int32_t *buf = g_new (int32_t, EB * maxlen);
+  size_t *lengths = g_new (size_t, EB);
+  int32_t *classes = g_new (int32_t, EB);
+  float *out = g_new (float, EB * C);
+  stopper st = { INFINITY, 0, 0, { NULL, 0 } };
+  for (int ep = 1; ep <= opt_epochs; ep++) {
+    double t0 = now_s ();
+    progress p = { .bar = isatty (1) && !opt_quiet, .steps = (ntr + B - 1) / B };
+    shuffle (rng, tr, ntr);
+    for (size_t i = 0; i < ntr; i += B) {
+      size_t nb = MIN (B, ntr - i), T;
+      text_batch (tx, ids, tr + i, nb, buf, lengths, classes, &T);
+      rnn_batch b = { nb, T, NULL, buf, lengths, NULL, classes };
+      double loss;
+      double gn = train_step (t, &b, opt_clip, &loss);
+      progress_step (&p, loss, gn);
+    }
+    double acc, vl;
+    char extra[48];
+    if (nva) {
+      vl = text_eval (t, tx, ids, va, nva, C, buf, lengths, classes, out,
+          &acc);
+      g_snprintf (extra, sizeof extra, "  val-acc %.3f", acc);
+    } else {
+      vl = p.loss_sum / p.done;
+      extra[0] = '\0';
+    }
+    if (epoch_end (&st, t, ep, opt_epochs, &p, vl, t0, extra))
+      break;
+  }
+  snapshot_restore (&st.snap, t);
+  snapshot_clear (&st.snap);
+  check (rnn_trainer_sync (t, &err), &err);
+  if (!opt_quiet) {
+    double acc = NAN;
+    if (nva)
+      text_eval (t, tx, ids, va, nva, C, buf, lengths, classes, out, &acc);
+    printf ("best epoch %d, validation loss %.5f, accuracy %.4f\n",
+        st.best_epoch, st.best, acc);
+  }
+  rnn_trainer_free (t);
+
+  set_meta (m, "labels", json_strings (tx->classes, C));
+  set_meta (m, "tokenizer.vocab", json_strings (vocab, V));
+  set_meta (m, "tokenizer.unk_id", g_strdup ("1"));
+  set_meta (m, "tokenizer.pad_id", g_strdup ("0"));
+
+  for (size_t i = 0; i < tx->n; i++)
+    if (ids[i])
+      g_array_unref (ids[i]);
+  g_free (ids);
+  g_free (buf);
+  g_free (lengths);
+  g_free (classes);
+  g_free (out);
+  g_free (tr);
+  g_free (va);
+  g_free (idx);
+  g_hash_table_destroy (vindex);
+  g_strfreev (vocab);
+  g_rand_free (rng);
+  td_texts_free (tx);
+  return m;
+}
+
+/* ------------------------------------------------------------------ main */
+
+static rnn_cell
+parse_cell (const char *s)
+{
+  if (g_strcmp0 (s, "lstm") == 0)
+    return RNN_CELL_LSTM;
+  if (g_strcmp0 (s, "gru") == 0)
+    return RNN_CELL_GRU;
+  if (g_strcmp0 (s, "rnn") == 0 || g_strcmp0 (s, "rnn_tanh") == 0)
+    return RNN_CELL_RNN_TANH;
+  if (g_strcmp0 (s, "rnn_relu") == 0)
+    return RNN_CELL_RNN_RELU;
+  die ("--cell: '%s' is not lstm, gru, rnn or rnn_relu", s);
+}
+
+#define DEFAULT(v, d) do { if ((v) < 0) (v) = (d); } while (0)
+
+int
+main (int argc, char **argv)
+{
+  GError *gerr = NULL;
+  GOptionContext *ctx = g_option_context_new ("forecast|anomaly|classify");
+  g_option_context_set_summary (ctx,
+      "Train a recurrent model for the gst-rnn elements and write it as a "
+      "safetensors file.\n\n"
+      "  forecast   one-step forecaster of the CSV columns (lstmforecast)\n"
+      "  anomaly    one-step forecaster of normal data plus error statistics "
+      "(gruanomaly)\n"
+      "  classify   text classifier on {text, class} records "
+      "(textsentiment)");
+  g_option_context_set_description (ctx,
+      "Each epoch prints the mean training loss, the validation loss (MSE in "
+      "normalised units, or cross-entropy), the mean and max pre-clip "
+      "gradient norm over the steps and the time. --seed gives identical "
+      "model files.\n\nExample:\n  rnn-train forecast --data sunspots.csv "
+      "--columns SUNACTIVITY --output sunspots.safetensors");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &gerr))
+    die ("%s (see --help)", gerr->message);
+  g_option_context_free (ctx);
+
+  if (argc != 2)
+    die ("expected one task, forecast, anomaly or classify (see --help)");
+  const char *task_s = argv[1];
+  rnn_task task;
+  if (strcmp (task_s, "forecast") == 0)
+    task = RNN_TASK_FORECAST;
+  else if (strcmp (task_s, "anomaly") == 0)
+    task = RNN_TASK_ANOMALY;
+  else if (strcmp (task_s, "classify") == 0)
+    task = RNN_TASK_CLASSIFY;
+  else
+    die ("unknown task '%s': expected forecast, anomaly or classify", task_s);
+  if (!opt_data || !opt_output)
+    die ("--data and --output are required (see --help)");
+  if (opt_optimizer && strcmp (opt_optimizer, "adam") != 0
+      && strcmp (opt_optimizer, "sgd") != 0)
+    die ("--optimizer: '%s' is not adam or sgd", opt_optimizer);
+  if (opt_pooling && strcmp (opt_pooling, "last") != 0
+      && strcmp (opt_pooling, "mean") != 0)
+    die ("--pooling: '%s' is not last or mean", opt_pooling);
+  if (opt_window >= 0 && opt_bptt >= 0)
+    die ("--window and --bptt exclude each other: windows from a zero state, "
+        "or a carried state");
+
+  /* Defaults per task (docs/rnn-train.md gives the reasons). */
+  rnn_cell cell = parse_cell (opt_cell ? opt_cell
+      : task == RNN_TASK_ANOMALY ? "gru" : "lstm");
+  gboolean text = task == RNN_TASK_CLASSIFY;
+  DEFAULT (opt_hidden, text ? 64 : task == RNN_TASK_ANOMALY ? 32 : 64);
+  DEFAULT (opt_layers, task == RNN_TASK_FORECAST ? 2 : 1);
+  DEFAULT (opt_epochs, text ? 15 : 100);
+  DEFAULT (opt_batch, text ? 32 : 16);
+  DEFAULT (opt_lr, text ? 2e-3 : 3e-3);
+  DEFAULT (opt_clip, 1.0);
+  DEFAULT (opt_val, text ? 0.15 : 0.2);
+  DEFAULT (opt_patience, text ? 4 : 20);
+  DEFAULT (opt_embed, 64);
+  DEFAULT (opt_vocab, 20000);
+  DEFAULT (opt_min_count, 1);
+  DEFAULT (opt_wd, 0.0);
+  DEFAULT (opt_dropout, 0.0);
+  if (!text && opt_window < 0)
+    DEFAULT (opt_bptt, 32);
+  DEFAULT (opt_window, 0);
+
+  if (opt_hidden < 1 || opt_layers < 1 || opt_epochs < 1 || opt_batch < 1
+      || opt_embed < 1 || opt_min_count < 1)
+    die ("--hidden, --layers, --epochs, --batch-size, --embed-dim and "
+        "--min-count must be at least 1");
+  if (opt_val >= 1.0)
+    die ("--val-split %g: must be below 1", opt_val);
+  if (opt_lr <= 0)
+    die ("--lr %g: must be positive", opt_lr);
+  if (opt_dropout >= 1.0)
+    die ("--dropout %g: must be below 1", opt_dropout);
+  if (!text && opt_bidir)
+    die ("--bidirectional: a %s model runs on a live signal, whose future "
+        "is unknown; only classify models can be bidirectional", task_s);
+  if (!text && opt_window == 0 && opt_bptt < 1)
+    die ("--bptt must be at least 1");
+  if (text && (opt_window > 0 || opt_bptt > 0))
+    die ("--window and --bptt apply to signals, not to classify");
+  if (text && (opt_columns || opt_time_column || opt_group_column
+          || opt_label_column))
+    die ("--columns, --time-column, --group-column and --label-column apply "
+        "to CSV signals, not to classify");
+  if (task == RNN_TASK_FORECAST && opt_label_column)
+    die ("--label-column applies to anomaly");
+
+  rnn_model *m;
+  rnn_error err;
+  if (text) {
+    m = train_classify (cell);
+  } else {
+    signal_set d = { 0 };
+    signal_prepare (&d, task == RNN_TASK_ANOMALY);
+    m = train_signal (&d, task, cell, opt_window, opt_bptt);
+    set_meta (m, "input.mean", json_floats (d.mean, d.F));
+    set_meta (m, "input.std", json_floats (d.std, d.F));
+    set_meta (m, "output.mean", json_floats (d.mean, d.F));
+    set_meta (m, "output.std", json_floats (d.std, d.F));
+    set_meta (m, "input.names", json_strings (d.sig->names, d.F));
+    if (opt_window > 0)
+      set_meta (m, "window", g_strdup_printf ("%d", opt_window));
+    if (task == RNN_TASK_ANOMALY)
+      anomaly_calibrate (m, &d);
+    signal_clear (&d);
+  }
+  check (rnn_model_save (m, opt_output, &err), &err);
+  if (!opt_quiet)
+    printf ("wrote %s\n", opt_output);
+  rnn_model_free (m);
+  return 0;
+}

@@ -1,0 +1,686 @@
+/* gst-rnn: data readers of the trainer and evaluator.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "train-data.h"
+
+#include <json-glib/json-glib.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static rnn_status
+set_err (rnn_error *err, rnn_status code, const char *fmt, ...)
+    G_GNUC_PRINTF (3, 4);
+
+static rnn_status
+set_err (rnn_error *err, rnn_status code, const char *fmt, ...)
+{
+  if (err) {
+    va_list ap;
+    va_start (ap, fmt);
+    err->code = code;
+    g_vsnprintf (err->msg, sizeof err->msg, fmt, ap);
+    va_end (ap);
+  }
+  return code;
+}
+
+/* ------------------------------------------------------------------ CSV */
+
+/* Split one CSV line into fields (commas; a field may be wrapped in double
+ * quotes, "" inside quotes is a quote). Surrounding blanks are trimmed. */
+static GPtrArray *
+split_csv_line (const char *line)
+{
+  GPtrArray *f = g_ptr_array_new_with_free_func (g_free);
+  const char *p = line;
+
+  for (;;) {
+    GString *s = g_string_new (NULL);
+    while (*p == ' ' || *p == '\t')
+      p++;
+    if (*p == '"') {
+      p++;
+      while (*p) {
+        if (*p == '"' && p[1] == '"') {
+          g_string_append_c (s, '"');
+          p += 2;
+        } else if (*p == '"') {
+          p++;
+          break;
+        } else {
+          g_string_append_c (s, *p++);
+        }
+      }
+      while (*p && *p != ',')
+        p++;
+    } else {
+      while (*p && *p != ',')
+        g_string_append_c (s, *p++);
+    }
+    g_strchomp (s->str);
+    g_ptr_array_add (f, g_string_free (s, FALSE));
+    if (*p != ',')
+      break;
+    p++;
+  }
+  return f;
+}
+
+static gboolean
+is_blank_value (const char *s)
+{
+  return s[0] == '\0' || g_ascii_strcasecmp (s, "na") == 0
+      || g_ascii_strcasecmp (s, "nan") == 0
+      || g_ascii_strcasecmp (s, "null") == 0;
+}
+
+static gboolean
+parse_number (const char *s, double *v)
+{
+  char *end;
+  errno = 0;
+  *v = g_ascii_strtod (s, &end);
+  return end != s && *end == '\0' && errno == 0 && isfinite (*v);
+}
+
+/* Resolve a column given by name (header) or 0-based index. */
+static int
+find_column (GPtrArray *header, guint n_fields, const char *spec)
+{
+  if (header) {
+    for (guint i = 0; i < header->len; i++)
+      if (strcmp (g_ptr_array_index (header, i), spec) == 0)
+        return (int) i;
+  }
+  char *end;
+  long v = strtol (spec, &end, 10);
+  if (*spec && *end == '\0' && v >= 0 && (guint) v < n_fields)
+    return (int) v;
+  return -1;
+}
+
+void
+td_signal_free (td_signal *s)
+{
+  if (!s)
+    return;
+  if (s->names)
+    g_strfreev (s->names);
+  g_free (s->x);
+  g_free (s->label);
+  g_free (s->line);
+  if (s->segments)
+    g_array_unref (s->segments);
+  g_free (s->path);
+  g_free (s);
+}
+
+rnn_status
+td_signal_read (const char *path, const td_csv_options *opt,
+    td_signal **out, rnn_error *err)
+{
+  char *contents = NULL;
+  gsize len;
+  GError *gerr = NULL;
+  rnn_status st = RNN_OK;
+  td_signal *s = NULL;
+  GPtrArray *header = NULL;
+  GArray *cols = NULL, *xs = NULL, *labels = NULL, *lines = NULL;
+  GArray *blank = NULL;
+  char *prev_group = NULL;
+  char **rows = NULL;
+  guint n_fields = 0;
+  int tcol = -1, gcol = -1, lcol = -1;
+
+  *out = NULL;
+  if (!g_file_get_contents (path, &contents, &len, &gerr)) {
+    st = set_err (err, RNN_ERR_IO, "%s: cannot read: %s", path,
+        gerr->message);
+    g_error_free (gerr);
+    return st;
+  }
+  if (!g_utf8_validate (contents, len, NULL)) {
+    g_free (contents);
+    return set_err (err, RNN_ERR_FORMAT, "%s: not UTF-8 text", path);
+  }
+
+  s = g_new0 (td_signal, 1);
+  s->path = g_strdup (path);
+  s->segments = g_array_new (FALSE, FALSE, sizeof (td_segment));
+  xs = g_array_new (FALSE, FALSE, sizeof (float));
+  blank = g_array_new (FALSE, FALSE, sizeof (guint8));
+  labels = g_array_new (FALSE, FALSE, sizeof (guint8));
+  lines = g_array_new (FALSE, FALSE, sizeof (guint));
+  cols = g_array_new (FALSE, FALSE, sizeof (int));
+
+  rows = g_strsplit (contents, "\n", -1);
+  gboolean first = TRUE;
+  for (guint ln = 0; rows[ln]; ln++) {
+    char *row = rows[ln];
+    g_strchomp (row);           /* also drops '\r' */
+    if (row[0] == '\0' || row[0] == '#')
+      continue;
+    GPtrArray *f = split_csv_line (row);
+
+    if (first) {
+      first = FALSE;
+      n_fields = f->len;
+      /* Header: any field that is neither a number nor blank. */
+      gboolean is_header = FALSE;
+      for (guint i = 0; i < f->len; i++) {
+        double v;
+        const char *fs = g_ptr_array_index (f, i);
+        if (!is_blank_value (fs) && !parse_number (fs, &v))
+          is_header = TRUE;
+      }
+      if (is_header)
+        header = f;
+
+      /* Resolve the special columns, then the features. */
+      struct { const char *spec; int *idx; const char *what; } sp[] = {
+        { opt->time_column, &tcol, "--time-column" },
+        { opt->group_column, &gcol, "--group-column" },
+        { opt->label_column, &lcol, "--label-column" } };
+      for (guint k = 0; k < G_N_ELEMENTS (sp); k++) {
+        if (!sp[k].spec)
+          continue;
+        *sp[k].idx = find_column (header, n_fields, sp[k].spec);
+        if (*sp[k].idx < 0) {
+          st = set_err (err, RNN_ERR_ARG, "%s:%u: %s '%s' names no column "
+              "(%u columns%s)", path, ln + 1, sp[k].what, sp[k].spec,
+              n_fields, header ? ", see the header" : ", no header");
+          g_ptr_array_unref (f);
+          goto done;
+        }
+      }
+      if (opt->columns) {
+        char **specs = g_strsplit (opt->columns, ",", -1);
+        for (guint k = 0; specs[k]; k++) {
+          g_strstrip (specs[k]);
+          int c = find_column (header, n_fields, specs[k]);
+          if (c < 0) {
+            st = set_err (err, RNN_ERR_ARG, "%s:%u: --columns: '%s' names "
+                "no column (%u columns%s)", path, ln + 1, specs[k], n_fields,
+                header ? ", see the header" : ", no header");
+            g_strfreev (specs);
+            g_ptr_array_unref (f);
+            goto done;
+          }
+          g_array_append_val (cols, c);
+        }
+        g_strfreev (specs);
+      } else {
+        for (int c = 0; c < (int) n_fields; c++)
+          if (c != tcol && c != gcol && c != lcol)
+            g_array_append_val (cols, c);
+      }
+      if (cols->len == 0) {
+        st = set_err (err, RNN_ERR_ARG, "%s: no feature column left", path);
+        g_ptr_array_unref (f);
+        goto done;
+      }
+      s->n_features = cols->len;
+      s->names = g_new0 (char *, cols->len + 1);
+      for (guint k = 0; k < cols->len; k++) {
+        int c = g_array_index (cols, int, k);
+        s->names[k] = header ? g_strdup (g_ptr_array_index (header, c))
+            : g_strdup_printf ("column%d", c);
+      }
+      if (header)
+        continue;
+    }
+
+    if (f->len != n_fields) {
+      st = set_err (err, RNN_ERR_FORMAT, "%s:%u: expected %u fields, found "
+          "%u", path, ln + 1, n_fields, f->len);
+      g_ptr_array_unref (f);
+      goto done;
+    }
+    /* Sequence boundaries. */
+    if (gcol >= 0) {
+      const char *g = g_ptr_array_index (f, gcol);
+      if (!prev_group || strcmp (prev_group, g) != 0) {
+        td_segment seg = { xs->len / cols->len, 0 };
+        g_array_append_val (s->segments, seg);
+        g_free (prev_group);
+        prev_group = g_strdup (g);
+      }
+    } else if (s->segments->len == 0) {
+      td_segment seg = { 0, 0 };
+      g_array_append_val (s->segments, seg);
+    }
+    g_array_index (s->segments, td_segment, s->segments->len - 1).length++;
+
+    for (guint k = 0; k < cols->len; k++) {
+      int c = g_array_index (cols, int, k);
+      const char *fs = g_ptr_array_index (f, c);
+      double v = 0;
+      guint8 b = 0;
+      if (is_blank_value (fs)) {
+        b = 1;
+        s->n_blank++;
+      } else if (!parse_number (fs, &v)) {
+        st = set_err (err, RNN_ERR_FORMAT, "%s:%u: column '%s': '%s' is not "
+            "a number", path, ln + 1, s->names[k], fs);
+        g_ptr_array_unref (f);
+        goto done;
+      }
+      float fv = (float) v;
+      g_array_append_val (xs, fv);
+      g_array_append_val (blank, b);
+    }
+    if (lcol >= 0) {
+      const char *fs = g_ptr_array_index (f, lcol);
+      double v;
+      if (!parse_number (fs, &v)) {
+        st = set_err (err, RNN_ERR_FORMAT, "%s:%u: label column: '%s' is "
+            "not a number", path, ln + 1, fs);
+        g_ptr_array_unref (f);
+        goto done;
+      }
+      guint8 l = v != 0;
+      g_array_append_val (labels, l);
+    }
+    guint l1 = ln + 1;
+    g_array_append_val (lines, l1);
+    g_ptr_array_unref (f);
+  }
+
+  if (first || xs->len == 0) {
+    st = set_err (err, RNN_ERR_FORMAT, "%s: no data rows", path);
+    goto done;
+  }
+
+  s->n_frames = xs->len / cols->len;
+  int F = s->n_features;
+  float *x = (float *) xs->data;
+  guint8 *b = (guint8 *) blank->data;
+
+  /* Fill blanks: linear interpolation inside each sequence and column. */
+  for (guint g = 0; g < s->segments->len; g++) {
+    td_segment *seg = &g_array_index (s->segments, td_segment, g);
+    for (int k = 0; k < F; k++) {
+      long prev = -1;
+      for (size_t t = 0; t <= seg->length; t++) {
+        size_t r = seg->start + t;
+        if (t < seg->length && b[r * F + k])
+          continue;
+        /* r is a valid frame (or the end): fill (prev, r). */
+        size_t from = prev < 0 ? seg->start : (size_t) prev + 1;
+        if (prev < 0 && t == seg->length) {
+          st = set_err (err, RNN_ERR_FORMAT, "%s: column '%s' has no value "
+              "in the sequence starting at line %u", path, s->names[k],
+              g_array_index (lines, guint, seg->start));
+          goto done;
+        }
+        for (size_t q = from; q < r; q++) {
+          float v;
+          if (prev < 0)
+            v = x[r * F + k];
+          else if (t == seg->length)
+            v = x[prev * F + k];
+          else {
+            float a = (float) (q - prev) / (float) (r - prev);
+            v = x[prev * F + k] * (1 - a) + x[r * F + k] * a;
+          }
+          x[q * F + k] = v;
+        }
+        prev = (long) r;
+      }
+    }
+  }
+
+  s->x = (float *) g_array_free (xs, FALSE);
+  xs = NULL;
+  if (lcol >= 0)
+    s->label = (guint8 *) g_array_free (labels, FALSE);
+  else
+    g_array_free (labels, TRUE);
+  labels = NULL;
+  s->line = (guint *) g_array_free (lines, FALSE);
+  lines = NULL;
+
+done:
+  g_free (prev_group);
+  if (rows)
+    g_strfreev (rows);
+  g_free (contents);
+  if (header)
+    g_ptr_array_unref (header);
+  if (cols)
+    g_array_free (cols, TRUE);
+  if (xs)
+    g_array_free (xs, TRUE);
+  if (blank)
+    g_array_free (blank, TRUE);
+  if (labels)
+    g_array_free (labels, TRUE);
+  if (lines)
+    g_array_free (lines, TRUE);
+  if (st != RNN_OK) {
+    td_signal_free (s);
+    return st;
+  }
+  *out = s;
+  return RNN_OK;
+}
+
+/* ---------------------------------------------------------------- texts */
+
+void
+td_texts_free (td_texts *t)
+{
+  if (!t)
+    return;
+  for (size_t i = 0; i < t->n; i++) {
+    g_free (t->text[i]);
+    g_free (t->label[i]);
+  }
+  g_free (t->text);
+  g_free (t->label);
+  g_free (t->cls);
+  if (t->classes)
+    g_strfreev (t->classes);
+  g_free (t->line);
+  g_free (t->path);
+  g_free (t);
+}
+
+/* Label of a JSON node: a string, an integer or a boolean. */
+static char *
+json_label (JsonNode *n)
+{
+  if (!n || !JSON_NODE_HOLDS_VALUE (n))
+    return NULL;
+  GType vt = json_node_get_value_type (n);
+  if (vt == G_TYPE_STRING)
+    return g_strdup (json_node_get_string (n));
+  if (vt == G_TYPE_INT64)
+    return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (n));
+  if (vt == G_TYPE_BOOLEAN)
+    return g_strdup (json_node_get_boolean (n) ? "1" : "0");
+  if (vt == G_TYPE_DOUBLE) {
+    double d = json_node_get_double (n);
+    if (d == floor (d) && fabs (d) < 1e15)
+      return g_strdup_printf ("%.0f", d);
+  }
+  return NULL;
+}
+
+/* Take one {text, class} object; @where names it in messages. */
+static rnn_status
+take_object (JsonNode *node, const char *path, const char *where,
+    guint line, GPtrArray *texts, GPtrArray *labs, GArray *lines,
+    rnn_error *err)
+{
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return set_err (err, RNN_ERR_FORMAT, "%s:%s: expected an object "
+        "{\"text\": ..., \"class\": ...}", path, where);
+  JsonObject *o = json_node_get_object (node);
+  JsonNode *tn = json_object_get_member (o, "text");
+  if (!tn || !JSON_NODE_HOLDS_VALUE (tn)
+      || json_node_get_value_type (tn) != G_TYPE_STRING)
+    return set_err (err, RNN_ERR_FORMAT, "%s:%s: missing string member "
+        "\"text\"", path, where);
+  JsonNode *ln = json_object_get_member (o, "class");
+  if (!ln)
+    ln = json_object_get_member (o, "label");
+  char *lab = json_label (ln);
+  if (!lab)
+    return set_err (err, RNN_ERR_FORMAT, "%s:%s: missing \"class\" (or "
+        "\"label\"): a string, integer or boolean", path, where);
+  g_ptr_array_add (texts, g_strdup (json_node_get_string (tn)));
+  g_ptr_array_add (labs, lab);
+  g_array_append_val (lines, line);
+  return RNN_OK;
+}
+
+/* Sort class names: all integers numerically, else alphabetically. */
+static int
+cmp_class (gconstpointer a, gconstpointer b)
+{
+  const char *x = *(const char **) a, *y = *(const char **) b;
+  char *ex, *ey;
+  long vx = strtol (x, &ex, 10), vy = strtol (y, &ey, 10);
+  if (*x && *y && *ex == '\0' && *ey == '\0')
+    return vx < vy ? -1 : vx > vy;
+  return strcmp (x, y);
+}
+
+rnn_status
+td_texts_read (const char *path, td_texts **out, rnn_error *err)
+{
+  char *contents = NULL;
+  gsize len;
+  GError *gerr = NULL;
+  rnn_status st = RNN_OK;
+  GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *labs = g_ptr_array_new_with_free_func (g_free);
+  GArray *lines = g_array_new (FALSE, FALSE, sizeof (guint));
+  JsonParser *parser = NULL;
+
+  *out = NULL;
+  if (!g_file_get_contents (path, &contents, &len, &gerr)) {
+    st = set_err (err, RNN_ERR_IO, "%s: cannot read: %s", path,
+        gerr->message);
+    g_error_free (gerr);
+    goto done;
+  }
+  if (!g_utf8_validate (contents, len, NULL)) {
+    st = set_err (err, RNN_ERR_FORMAT, "%s: not UTF-8 text", path);
+    goto done;
+  }
+  const char *p = contents;
+  while (*p && g_ascii_isspace (*p))
+    p++;
+
+  if (*p == '[') {
+    /* One JSON array of objects. */
+    parser = json_parser_new ();
+    if (!json_parser_load_from_data (parser, contents, len, &gerr)) {
+      st = set_err (err, RNN_ERR_FORMAT, "%s: invalid JSON: %s", path,
+          gerr->message);
+      g_error_free (gerr);
+      goto done;
+    }
+    JsonNode *root = json_parser_get_root (parser);
+    if (!JSON_NODE_HOLDS_ARRAY (root)) {
+      st = set_err (err, RNN_ERR_FORMAT, "%s: expected a JSON array", path);
+      goto done;
+    }
+    JsonArray *a = json_node_get_array (root);
+    for (guint i = 0; i < json_array_get_length (a); i++) {
+      char where[48];
+      g_snprintf (where, sizeof where, " element %u", i);
+      st = take_object (json_array_get_element (a, i), path, where, i,
+          texts, labs, lines, err);
+      if (st != RNN_OK)
+        goto done;
+    }
+  } else {
+    char **rows = g_strsplit (contents, "\n", -1);
+    gboolean jsonl = (*p == '{');
+    for (guint ln = 0; rows[ln]; ln++) {
+      char *row = rows[ln];
+      char where[32];
+      g_strchomp (row);
+      if (row[0] == '\0')
+        continue;
+      g_snprintf (where, sizeof where, "%u", ln + 1);
+      if (jsonl) {
+        if (!parser)
+          parser = json_parser_new ();
+        if (!json_parser_load_from_data (parser, row, -1, &gerr)) {
+          st = set_err (err, RNN_ERR_FORMAT, "%s:%u: invalid JSON: %s", path,
+              ln + 1, gerr->message);
+          g_error_free (gerr);
+          break;
+        }
+        st = take_object (json_parser_get_root (parser), path, where, ln + 1,
+            texts, labs, lines, err);
+        if (st != RNN_OK)
+          break;
+      } else {
+        char *tab = strrchr (row, '\t');
+        if (!tab) {
+          st = set_err (err, RNN_ERR_FORMAT, "%s:%u: expected "
+              "text<TAB>label", path, ln + 1);
+          break;
+        }
+        *tab = '\0';
+        char *lab = g_strstrip (g_strdup (tab + 1));
+        if (lab[0] == '\0') {
+          g_free (lab);
+          st = set_err (err, RNN_ERR_FORMAT, "%s:%u: empty label", path,
+              ln + 1);
+          break;
+        }
+        /* A first row labelled "label"/"class" is a header. */
+        if (texts->len == 0 && (strcmp (lab, "label") == 0
+                || strcmp (lab, "class") == 0)) {
+          g_free (lab);
+          continue;
+        }
+        g_ptr_array_add (texts, g_strdup (row));
+        g_ptr_array_add (labs, lab);
+        guint l1 = ln + 1;
+        g_array_append_val (lines, l1);
+      }
+    }
+    g_strfreev (rows);
+    if (st != RNN_OK)
+      goto done;
+  }
+
+  if (texts->len == 0) {
+    st = set_err (err, RNN_ERR_FORMAT, "%s: no labelled texts", path);
+    goto done;
+  }
+
+  td_texts *t = g_new0 (td_texts, 1);
+  t->path = g_strdup (path);
+  t->n = texts->len;
+  t->text = g_new0 (char *, t->n);
+  t->label = g_new0 (char *, t->n);
+  t->cls = g_new0 (int, t->n);
+  t->line = g_new0 (guint, t->n);
+  GPtrArray *names = g_ptr_array_new ();
+  GHashTable *seen = g_hash_table_new (g_str_hash, g_str_equal);
+  for (size_t i = 0; i < t->n; i++) {
+    t->text[i] = g_strdup (g_ptr_array_index (texts, i));
+    t->label[i] = g_strdup (g_ptr_array_index (labs, i));
+    t->line[i] = g_array_index (lines, guint, i);
+    if (!g_hash_table_contains (seen, t->label[i])) {
+      g_hash_table_add (seen, t->label[i]);
+      g_ptr_array_add (names, t->label[i]);
+    }
+  }
+  g_ptr_array_sort (names, cmp_class);
+  t->n_classes = names->len;
+  t->classes = g_new0 (char *, names->len + 1);
+  for (guint k = 0; k < names->len; k++)
+    t->classes[k] = g_strdup (g_ptr_array_index (names, k));
+  for (size_t i = 0; i < t->n; i++)
+    for (int k = 0; k < t->n_classes; k++)
+      if (strcmp (t->classes[k], t->label[i]) == 0)
+        t->cls[i] = k;
+  g_ptr_array_free (names, TRUE);
+  g_hash_table_destroy (seen);
+  *out = t;
+
+done:
+  if (parser)
+    g_object_unref (parser);
+  g_ptr_array_unref (texts);
+  g_ptr_array_unref (labs);
+  g_array_free (lines, TRUE);
+  g_free (contents);
+  return st;
+}
+
+/* ------------------------------------------------------------ vocabulary */
+
+typedef struct {
+  char *tok;
+  int count;
+} tok_count;
+
+static int
+count_token (const char *token, size_t len, void *user)
+{
+  GHashTable *h = user;
+  gpointer v = g_hash_table_lookup (h, token);
+  if (v)
+    g_hash_table_insert (h, g_strdup (token),
+        GINT_TO_POINTER (GPOINTER_TO_INT (v) + 1));
+  else
+    g_hash_table_insert (h, g_strdup (token), GINT_TO_POINTER (1));
+  return 0;
+}
+
+static int
+cmp_count (gconstpointer a, gconstpointer b)
+{
+  const tok_count *x = a, *y = b;
+  if (x->count != y->count)
+    return x->count > y->count ? -1 : 1;
+  return strcmp (x->tok, y->tok);
+}
+
+char **
+td_vocab_build (const td_texts *t, const size_t *rows, size_t n_rows,
+    int max_size, int min_count)
+{
+  GHashTable *h = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+  for (size_t i = 0; i < n_rows; i++) {
+    const char *s = t->text[rows[i]];
+    rnn_tokenize_foreach (s, strlen (s), count_token, h);
+  }
+  GArray *all = g_array_new (FALSE, FALSE, sizeof (tok_count));
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init (&it, h);
+  while (g_hash_table_iter_next (&it, &k, &v)) {
+    tok_count tc = { k, GPOINTER_TO_INT (v) };
+    if (tc.count >= min_count)
+      g_array_append_val (all, tc);
+  }
+  g_array_sort (all, cmp_count);
+  if (max_size < 2)
+    max_size = 2;
+  guint n = MIN (all->len, (guint) max_size - 2);
+  char **vocab = g_new0 (char *, n + 3);
+  vocab[0] = g_strdup ("<pad>");
+  vocab[1] = g_strdup ("<unk>");
+  for (guint i = 0; i < n; i++)
+    vocab[i + 2] = g_strdup (g_array_index (all, tok_count, i).tok);
+  g_array_free (all, TRUE);
+  g_hash_table_destroy (h);
+  return vocab;
+}
+
+typedef struct {
+  GHashTable *index;
+  GArray *ids;
+} ids_ctx;
+
+static int
+map_token (const char *token, size_t len, void *user)
+{
+  ids_ctx *c = user;
+  gpointer v = g_hash_table_lookup (c->index, token);
+  gint32 id = v ? GPOINTER_TO_INT (v) - 1 : 1;
+  g_array_append_val (c->ids, id);
+  return 0;
+}
+
+GArray *
+td_text_ids (GHashTable *vocab_index, const char *text)
+{
+  ids_ctx c = { vocab_index, g_array_new (FALSE, FALSE, sizeof (gint32)) };
+  rnn_tokenize_foreach (text, strlen (text), map_token, &c);
+  return c.ids;
+}

@@ -1,0 +1,77 @@
+/* gst-rnn: data readers of the trainer and evaluator (CSV signals, labelled
+ * texts). Tool code: errors are GError-free rnn_error messages that name the
+ * file and line.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef TRAIN_DATA_H
+#define TRAIN_DATA_H
+
+#include "rnn.h"
+#include <glib.h>
+
+/* ------------------------------------------------------------------ CSV */
+
+typedef struct {
+  const char *columns;       /* "a,b" names or 0-based indices; NULL: all */
+  const char *time_column;   /* excluded from features; NULL: none */
+  const char *group_column;  /* a change of value starts a new sequence */
+  const char *label_column;  /* anomaly labels (0 normal, else anomalous) */
+} td_csv_options;
+
+/* One continuous sequence of frames (a group, or the whole file). */
+typedef struct {
+  size_t start;              /* first row (index into td_signal.x frames) */
+  size_t length;             /* frames */
+} td_segment;
+
+typedef struct {
+  int n_features;
+  char **names;              /* n_features feature names */
+  size_t n_frames;
+  float *x;                  /* n_frames * n_features, blanks filled */
+  guint8 *label;             /* n_frames, or NULL without label column */
+  guint *line;               /* source line of each frame */
+  GArray *segments;          /* of td_segment, in file order */
+  size_t n_blank;            /* blank values filled in */
+  char *path;
+} td_signal;
+
+/* Read a CSV file of numeric columns. Header row optional (detected: a
+ * first row with a non-numeric selected field is a header). Blank values
+ * ("", NA, NaN) are filled by linear interpolation between the nearest
+ * values of the same column in the same sequence (the nearest value at the
+ * ends). */
+rnn_status td_signal_read (const char *path, const td_csv_options *opt,
+    td_signal **out, rnn_error *err);
+void td_signal_free (td_signal *s);
+
+/* ---------------------------------------------------------------- texts */
+
+typedef struct {
+  size_t n;
+  char **text;
+  char **label;              /* label as written in the file */
+  int *cls;                  /* index into classes */
+  char **classes;            /* sorted class names (numbers numerically) */
+  int n_classes;
+  guint *line;               /* line (or JSON array element) of each text */
+  char *path;
+} td_texts;
+
+/* JSON array of {text, class|label}, JSON lines, or TSV text<TAB>label
+ * (chosen from the first non-blank character: '[' array, '{' JSON lines,
+ * else TSV). */
+rnn_status td_texts_read (const char *path, td_texts **out, rnn_error *err);
+void td_texts_free (td_texts *t);
+
+/* Vocabulary: index 0 "<pad>", 1 "<unk>", then tokens by descending count
+ * (ties alphabetical), at most @max_size entries in all, tokens seen at
+ * least @min_count times. Only texts with indices in @rows (n_rows) are
+ * counted. Returns a NULL-terminated array (g_strfreev). */
+char **td_vocab_build (const td_texts *t, const size_t *rows, size_t n_rows,
+    int max_size, int min_count);
+
+/* Token ids of @text under @vocab (hash token -> id+1). */
+GArray *td_text_ids (GHashTable *vocab_index, const char *text);
+
+#endif
