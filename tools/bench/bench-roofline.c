@@ -19,6 +19,10 @@
  *                 + 2 G H I_l / sgemm_rate(T, G H, I_l)   input projection
  *                 + A H t_act                             activations
  *
+ * (at T = 1 the input rate is the best of sgemm with one row, OpenBLAS sgemv
+ * and the engine's GEMV at G H x I_l: OpenBLAS 0.3.21's one-row sgemm is
+ * several times slower than a GEMV, and the bound must not be beatable by
+ * merely choosing the other routine)
  * with A the activations per unit and step: 5 for an LSTM (sigmoid i, f, o,
  * tanh g, tanh c), 3 for a GRU (sigmoid r, z, tanh n), 1 for an RNN. The
  * head (2 H FLOPs per frame) and element-wise adds are left out, so the
@@ -318,6 +322,13 @@ main (int argc, char **argv)
 
         gemv_lookup (G * H, H, &blas, &eng);
         gemm = gemm_lookup (ts[k], G * H, in);
+        if (ts[k] == 1) {
+          /* one frame: a GEMV is the faster route for the input too */
+          double b1, e1;
+
+          gemv_lookup (G * H, in, &b1, &e1);
+          gemm = MAX (gemm, MAX (b1, e1));
+        }
         t_step += 2.0 * G * H * H / (eng * 1e9)
             + 2.0 * G * H * in / (gemm * 1e9) + acts * H * t_act * 1e-9;
         if (l == 0) {
