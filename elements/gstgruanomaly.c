@@ -1,1 +1,396 @@
-/* placeholder: being written */
+/* gst-rnn: gruanomaly, scores every frame of a signal for anomaly.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-gruanomaly
+ * @title: gruanomaly
+ * @short_description: score every frame of a signal for anomaly with a
+ * recurrent one-step forecaster and post anomaly start/end messages
+ *
+ * gruanomaly runs a one-step forecasting model (a safetensors file whose
+ * `task` metadata is `anomaly`, output size equal to its input size; GRU is
+ * what the trainer makes, any cell works) over a signal. For each frame t
+ * it compares the frame x(t) with the model's prediction p(t) of it, made
+ * after frame t-1, in normalised units (the model's input normalisation
+ * applied to both; plain units when it has none):
+ *
+ *   e(t) = x(t) - p(t),
+ *   score(t) = sqrt (mean_i (((e(t)_i - error_mean_i) / error_std_i)^2))
+ *
+ * with `error_mean` and `error_std` from the model's `anomaly.error_mean`
+ * and `anomaly.error_std` metadata (0 and 1 by default). The first frame
+ * after a reset has no prediction and scores 0.
+ *
+ * The output has the input's caps family and rate with a single feature
+ * (1 channel, or dimensions 1:N): the score of every input frame, with the
+ * input buffer's timestamps.
+ *
+ * An anomaly starts at the first frame whose score is >= #GstGruAnomaly:threshold
+ * and ends at the first frame whose score is back below it. With
+ * #GstRnnSignal:post-messages (the default) an element message named
+ * `gruanomaly` is posted at each start and each end, with fields:
+ *
+ * - `timestamp` (guint64): PTS of the frame where the anomaly starts or
+ *   ends (the buffer's PTS plus the frame's offset in it).
+ * - `stream-time` (guint64): stream time of that frame.
+ * - `running-time` (guint64): running time of that frame.
+ * - `duration` (guint64): one frame period.
+ * - `event` (string): `"start"` or `"end"`.
+ * - `score` (gdouble): the peak score of the anomaly so far (at `start`,
+ *   the score of the starting frame).
+ * - `threshold` (gdouble): the threshold in use.
+ *
+ * The state is reset as described for the base class (STREAM_START,
+ * FLUSH_STOP, a SEGMENT after a seek, a caps change, a DISCONT buffer when
+ * #GstRnnSignal:reset-on-discont is set, the `reset` action signal, a
+ * non-finite frame); the frame after a reset scores 0, which ends an
+ * anomaly in progress. A frame holding NaN or infinity outputs a NaN score
+ * and neither starts nor ends an anomaly. An anomaly still open at EOS gets
+ * no `end` message. GAP buffers leave the state alone and become GAP
+ * events. The element adds no latency.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m filesrc location=machine.csv ! csvparse rate=10 ! \
+ *   "other/tensors,format=static,num_tensors=1,types=float32,dimensions=(string)2:1,framerate=10/1" ! \
+ *   gruanomaly model-file=anomaly.safetensors threshold=5.0 ! fakesink
+ * ]| prints a `gruanomaly` message at every anomaly start and end of a
+ * 2-column CSV signal at 10 frames per second.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <string.h>
+
+#include "gstgruanomaly.h"
+#include "gstrnncommon.h"
+#include "gstrnnelements.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_gru_anomaly_debug);
+#define GST_CAT_DEFAULT gst_gru_anomaly_debug
+
+#define DEFAULT_THRESHOLD 4.0
+#define CHUNK_FRAMES 256
+
+enum
+{
+  PROP_0,
+  PROP_THRESHOLD
+};
+
+struct _GstGruAnomaly
+{
+  GstRnnSignal parent;
+
+  /* properties, object lock */
+  gdouble threshold;
+  gboolean threshold_set;       /* set by the user, else the model's */
+
+  /* streaming thread */
+  guint nf;                     /* features (input = output size) */
+  const rnn_model *model;
+  rnn_state *state;
+  gfloat *pred;                 /* CHUNK_FRAMES predictions, then normalised */
+  gfloat *xn;                   /* CHUNK_FRAMES normalised inputs */
+  gfloat *prev;                 /* normalised prediction of the next frame */
+  gboolean have_prev;
+  const float *err_mean, *err_std;
+  gboolean in_anomaly;
+  gdouble peak;
+};
+
+G_DEFINE_TYPE (GstGruAnomaly, gst_gru_anomaly, GST_TYPE_RNN_SIGNAL);
+GST_ELEMENT_REGISTER_DEFINE (gruanomaly, "gruanomaly", GST_RANK_NONE,
+    GST_TYPE_GRU_ANOMALY);
+
+static void
+gst_gru_anomaly_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstGruAnomaly *self = GST_GRU_ANOMALY (object);
+
+  switch (prop_id) {
+    case PROP_THRESHOLD:
+      GST_OBJECT_LOCK (self);
+      self->threshold = g_value_get_double (value);
+      self->threshold_set = TRUE;
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_CLASS (gst_gru_anomaly_parent_class)->set_property (object,
+          prop_id, value, pspec);
+      break;
+  }
+}
+
+static void
+gst_gru_anomaly_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstGruAnomaly *self = GST_GRU_ANOMALY (object);
+
+  switch (prop_id) {
+    case PROP_THRESHOLD:
+      GST_OBJECT_LOCK (self);
+      g_value_set_double (value, self->threshold);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_CLASS (gst_gru_anomaly_parent_class)->get_property (object,
+          prop_id, value, pspec);
+      break;
+  }
+}
+
+static void
+free_stream (GstGruAnomaly * self)
+{
+  rnn_state_free (self->state);
+  self->state = NULL;
+  g_clear_pointer (&self->pred, g_free);
+  g_clear_pointer (&self->xn, g_free);
+  g_clear_pointer (&self->prev, g_free);
+  self->have_prev = FALSE;
+  self->model = NULL;
+}
+
+static void
+gst_gru_anomaly_finalize (GObject * object)
+{
+  free_stream (GST_GRU_ANOMALY (object));
+  G_OBJECT_CLASS (gst_gru_anomaly_parent_class)->finalize (object);
+}
+
+static gboolean
+gst_gru_anomaly_model_loaded (GstRnnSignal * base, const rnn_model * model)
+{
+  GstGruAnomaly *self = GST_GRU_ANOMALY (base);
+  int in = rnn_model_input_size (model), out = rnn_model_output_size (model);
+
+  if (in != out) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("model '%s' has input size %d but output size %d; gruanomaly needs "
+            "a one-step forecaster whose output size equals its input size",
+            rnn_model_name (model), in, out), (NULL));
+    return FALSE;
+  }
+  if (rnn_model_head_input (model) != RNN_HEAD_OUTPUT) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("model '%s' has no per-frame output (head.input is not 'output'); "
+            "gruanomaly needs a prediction per frame", rnn_model_name (model)),
+        (NULL));
+    return FALSE;
+  }
+
+  GST_OBJECT_LOCK (self);
+  if (!self->threshold_set)
+    self->threshold = rnn_model_anomaly_threshold (model);
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static guint
+gst_gru_anomaly_output_features (GstRnnSignal * base, const rnn_model * model)
+{
+  return 1;
+}
+
+static gboolean
+gst_gru_anomaly_setup (GstRnnSignal * base, const rnn_model * model,
+    const GstRnnSignalFormat * format)
+{
+  GstGruAnomaly *self = GST_GRU_ANOMALY (base);
+  rnn_error err;
+
+  free_stream (self);
+  self->nf = format->in_features;
+  self->model = model;
+  memset (&err, 0, sizeof (err));
+  if (rnn_state_new (model, CHUNK_FRAMES, &self->state, &err) != RNN_OK) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        ("Could not create the recurrent state: %s", err.msg), (NULL));
+    return FALSE;
+  }
+  self->pred = g_new0 (gfloat, (gsize) CHUNK_FRAMES * self->nf);
+  self->xn = g_new0 (gfloat, (gsize) CHUNK_FRAMES * self->nf);
+  self->prev = g_new0 (gfloat, self->nf);
+  self->have_prev = FALSE;
+  self->err_mean = rnn_model_anomaly_error_mean (model);
+  self->err_std = rnn_model_anomaly_error_std (model);
+  self->in_anomaly = FALSE;
+  self->peak = 0.0;
+  return TRUE;
+}
+
+static void
+gst_gru_anomaly_reset (GstRnnSignal * base)
+{
+  GstGruAnomaly *self = GST_GRU_ANOMALY (base);
+
+  /* the anomaly tracking follows the scores: the next frame scores 0 and
+   * ends an anomaly in progress */
+  if (self->state)
+    rnn_state_reset (self->state);
+  self->have_prev = FALSE;
+}
+
+static void
+gst_gru_anomaly_release (GstRnnSignal * base)
+{
+  free_stream (GST_GRU_ANOMALY (base));
+}
+
+static void
+post_event (GstGruAnomaly * self, const gchar * event, guint frame,
+    gdouble peak, gdouble threshold)
+{
+  GstRnnSignal *base = GST_RNN_SIGNAL (self);
+  GstStructure *s;
+
+  s = gst_rnn_message_new (GST_ELEMENT (self),
+      gst_rnn_signal_get_segment (base),
+      gst_rnn_signal_frame_pts (base, frame),
+      gst_rnn_signal_frames_to_time (base, 1));
+  gst_structure_set (s, "event", G_TYPE_STRING, event,
+      "score", G_TYPE_DOUBLE, peak, "threshold", G_TYPE_DOUBLE, threshold,
+      NULL);
+  GST_DEBUG_OBJECT (self, "anomaly %s at frame %u, peak %g", event, frame,
+      peak);
+  gst_rnn_post_message (GST_ELEMENT (self), s);
+}
+
+static gboolean
+gst_gru_anomaly_process (GstRnnSignal * base, const gfloat * in,
+    gfloat * out, guint n_frames, guint first)
+{
+  GstGruAnomaly *self = GST_GRU_ANOMALY (base);
+  const guint nf = self->nf;
+  gdouble threshold;
+  gboolean post;
+  rnn_error err;
+  guint done = 0;
+
+  GST_OBJECT_LOCK (self);
+  threshold = self->threshold;
+  GST_OBJECT_UNLOCK (self);
+  post = gst_rnn_signal_post_messages (base);
+
+  while (done < n_frames) {
+    guint m = MIN (n_frames - done, CHUNK_FRAMES), j, i;
+    const gfloat *x = in + (gsize) done * nf;
+
+    /* pred row j: the de-normalised prediction of frame j+1 */
+    if (rnn_state_forward (self->state, x, m, self->pred, &err) != RNN_OK) {
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("The model failed on a frame: %s", err.msg), (NULL));
+      return FALSE;
+    }
+    /* compare in normalised units: the input statistics applied to both
+     * the frames and the predictions (copies without statistics) */
+    rnn_model_normalize_input (self->model, x, self->xn, m);
+    rnn_model_normalize_input (self->model, self->pred, self->pred, m);
+
+    for (j = 0; j < m; j++) {
+      guint frame = first + done + j;
+      gdouble score = 0.0;
+
+      if (self->have_prev) {
+        gdouble acc = 0.0;
+
+        for (i = 0; i < nf; i++) {
+          gdouble e = (gdouble) self->xn[(gsize) j * nf + i] - self->prev[i];
+          gdouble z = (e - self->err_mean[i]) / self->err_std[i];
+
+          acc += z * z;
+        }
+        score = sqrt (acc / nf);
+      }
+      out[done + j] = (gfloat) score;
+      memcpy (self->prev, self->pred + (gsize) j * nf, nf * sizeof (gfloat));
+      self->have_prev = TRUE;
+
+      if (!self->in_anomaly && score >= threshold) {
+        self->in_anomaly = TRUE;
+        self->peak = score;
+        if (post)
+          post_event (self, "start", frame, self->peak, threshold);
+      } else if (self->in_anomaly && score >= threshold) {
+        self->peak = MAX (self->peak, score);
+      } else if (self->in_anomaly) {
+        self->in_anomaly = FALSE;
+        if (post)
+          post_event (self, "end", frame, self->peak, threshold);
+      }
+    }
+    done += m;
+  }
+  return TRUE;
+}
+
+static void
+gst_gru_anomaly_class_init (GstGruAnomalyClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstRnnSignalClass *signal_class = GST_RNN_SIGNAL_CLASS (klass);
+
+  gobject_class->set_property = gst_gru_anomaly_set_property;
+  gobject_class->get_property = gst_gru_anomaly_get_property;
+  gobject_class->finalize = gst_gru_anomaly_finalize;
+
+  /**
+   * GstGruAnomaly:threshold:
+   *
+   * Score at or above which a frame is anomalous: an anomaly starts at the
+   * first frame whose score reaches it and ends at the first frame back
+   * below it. When not set, the model's `anomaly.threshold` metadata is
+   * used (4.0 when it has none); reading the property after the element
+   * went to PAUSED gives the value in use. May be changed while playing.
+   */
+  g_object_class_install_property (gobject_class, PROP_THRESHOLD,
+      g_param_spec_double ("threshold", "Threshold",
+          "Anomaly score at or above which a frame is anomalous (default: "
+          "the model's anomaly.threshold metadata, else 4.0)", 0.0,
+          G_MAXDOUBLE, DEFAULT_THRESHOLD,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstGruAnomaly:post-messages:
+   *
+   * Post an element message named `gruanomaly` at each anomaly start and
+   * end, holding `timestamp`, `stream-time`, `running-time`, `duration`
+   * (guint64, ns, of the frame where it starts or ends), `event`
+   * ("start"/"end"), `score` (peak score so far) and `threshold`.
+   */
+  gst_rnn_signal_class_install_post_messages (signal_class, TRUE,
+      "Post an element message named 'gruanomaly' at each anomaly start and "
+      "end with event ('start'/'end'), score (peak so far), threshold and "
+      "the frame's timestamp, stream-time, running-time and duration");
+
+  gst_element_class_set_static_metadata (element_class,
+      "RNN anomaly detector", "Filter/Analyzer/Audio",
+      "Scores every frame of a sensor or audio-rate signal for anomaly with "
+      "a recurrent one-step forecaster and posts anomaly start/end messages",
+      "gst-rnn developers");
+
+  signal_class->task = RNN_TASK_ANOMALY;
+  signal_class->model_loaded = gst_gru_anomaly_model_loaded;
+  signal_class->output_features = gst_gru_anomaly_output_features;
+  signal_class->setup = gst_gru_anomaly_setup;
+  signal_class->reset = gst_gru_anomaly_reset;
+  signal_class->process = gst_gru_anomaly_process;
+  signal_class->release = gst_gru_anomaly_release;
+
+  GST_DEBUG_CATEGORY_INIT (gst_gru_anomaly_debug, "gruanomaly", 0,
+      "RNN anomaly detector");
+}
+
+static void
+gst_gru_anomaly_init (GstGruAnomaly * self)
+{
+  self->threshold = DEFAULT_THRESHOLD;
+  self->threshold_set = FALSE;
+}

@@ -9,6 +9,8 @@
 G_BEGIN_DECLS
 
 /* one GST_ELEMENT_REGISTER_DECLARE per element, in alphabetical order */
+GST_ELEMENT_REGISTER_DECLARE (gruanomaly);
+GST_ELEMENT_REGISTER_DECLARE (lstmforecast);
 
 G_END_DECLS
 

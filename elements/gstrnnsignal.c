@@ -1,1 +1,1118 @@
-/* placeholder: being written */
+/* gst-rnn: GstRnnSignal, the abstract base of the signal elements.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:gstrnnsignal
+ * @title: GstRnnSignal
+ * @short_description: base class of the elements that run a recurrent model
+ * over a signal (lstmforecast, gruanomaly)
+ *
+ * #GstRnnSignal loads the model named by #GstRnnSignal:model-file when the
+ * element goes from READY to PAUSED and owns the per-stream recurrent state.
+ *
+ * Caps, on both pads: `audio/x-raw, format=F32LE, layout=interleaved`
+ * (channels = features per frame, rate = frames per second, any
+ * channel-mask, including 0 for unpositioned channels) or
+ * `other/tensors, format=static, num_tensors=1, types=float32,
+ * dimensions=F:N, framerate=R/1` (F features by N frames per buffer,
+ * innermost first; `dimensions=F` is one frame). An unquoted `3:1` in a
+ * caps string parses as a #GstFlagSet whose flags are masked (`3:1` becomes
+ * `1:1`): the feature count is then taken from the model, checked against
+ * what the flag set kept, and N is read back from the mask. Writing
+ * `dimensions=(string)3:1` avoids the ambiguity. The output keeps the
+ * family, the rate and N, with the subclass's feature count. A feature
+ * count that differs from the model's input size fails negotiation with an
+ * error naming both numbers.
+ *
+ * The state is zeroed at the next buffer after: STREAM_START, FLUSH_STOP,
+ * a SEGMENT after a seek (see below), a caps change, a DISCONT buffer (when
+ * #GstRnnSignal:reset-on-discont is set), the #GstRnnSignal::reset action
+ * signal, and a frame holding a non-finite value. A SEGMENT event resets
+ * the state when it follows a FLUSH_STOP, or when no flush preceded it but
+ * it differs from the current segment (position aside) in format or rate,
+ * or its start is not within half a frame of the end of the last input
+ * buffer (a seek or a loop); a re-sent identical segment, or one that
+ * continues where the stream is, keeps the state.
+ *
+ * GAP buffers do not touch the state: they produce no output buffer but a
+ * GAP event for the same time span (shifted like output buffers). Empty
+ * buffers pass through as empty buffers. QoS never drops frames: QOS
+ * events are passed upstream without being acted on. The element adds no
+ * latency (each output is computed from the frames already received);
+ * latency queries return upstream's figures.
+ *
+ * Bad input: a buffer whose size is not a whole number of frames is
+ * dropped with a warning and resets the state (the stream lost
+ * continuity). A frame holding NaN or infinity is not fed to the model: its
+ * output frame is all NaN, the state is reset (the next frame starts from a
+ * zero state) and a warning is posted for the first such frame after the
+ * stream (re)starts.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <string.h>
+#include <stdlib.h>
+
+#include "gstrnnsignal.h"
+#include "gstrnncommon.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_rnn_signal_debug);
+#define GST_CAT_DEFAULT gst_rnn_signal_debug
+
+#define SIGNAL_CAPS \
+  "audio/x-raw, format=(string)F32LE, layout=(string)interleaved, " \
+  "rate=(int)[1,MAX], channels=(int)[1,MAX]; " \
+  "other/tensors, format=(string)static, num_tensors=(int)1, " \
+  "types=(string)float32, framerate=(fraction)[1/2147483647,MAX]"
+
+enum
+{
+  PROP_0,
+  PROP_MODEL_FILE,
+  PROP_RESET_ON_DISCONT,
+  /* installed per subclass by gst_rnn_signal_class_install_post_messages */
+  PROP_POST_MESSAGES = GST_RNN_SIGNAL_PROP_POST_MESSAGES
+};
+
+enum
+{
+  SIGNAL_RESET,
+  LAST_SIGNAL
+};
+
+static guint signals[LAST_SIGNAL];
+
+typedef struct
+{
+  /* properties, object lock */
+  gchar *model_file;
+  gboolean reset_on_discont;
+  gboolean post_messages;
+  gint reset_requested;         /* atomic: the reset action was emitted */
+
+  /* set in start(), cleared in stop(); sizes also read by caps queries
+   * under the object lock */
+  rnn_model *model;
+  guint model_in, model_out;    /* 0 when no model is loaded */
+
+  /* streaming thread */
+  gboolean have_format;
+  GstRnnSignalFormat format;
+  gboolean need_reset;          /* zero the state before the next frame */
+  gboolean dirty;               /* frames went through since the last reset */
+  gboolean after_flush;
+  gboolean mark_discont;        /* DISCONT on the next output buffer */
+  gboolean warned_nonfinite;
+  GstClockTime last_end;        /* end of the last input buffer */
+  GstClockTime cur_pts;         /* PTS of the buffer being processed */
+  gfloat *aligned;              /* copy of unaligned input */
+  gsize aligned_len;
+} GstRnnSignalPrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_CODE (GstRnnSignal, gst_rnn_signal,
+    GST_TYPE_BASE_TRANSFORM, G_ADD_PRIVATE (GstRnnSignal)
+    GST_DEBUG_CATEGORY_INIT (gst_rnn_signal_debug, "rnnsignal", 0,
+        "base of the rnn signal elements"));
+
+#define PRIV(self) \
+  ((GstRnnSignalPrivate *) gst_rnn_signal_get_instance_private (self))
+
+static void gst_rnn_signal_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_rnn_signal_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static void gst_rnn_signal_constructed (GObject * object);
+static void gst_rnn_signal_finalize (GObject * object);
+static gboolean gst_rnn_signal_start (GstBaseTransform * trans);
+static gboolean gst_rnn_signal_stop (GstBaseTransform * trans);
+static GstCaps *gst_rnn_signal_transform_caps (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps, GstCaps * filter);
+static gboolean gst_rnn_signal_set_caps (GstBaseTransform * trans,
+    GstCaps * incaps, GstCaps * outcaps);
+static gboolean gst_rnn_signal_transform_size (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps, gsize size, GstCaps * othercaps,
+    gsize * othersize);
+static gboolean gst_rnn_signal_sink_event (GstBaseTransform * trans,
+    GstEvent * event);
+static gboolean gst_rnn_signal_src_event (GstBaseTransform * trans,
+    GstEvent * event);
+static gboolean gst_rnn_signal_query (GstBaseTransform * trans,
+    GstPadDirection direction, GstQuery * query);
+static GstFlowReturn gst_rnn_signal_transform (GstBaseTransform * trans,
+    GstBuffer * inbuf, GstBuffer * outbuf);
+
+static void
+gst_rnn_signal_reset_action (GstRnnSignal * self)
+{
+  GST_DEBUG_OBJECT (self, "reset requested");
+  g_atomic_int_set (&PRIV (self)->reset_requested, 1);
+}
+
+static void
+gst_rnn_signal_class_init (GstRnnSignalClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstCaps *caps;
+
+  gobject_class->set_property = gst_rnn_signal_set_property;
+  gobject_class->get_property = gst_rnn_signal_get_property;
+  gobject_class->constructed = gst_rnn_signal_constructed;
+  gobject_class->finalize = gst_rnn_signal_finalize;
+
+  /**
+   * GstRnnSignal:model-file:
+   *
+   * Path of the model, a safetensors file (PyTorch state_dict names plus
+   * metadata). Read when the element goes from READY to PAUSED; a missing
+   * or invalid file, or a model made for another task, fails that state
+   * change with an error naming the file and the problem.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
+      g_param_spec_string ("model-file", "Model file",
+          "Path of the safetensors model to run (read when going to PAUSED; "
+          "its `task` metadata must match the element)", NULL,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstRnnSignal:reset-on-discont:
+   *
+   * Zero the recurrent state when a buffer flagged DISCONT arrives (lost
+   * data makes the carried state stale). When false the state is carried
+   * across discontinuities.
+   */
+  g_object_class_install_property (gobject_class, PROP_RESET_ON_DISCONT,
+      g_param_spec_boolean ("reset-on-discont", "Reset on discont",
+          "Zero the recurrent state when a DISCONT buffer arrives", TRUE,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstRnnSignal::reset:
+   * @self: the element
+   *
+   * Action signal: zero the recurrent state before the next buffer is
+   * processed. Safe to emit from any thread.
+   */
+  signals[SIGNAL_RESET] = g_signal_new_class_handler ("reset",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_rnn_signal_reset_action), NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+
+  caps = gst_caps_from_string (SIGNAL_CAPS);
+  gst_element_class_add_pad_template (element_class,
+      gst_pad_template_new ("sink", GST_PAD_SINK, GST_PAD_ALWAYS, caps));
+  gst_element_class_add_pad_template (element_class,
+      gst_pad_template_new ("src", GST_PAD_SRC, GST_PAD_ALWAYS, caps));
+  gst_caps_unref (caps);
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_rnn_signal_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_rnn_signal_stop);
+  trans_class->transform_caps =
+      GST_DEBUG_FUNCPTR (gst_rnn_signal_transform_caps);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR (gst_rnn_signal_set_caps);
+  trans_class->transform_size =
+      GST_DEBUG_FUNCPTR (gst_rnn_signal_transform_size);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_rnn_signal_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR (gst_rnn_signal_src_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_rnn_signal_query);
+  trans_class->transform = GST_DEBUG_FUNCPTR (gst_rnn_signal_transform);
+  trans_class->passthrough_on_same_caps = FALSE;
+
+  klass->task = RNN_TASK_NONE;
+  klass->post_messages_default = FALSE;
+
+  gst_type_mark_as_plugin_api (GST_TYPE_RNN_SIGNAL, 0);
+}
+
+void
+gst_rnn_signal_class_install_post_messages (GstRnnSignalClass * klass,
+    gboolean default_value, const gchar * blurb)
+{
+  klass->post_messages_default = default_value;
+  g_object_class_install_property (G_OBJECT_CLASS (klass),
+      PROP_POST_MESSAGES, g_param_spec_boolean ("post-messages",
+          "Post messages", blurb, default_value,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
+          G_PARAM_STATIC_STRINGS));
+}
+
+static void
+gst_rnn_signal_init (GstRnnSignal * self)
+{
+  GstRnnSignalPrivate *priv = PRIV (self);
+
+  priv->reset_on_discont = TRUE;
+  priv->last_end = GST_CLOCK_TIME_NONE;
+  priv->cur_pts = GST_CLOCK_TIME_NONE;
+
+  /* an analysis element: never drop a frame for QoS, and keep GAP flags
+   * visible to transform() */
+  gst_base_transform_set_qos_enabled (GST_BASE_TRANSFORM (self), FALSE);
+  gst_base_transform_set_gap_aware (GST_BASE_TRANSFORM (self), TRUE);
+}
+
+static void
+gst_rnn_signal_constructed (GObject * object)
+{
+  GstRnnSignal *self = GST_RNN_SIGNAL (object);
+
+  /* the subclass's default, known only once the real class is */
+  PRIV (self)->post_messages =
+      GST_RNN_SIGNAL_GET_CLASS (self)->post_messages_default;
+  G_OBJECT_CLASS (gst_rnn_signal_parent_class)->constructed (object);
+}
+
+static void
+gst_rnn_signal_finalize (GObject * object)
+{
+  GstRnnSignalPrivate *priv = PRIV (GST_RNN_SIGNAL (object));
+
+  g_free (priv->model_file);
+  g_free (priv->aligned);
+  rnn_model_free (priv->model);
+  G_OBJECT_CLASS (gst_rnn_signal_parent_class)->finalize (object);
+}
+
+static void
+gst_rnn_signal_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstRnnSignal *self = GST_RNN_SIGNAL (object);
+  GstRnnSignalPrivate *priv = PRIV (self);
+
+  switch (prop_id) {
+    case PROP_MODEL_FILE:
+      GST_OBJECT_LOCK (self);
+      if (GST_STATE (self) > GST_STATE_READY) {
+        GST_OBJECT_UNLOCK (self);
+        GST_WARNING_OBJECT (self, "model-file can only be changed in the "
+            "NULL or READY state; ignoring '%s'", g_value_get_string (value));
+        break;
+      }
+      g_free (priv->model_file);
+      priv->model_file = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_RESET_ON_DISCONT:
+      GST_OBJECT_LOCK (self);
+      priv->reset_on_discont = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_POST_MESSAGES:
+      GST_OBJECT_LOCK (self);
+      priv->post_messages = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_rnn_signal_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstRnnSignal *self = GST_RNN_SIGNAL (object);
+  GstRnnSignalPrivate *priv = PRIV (self);
+
+  switch (prop_id) {
+    case PROP_MODEL_FILE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_string (value, priv->model_file);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_RESET_ON_DISCONT:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, priv->reset_on_discont);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_POST_MESSAGES:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, priv->post_messages);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+/* ------------------------------------------------------------ accessors */
+
+const GstRnnSignalFormat *
+gst_rnn_signal_get_format (GstRnnSignal * self)
+{
+  return &PRIV (self)->format;
+}
+
+const rnn_model *
+gst_rnn_signal_get_model (GstRnnSignal * self)
+{
+  return PRIV (self)->model;
+}
+
+GstClockTime
+gst_rnn_signal_frames_to_time (GstRnnSignal * self, guint64 n)
+{
+  GstRnnSignalPrivate *priv = PRIV (self);
+
+  if (!priv->have_format || priv->format.rate_n <= 0)
+    return GST_CLOCK_TIME_NONE;
+  /* n frames of rate_d / rate_n seconds each */
+  return gst_util_uint64_scale (n, (guint64) priv->format.rate_d * GST_SECOND,
+      (guint64) priv->format.rate_n);
+}
+
+GstClockTime
+gst_rnn_signal_frame_pts (GstRnnSignal * self, guint i)
+{
+  GstRnnSignalPrivate *priv = PRIV (self);
+
+  if (!GST_CLOCK_TIME_IS_VALID (priv->cur_pts))
+    return GST_CLOCK_TIME_NONE;
+  return priv->cur_pts + gst_rnn_signal_frames_to_time (self, i);
+}
+
+const GstSegment *
+gst_rnn_signal_get_segment (GstRnnSignal * self)
+{
+  return &GST_BASE_TRANSFORM (self)->segment;
+}
+
+gboolean
+gst_rnn_signal_post_messages (GstRnnSignal * self)
+{
+  gboolean ret;
+
+  GST_OBJECT_LOCK (self);
+  ret = PRIV (self)->post_messages;
+  GST_OBJECT_UNLOCK (self);
+  return ret;
+}
+
+/* ------------------------------------------------------------ start/stop */
+
+static gboolean
+gst_rnn_signal_start (GstBaseTransform * trans)
+{
+  GstRnnSignal *self = GST_RNN_SIGNAL (trans);
+  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
+  GstRnnSignalPrivate *priv = PRIV (self);
+  rnn_model *model;
+  gchar *path;
+  guint out;
+
+  GST_OBJECT_LOCK (self);
+  path = g_strdup (priv->model_file);
+  GST_OBJECT_UNLOCK (self);
+
+  model = gst_rnn_load_model (GST_ELEMENT (self), path, klass->task);
+  g_free (path);
+  if (model == NULL)
+    return FALSE;
+
+  if (klass->model_loaded && !klass->model_loaded (self, model)) {
+    rnn_model_free (model);
+    return FALSE;
+  }
+  out = klass->output_features ? klass->output_features (self, model) :
+      (guint) rnn_model_output_size (model);
+
+  GST_OBJECT_LOCK (self);
+  priv->model = model;
+  priv->model_in = rnn_model_input_size (model);
+  priv->model_out = out;
+  GST_OBJECT_UNLOCK (self);
+
+  priv->have_format = FALSE;
+  priv->need_reset = FALSE;
+  priv->dirty = FALSE;
+  priv->after_flush = FALSE;
+  priv->mark_discont = TRUE;
+  priv->warned_nonfinite = FALSE;
+  priv->last_end = GST_CLOCK_TIME_NONE;
+  g_atomic_int_set (&priv->reset_requested, 0);
+
+  GST_INFO_OBJECT (self, "loaded %s: %s, input %u, output %u per frame",
+      rnn_model_name (model), rnn_cell_name (rnn_model_cell (model)),
+      priv->model_in, out);
+  return TRUE;
+}
+
+static gboolean
+gst_rnn_signal_stop (GstBaseTransform * trans)
+{
+  GstRnnSignal *self = GST_RNN_SIGNAL (trans);
+  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
+  GstRnnSignalPrivate *priv = PRIV (self);
+  rnn_model *model;
+
+  if (klass->release)
+    klass->release (self);
+
+  GST_OBJECT_LOCK (self);
+  model = priv->model;
+  priv->model = NULL;
+  priv->model_in = priv->model_out = 0;
+  GST_OBJECT_UNLOCK (self);
+  rnn_model_free (model);
+
+  priv->have_format = FALSE;
+  g_free (priv->aligned);
+  priv->aligned = NULL;
+  priv->aligned_len = 0;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ caps */
+
+typedef struct
+{
+  gboolean tensors;
+  guint features;               /* 0: unknown (flag-set or not fixed) */
+  guint frames;                 /* tensors: N, 0 when unknown */
+  gboolean flagset;
+  guint flags, mask;            /* the flag-set as parsed */
+  gint rate_n, rate_d;
+} SignalCaps;
+
+/* Read a decimal number written with hex digits back: a flag-set keeps
+ * "10" as 0x10. Returns FALSE when the hex form has a letter. */
+static gboolean
+hex_as_decimal (guint v, guint * out)
+{
+  gchar buf[16];
+  guint i;
+
+  g_snprintf (buf, sizeof (buf), "%x", v);
+  for (i = 0; buf[i]; i++)
+    if (!g_ascii_isdigit (buf[i]))
+      return FALSE;
+  *out = (guint) strtoul (buf, NULL, 10);
+  return TRUE;
+}
+
+/* The reverse: the flag-set an unquoted decimal @v would parse into. */
+static gboolean
+decimal_as_hex (guint v, guint * out)
+{
+  gchar buf[16];
+  guint64 r;
+
+  g_snprintf (buf, sizeof (buf), "%u", v);
+  r = g_ascii_strtoull (buf, NULL, 16);
+  if (r > G_MAXUINT32)
+    return FALSE;
+  *out = (guint) r;
+  return TRUE;
+}
+
+/* Parse "F", "F:N" or "F:N:1:..." (trailing 1s are ignored, as NNStreamer
+ * treats them). */
+static gboolean
+parse_dims_string (const gchar * str, guint * features, guint * frames)
+{
+  gchar **parts;
+  guint n, i;
+  gboolean ok = TRUE;
+  guint64 v[16];
+
+  if (str == NULL || *str == '\0')
+    return FALSE;
+  parts = g_strsplit (str, ":", -1);
+  n = g_strv_length (parts);
+  if (n == 0 || n > 16)
+    ok = FALSE;
+  for (i = 0; ok && i < n; i++) {
+    gchar *end = NULL;
+    const gchar *p = g_strstrip (parts[i]);
+
+    if (!g_ascii_isdigit (*p)) {
+      ok = FALSE;
+      break;
+    }
+    v[i] = g_ascii_strtoull (p, &end, 10);
+    if (*end != '\0' || v[i] == 0 || v[i] > G_MAXINT)
+      ok = FALSE;
+  }
+  for (i = 2; ok && i < n; i++)
+    if (v[i] != 1)
+      ok = FALSE;
+  if (ok) {
+    *features = (guint) v[0];
+    *frames = n >= 2 ? (guint) v[1] : 1;
+  }
+  g_strfreev (parts);
+  return ok;
+}
+
+/* Fill @sc from a fixed caps structure; FALSE with *why set when it cannot
+ * be used. */
+static gboolean
+parse_signal_structure (const GstStructure * s, SignalCaps * sc, gchar ** why)
+{
+  memset (sc, 0, sizeof (*sc));
+
+  if (gst_structure_has_name (s, "audio/x-raw")) {
+    gint ch = 0, rate = 0;
+
+    if (!gst_structure_get_int (s, "channels", &ch) || ch <= 0
+        || !gst_structure_get_int (s, "rate", &rate) || rate <= 0) {
+      *why = g_strdup ("audio caps without a fixed channels and rate");
+      return FALSE;
+    }
+    sc->features = ch;
+    sc->rate_n = rate;
+    sc->rate_d = 1;
+    return TRUE;
+  }
+
+  if (gst_structure_has_name (s, "other/tensors")) {
+    const GValue *dims = gst_structure_get_value (s, "dimensions");
+
+    sc->tensors = TRUE;
+    if (!gst_structure_get_fraction (s, "framerate", &sc->rate_n, &sc->rate_d)
+        || sc->rate_n <= 0 || sc->rate_d <= 0) {
+      *why = g_strdup ("other/tensors caps need a framerate > 0 "
+          "(frames per second)");
+      return FALSE;
+    }
+    if (dims == NULL) {
+      *why = g_strdup ("other/tensors caps without dimensions (F:N)");
+      return FALSE;
+    }
+    if (G_VALUE_HOLDS_STRING (dims)) {
+      if (!parse_dims_string (g_value_get_string (dims), &sc->features,
+              &sc->frames)) {
+        *why = g_strdup_printf ("other/tensors dimensions '%s' are not F:N "
+            "(features:frames, both > 0)", g_value_get_string (dims));
+        return FALSE;
+      }
+    } else if (G_VALUE_HOLDS_INT (dims)) {
+      if (g_value_get_int (dims) <= 0) {
+        *why = g_strdup ("other/tensors dimensions must be > 0");
+        return FALSE;
+      }
+      sc->features = g_value_get_int (dims);
+      sc->frames = 1;
+    } else if (GST_VALUE_HOLDS_FLAG_SET (dims)) {
+      sc->flagset = TRUE;
+      sc->flags = gst_value_get_flagset_flags (dims);
+      sc->mask = gst_value_get_flagset_mask (dims);
+      if (!hex_as_decimal (sc->mask, &sc->frames) || sc->frames == 0)
+        sc->frames = 0;
+    } else {
+      *why = g_strdup_printf ("other/tensors dimensions of type %s; expected "
+          "a string F:N", G_VALUE_TYPE_NAME (dims));
+      return FALSE;
+    }
+    return TRUE;
+  }
+
+  *why = g_strdup_printf ("unsupported caps '%s'", gst_structure_get_name (s));
+  return FALSE;
+}
+
+static void
+set_tensor_dims (GstStructure * s, guint features, guint frames)
+{
+  gchar *d = g_strdup_printf ("%u:%u", features, frames);
+
+  gst_structure_set (s, "dimensions", G_TYPE_STRING, d, NULL);
+  g_free (d);
+}
+
+static GstCaps *
+gst_rnn_signal_transform_caps (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps, GstCaps * filter)
+{
+  GstRnnSignalPrivate *priv = PRIV (GST_RNN_SIGNAL (trans));
+  GstCaps *res = gst_caps_new_empty ();
+  guint model_in, model_out, i;
+
+  GST_OBJECT_LOCK (trans);
+  model_in = priv->model_in;
+  model_out = priv->model_out;
+  GST_OBJECT_UNLOCK (trans);
+
+  for (i = 0; i < gst_caps_get_size (caps); i++) {
+    const GstStructure *in = gst_caps_get_structure (caps, i);
+    GstStructure *s = gst_structure_copy (in);
+    gboolean audio = gst_structure_has_name (s, "audio/x-raw");
+    /* the feature count on the other side, 0 when any */
+    guint other = direction == GST_PAD_SINK ? model_out : model_in;
+
+    if (audio) {
+      gst_structure_remove_field (s, "channel-mask");
+      if (other > 0) {
+        gst_structure_set (s, "channels", G_TYPE_INT, (gint) other, NULL);
+        if (other > 1 && direction == GST_PAD_SINK)
+          gst_structure_set (s, "channel-mask", GST_TYPE_BITMASK,
+              (guint64) 0, NULL);
+      } else {
+        gst_structure_set (s, "channels", GST_TYPE_INT_RANGE, 1, G_MAXINT,
+            NULL);
+      }
+      gst_caps_append_structure (res, s);
+    } else if (gst_structure_has_name (s, "other/tensors")) {
+      SignalCaps sc;
+      gchar *why = NULL;
+
+      if (direction == GST_PAD_SINK && other > 0
+          && parse_signal_structure (in, &sc, &why) && sc.frames > 0) {
+        GstStructure *alt;
+        guint hf, hn;
+
+        set_tensor_dims (s, other, sc.frames);
+        /* also offer the flag-set an unquoted F:N downstream would be */
+        if (decimal_as_hex (other, &hf) && decimal_as_hex (sc.frames, &hn)) {
+          alt = gst_structure_copy (s);
+          gst_structure_set (alt, "dimensions", GST_TYPE_FLAG_SET, hf & hn,
+              hn, NULL);
+          gst_caps_append_structure (res, s);
+          gst_caps_append_structure (res, alt);
+        } else {
+          gst_caps_append_structure (res, s);
+        }
+      } else {
+        /* unknown on this side: any dimensions; set_caps checks them */
+        gst_structure_remove_field (s, "dimensions");
+        gst_caps_append_structure (res, s);
+      }
+      g_free (why);
+    } else {
+      gst_structure_free (s);
+    }
+  }
+
+  if (filter) {
+    GstCaps *tmp = gst_caps_intersect_full (filter, res,
+        GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref (res);
+    res = tmp;
+  }
+  GST_DEBUG_OBJECT (trans, "%s %" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT,
+      direction == GST_PAD_SINK ? "sink" : "src", caps, res);
+  return res;
+}
+
+static gboolean
+gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
+    GstCaps * outcaps)
+{
+  GstRnnSignal *self = GST_RNN_SIGNAL (trans);
+  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
+  GstRnnSignalPrivate *priv = PRIV (self);
+  SignalCaps sc, oc;
+  gchar *why = NULL;
+  GstRnnSignalFormat fmt;
+  guint model_in;
+
+  if (priv->model == NULL) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("No model loaded."),
+        ("caps arrived before a model was loaded"));
+    return FALSE;
+  }
+  model_in = rnn_model_input_size (priv->model);
+
+  if (!parse_signal_structure (gst_caps_get_structure (incaps, 0), &sc, &why)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Unusable input caps: %s.", why), ("%" GST_PTR_FORMAT, incaps));
+    g_free (why);
+    return FALSE;
+  }
+
+  if (sc.flagset) {
+    guint hf;
+
+    /* The flag-set lost the bits of F outside the mask: the model's size is
+     * accepted when it agrees with what survived. */
+    if (!decimal_as_hex (model_in, &hf) || (hf & sc.mask) != sc.flags) {
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("Input dimensions do not match the model: the model '%s' needs %u "
+              "features per frame but the caps' dimensions (parsed as the "
+              "flag-set %x:%x, see dimensions=(string)F:N) cannot be %u:N.",
+              rnn_model_name (priv->model), model_in, sc.flags, sc.mask,
+              model_in), ("%" GST_PTR_FORMAT, incaps));
+      return FALSE;
+    }
+    sc.features = model_in;
+  }
+
+  if (sc.features != model_in) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Input has %u features per frame but the model '%s' needs %u.",
+            sc.features, rnn_model_name (priv->model), model_in),
+        ("input %s %u, model input size %u; caps %" GST_PTR_FORMAT,
+            sc.tensors ? "dimensions F =" : "channels =", sc.features,
+            model_in, incaps));
+    return FALSE;
+  }
+
+  memset (&oc, 0, sizeof (oc));
+  if (!parse_signal_structure (gst_caps_get_structure (outcaps, 0), &oc, &why)) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Unusable output caps: %s.", why), ("%" GST_PTR_FORMAT, outcaps));
+    g_free (why);
+    return FALSE;
+  }
+  if (oc.flagset)
+    oc.features = priv->model_out;
+  if (oc.features != priv->model_out || oc.tensors != sc.tensors) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Output caps carry %u features per frame but the element makes %u.",
+            oc.features, priv->model_out), ("%" GST_PTR_FORMAT, outcaps));
+    return FALSE;
+  }
+
+  fmt.tensors = sc.tensors;
+  fmt.in_features = sc.features;
+  fmt.out_features = priv->model_out;
+  fmt.rate_n = sc.rate_n;
+  fmt.rate_d = sc.rate_d;
+  fmt.caps_frames = sc.tensors ? sc.frames : 0;
+
+  priv->format = fmt;
+  priv->have_format = TRUE;
+  if (!klass->setup (self, priv->model, &fmt)) {
+    priv->have_format = FALSE;
+    return FALSE;
+  }
+  /* a caps change is a reset trigger: setup() left the state zeroed */
+  priv->need_reset = FALSE;
+  priv->dirty = FALSE;
+  priv->mark_discont = TRUE;
+  priv->warned_nonfinite = FALSE;
+  GST_INFO_OBJECT (self, "format: %s, %u -> %u features, %d/%d frames/s",
+      fmt.tensors ? "other/tensors" : "audio/x-raw", fmt.in_features,
+      fmt.out_features, fmt.rate_n, fmt.rate_d);
+  return TRUE;
+}
+
+static gboolean
+gst_rnn_signal_transform_size (GstBaseTransform * trans,
+    GstPadDirection direction, GstCaps * caps, gsize size, GstCaps * othercaps,
+    gsize * othersize)
+{
+  GstRnnSignalPrivate *priv = PRIV (GST_RNN_SIGNAL (trans));
+  gsize in_bpf, out_bpf;
+
+  if (!priv->have_format)
+    return FALSE;
+  in_bpf = priv->format.in_features * sizeof (gfloat);
+  out_bpf = priv->format.out_features * sizeof (gfloat);
+  if (direction == GST_PAD_SINK)
+    *othersize = (size / in_bpf) * out_bpf;
+  else
+    *othersize = (size / out_bpf) * in_bpf;
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------- events */
+
+/* Does @seg (arriving without a flush) start somewhere else than where the
+ * stream is? */
+static gboolean
+segment_jumps (GstRnnSignal * self, const GstSegment * seg)
+{
+  GstRnnSignalPrivate *priv = PRIV (self);
+  const GstSegment *cur = &GST_BASE_TRANSFORM (self)->segment;
+  GstClockTime half;
+
+  if (seg->format != cur->format || seg->rate != cur->rate
+      || seg->applied_rate != cur->applied_rate)
+    return TRUE;
+  if (seg->start == cur->start && seg->stop == cur->stop
+      && seg->time == cur->time && seg->base == cur->base
+      && seg->offset == cur->offset)
+    return FALSE;               /* the same segment again */
+  if (seg->format != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (priv->last_end))
+    return TRUE;
+  half = gst_rnn_signal_frames_to_time (self, 1) / 2;
+  if (!GST_CLOCK_TIME_IS_VALID (half))
+    half = 0;
+  return !(seg->start + half >= priv->last_end
+      && seg->start <= priv->last_end + half);
+}
+
+static gboolean
+gst_rnn_signal_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstRnnSignal *self = GST_RNN_SIGNAL (trans);
+  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
+  GstRnnSignalPrivate *priv = PRIV (self);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+      GST_DEBUG_OBJECT (self, "stream-start: reset");
+      priv->need_reset = TRUE;
+      priv->warned_nonfinite = FALSE;
+      priv->last_end = GST_CLOCK_TIME_NONE;
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      GST_DEBUG_OBJECT (self, "flush-stop: reset");
+      priv->need_reset = TRUE;
+      priv->after_flush = TRUE;
+      priv->warned_nonfinite = FALSE;
+      priv->last_end = GST_CLOCK_TIME_NONE;
+      break;
+    case GST_EVENT_SEGMENT:{
+      const GstSegment *seg;
+
+      gst_event_parse_segment (event, &seg);
+      if (priv->after_flush) {
+        priv->need_reset = TRUE;
+        priv->after_flush = FALSE;
+      } else if (priv->dirty && segment_jumps (self, seg)) {
+        GST_DEBUG_OBJECT (self, "segment jumps: reset");
+        priv->need_reset = TRUE;
+      }
+      break;
+    }
+    case GST_EVENT_GAP:{
+      GstClockTime off = klass->output_offset ? klass->output_offset (self) : 0;
+      GstClockTime ts, dur;
+
+      /* the state does not move; shift the gap like output buffers */
+      if (off > 0 && GST_CLOCK_TIME_IS_VALID (off)) {
+        gst_event_parse_gap (event, &ts, &dur);
+        if (GST_CLOCK_TIME_IS_VALID (ts)) {
+          GstEvent *gap = gst_event_new_gap (ts + off, dur);
+
+          gst_event_set_seqnum (gap, gst_event_get_seqnum (event));
+          gst_event_unref (event);
+          event = gap;
+        }
+      }
+      break;
+    }
+    default:
+      break;
+  }
+
+  return GST_BASE_TRANSFORM_CLASS (gst_rnn_signal_parent_class)->sink_event
+      (trans, event);
+}
+
+static gboolean
+gst_rnn_signal_src_event (GstBaseTransform * trans, GstEvent * event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_QOS) {
+    /* Never act on QoS: a dropped frame would corrupt the state. */
+    return gst_pad_push_event (trans->sinkpad, event);
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_rnn_signal_parent_class)->src_event
+      (trans, event);
+}
+
+static gboolean
+gst_rnn_signal_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  if (direction == GST_PAD_SRC && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gboolean live;
+    GstClockTime min, max;
+
+    /* Outputs are computed from frames already received: no latency of our
+     * own, so upstream's figures stand. Without a peer, answer 0. */
+    if (gst_pad_peer_query (trans->sinkpad, query)) {
+      gst_query_parse_latency (query, &live, &min, &max);
+      GST_DEBUG_OBJECT (trans, "latency: live %d, min %" GST_TIME_FORMAT
+          ", max %" GST_TIME_FORMAT " (nothing added)", live,
+          GST_TIME_ARGS (min), GST_TIME_ARGS (max));
+      return TRUE;
+    }
+    if (!gst_pad_is_linked (trans->sinkpad)) {
+      gst_query_set_latency (query, FALSE, 0, GST_CLOCK_TIME_NONE);
+      return TRUE;
+    }
+    return FALSE;
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_rnn_signal_parent_class)->query
+      (trans, direction, query);
+}
+
+/* ------------------------------------------------------------- transform */
+
+static void
+do_reset (GstRnnSignal * self)
+{
+  GstRnnSignalPrivate *priv = PRIV (self);
+
+  GST_LOG_OBJECT (self, "state reset");
+  GST_RNN_SIGNAL_GET_CLASS (self)->reset (self);
+  priv->need_reset = FALSE;
+  priv->dirty = FALSE;
+  priv->mark_discont = TRUE;
+}
+
+static gboolean
+frame_is_finite (const gfloat * x, guint n)
+{
+  guint i;
+
+  for (i = 0; i < n; i++)
+    if (!isfinite (x[i]))
+      return FALSE;
+  return TRUE;
+}
+
+static GstFlowReturn
+gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
+    GstBuffer * outbuf)
+{
+  GstRnnSignal *self = GST_RNN_SIGNAL (trans);
+  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
+  GstRnnSignalPrivate *priv = PRIV (self);
+  GstMapInfo inmap, outmap;
+  gsize in_bpf, out_bpf, size;
+  guint n, fin, fout, i, run;
+  const gfloat *x;
+  gfloat *y;
+  gboolean reset_on_discont, ok = TRUE;
+  GstClockTime off, pts, dur;
+
+  if (!priv->have_format) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("No format negotiated."),
+        ("a buffer arrived before caps"));
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+
+  fin = priv->format.in_features;
+  fout = priv->format.out_features;
+  in_bpf = fin * sizeof (gfloat);
+  out_bpf = fout * sizeof (gfloat);
+  pts = GST_BUFFER_PTS (inbuf);
+  dur = GST_BUFFER_DURATION (inbuf);
+  off = klass->output_offset ? klass->output_offset (self) : 0;
+  if (!GST_CLOCK_TIME_IS_VALID (off))
+    off = 0;
+
+  GST_OBJECT_LOCK (self);
+  reset_on_discont = priv->reset_on_discont;
+  GST_OBJECT_UNLOCK (self);
+
+  if (g_atomic_int_compare_and_exchange (&priv->reset_requested, 1, 0)) {
+    GST_DEBUG_OBJECT (self, "reset signal: reset");
+    priv->need_reset = TRUE;
+  }
+  if (GST_BUFFER_FLAG_IS_SET (inbuf, GST_BUFFER_FLAG_DISCONT)
+      && reset_on_discont && priv->dirty) {
+    GST_DEBUG_OBJECT (self, "discont: reset");
+    priv->need_reset = TRUE;
+  }
+
+  size = gst_buffer_get_size (inbuf);
+
+  if (GST_BUFFER_FLAG_IS_SET (inbuf, GST_BUFFER_FLAG_GAP)) {
+    /* No data: the state does not move. Tell downstream with a GAP event
+     * for the same span. */
+    if (GST_CLOCK_TIME_IS_VALID (pts)) {
+      if (!GST_CLOCK_TIME_IS_VALID (dur))
+        dur = gst_rnn_signal_frames_to_time (self, size / in_bpf);
+      gst_pad_push_event (trans->srcpad, gst_event_new_gap (pts + off, dur));
+    }
+    return GST_BASE_TRANSFORM_FLOW_DROPPED;
+  }
+
+  if (size % in_bpf != 0) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Dropped a buffer of %" G_GSIZE_FORMAT " bytes: not a whole number "
+            "of frames of %u float32 features (%" G_GSIZE_FORMAT " bytes).",
+            size, fin, in_bpf),
+        ("buffer %" GST_PTR_FORMAT "; the state is reset", inbuf));
+    priv->need_reset = TRUE;
+    return GST_BASE_TRANSFORM_FLOW_DROPPED;
+  }
+  n = size / in_bpf;
+  if (n == 0)
+    return GST_FLOW_OK;         /* empty buffer: the state is not touched */
+
+  if (priv->need_reset)
+    do_reset (self);
+
+  if (!gst_buffer_map (inbuf, &inmap, GST_MAP_READ))
+    goto map_failed;
+  if (!gst_buffer_map (outbuf, &outmap, GST_MAP_WRITE)) {
+    gst_buffer_unmap (inbuf, &inmap);
+    goto map_failed;
+  }
+  g_assert (outmap.size >= n * out_bpf);
+
+  x = (const gfloat *) inmap.data;
+  if (((guintptr) inmap.data) % sizeof (gfloat) != 0) {
+    if (priv->aligned_len < (gsize) n * fin) {
+      g_free (priv->aligned);
+      priv->aligned = g_new (gfloat, (gsize) n * fin);
+      priv->aligned_len = (gsize) n * fin;
+    }
+    memcpy (priv->aligned, inmap.data, n * in_bpf);
+    x = priv->aligned;
+  }
+  y = (gfloat *) outmap.data;
+  priv->cur_pts = pts;
+
+  /* Runs of finite frames go to the subclass; a non-finite frame resets the
+   * state and gets NaN outputs. */
+  i = 0;
+  while (i < n && ok) {
+    if (!frame_is_finite (x + (gsize) i * fin, fin)) {
+      guint k;
+
+      if (!priv->warned_nonfinite) {
+        priv->warned_nonfinite = TRUE;
+        GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+            ("Input frame holds NaN or infinity; the state is reset and the "
+                "frame's output is NaN."),
+            ("frame %u of buffer at %" GST_TIME_FORMAT
+                " (further ones are only logged)", i, GST_TIME_ARGS (pts)));
+      } else {
+        GST_DEBUG_OBJECT (self, "non-finite frame %u: reset", i);
+      }
+      for (k = 0; k < fout; k++)
+        y[(gsize) i * fout + k] = NAN;
+      do_reset (self);
+      i++;
+      continue;
+    }
+    run = 1;
+    while (i + run < n && frame_is_finite (x + (gsize) (i + run) * fin, fin))
+      run++;
+    ok = klass->process (self, x + (gsize) i * fin, y + (gsize) i * fout, run,
+        i);
+    priv->dirty = TRUE;
+    i += run;
+  }
+
+  gst_buffer_unmap (outbuf, &outmap);
+  gst_buffer_unmap (inbuf, &inmap);
+  if (!ok)
+    return GST_FLOW_ERROR;
+
+  if (GST_CLOCK_TIME_IS_VALID (pts)) {
+    GST_BUFFER_PTS (outbuf) = pts + off;
+    if (!GST_CLOCK_TIME_IS_VALID (dur))
+      dur = gst_rnn_signal_frames_to_time (self, n);
+    priv->last_end = pts + dur;
+  }
+  if (priv->mark_discont) {
+    GST_BUFFER_FLAG_SET (outbuf, GST_BUFFER_FLAG_DISCONT);
+    priv->mark_discont = FALSE;
+  }
+
+  if (klass->finish_buffer)
+    klass->finish_buffer (self, outbuf);
+  return GST_FLOW_OK;
+
+map_failed:
+  GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not map a buffer."),
+      (NULL));
+  return GST_FLOW_ERROR;
+}

@@ -1,0 +1,95 @@
+/* gst-rnn: GstRnnSignal, the abstract base of the elements that run a model
+ * over a signal (lstmforecast, gruanomaly).
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The base owns what every signal element does the same way: the
+ * `model-file`, `reset-on-discont` and `post-messages` properties and the
+ * `reset` action signal, model loading in start(), the two signal caps
+ * families (audio/x-raw F32LE and other/tensors float32) and their
+ * negotiation, the reset triggers, GAP handling, non-finite input and the
+ * latency query. A subclass sees only frames: runs of finite input frames of
+ * `in_features` floats, for which it writes `out_features` floats per frame.
+ */
+#ifndef GST_RNN_SIGNAL_H
+#define GST_RNN_SIGNAL_H
+
+#include <gst/gst.h>
+#include <gst/base/gstbasetransform.h>
+#include "rnn.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_RNN_SIGNAL (gst_rnn_signal_get_type ())
+G_DECLARE_DERIVABLE_TYPE (GstRnnSignal, gst_rnn_signal, GST, RNN_SIGNAL,
+    GstBaseTransform)
+
+/* The per-stream format, fixed by the caps (streaming thread only). */
+typedef struct {
+  gboolean tensors;      /* other/tensors (TRUE) or audio/x-raw (FALSE) */
+  guint in_features;     /* floats per input frame */
+  guint out_features;    /* floats per output frame */
+  gint rate_n, rate_d;   /* frames per second, as a fraction */
+  guint caps_frames;     /* frames per buffer from the tensor caps, 0 if unknown */
+} GstRnnSignalFormat;
+
+struct _GstRnnSignalClass {
+  GstBaseTransformClass parent_class;
+
+  /* set in class_init */
+  rnn_task task;                   /* the model task this element runs */
+  gboolean post_messages_default;
+
+  /* The model was loaded (start()): validate it against the subclass's
+   * properties; on a problem post GST_ELEMENT_ERROR and return FALSE. */
+  gboolean (*model_loaded) (GstRnnSignal * self, const rnn_model * model);
+  /* Output floats per frame for this model (e.g. its output size). */
+  guint (*output_features) (GstRnnSignal * self, const rnn_model * model);
+  /* The format is known or changed: (re)allocate per-stream state for
+   * @format (the state must end up zeroed). Return FALSE after posting
+   * GST_ELEMENT_ERROR. */
+  gboolean (*setup) (GstRnnSignal * self, const rnn_model * model,
+      const GstRnnSignalFormat * format);
+  /* Zero the per-stream state (a reset trigger fired). */
+  void (*reset) (GstRnnSignal * self);
+  /* Process @n_frames finite frames starting at frame @first of the
+   * current input buffer: @in holds n_frames * in_features floats, @out
+   * receives n_frames * out_features floats. Return FALSE after posting
+   * GST_ELEMENT_ERROR. */
+  gboolean (*process) (GstRnnSignal * self, const gfloat * in, gfloat * out,
+      guint n_frames, guint first);
+  /* Optional: called once the output buffer is complete (timestamps set). */
+  void (*finish_buffer) (GstRnnSignal * self, GstBuffer * outbuf);
+  /* Optional: the offset added to output timestamps (lstmforecast: the
+   * horizon). Default 0. */
+  GstClockTime (*output_offset) (GstRnnSignal * self);
+  /* Free the per-stream state (stop()). */
+  void (*release) (GstRnnSignal * self);
+
+  gpointer _padding[4];
+};
+
+/* Property id the base uses for `post-messages`; subclasses number their
+ * own properties below it and chain unknown ids to the parent's
+ * set_property/get_property. */
+#define GST_RNN_SIGNAL_PROP_POST_MESSAGES 100
+
+/* Installs `post-messages` on the subclass @klass with its own default
+ * and description (call from class_init). */
+void gst_rnn_signal_class_install_post_messages (GstRnnSignalClass * klass,
+    gboolean default_value, const gchar * blurb);
+
+/* For subclasses, streaming thread only. */
+const GstRnnSignalFormat *gst_rnn_signal_get_format (GstRnnSignal * self);
+const rnn_model *gst_rnn_signal_get_model (GstRnnSignal * self);
+/* Duration of @n frames at the negotiated rate. */
+GstClockTime gst_rnn_signal_frames_to_time (GstRnnSignal * self, guint64 n);
+/* PTS of frame @i of the input buffer being processed (NONE if unknown). */
+GstClockTime gst_rnn_signal_frame_pts (GstRnnSignal * self, guint i);
+/* The input segment (TIME) for running/stream time of messages. */
+const GstSegment *gst_rnn_signal_get_segment (GstRnnSignal * self);
+/* Whether `post-messages` is set (takes the object lock). */
+gboolean gst_rnn_signal_post_messages (GstRnnSignal * self);
+
+G_END_DECLS
+
+#endif
