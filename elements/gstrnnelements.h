@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 /* one GST_ELEMENT_REGISTER_DECLARE per element, in alphabetical order */
 GST_ELEMENT_REGISTER_DECLARE (gruanomaly);
 GST_ELEMENT_REGISTER_DECLARE (lstmforecast);
+GST_ELEMENT_REGISTER_DECLARE (textsentiment);
 
 G_END_DECLS
 

@@ -1,1 +1,961 @@
-/* placeholder: being written */
+/* gst-rnn: textsentiment, classifies text buffers with an embedding + RNN.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/**
+ * SECTION:element-textsentiment
+ * @title: textsentiment
+ *
+ * Classifies every text buffer (a subtitle, a chat line, a transcript
+ * segment) with a recurrent text classifier: the text is tokenized with the
+ * model's vocabulary, the token ids go through the embedding and the
+ * recurrent layers, and the head's outputs become class probabilities
+ * (softmax for two or more outputs; for a single output p = sigmoid(z) and
+ * the probabilities are [1 - p, p]).
+ *
+ * The model is a safetensors file with `task=classify`, an embedding, a
+ * recurrent stack (LSTM, GRU or RNN, stacked and bidirectional allowed) and
+ * a linear head that reads `h_n[-1]` (`head.input=final_hidden`, the
+ * default), both directions of the top layer (`final_hidden_both`) or the
+ * mean of the top-layer outputs over the text (`mean`). A PyTorch
+ * `state_dict()` of the tutorial's `LSTMClassifier` saves directly to it.
+ *
+ * The source pad produces, depending on what downstream accepts, either
+ * `other/tensors, format=static, num_tensors=1, types=float32,
+ * dimensions=(string)C:1, framerate=0/1` (C = number of classes; one float32
+ * probability per class) or `text/x-raw, format=utf8` holding the winning
+ * label and its confidence, such as `positive (0.93)`, that `textoverlay`
+ * can render. Output buffers keep the PTS and duration of their text. A text
+ * without any token (empty, only punctuation or markup) produces no buffer:
+ * a GAP event with its PTS and duration is pushed instead.
+ *
+ * With #GstTextSentiment:post-messages (default %TRUE) the element posts
+ * one element message named `textsentiment` per classified text, with these
+ * fields:
+ *
+ * * `timestamp` (#guint64): the PTS of the text, in ns
+ *   (%GST_CLOCK_TIME_NONE when the buffer has none).
+ * * `stream-time` (#guint64): the stream time of the text.
+ * * `running-time` (#guint64): the running time of the text.
+ * * `duration` (#guint64): the duration of the text buffer.
+ * * `label` (#gchararray): the name of the most probable class.
+ * * `confidence` (#gdouble): its probability.
+ * * `class-index` (#gint): its index, counting from 0.
+ * * `probabilities` (#GstValueArray of #gdouble): every class probability,
+ *   in label order.
+ *
+ * The hidden state is zeroed before each text with
+ * #GstTextSentiment:context=utterance (the default) and carried from text
+ * to text with `context=stream`. In both modes it is also zeroed on
+ * STREAM_START, FLUSH_STOP, every new SEGMENT, a change of input caps, a
+ * DISCONT buffer (when #GstTextSentiment:reset-on-discont is set) and the
+ * #GstTextSentiment::reset action signal.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -m filesrc location=subtitles.srt ! subparse ! textsentiment model-file=sentiment.safetensors ! fakesink
+ * ]| prints one `textsentiment` message per subtitle.
+ * |[
+ * gst-launch-1.0 filesrc location=subtitles.srt ! subparse ! textsentiment model-file=sentiment.safetensors ! text/x-raw ! fdsink
+ * ]| writes the label and confidence of each subtitle to stdout.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gsttextsentiment.h"
+#include "gstrnncommon.h"
+#include "gstrnnelements.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_text_sentiment_debug);
+#define GST_CAT_DEFAULT gst_text_sentiment_debug
+
+#define DEFAULT_RESET_ON_DISCONT TRUE
+#define DEFAULT_POST_MESSAGES TRUE
+#define DEFAULT_CONTEXT GST_TEXT_SENTIMENT_CONTEXT_UTTERANCE
+#define DEFAULT_MAX_TOKENS 512
+
+/* initial size of the token buffer; it grows up to max-tokens */
+#define INITIAL_IDS 64
+
+enum
+{
+  PROP_0,
+  PROP_MODEL_FILE,
+  PROP_RESET_ON_DISCONT,
+  PROP_POST_MESSAGES,
+  PROP_CONTEXT,
+  PROP_MAX_TOKENS
+};
+
+enum
+{
+  SIGNAL_RESET,
+  LAST_SIGNAL
+};
+
+static guint gst_text_sentiment_signals[LAST_SIGNAL];
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("text/x-raw, format = (string) { utf8, pango-markup }"));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("other/tensors, format = (string) static, "
+        "num_tensors = (int) 1, types = (string) float32, "
+        "framerate = (fraction) 0/1; " "text/x-raw, format = (string) utf8"));
+
+GType
+gst_text_sentiment_context_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_TEXT_SENTIMENT_CONTEXT_UTTERANCE,
+        "Zero the state before every text", "utterance"},
+    {GST_TEXT_SENTIMENT_CONTEXT_STREAM,
+        "Carry the state from text to text", "stream"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstTextSentimentContext", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define gst_text_sentiment_parent_class parent_class
+G_DEFINE_TYPE (GstTextSentiment, gst_text_sentiment, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE (textsentiment, "textsentiment", GST_RANK_NONE,
+    GST_TYPE_TEXT_SENTIMENT);
+
+static void gst_text_sentiment_finalize (GObject * object);
+static void gst_text_sentiment_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_text_sentiment_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_text_sentiment_change_state (GstElement *
+    element, GstStateChange transition);
+static GstFlowReturn gst_text_sentiment_chain (GstPad * pad,
+    GstObject * parent, GstBuffer * buf);
+static gboolean gst_text_sentiment_sink_event (GstPad * pad,
+    GstObject * parent, GstEvent * event);
+static gboolean gst_text_sentiment_src_query (GstPad * pad,
+    GstObject * parent, GstQuery * query);
+static void gst_text_sentiment_reset_action (GstTextSentiment * self);
+
+static void
+gst_text_sentiment_class_init (GstTextSentimentClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  GST_DEBUG_CATEGORY_INIT (gst_text_sentiment_debug, "textsentiment", 0,
+      "Text classification with a recurrent network");
+
+  gobject_class->set_property = gst_text_sentiment_set_property;
+  gobject_class->get_property = gst_text_sentiment_get_property;
+  gobject_class->finalize = gst_text_sentiment_finalize;
+
+  /**
+   * GstTextSentiment:model-file:
+   *
+   * Path of the safetensors model (`task=classify`, with an embedding and a
+   * tokenizer vocabulary). Read when the element goes from READY to PAUSED;
+   * a missing or invalid file fails that state change with an error that
+   * names the file and the problem.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
+      g_param_spec_string ("model-file", "Model file",
+          "Path of the safetensors text classifier (task=classify)", NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstTextSentiment:reset-on-discont:
+   *
+   * Zero the hidden state when a buffer carries the DISCONT flag (only
+   * matters with `context=stream`).
+   */
+  g_object_class_install_property (gobject_class, PROP_RESET_ON_DISCONT,
+      g_param_spec_boolean ("reset-on-discont", "Reset on discont",
+          "Zero the hidden state on a DISCONT buffer", DEFAULT_RESET_ON_DISCONT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstTextSentiment:post-messages:
+   *
+   * Post one `textsentiment` element message per classified text, with the
+   * fields `timestamp`, `stream-time`, `running-time`, `duration` (#guint64
+   * ns), `label` (string), `confidence` (#gdouble), `class-index` (#gint)
+   * and `probabilities` (#GstValueArray of #gdouble).
+   */
+  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+          "Post a 'textsentiment' element message per text with fields "
+          "timestamp, stream-time, running-time, duration (guint64 ns), "
+          "label (string), confidence (double), class-index (int) and "
+          "probabilities (array of doubles)", DEFAULT_POST_MESSAGES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstTextSentiment:context:
+   *
+   * `utterance` classifies every text on its own, from a zero state;
+   * `stream` carries the state from one text to the next, so a prediction
+   * reflects the conversation so far. The reset triggers apply in both
+   * modes.
+   */
+  g_object_class_install_property (gobject_class, PROP_CONTEXT,
+      g_param_spec_enum ("context", "Context",
+          "Zero the state before every text (utterance) or carry it "
+          "across texts (stream)", GST_TYPE_TEXT_SENTIMENT_CONTEXT,
+          DEFAULT_CONTEXT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstTextSentiment:max-tokens:
+   *
+   * Largest number of tokens classified per text; 0 means no limit. Only
+   * the first max-tokens tokens of a longer text are fed to the model (the
+   * way classifiers are usually trained on truncated texts) and a warning
+   * is posted the first time this happens.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_TOKENS,
+      g_param_spec_uint ("max-tokens", "Maximum tokens",
+          "Tokens kept per text, the first ones; longer texts are truncated "
+          "(0 = no limit)", 0, G_MAXINT32, DEFAULT_MAX_TOKENS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstTextSentiment::reset:
+   * @textsentiment: the element
+   *
+   * Action signal: zero the hidden state before the next text.
+   */
+  gst_text_sentiment_signals[SIGNAL_RESET] =
+      g_signal_new_class_handler ("reset", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
+      G_CALLBACK (gst_text_sentiment_reset_action), NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+
+  element_class->change_state = gst_text_sentiment_change_state;
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "Text sentiment classifier", "Filter/Analyzer/Text",
+      "Classifies each text buffer with a recurrent network (embedding + "
+      "LSTM/GRU/RNN) and outputs class probabilities as a tensor or a "
+      "readable label; posts 'textsentiment' messages",
+      "gst-rnn developers");
+
+  gst_type_mark_as_plugin_api (GST_TYPE_TEXT_SENTIMENT_CONTEXT, 0);
+}
+
+static void
+gst_text_sentiment_init (GstTextSentiment * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_text_sentiment_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_text_sentiment_sink_event));
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_text_sentiment_src_query));
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->reset_on_discont = DEFAULT_RESET_ON_DISCONT;
+  self->post_messages = DEFAULT_POST_MESSAGES;
+  self->context = DEFAULT_CONTEXT;
+  self->max_tokens = DEFAULT_MAX_TOKENS;
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
+}
+
+static void
+gst_text_sentiment_finalize (GObject * object)
+{
+  GstTextSentiment *self = GST_TEXT_SENTIMENT (object);
+
+  g_free (self->model_file);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_text_sentiment_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstTextSentiment *self = GST_TEXT_SENTIMENT (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL_FILE:
+      g_free (self->model_file);
+      self->model_file = g_value_dup_string (value);
+      break;
+    case PROP_RESET_ON_DISCONT:
+      self->reset_on_discont = g_value_get_boolean (value);
+      break;
+    case PROP_POST_MESSAGES:
+      self->post_messages = g_value_get_boolean (value);
+      break;
+    case PROP_CONTEXT:
+      self->context = g_value_get_enum (value);
+      break;
+    case PROP_MAX_TOKENS:
+      self->max_tokens = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_text_sentiment_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstTextSentiment *self = GST_TEXT_SENTIMENT (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL_FILE:
+      g_value_set_string (value, self->model_file);
+      break;
+    case PROP_RESET_ON_DISCONT:
+      g_value_set_boolean (value, self->reset_on_discont);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, self->post_messages);
+      break;
+    case PROP_CONTEXT:
+      g_value_set_enum (value, self->context);
+      break;
+    case PROP_MAX_TOKENS:
+      g_value_set_uint (value, self->max_tokens);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_text_sentiment_reset_action (GstTextSentiment * self)
+{
+  GST_DEBUG_OBJECT (self, "reset requested");
+  GST_OBJECT_LOCK (self);
+  self->reset_pending = TRUE;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Number of class probabilities: the head's outputs, or 2 for a single
+ * sigmoid output. */
+static int
+gst_text_sentiment_num_classes (GstTextSentiment * self)
+{
+  int out = rnn_model_output_size (self->model);
+
+  return out == 1 ? 2 : out;
+}
+
+static void
+gst_text_sentiment_reset_state (GstTextSentiment * self, const gchar * why)
+{
+  GST_DEBUG_OBJECT (self, "state reset: %s", why);
+  if (self->state)
+    rnn_state_reset (self->state);
+}
+
+static GstCaps *gst_text_sentiment_make_src_caps (int n_classes);
+
+static void
+gst_text_sentiment_release (GstTextSentiment * self)
+{
+  GST_OBJECT_LOCK (self);
+  gst_caps_replace (&self->src_caps, NULL);
+  GST_OBJECT_UNLOCK (self);
+  rnn_state_free (self->state);
+  self->state = NULL;
+  rnn_model_free (self->model);
+  self->model = NULL;
+  g_free (self->ids);
+  self->ids = NULL;
+  self->ids_size = 0;
+  g_free (self->logits);
+  self->logits = NULL;
+  g_free (self->probs);
+  self->probs = NULL;
+  gst_caps_replace (&self->sink_caps, NULL);
+  self->output = GST_TEXT_SENTIMENT_OUT_NONE;
+}
+
+/* Load the model and check that it is a text classifier this element can
+ * run: posts an element error and returns FALSE otherwise. */
+static gboolean
+gst_text_sentiment_start (GstTextSentiment * self)
+{
+  gchar *path;
+  rnn_error err = { 0 };
+  rnn_head_input head;
+  int n_classes, n_labels;
+  guint max_tokens;
+
+  GST_OBJECT_LOCK (self);
+  path = g_strdup (self->model_file);
+  max_tokens = self->max_tokens;
+  self->reset_pending = FALSE;
+  GST_OBJECT_UNLOCK (self);
+
+  self->model = gst_rnn_load_model (GST_ELEMENT (self), path,
+      RNN_TASK_CLASSIFY);
+  if (self->model == NULL)
+    goto failed;
+
+  if (rnn_model_vocab_size (self->model) <= 0) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Model file \"%s\" has no embedding: textsentiment needs a text "
+            "model (embedding + tokenizer.vocab)", path), (NULL));
+    goto failed;
+  }
+  if (!rnn_model_has_head (self->model)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Model file \"%s\" has no linear head: textsentiment needs one "
+            "that outputs class scores", path), (NULL));
+    goto failed;
+  }
+  head = rnn_model_head_input (self->model);
+  if (head == RNN_HEAD_OUTPUT) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Model file \"%s\" has head.input=output (one prediction per "
+            "token); textsentiment needs final_hidden, final_hidden_both "
+            "or mean", path), (NULL));
+    goto failed;
+  }
+  n_classes = gst_text_sentiment_num_classes (self);
+  n_labels = rnn_model_num_labels (self->model);
+  if (n_labels != n_classes) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Model file \"%s\" has %d labels but its head gives %d class "
+            "probabilities", path, n_labels, n_classes), (NULL));
+    goto failed;
+  }
+
+  /* work buffers sized for a whole text of max-tokens tokens; longer calls
+   * (max-tokens raised while playing, or 0) are split by the engine */
+  if (rnn_state_new (self->model, max_tokens > 0 ? MIN (max_tokens,
+              4096) : 512, &self->state, &err) != RNN_OK) {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        ("Could not create the state for model \"%s\": %s", path, err.msg),
+        (NULL));
+    goto failed;
+  }
+
+  self->ids_size = INITIAL_IDS;
+  self->ids = g_new (int32_t, self->ids_size);
+  self->logits = g_new0 (float, rnn_model_output_size (self->model));
+  self->probs = g_new0 (float, n_classes);
+  self->output = GST_TEXT_SENTIMENT_OUT_NONE;
+  self->markup = FALSE;
+  self->discont_pending = TRUE;
+  self->truncation_warned = FALSE;
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
+
+  GST_OBJECT_LOCK (self);
+  gst_caps_take (&self->src_caps,
+      gst_text_sentiment_make_src_caps (n_classes));
+  GST_OBJECT_UNLOCK (self);
+
+  GST_INFO_OBJECT (self, "model \"%s\": %s, %d layer(s) x %d direction(s), "
+      "hidden %d, vocabulary %d, %d classes", path,
+      rnn_cell_name (rnn_model_cell (self->model)),
+      rnn_model_num_layers (self->model),
+      rnn_model_num_directions (self->model),
+      rnn_model_hidden_size (self->model), rnn_model_vocab_size (self->model),
+      n_classes);
+  g_free (path);
+  return TRUE;
+
+failed:
+  g_free (path);
+  gst_text_sentiment_release (self);
+  return FALSE;
+}
+
+static GstStateChangeReturn
+gst_text_sentiment_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstTextSentiment *self = GST_TEXT_SENTIMENT (element);
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    if (!gst_text_sentiment_start (self))
+      return GST_STATE_CHANGE_FAILURE;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE) {
+    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+      gst_text_sentiment_release (self);
+    return ret;
+  }
+
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    gst_text_sentiment_release (self);
+
+  return ret;
+}
+
+/* The caps the source pad can produce for @n_classes classes, in order of
+ * preference: the tensor caps with `dimensions` as a string, the same with
+ * `dimensions` as the GstFlagSet an unquoted `C:1` parses to in a caps
+ * string (so that `textsentiment ! other/tensors,dimensions=2:1 ! ...`
+ * negotiates; that form cannot tell 2:1 from 4:1, the string form can), and
+ * the readable text. */
+static GstCaps *
+gst_text_sentiment_make_src_caps (int n_classes)
+{
+  GstCaps *caps;
+  GstStructure *s;
+  GValue flags = G_VALUE_INIT;
+  gchar *dims;
+
+  dims = g_strdup_printf ("%d:1", n_classes);
+  caps = gst_caps_new_simple ("other/tensors",
+      "format", G_TYPE_STRING, "static",
+      "num_tensors", G_TYPE_INT, 1,
+      "types", G_TYPE_STRING, "float32",
+      "dimensions", G_TYPE_STRING, dims,
+      "framerate", GST_TYPE_FRACTION, 0, 1, NULL);
+
+  g_value_init (&flags, GST_TYPE_FLAG_SET);
+  if (gst_value_deserialize (&flags, dims)) {
+    s = gst_structure_copy (gst_caps_get_structure (caps, 0));
+    gst_structure_set_value (s, "dimensions", &flags);
+    gst_caps_append_structure (caps, s);
+  }
+  g_value_unset (&flags);
+  g_free (dims);
+
+  gst_caps_append_structure (caps, gst_structure_new ("text/x-raw",
+          "format", G_TYPE_STRING, "utf8", NULL));
+  return caps;
+}
+
+/* A reference to the source caps of the loaded model, or the template
+ * caps while none is loaded. Any thread. */
+static GstCaps *
+gst_text_sentiment_src_caps (GstTextSentiment * self)
+{
+  GstCaps *caps = NULL;
+
+  GST_OBJECT_LOCK (self);
+  if (self->src_caps)
+    caps = gst_caps_ref (self->src_caps);
+  GST_OBJECT_UNLOCK (self);
+  if (caps == NULL)
+    caps = gst_pad_get_pad_template_caps (self->srcpad);
+  return caps;
+}
+
+static gboolean
+gst_text_sentiment_src_query (GstPad * pad, GstObject * parent,
+    GstQuery * query)
+{
+  GstTextSentiment *self = GST_TEXT_SENTIMENT (parent);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:{
+      GstCaps *filter, *caps;
+
+      /* everything we can produce, so that downstream can renegotiate */
+      caps = gst_text_sentiment_src_caps (self);
+      gst_query_parse_caps (query, &filter);
+      if (filter) {
+        GstCaps *tmp = gst_caps_intersect_full (filter, caps,
+            GST_CAPS_INTERSECT_FIRST);
+        gst_caps_unref (caps);
+        caps = tmp;
+      }
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
+    default:
+      /* latency: we add none, the default forwards upstream's */
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+/* Pick the first of our source caps downstream accepts and set it. */
+static gboolean
+gst_text_sentiment_negotiate (GstTextSentiment * self)
+{
+  GstCaps *ours, *peer, *chosen = NULL;
+  guint i;
+  gboolean ok = FALSE;
+
+  if (self->model == NULL)
+    return FALSE;
+
+  ours = gst_text_sentiment_src_caps (self);
+  peer = gst_pad_peer_query_caps (self->srcpad, NULL);
+  GST_DEBUG_OBJECT (self, "ours %" GST_PTR_FORMAT ", downstream %"
+      GST_PTR_FORMAT, ours, peer);
+
+  for (i = 0; i < gst_caps_get_size (ours) && chosen == NULL; i++) {
+    GstCaps *c = gst_caps_copy_nth (ours, i);
+
+    if (gst_caps_can_intersect (c, peer))
+      chosen = c;
+    else
+      gst_caps_unref (c);
+  }
+
+  if (chosen == NULL) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        ("Downstream accepts neither other/tensors with dimensions=%d:1 "
+            "nor text/x-raw,format=utf8",
+            gst_text_sentiment_num_classes (self)),
+        ("downstream caps: %" GST_PTR_FORMAT, peer));
+  } else {
+    ok = gst_pad_set_caps (self->srcpad, chosen);
+    if (ok) {
+      self->output =
+          gst_structure_has_name (gst_caps_get_structure (chosen, 0),
+          "text/x-raw") ? GST_TEXT_SENTIMENT_OUT_TEXT :
+          GST_TEXT_SENTIMENT_OUT_TENSOR;
+      GST_INFO_OBJECT (self, "output caps %" GST_PTR_FORMAT, chosen);
+    } else {
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("Downstream refused caps %" GST_PTR_FORMAT, chosen), (NULL));
+    }
+    gst_caps_unref (chosen);
+  }
+
+  gst_caps_unref (peer);
+  gst_caps_unref (ours);
+  if (!ok)
+    self->output = GST_TEXT_SENTIMENT_OUT_NONE;
+  return ok;
+}
+
+static gboolean
+gst_text_sentiment_set_sink_caps (GstTextSentiment * self, GstCaps * caps)
+{
+  const gchar *format;
+
+  format = gst_structure_get_string (gst_caps_get_structure (caps, 0),
+      "format");
+  self->markup = g_strcmp0 (format, "pango-markup") == 0;
+
+  if (self->sink_caps == NULL || !gst_caps_is_equal (self->sink_caps, caps)) {
+    if (self->sink_caps)
+      gst_text_sentiment_reset_state (self, "caps change");
+    gst_caps_replace (&self->sink_caps, caps);
+  }
+
+  if (self->output == GST_TEXT_SENTIMENT_OUT_NONE
+      || gst_pad_check_reconfigure (self->srcpad))
+    return gst_text_sentiment_negotiate (self);
+  return TRUE;
+}
+
+static gboolean
+gst_text_sentiment_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event)
+{
+  GstTextSentiment *self = GST_TEXT_SENTIMENT (parent);
+
+  GST_LOG_OBJECT (self, "event %" GST_PTR_FORMAT, event);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      gboolean ret;
+
+      gst_event_parse_caps (event, &caps);
+      ret = gst_text_sentiment_set_sink_caps (self, caps);
+      gst_event_unref (event);
+      return ret;
+    }
+    case GST_EVENT_STREAM_START:
+      gst_text_sentiment_reset_state (self, "stream-start");
+      self->discont_pending = TRUE;
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      gst_text_sentiment_reset_state (self, "flush-stop");
+      gst_segment_init (&self->segment, GST_FORMAT_TIME);
+      self->discont_pending = TRUE;
+      break;
+    case GST_EVENT_SEGMENT:
+      /* a new segment starts a new timeline (after a seek, or a new
+       * stream): what came before is no context for what follows */
+      gst_event_copy_segment (event, &self->segment);
+      gst_text_sentiment_reset_state (self, "segment");
+      break;
+    default:
+      break;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+/* No prediction for this buffer: let downstream time advance. */
+static GstFlowReturn
+gst_text_sentiment_push_gap (GstTextSentiment * self, GstBuffer * buf)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buf);
+  GstClockTime dur = GST_BUFFER_DURATION (buf);
+
+  if (GST_CLOCK_TIME_IS_VALID (pts)) {
+    GST_LOG_OBJECT (self, "gap %" GST_TIME_FORMAT " + %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (pts), GST_TIME_ARGS (dur));
+    gst_pad_push_event (self->srcpad, gst_event_new_gap (pts, dur));
+  }
+  return GST_FLOW_OK;
+}
+
+/* Class probabilities from the head's outputs: softmax for C >= 2 outputs,
+ * [1 - p, p] with p = 1 / (1 + exp(-z)) for a single output. Computed in
+ * double, with the maximum subtracted before exp() so nothing overflows. */
+static void
+gst_text_sentiment_probabilities (const float *z, int n_out, float *p)
+{
+  int i;
+
+  if (n_out == 1) {
+    double s = 1.0 / (1.0 + exp (-(double) z[0]));
+
+    p[0] = (float) (1.0 - s);
+    p[1] = (float) s;
+    return;
+  } else {
+    double max = z[0], sum = 0.0;
+
+    for (i = 1; i < n_out; i++)
+      if (z[i] > max)
+        max = z[i];
+    for (i = 0; i < n_out; i++)
+      sum += exp ((double) z[i] - max);
+    for (i = 0; i < n_out; i++)
+      p[i] = (float) (exp ((double) z[i] - max) / sum);
+  }
+}
+
+/* Tokenize the text into self->ids, at most @max_tokens of them (0: all).
+ * Returns the number of ids kept and the total found in *n_found. */
+static gboolean
+gst_text_sentiment_tokenize (GstTextSentiment * self, const gchar * text,
+    gsize len, guint max_tokens, gsize * n_kept, gsize * n_found)
+{
+  rnn_error err = { 0 };
+  gsize want;
+
+  if (rnn_model_tokenize (self->model, text, len, self->ids, self->ids_size,
+          n_found, &err) != RNN_OK)
+    goto error;
+
+  want = max_tokens > 0 ? MIN (*n_found, (gsize) max_tokens) : *n_found;
+  if (want > self->ids_size) {
+    self->ids_size = MAX (want, self->ids_size * 2);
+    if (max_tokens > 0)
+      self->ids_size = MIN (self->ids_size, (gsize) max_tokens);
+    g_free (self->ids);
+    self->ids = g_new (int32_t, self->ids_size);
+    if (rnn_model_tokenize (self->model, text, len, self->ids,
+            self->ids_size, n_found, &err) != RNN_OK)
+      goto error;
+  }
+  *n_kept = want;
+  return TRUE;
+
+error:
+  GST_ELEMENT_ERROR (self, STREAM, FAILED,
+      ("Could not tokenize the text: %s", err.msg), (NULL));
+  return FALSE;
+}
+
+static GstFlowReturn
+gst_text_sentiment_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstTextSentiment *self = GST_TEXT_SENTIMENT (parent);
+  GstFlowReturn flow = GST_FLOW_OK;
+  gboolean reset_pending, reset_on_discont, post_messages;
+  GstTextSentimentContext context;
+  guint max_tokens;
+  GstMapInfo map;
+  gchar *stripped = NULL;
+  const gchar *text;
+  gsize len, n_ids = 0, n_found = 0;
+  rnn_error err = { 0 };
+  int n_out, n_classes, i, best;
+  GstBuffer *out;
+  GstClockTime pts, duration;
+
+  if (self->model == NULL) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_FLUSHING;
+  }
+
+  GST_OBJECT_LOCK (self);
+  reset_pending = self->reset_pending;
+  self->reset_pending = FALSE;
+  reset_on_discont = self->reset_on_discont;
+  post_messages = self->post_messages;
+  context = self->context;
+  max_tokens = self->max_tokens;
+  GST_OBJECT_UNLOCK (self);
+
+  if (self->output == GST_TEXT_SENTIMENT_OUT_NONE
+      || gst_pad_check_reconfigure (self->srcpad)) {
+    if (!gst_text_sentiment_negotiate (self)) {
+      gst_buffer_unref (buf);
+      return GST_FLOW_NOT_NEGOTIATED;
+    }
+  }
+
+  if (reset_pending)
+    gst_text_sentiment_reset_state (self, "reset signal");
+  if (reset_on_discont && GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
+    gst_text_sentiment_reset_state (self, "discont");
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
+    self->discont_pending = TRUE;
+
+  pts = GST_BUFFER_PTS (buf);
+  duration = GST_BUFFER_DURATION (buf);
+
+  /* GAP buffers and empty texts: nothing to classify, state untouched */
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP)
+      || gst_buffer_get_size (buf) == 0) {
+    flow = gst_text_sentiment_push_gap (self, buf);
+    gst_buffer_unref (buf);
+    return flow;
+  }
+
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not map the text buffer"),
+        (NULL));
+    gst_buffer_unref (buf);
+    return GST_FLOW_ERROR;
+  }
+  text = (const gchar *) map.data;
+  len = map.size;
+  if (self->markup) {
+    if (rnn_markup_strip (text, len, &stripped, &err) != RNN_OK) {
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("Could not read the pango markup: %s", err.msg), (NULL));
+      flow = GST_FLOW_ERROR;
+      goto done;
+    }
+    text = stripped;
+    len = strlen (stripped);
+  }
+
+  if (!gst_text_sentiment_tokenize (self, text, len, max_tokens, &n_ids,
+          &n_found)) {
+    flow = GST_FLOW_ERROR;
+    goto done;
+  }
+  if (n_ids < n_found) {
+    GST_DEBUG_OBJECT (self, "text of %" G_GSIZE_FORMAT " tokens truncated to "
+        "the first %" G_GSIZE_FORMAT, n_found, n_ids);
+    if (!self->truncation_warned) {
+      self->truncation_warned = TRUE;
+      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+          ("A text of %" G_GSIZE_FORMAT " tokens was truncated to its first "
+              "%u tokens (max-tokens); this warning is posted once",
+              n_found, max_tokens), (NULL));
+    }
+  }
+
+  if (n_ids == 0) {
+    GST_LOG_OBJECT (self, "text without tokens");
+    flow = gst_text_sentiment_push_gap (self, buf);
+    goto done;
+  }
+
+  if (context == GST_TEXT_SENTIMENT_CONTEXT_UTTERANCE)
+    rnn_state_reset (self->state);
+  if (rnn_state_forward_ids (self->state, self->ids, n_ids, self->logits,
+          &err) != RNN_OK) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED,
+        ("Model \"%s\" failed on a text of %" G_GSIZE_FORMAT " tokens: %s",
+            rnn_model_name (self->model), n_ids, err.msg), (NULL));
+    flow = GST_FLOW_ERROR;
+    goto done;
+  }
+
+  n_out = rnn_model_output_size (self->model);
+  n_classes = gst_text_sentiment_num_classes (self);
+  gst_text_sentiment_probabilities (self->logits, n_out, self->probs);
+  best = 0;
+  for (i = 1; i < n_classes; i++)
+    if (self->probs[i] > self->probs[best])
+      best = i;
+
+  GST_LOG_OBJECT (self, "%" G_GSIZE_FORMAT " tokens -> %s (%.4f)", n_ids,
+      rnn_model_label (self->model, best), self->probs[best]);
+
+  if (post_messages) {
+    GstStructure *s;
+    GValue arr = G_VALUE_INIT;
+
+    s = gst_rnn_message_new (GST_ELEMENT (self), &self->segment, pts,
+        duration);
+    gst_structure_set (s, "label", G_TYPE_STRING,
+        rnn_model_label (self->model, best), "confidence", G_TYPE_DOUBLE,
+        (gdouble) self->probs[best], "class-index", G_TYPE_INT, best, NULL);
+    gst_rnn_value_set_double_array (&arr, self->probs, n_classes);
+    gst_structure_take_value (s, "probabilities", &arr);
+    gst_rnn_post_message (GST_ELEMENT (self), s);
+  }
+
+  if (self->output == GST_TEXT_SENTIMENT_OUT_TEXT) {
+    gchar conf[G_ASCII_DTOSTR_BUF_SIZE];
+    gchar *str;
+
+    g_ascii_formatd (conf, sizeof (conf), "%.2f", self->probs[best]);
+    str = g_strdup_printf ("%s (%s)", rnn_model_label (self->model, best),
+        conf);
+    out = gst_buffer_new_wrapped (str, strlen (str));
+  } else {
+    out = gst_buffer_new_allocate (NULL, n_classes * sizeof (float), NULL);
+    gst_buffer_fill (out, 0, self->probs, n_classes * sizeof (float));
+  }
+  GST_BUFFER_PTS (out) = pts;
+  GST_BUFFER_DTS (out) = GST_BUFFER_DTS (buf);
+  GST_BUFFER_DURATION (out) = duration;
+  if (self->discont_pending) {
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
+    self->discont_pending = FALSE;
+  }
+
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+  free (stripped);
+  return gst_pad_push (self->srcpad, out);
+
+done:
+  gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
+  free (stripped);
+  return flow;
+}

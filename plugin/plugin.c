@@ -15,6 +15,7 @@ plugin_init (GstPlugin * plugin)
   /* one `ret |= GST_ELEMENT_REGISTER (name, plugin);` per element */
   ret |= GST_ELEMENT_REGISTER (gruanomaly, plugin);
   ret |= GST_ELEMENT_REGISTER (lstmforecast, plugin);
+  ret |= GST_ELEMENT_REGISTER (textsentiment, plugin);
   ret = TRUE;
 
   return ret;
