@@ -183,6 +183,14 @@ rnn__engine_prepare (rnn_model *m, rnn_error *err)
   return RNN_OK;
 }
 
+void
+rnn__engine_use_kernels (rnn_model *m, const rnn_kernels *k)
+{
+  rnn_engine *e = m ? m->engine : NULL;
+  if (e != NULL && k != NULL)
+    e->k = k;
+}
+
 /* ------------------------------------------------------------- state */
 
 struct rnn_state {

@@ -72,6 +72,10 @@ const rnn_kernels *rnn_kernels_generic (void);
 /* The AVX2+FMA implementation, or NULL when the build or the CPU lacks it. */
 const rnn_kernels *rnn_kernels_avx2 (void);
 
+/* Make @m's engine use @k from now on (tests and benchmarks compare the
+ * implementations; not while a state of @m is running). */
+void rnn__engine_use_kernels (rnn_model *m, const rnn_kernels *k);
+
 /* Y[n, rows] = X[n, cols] W^T + b, with W row-major [rows, cols], X rows
  * @ldx apart and Y rows @ldy apart; @b (rows values) may be NULL. Goes
  * through CBLAS (one sgemm for the whole block; sgemv when n == 1). */
