@@ -47,7 +47,8 @@
  * The hidden state is zeroed before each text with
  * #GstTextSentiment:context=utterance (the default) and carried from text
  * to text with `context=stream`. In both modes it is also zeroed on
- * STREAM_START, FLUSH_STOP, every new SEGMENT, a change of input caps, a
+ * STREAM_START, FLUSH_STOP, a new SEGMENT (one that differs from the
+ * current segment, as after a seek), a change of input caps, a
  * DISCONT buffer (when #GstTextSentiment:reset-on-discont is set) and the
  * #GstTextSentiment::reset action signal.
  *
@@ -624,10 +625,12 @@ gst_text_sentiment_negotiate (GstTextSentiment * self)
   for (i = 0; i < gst_caps_get_size (ours) && chosen == NULL; i++) {
     GstCaps *c = gst_caps_copy_nth (ours, i);
 
-    if (gst_caps_can_intersect (c, peer))
-      chosen = c;
-    else
-      gst_caps_unref (c);
+    if (gst_caps_can_intersect (c, peer)) {
+      /* the flag-set form is not fixed (its mask is partial): fixate */
+      chosen = gst_caps_fixate (gst_caps_intersect_full (c, peer,
+              GST_CAPS_INTERSECT_FIRST));
+    }
+    gst_caps_unref (c);
   }
 
   if (chosen == NULL) {
@@ -706,12 +709,18 @@ gst_text_sentiment_sink_event (GstPad * pad, GstObject * parent,
       gst_segment_init (&self->segment, GST_FORMAT_TIME);
       self->discont_pending = TRUE;
       break;
-    case GST_EVENT_SEGMENT:
-      /* a new segment starts a new timeline (after a seek, or a new
-       * stream): what came before is no context for what follows */
-      gst_event_copy_segment (event, &self->segment);
-      gst_text_sentiment_reset_state (self, "segment");
+    case GST_EVENT_SEGMENT:{
+      GstSegment seg;
+
+      /* a new segment (after a seek, or a new stream) starts a new
+       * timeline: what came before is no context for what follows. The
+       * same segment sent again changes nothing. */
+      gst_event_copy_segment (event, &seg);
+      if (!gst_segment_is_equal (&seg, &self->segment))
+        gst_text_sentiment_reset_state (self, "new segment");
+      self->segment = seg;
       break;
+    }
     default:
       break;
   }

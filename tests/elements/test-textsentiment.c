@@ -155,6 +155,16 @@ check_buffer_probs (GstBuffer * buf, const float *want, int n,
   gst_buffer_unmap (buf, &map);
 }
 
+/* @out against row @row of the expected tensor @name */
+static void
+check_out (GstBuffer * out, const gchar * name, int row, const gchar * what)
+{
+  int n = 0;
+  const float *want = expected (name, row, &n);
+
+  check_buffer_probs (out, want, n, what);
+}
+
 /* A harness around a textsentiment with @model loaded and the properties
  * given as NULL-terminated name/value pairs. @sink_caps: what the harness
  * sink accepts (NULL: anything). A bus is attached for the messages. */
@@ -197,7 +207,8 @@ harness_bus (GstHarness * h)
 static GstBuffer *
 text_buffer (const void *data, gsize size, GstClockTime pts)
 {
-  GstBuffer *buf = gst_buffer_new_memdup (data, size);
+  GstBuffer *buf = size ? gst_buffer_new_memdup (data, size) :
+      gst_buffer_new ();
 
   GST_BUFFER_PTS (buf) = pts;
   GST_BUFFER_DURATION (buf) = GST_CLOCK_TIME_IS_VALID (pts) ?
@@ -435,7 +446,6 @@ GST_START_TEST (test_invalid_utf8)
   GstHarness *h;
   GstBus *bus;
   GstMessage *err;
-  int n = 0;
   int i = 7;                    /* the fixture text with invalid bytes */
 
   load_cases ();
@@ -447,7 +457,7 @@ GST_START_TEST (test_invalid_utf8)
   {
     GstBuffer *out = gst_harness_pull (h);
 
-    check_buffer_probs (out, expected ("lstm2.utterance", i, &n), n,
+    check_out (out, "lstm2.utterance", i,
         "invalid utf-8");
     gst_buffer_unref (out);
   }
@@ -572,7 +582,6 @@ GST_START_TEST (test_no_tokens_gap)
   GstHarness *h;
   GstBus *bus;
   GstBuffer *gapbuf;
-  int n = 0;
 
   load_cases ();
   h = new_harness ("lstm2", NULL, "context", 1, NULL);
@@ -608,7 +617,7 @@ GST_START_TEST (test_no_tokens_gap)
   {
     GstBuffer *out = gst_harness_pull (h);
 
-    check_buffer_probs (out, expected ("lstm2.stream", 1, &n), n,
+    check_out (out, "lstm2.stream", 1,
         "after texts without tokens");
     gst_buffer_unref (out);
   }
@@ -630,7 +639,7 @@ GST_START_TEST (test_no_tokens_gap)
   {
     GstBuffer *out = gst_harness_pull (h);
 
-    check_buffer_probs (out, expected ("lstm2.stream", 1, &n), n,
+    check_out (out, "lstm2.stream", 1,
         "after texts without tokens");
     gst_buffer_unref (out);
   }
@@ -755,7 +764,8 @@ enum
   TRIGGER_STREAM_START,
   TRIGGER_CAPS,
   TRIGGER_SAME_CAPS,
-  TRIGGER_UTTERANCE
+  TRIGGER_UTTERANCE,
+  TRIGGER_SAME_SEGMENT
 };
 
 /* context=stream: text 0, the trigger, text 1; text 1 must see a zero state
@@ -768,9 +778,9 @@ run_trigger (int trigger, gboolean expect_reset)
   GstBuffer *buf, *out;
   gsize size;
   const void *data;
-  int n = 0;
   const gchar *names[] = { "none", "signal", "discont", "discont ignored",
-    "flush", "segment", "stream-start", "caps", "same caps", "utterance"
+    "flush", "segment", "stream-start", "caps", "same caps", "utterance",
+    "same segment"
   };
 
   h = new_harness ("lstm2", NULL, "context",
@@ -790,15 +800,29 @@ run_trigger (int trigger, gboolean expect_reset)
     case TRIGGER_DISCONT_IGNORED:
       GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
       break;
-    case TRIGGER_FLUSH:
+    case TRIGGER_FLUSH:{
+      GstSegment seg;
+
       fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
       fail_unless (gst_harness_push_event (h,
               gst_event_new_flush_stop (TRUE)));
+      /* data needs a segment after a flush: the default one, equal to what
+       * the element falls back to on FLUSH_STOP, so that it does not reset
+       * by itself */
+      gst_segment_init (&seg, GST_FORMAT_TIME);
+      fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
       break;
-    case TRIGGER_SEGMENT:{
+    }
+    case TRIGGER_SEGMENT:
+    case TRIGGER_SAME_SEGMENT:{
       GstSegment seg;
 
       gst_segment_init (&seg, GST_FORMAT_TIME);
+      if (trigger == TRIGGER_SEGMENT) {
+        /* as after a seek to 0.5 s */
+        seg.start = seg.time = GST_SECOND / 2;
+        seg.base = GST_SECOND;
+      }
       fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
       break;
     }
@@ -817,8 +841,8 @@ run_trigger (int trigger, gboolean expect_reset)
   }
   fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
   out = gst_harness_pull (h);
-  check_buffer_probs (out, expected (expect_reset ? "lstm2.utterance" :
-          "lstm2.stream", 1, &n), n, names[trigger]);
+  check_out (out, expect_reset ? "lstm2.utterance" :
+          "lstm2.stream", 1, names[trigger]);
   gst_buffer_unref (out);
   gst_harness_teardown (h);
 }
@@ -829,6 +853,7 @@ GST_START_TEST (test_reset_triggers)
   run_trigger (TRIGGER_NONE, FALSE);
   run_trigger (TRIGGER_SAME_CAPS, FALSE);
   run_trigger (TRIGGER_DISCONT_IGNORED, FALSE);
+  run_trigger (TRIGGER_SAME_SEGMENT, FALSE);
   run_trigger (TRIGGER_SIGNAL, TRUE);
   run_trigger (TRIGGER_DISCONT, TRUE);
   run_trigger (TRIGGER_FLUSH, TRUE);
@@ -949,7 +974,7 @@ GST_START_TEST (test_max_tokens)
   GstBus *bus;
   GstMessage *m;
   GstBuffer *out;
-  int n = 0, warnings = 0;
+  int warnings = 0;
   guint def;
 
   load_cases ();
@@ -960,7 +985,7 @@ GST_START_TEST (test_max_tokens)
   gst_harness_set_src_caps_str (h, CAPS_UTF8);
   push_text (h, trunc_index, 0);
   out = gst_harness_pull (h);
-  check_buffer_probs (out, expected ("lstm2.trunc", 0, &n), n,
+  check_out (out, "lstm2.trunc", 0,
       "first max-tokens tokens");
   gst_buffer_unref (out);
   push_text (h, trunc_index, GST_SECOND);
@@ -968,7 +993,7 @@ GST_START_TEST (test_max_tokens)
   /* short texts are untouched */
   push_text (h, 0, 2 * GST_SECOND);
   out = gst_harness_pull (h);
-  check_buffer_probs (out, expected ("lstm2.utterance", 0, &n), n,
+  check_out (out, "lstm2.utterance", 0,
       "short text under max-tokens");
   gst_buffer_unref (out);
   while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING)) != NULL) {
@@ -986,7 +1011,7 @@ GST_START_TEST (test_max_tokens)
   g_object_set (h->element, "max-tokens", 0, NULL);
   push_text (h, trunc_index, 3 * GST_SECOND);
   out = gst_harness_pull (h);
-  check_buffer_probs (out, expected ("lstm2.utterance", trunc_index, &n), n,
+  check_out (out, "lstm2.utterance", trunc_index,
       "max-tokens=0");
   gst_buffer_unref (out);
   gst_object_unref (bus);
@@ -999,7 +1024,7 @@ GST_START_TEST (test_max_tokens)
   gst_harness_set_src_caps_str (h, CAPS_UTF8);
   push_text (h, trunc_index, 0);
   out = gst_harness_pull (h);
-  check_buffer_probs (out, expected ("lstm2.utterance", trunc_index, &n), n,
+  check_out (out, "lstm2.utterance", trunc_index,
       "default max-tokens");
   gst_buffer_unref (out);
   gst_harness_teardown (h);
