@@ -67,7 +67,8 @@ typedef struct {
   int ndim;               /* 0 .. RNN_MAX_DIMS */
   int64_t shape[8];
   size_t numel;           /* product of shape (1 for a scalar) */
-  const float *data;      /* numel floats, owned by the rnn_tensors */
+  const float *data;      /* numel floats, owned by the rnn_tensors; NULL
+                           * for dtypes not converted (BOOL, C64, F8, F4/F6) */
 } rnn_tensor;
 
 #define RNN_MAX_DIMS 8
