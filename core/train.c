@@ -522,9 +522,10 @@ free_work (rnn_trainer *t)
     g_free (t->dw[i].acts);
   }
   memset (t->dw, 0, sizeof (dir_work) * t->L * t->D);
-  for (int l = 0; l < t->L; l++) {
+  for (int l = 0; l < t->L; l++)
     if (l == 0 || t->x[l] != t->y[l - 1])
-      g_free (t->x[l]);
+      g_free (t->x[l]);      /* x[l] aliases y[l-1] without dropout */
+  for (int l = 0; l < t->L; l++) {
     g_free (t->y[l]);
     g_free (t->mask[l]);
     t->x[l] = t->y[l] = t->mask[l] = NULL;
