@@ -1,1 +1,1110 @@
-/* placeholder: being written */
+/* gst-rnn: csvparse, CSV text to signal buffers.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+/**
+ * SECTION:element-csvparse
+ * @title: csvparse
+ * @short_description: turns CSV text into float signal frames
+ *
+ * csvparse reads comma-separated text from any byte stream (a file, a pipe,
+ * a socket; split across buffers anywhere) and produces one signal frame per
+ * data row: `audio/x-raw, format=F32LE, layout=interleaved` with one channel
+ * per chosen column and #GstCsvParse:rate frames per second (the preferred
+ * form), or `other/tensors, format=static, num_tensors=1, types=float32,
+ * dimensions=(string)F:N, framerate=R/1` when downstream only accepts that,
+ * with F chosen columns and N = #GstCsvParse:frames-per-buffer.
+ *
+ * The text: rows end with LF or CRLF; fields are separated by
+ * #GstCsvParse:delimiter and may be quoted with `"` (a quoted field may hold
+ * delimiters, `""` and line breaks). Blank lines and lines starting with
+ * `#` are skipped. The first remaining row is a header when
+ * #GstCsvParse:header says so (by default: when one of its fields is not a
+ * number). Numbers are read in the C locale (`.` as decimal point,
+ * exponents allowed).
+ *
+ * Columns: #GstCsvParse:columns chooses them by header name or 0-based
+ * index; by default every column whose value in the first data row is a
+ * number (or missing) becomes a feature, except the time column.
+ *
+ * Timestamps: with #GstCsvParse:time-column set, a frame's PTS is that
+ * column's value in seconds (which must not be negative) and the segment
+ * starts at the first frame's time, so running time starts at 0 and stream
+ * time equals the column's value. Otherwise frame k (counting the frames
+ * produced) has PTS k / #GstCsvParse:rate seconds. A buffer's duration is
+ * its frame count divided by the rate in both cases, its PTS that of its
+ * first frame, and its offsets count frames.
+ *
+ * Missing values (an empty field, or `NA`, `N/A`, `NaN`, `null`, `None` in
+ * any case) follow #GstCsvParse:missing. A malformed row (too few fields for
+ * a chosen column, a value or time that is not a number, a negative time)
+ * is dropped with a `GST_ELEMENT_WARNING` whose text names its line number
+ * (the first 16 such rows; later ones are logged only), or fails the stream
+ * with a `GST_ELEMENT_ERROR` naming the line when #GstCsvParse:strict is
+ * set. Line numbers count every line of the input from 1, comments and the
+ * header included.
+ *
+ * At EOS a last row without a line break is parsed and the frames held for
+ * an incomplete buffer are pushed (a shorter buffer for audio caps; with
+ * tensor caps, whose dimensions fix the frame count, they are dropped with
+ * a warning). Empty input gives EOS and no buffer.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 filesrc location=examples/co2.csv ! csvparse columns=co2 ! csvenc ! fdsink
+ * ]| Reads the CO2 column of the shipped example and writes it back as CSV
+ * with a time column (one frame per second).
+ * |[
+ * printf 't,a,b\n0,1,2\n0.5,3,4\n' | gst-launch-1.0 fdsrc ! csvparse time-column=t rate=2 ! csvenc ! fdsink
+ * ]| Two features from a pipe, timestamps from the `t` column.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <math.h>
+#include <string.h>
+
+#include <gst/base/gstadapter.h>
+
+#include "gstcsvparse.h"
+#include "gstrnnelements.h"
+
+GST_DEBUG_CATEGORY_STATIC (csvparse_debug);
+#define GST_CAT_DEFAULT csvparse_debug
+
+#define DEFAULT_COLUMNS NULL
+#define DEFAULT_TIME_COLUMN NULL
+#define DEFAULT_RATE 1
+#define DEFAULT_FRAMES_PER_BUFFER 1
+#define DEFAULT_HEADER GST_CSV_PARSE_HEADER_AUTO
+#define DEFAULT_MISSING GST_CSV_PARSE_MISSING_PREVIOUS
+#define DEFAULT_STRICT FALSE
+#define DEFAULT_DELIMITER ","
+
+/* A row longer than this ends at the next line break even inside quotes,
+ * so a stray quote cannot make the element buffer a live stream forever. */
+#define MAX_RECORD (64 * 1024)
+/* Malformed rows reported as element warnings; later ones are logged. */
+#define MAX_WARNINGS 16
+
+enum
+{
+  PROP_0,
+  PROP_COLUMNS,
+  PROP_TIME_COLUMN,
+  PROP_RATE,
+  PROP_FRAMES_PER_BUFFER,
+  PROP_HEADER,
+  PROP_MISSING,
+  PROP_STRICT,
+  PROP_DELIMITER
+};
+
+struct _GstCsvParse
+{
+  GstElement parent;
+
+  GstPad *sinkpad, *srcpad;
+
+  /* properties (object lock) */
+  gchar *columns;
+  gchar *time_column;
+  gint rate;
+  guint frames_per_buffer;
+  GstCsvParseHeader header;
+  GstCsvParseMissing missing;
+  gboolean strict;
+  gchar delimiter;
+
+  /* streaming thread: a copy of the properties taken at the first row */
+  gint s_rate;
+  guint s_fpb;
+  GstCsvParseMissing s_missing;
+  gboolean s_strict;
+  gchar s_delim;
+
+  GstAdapter *adapter;
+  guint64 line;                 /* lines consumed so far */
+  gboolean seen_first_row;      /* the header decision is made */
+  gchar **names;                /* header fields, or NULL */
+  gboolean configured;          /* columns chosen and caps sent */
+  gint *cols;                   /* chosen field indices */
+  guint n_cols;
+  gint time_col;                /* -1: timestamps from the rate */
+  gint max_col;                 /* largest index a row must hold */
+  gfloat *last;                 /* last value of each column */
+  gboolean *have_last;
+  gboolean tensors;             /* negotiated other/tensors */
+
+  gfloat *frames;               /* s_fpb * n_cols floats being filled */
+  guint n_frames;
+  GstClockTime first_pts;       /* PTS of frames[0] */
+  guint64 frames_out;           /* frames produced so far */
+  gboolean need_segment;
+  gboolean discont;
+  guint warnings;
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("text/csv; application/x-csv; "
+        "text/x-raw, format=(string)utf8; text/plain; "
+        "application/octet-stream"));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("audio/x-raw, format=(string)F32LE, "
+        "layout=(string)interleaved, rate=(int)[1,MAX], "
+        "channels=(int)[1,MAX]; "
+        "other/tensors, format=(string)static, num_tensors=(int)1, "
+        "types=(string)float32, framerate=(fraction)[1/1,MAX]"));
+
+#define gst_csv_parse_parent_class parent_class
+G_DEFINE_TYPE (GstCsvParse, gst_csv_parse, GST_TYPE_ELEMENT);
+GST_ELEMENT_REGISTER_DEFINE (csvparse, "csvparse", GST_RANK_NONE,
+    GST_TYPE_CSV_PARSE);
+
+GType
+gst_csv_parse_header_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_CSV_PARSE_HEADER_AUTO, "First row is a header if not numeric",
+        "auto"},
+    {GST_CSV_PARSE_HEADER_PRESENT, "First row is a header", "present"},
+    {GST_CSV_PARSE_HEADER_ABSENT, "No header row", "absent"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCsvParseHeader", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+GType
+gst_csv_parse_missing_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_CSV_PARSE_MISSING_PREVIOUS, "Repeat the column's last value",
+        "previous"},
+    {GST_CSV_PARSE_MISSING_ZERO, "Use 0", "zero"},
+    {GST_CSV_PARSE_MISSING_NAN, "Use NaN", "nan"},
+    {GST_CSV_PARSE_MISSING_SKIP, "Drop the row", "skip"},
+    {GST_CSV_PARSE_MISSING_ERROR, "Fail with an error", "error"},
+    {0, NULL, NULL}
+  };
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCsvParseMissing", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+/* ---------------------------------------------------------------- fields */
+
+static gchar *
+strip_dup (const gchar * s, gsize len)
+{
+  while (len > 0 && g_ascii_isspace (*s)) {
+    s++;
+    len--;
+  }
+  while (len > 0 && g_ascii_isspace (s[len - 1]))
+    len--;
+  return g_strndup (s, len);
+}
+
+/* Split one record (no line break at the end) into fields, RFC 4180 style
+ * with leniency: spaces around a quoted field are ignored, text after the
+ * closing quote is appended, an unterminated quote runs to the end. Fields
+ * are returned stripped of surrounding white space. */
+static GPtrArray *
+split_record (const gchar * rec, gsize len, gchar delim)
+{
+  GPtrArray *fields = g_ptr_array_new_with_free_func (g_free);
+  GString *f = g_string_new (NULL);
+  gsize i = 0;
+
+  for (;;) {
+    gsize start = i;
+    g_string_truncate (f, 0);
+    while (i < len && (rec[i] == ' ' || rec[i] == '\t') && rec[i] != delim)
+      i++;
+    if (i < len && rec[i] == '"') {
+      i++;
+      while (i < len) {
+        if (rec[i] == '"') {
+          if (i + 1 < len && rec[i + 1] == '"') {
+            g_string_append_c (f, '"');
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        g_string_append_c (f, rec[i++]);
+      }
+    } else {
+      i = start;
+    }
+    while (i < len && rec[i] != delim)
+      g_string_append_c (f, rec[i++]);
+    g_ptr_array_add (fields, strip_dup (f->str, f->len));
+    if (i >= len)
+      break;
+    i++;                        /* the delimiter */
+  }
+  g_string_free (f, TRUE);
+  return fields;
+}
+
+static gboolean
+is_missing (const gchar * s)
+{
+  static const gchar *const marks[] = { "na", "n/a", "nan", "null", "none" };
+  guint i;
+
+  if (*s == '\0')
+    return TRUE;
+  for (i = 0; i < G_N_ELEMENTS (marks); i++)
+    if (g_ascii_strcasecmp (s, marks[i]) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* A finite number filling the whole (stripped) field. */
+static gboolean
+parse_number (const gchar * s, gdouble * v)
+{
+  gchar *end = NULL;
+
+  if (*s == '\0')
+    return FALSE;
+  *v = g_ascii_strtod (s, &end);
+  return end != s && *end == '\0' && isfinite (*v);
+}
+
+/* ------------------------------------------------------------ configuring */
+
+/* Resolve a column given by name (needs a header) or 0-based index. */
+static gint
+find_column (GstCsvParse * self, const gchar * item, guint n_fields,
+    gchar ** why)
+{
+  gchar *end = NULL;
+  guint64 idx;
+  gint i;
+
+  if (*item != '\0' && g_ascii_isdigit (*item)) {
+    idx = g_ascii_strtoull (item, &end, 10);
+    if (*end == '\0') {
+      if (idx >= n_fields) {
+        *why = g_strdup_printf ("column index %s is out of range: the first "
+            "data row has %u fields (indices start at 0)", item, n_fields);
+        return -1;
+      }
+      return (gint) idx;
+    }
+  }
+  if (self->names == NULL) {
+    *why = g_strdup_printf ("column '%s' is given by name but the input has "
+        "no header row (use 0-based indices, or header=present)", item);
+    return -1;
+  }
+  for (i = 0; self->names[i]; i++)
+    if (strcmp (self->names[i], item) == 0)
+      return i;
+  {
+    gchar *all = g_strjoinv (", ", self->names);
+    *why = g_strdup_printf ("no column named '%s' in the header (%s)", item,
+        all);
+    g_free (all);
+  }
+  return -1;
+}
+
+static GstCaps *
+make_caps (GstCsvParse * self, gboolean tensors)
+{
+  GstCaps *caps;
+
+  if (!tensors) {
+    caps = gst_caps_new_simple ("audio/x-raw",
+        "format", G_TYPE_STRING, "F32LE",
+        "layout", G_TYPE_STRING, "interleaved",
+        "rate", G_TYPE_INT, self->s_rate,
+        "channels", G_TYPE_INT, (gint) self->n_cols, NULL);
+    if (self->n_cols > 1)
+      gst_caps_set_simple (caps, "channel-mask", GST_TYPE_BITMASK,
+          (guint64) 0, NULL);
+  } else {
+    gchar *dims = g_strdup_printf ("%u:%u", self->n_cols, self->s_fpb);
+    caps = gst_caps_new_simple ("other/tensors",
+        "format", G_TYPE_STRING, "static",
+        "num_tensors", G_TYPE_INT, 1,
+        "types", G_TYPE_STRING, "float32",
+        "dimensions", G_TYPE_STRING, dims,
+        "framerate", GST_TYPE_FRACTION, self->s_rate, 1, NULL);
+    g_free (dims);
+  }
+  return caps;
+}
+
+/* Choose audio (preferred) or tensors from what downstream accepts. */
+static gboolean
+negotiate (GstCsvParse * self)
+{
+  GstCaps *audio = make_caps (self, FALSE);
+  GstCaps *tensor = make_caps (self, TRUE);
+  GstCaps *peer, *caps = NULL;
+  gboolean ok;
+
+  peer = gst_pad_peer_query_caps (self->srcpad, NULL);
+  if (peer == NULL || gst_caps_can_intersect (peer, audio)) {
+    caps = gst_caps_ref (audio);
+    self->tensors = FALSE;
+  } else if (gst_caps_can_intersect (peer, tensor)) {
+    caps = gst_caps_ref (tensor);
+    self->tensors = TRUE;
+  }
+  if (caps == NULL) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Downstream accepts neither audio/x-raw F32LE nor other/tensors "
+            "float32 with %u channels at %d frames per second.", self->n_cols,
+            self->s_rate), ("downstream caps: %" GST_PTR_FORMAT, peer));
+    ok = FALSE;
+  } else {
+    GST_DEBUG_OBJECT (self, "output caps %" GST_PTR_FORMAT, caps);
+    ok = gst_pad_set_caps (self->srcpad, caps);
+    if (!ok)
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL),
+          ("could not set caps %" GST_PTR_FORMAT, caps));
+  }
+  if (peer)
+    gst_caps_unref (peer);
+  if (caps)
+    gst_caps_unref (caps);
+  gst_caps_unref (audio);
+  gst_caps_unref (tensor);
+  return ok;
+}
+
+/* The first data row is known: choose the columns, set the caps. */
+static gboolean
+configure (GstCsvParse * self, GPtrArray * fields, guint64 line)
+{
+  gchar *columns, *time_column, *why = NULL;
+  GArray *cols = g_array_new (FALSE, FALSE, sizeof (gint));
+  guint i;
+  gboolean ok = TRUE;
+
+  GST_OBJECT_LOCK (self);
+  columns = g_strdup (self->columns);
+  time_column = g_strdup (self->time_column);
+  self->s_rate = self->rate;
+  self->s_fpb = self->frames_per_buffer;
+  self->s_missing = self->missing;
+  self->s_strict = self->strict;
+  GST_OBJECT_UNLOCK (self);
+
+  self->time_col = -1;
+  if (time_column && *time_column) {
+    self->time_col = find_column (self, time_column, fields->len, &why);
+    ok = self->time_col >= 0;
+  }
+  if (ok && columns && *columns) {
+    gchar **items = g_strsplit (columns, ",", -1);
+    for (i = 0; ok && items[i]; i++) {
+      gchar *item = g_strstrip (items[i]);
+      gint c;
+      if (*item == '\0')
+        continue;
+      c = find_column (self, item, fields->len, &why);
+      ok = c >= 0;
+      if (ok)
+        g_array_append_val (cols, c);
+    }
+    g_strfreev (items);
+    if (ok && cols->len == 0) {
+      why = g_strdup_printf ("columns='%s' names no column", columns);
+      ok = FALSE;
+    }
+  } else if (ok) {
+    for (i = 0; i < fields->len; i++) {
+      const gchar *f = g_ptr_array_index (fields, i);
+      gdouble v;
+      gint c = (gint) i;
+      if (c != self->time_col && (is_missing (f) || parse_number (f, &v)))
+        g_array_append_val (cols, c);
+    }
+    if (cols->len == 0) {
+      why = g_strdup_printf ("the first data row (line %" G_GUINT64_FORMAT
+          ") has no numeric column%s", line,
+          self->time_col >= 0 ? " besides the time column" : "");
+      ok = FALSE;
+    }
+  }
+
+  if (!ok) {
+    GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+        ("Cannot choose the CSV columns: %s.", why), (NULL));
+    g_free (why);
+    g_array_free (cols, TRUE);
+    g_free (columns);
+    g_free (time_column);
+    return FALSE;
+  }
+
+  self->n_cols = cols->len;
+  self->cols = (gint *) g_array_free (cols, FALSE);
+  self->max_col = self->time_col;
+  for (i = 0; i < self->n_cols; i++)
+    self->max_col = MAX (self->max_col, self->cols[i]);
+  self->last = g_new0 (gfloat, self->n_cols);
+  self->have_last = g_new0 (gboolean, self->n_cols);
+  self->frames = g_new0 (gfloat, (gsize) self->s_fpb * self->n_cols);
+  self->n_frames = 0;
+  GST_INFO_OBJECT (self, "%u columns, time column %d, rate %d, %u frames "
+      "per buffer", self->n_cols, self->time_col, self->s_rate, self->s_fpb);
+  g_free (columns);
+  g_free (time_column);
+
+  if (!negotiate (self))
+    return FALSE;
+  self->configured = TRUE;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------- streaming */
+
+static GstFlowReturn
+push_frames (GstCsvParse * self)
+{
+  GstBuffer *buf;
+  gsize size = (gsize) self->n_frames * self->n_cols * sizeof (gfloat);
+
+  if (self->n_frames == 0)
+    return GST_FLOW_OK;
+  if (self->tensors && self->n_frames < self->s_fpb) {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Dropped the last %u frames: the tensor caps hold %u frames per "
+            "buffer.", self->n_frames, self->s_fpb), (NULL));
+    self->n_frames = 0;
+    return GST_FLOW_OK;
+  }
+
+  if (self->need_segment) {
+    GstSegment seg;
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    if (self->time_col >= 0) {
+      /* running time from 0 at the first frame, stream time = the column */
+      seg.start = self->first_pts;
+      seg.time = self->first_pts;
+      seg.position = self->first_pts;
+    }
+    gst_pad_push_event (self->srcpad, gst_event_new_segment (&seg));
+    self->need_segment = FALSE;
+  }
+
+  buf = gst_buffer_new_memdup (self->frames, size);
+  GST_BUFFER_PTS (buf) = self->first_pts;
+  GST_BUFFER_DURATION (buf) = gst_util_uint64_scale_int (self->n_frames,
+      GST_SECOND, self->s_rate);
+  GST_BUFFER_OFFSET (buf) = self->frames_out;
+  GST_BUFFER_OFFSET_END (buf) = self->frames_out + self->n_frames;
+  if (self->discont) {
+    GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
+    self->discont = FALSE;
+  }
+  self->frames_out += self->n_frames;
+  self->n_frames = 0;
+  return gst_pad_push (self->srcpad, buf);
+}
+
+/* Report a malformed row: a warning (row dropped, OK returned) or, when
+ * strict, an error. */
+static GstFlowReturn
+malformed (GstCsvParse * self, guint64 line, const gchar * why)
+{
+  if (self->s_strict) {
+    GST_ELEMENT_ERROR (self, STREAM, DECODE,
+        ("Malformed CSV at line %" G_GUINT64_FORMAT ": %s.", line, why),
+        (NULL));
+    return GST_FLOW_ERROR;
+  }
+  if (self->warnings < MAX_WARNINGS) {
+    GST_ELEMENT_WARNING (self, STREAM, DECODE,
+        ("Malformed CSV at line %" G_GUINT64_FORMAT ": %s; the line is "
+            "skipped.", line, why), ("%s", self->warnings + 1 == MAX_WARNINGS
+            ? "further malformed lines are only logged" : ""));
+  } else {
+    GST_WARNING_OBJECT (self, "malformed line %" G_GUINT64_FORMAT ": %s",
+        line, why);
+  }
+  self->warnings++;
+  return GST_FLOW_OK;
+}
+
+static const gchar *
+column_label (GstCsvParse * self, gint c, gchar * buf, gsize size)
+{
+  if (self->names && c < (gint) g_strv_length (self->names))
+    g_snprintf (buf, size, "'%s'", self->names[c]);
+  else
+    g_snprintf (buf, size, "%d", c);
+  return buf;
+}
+
+static GstFlowReturn
+handle_data_row (GstCsvParse * self, GPtrArray * fields, guint64 line)
+{
+  gfloat *frame = self->frames + (gsize) self->n_frames * self->n_cols;
+  GstClockTime pts;
+  gchar *why = NULL, lab[80];
+  GstFlowReturn ret;
+  guint i;
+
+  if ((gint) fields->len <= self->max_col) {
+    why = g_strdup_printf ("%u fields, but column %s is needed", fields->len,
+        column_label (self, self->max_col, lab, sizeof lab));
+    ret = malformed (self, line, why);
+    g_free (why);
+    return ret;
+  }
+
+  if (self->time_col >= 0) {
+    const gchar *t = g_ptr_array_index (fields, self->time_col);
+    gdouble secs;
+    if (!parse_number (t, &secs) || secs < 0.0
+        || secs * GST_SECOND >= (gdouble) G_MAXINT64) {
+      why = g_strdup_printf ("time '%s' is not a number of seconds >= 0", t);
+      ret = malformed (self, line, why);
+      g_free (why);
+      return ret;
+    }
+    pts = (GstClockTime) llround (secs * GST_SECOND);
+  } else {
+    pts = gst_util_uint64_scale_int (self->frames_out + self->n_frames,
+        GST_SECOND, self->s_rate);
+  }
+
+  /* values first into the frame slot; committed only when the row is kept */
+  for (i = 0; i < self->n_cols; i++) {
+    const gchar *f = g_ptr_array_index (fields, self->cols[i]);
+    gdouble v;
+
+    if (is_missing (f)) {
+      switch (self->s_missing) {
+        case GST_CSV_PARSE_MISSING_PREVIOUS:
+          if (!self->have_last[i]) {
+            GST_DEBUG_OBJECT (self, "line %" G_GUINT64_FORMAT ": no previous "
+                "value for column %d yet, row dropped", line, self->cols[i]);
+            return GST_FLOW_OK;
+          }
+          frame[i] = self->last[i];
+          break;
+        case GST_CSV_PARSE_MISSING_ZERO:
+          frame[i] = 0.0f;
+          break;
+        case GST_CSV_PARSE_MISSING_NAN:
+          frame[i] = NAN;
+          break;
+        case GST_CSV_PARSE_MISSING_SKIP:
+          return GST_FLOW_OK;
+        case GST_CSV_PARSE_MISSING_ERROR:
+        default:
+          GST_ELEMENT_ERROR (self, STREAM, DECODE,
+              ("Missing value at line %" G_GUINT64_FORMAT ", column %s "
+                  "(missing=error).", line, column_label (self, self->cols[i],
+                      lab, sizeof lab)), (NULL));
+          return GST_FLOW_ERROR;
+      }
+    } else if (parse_number (f, &v)) {
+      frame[i] = (gfloat) v;
+    } else {
+      why = g_strdup_printf ("column %s: '%s' is not a number",
+          column_label (self, self->cols[i], lab, sizeof lab), f);
+      ret = malformed (self, line, why);
+      g_free (why);
+      return ret;
+    }
+  }
+  for (i = 0; i < self->n_cols; i++) {
+    if (!isnan (frame[i])) {
+      self->last[i] = frame[i];
+      self->have_last[i] = TRUE;
+    }
+  }
+
+  if (self->n_frames == 0)
+    self->first_pts = pts;
+  self->n_frames++;
+  if (self->n_frames == self->s_fpb)
+    return push_frames (self);
+  return GST_FLOW_OK;
+}
+
+/* One record (without its line break) that started at @line. */
+static GstFlowReturn
+handle_record (GstCsvParse * self, const gchar * rec, gsize len,
+    guint64 line)
+{
+  GPtrArray *fields;
+  GstFlowReturn ret = GST_FLOW_OK;
+  gsize i;
+
+  if (len > 0 && rec[len - 1] == '\r')
+    len--;
+  for (i = 0; i < len && g_ascii_isspace (rec[i]); i++);
+  if (i == len || rec[i] == '#')
+    return GST_FLOW_OK;         /* blank line or comment */
+
+  fields = split_record (rec, len, self->s_delim);
+
+  if (!self->seen_first_row) {
+    GstCsvParseHeader header;
+    gboolean is_header = FALSE;
+
+    self->seen_first_row = TRUE;
+    GST_OBJECT_LOCK (self);
+    header = self->header;
+    GST_OBJECT_UNLOCK (self);
+    if (header == GST_CSV_PARSE_HEADER_PRESENT) {
+      is_header = TRUE;
+    } else if (header == GST_CSV_PARSE_HEADER_AUTO) {
+      for (i = 0; i < fields->len; i++) {
+        const gchar *f = g_ptr_array_index (fields, i);
+        gdouble v;
+        if (!is_missing (f) && !parse_number (f, &v))
+          is_header = TRUE;
+      }
+    }
+    if (is_header) {
+      self->names = g_new0 (gchar *, fields->len + 1);
+      for (i = 0; i < fields->len; i++)
+        self->names[i] = g_strdup (g_ptr_array_index (fields, i));
+      GST_DEBUG_OBJECT (self, "header at line %" G_GUINT64_FORMAT " with %u "
+          "fields", line, fields->len);
+      g_ptr_array_unref (fields);
+      return GST_FLOW_OK;
+    }
+  }
+
+  if (!self->configured && !configure (self, fields, line))
+    ret = GST_FLOW_ERROR;
+  if (ret == GST_FLOW_OK)
+    ret = handle_data_row (self, fields, line);
+  g_ptr_array_unref (fields);
+  return ret;
+}
+
+/* Where the record starting at data[0] ends: the index of its terminating
+ * line break, or -1 when @avail bytes hold no complete record. Line breaks
+ * inside a quoted field belong to it (counted in *breaks). A quote opens a
+ * quoted field only at the start of a field; `""` inside one is a quote. */
+static gssize
+record_end (const gchar * data, gsize avail, gchar delim, guint64 * breaks)
+{
+  enum
+  { START, PLAIN, QUOTED, QUOTE_SEEN } st = START;
+  gsize i;
+
+  *breaks = 0;
+  for (i = 0; i < avail; i++) {
+    const gchar c = data[i];
+
+    if (c == '\n' && (st != QUOTED || i > MAX_RECORD))
+      return (gssize) i;
+    switch (st) {
+      case START:
+        if (c == '"')
+          st = QUOTED;
+        else if (c != delim && c != ' ' && c != '\t')
+          st = PLAIN;
+        break;
+      case PLAIN:
+        if (c == delim)
+          st = START;
+        break;
+      case QUOTED:
+        if (c == '"')
+          st = QUOTE_SEEN;
+        else if (c == '\n')
+          (*breaks)++;
+        break;
+      case QUOTE_SEEN:
+        st = c == '"' ? QUOTED : c == delim ? START : PLAIN;
+        break;
+    }
+  }
+  return -1;
+}
+
+/* Parse every complete record in the adapter (and the rest at EOS). */
+static GstFlowReturn
+drain (GstCsvParse * self, gboolean eos)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  gsize avail = gst_adapter_available (self->adapter), used = 0;
+  const gchar *data;
+
+  if (avail == 0)
+    return GST_FLOW_OK;
+  data = gst_adapter_map (self->adapter, avail);
+  while (ret == GST_FLOW_OK && used < avail) {
+    guint64 breaks;
+    gssize end = record_end (data + used, avail - used, self->s_delim,
+        &breaks);
+    gsize len;
+
+    if (end < 0 && !eos)
+      break;
+    len = end < 0 ? avail - used : (gsize) end;
+    ret = handle_record (self, data + used, len, self->line + 1);
+    self->line += breaks + 1;
+    used += end < 0 ? len : len + 1;
+  }
+  gst_adapter_unmap (self->adapter);
+  gst_adapter_flush (self->adapter, used);
+  return ret;
+}
+
+static GstFlowReturn
+gst_csv_parse_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+{
+  GstCsvParse *self = GST_CSV_PARSE (parent);
+
+  gst_adapter_push (self->adapter, buf);
+  return drain (self, FALSE);
+}
+
+static void
+reset_stream (GstCsvParse * self, gboolean full)
+{
+  gst_adapter_clear (self->adapter);
+  self->n_frames = 0;
+  self->need_segment = TRUE;
+  self->discont = TRUE;
+  if (!full)
+    return;
+  self->line = 0;
+  self->seen_first_row = FALSE;
+  self->configured = FALSE;
+  g_clear_pointer (&self->names, g_strfreev);
+  g_clear_pointer (&self->cols, g_free);
+  g_clear_pointer (&self->last, g_free);
+  g_clear_pointer (&self->have_last, g_free);
+  g_clear_pointer (&self->frames, g_free);
+  self->n_cols = 0;
+  self->frames_out = 0;
+  self->warnings = 0;
+  GST_OBJECT_LOCK (self);
+  self->s_delim = self->delimiter;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean
+gst_csv_parse_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstCsvParse *self = GST_CSV_PARSE (parent);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:
+    case GST_EVENT_SEGMENT:
+      /* bytes in; our own caps and TIME segment go out with the data */
+      gst_event_unref (event);
+      return TRUE;
+    case GST_EVENT_STREAM_START:
+      reset_stream (self, TRUE);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      reset_stream (self, FALSE);
+      break;
+    case GST_EVENT_EOS:{
+      GstFlowReturn ret = drain (self, TRUE);
+      if (ret == GST_FLOW_OK && self->configured)
+        ret = push_frames (self);
+      if (!self->configured)
+        GST_DEBUG_OBJECT (self, "EOS before any data row");
+      else if (self->need_segment) {
+        /* every row was dropped: downstream still needs a segment */
+        GstSegment seg;
+        gst_segment_init (&seg, GST_FORMAT_TIME);
+        gst_pad_push_event (self->srcpad, gst_event_new_segment (&seg));
+        self->need_segment = FALSE;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static GstStateChangeReturn
+gst_csv_parse_change_state (GstElement * element, GstStateChange transition)
+{
+  GstCsvParse *self = GST_CSV_PARSE (element);
+  GstStateChangeReturn ret;
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    reset_stream (self, TRUE);
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    reset_stream (self, TRUE);
+  return ret;
+}
+
+/* ------------------------------------------------------------ properties */
+
+static gboolean
+parse_delimiter (const gchar * s, gchar * out)
+{
+  if (s == NULL)
+    return FALSE;
+  if (strcmp (s, "\\t") == 0 || g_ascii_strcasecmp (s, "tab") == 0) {
+    *out = '\t';
+    return TRUE;
+  }
+  if (strlen (s) == 1 && s[0] != '"' && s[0] != '\n' && s[0] != '\r') {
+    *out = s[0];
+    return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+gst_csv_parse_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstCsvParse *self = GST_CSV_PARSE (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_COLUMNS:
+      g_free (self->columns);
+      self->columns = g_value_dup_string (value);
+      break;
+    case PROP_TIME_COLUMN:
+      g_free (self->time_column);
+      self->time_column = g_value_dup_string (value);
+      break;
+    case PROP_RATE:
+      self->rate = g_value_get_int (value);
+      break;
+    case PROP_FRAMES_PER_BUFFER:
+      self->frames_per_buffer = g_value_get_uint (value);
+      break;
+    case PROP_HEADER:
+      self->header = g_value_get_enum (value);
+      break;
+    case PROP_MISSING:
+      self->missing = g_value_get_enum (value);
+      break;
+    case PROP_STRICT:
+      self->strict = g_value_get_boolean (value);
+      break;
+    case PROP_DELIMITER:
+      if (!parse_delimiter (g_value_get_string (value), &self->delimiter))
+        g_warning ("csvparse: delimiter must be one character (or \"tab\"), "
+            "not '%s'; keeping '%c'", g_value_get_string (value),
+            self->delimiter);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_csv_parse_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstCsvParse *self = GST_CSV_PARSE (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_COLUMNS:
+      g_value_set_string (value, self->columns);
+      break;
+    case PROP_TIME_COLUMN:
+      g_value_set_string (value, self->time_column);
+      break;
+    case PROP_RATE:
+      g_value_set_int (value, self->rate);
+      break;
+    case PROP_FRAMES_PER_BUFFER:
+      g_value_set_uint (value, self->frames_per_buffer);
+      break;
+    case PROP_HEADER:
+      g_value_set_enum (value, self->header);
+      break;
+    case PROP_MISSING:
+      g_value_set_enum (value, self->missing);
+      break;
+    case PROP_STRICT:
+      g_value_set_boolean (value, self->strict);
+      break;
+    case PROP_DELIMITER:{
+      gchar d[2] = { self->delimiter, '\0' };
+      g_value_set_string (value, self->delimiter == '\t' ? "tab" : d);
+      break;
+    }
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_csv_parse_finalize (GObject * object)
+{
+  GstCsvParse *self = GST_CSV_PARSE (object);
+
+  reset_stream (self, TRUE);
+  g_object_unref (self->adapter);
+  g_free (self->columns);
+  g_free (self->time_column);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_csv_parse_class_init (GstCsvParseClass * klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  GST_DEBUG_CATEGORY_INIT (csvparse_debug, "csvparse", 0,
+      "CSV text to signal frames");
+
+  gobject_class->set_property = gst_csv_parse_set_property;
+  gobject_class->get_property = gst_csv_parse_get_property;
+  gobject_class->finalize = gst_csv_parse_finalize;
+
+  /**
+   * GstCsvParse:columns:
+   *
+   * The columns that become features, in order: a comma-separated list of
+   * header names or 0-based indices (e.g. `co2` or `1,3`). Unset: every
+   * column whose value in the first data row is a number or missing,
+   * except the time column.
+   */
+  g_object_class_install_property (gobject_class, PROP_COLUMNS,
+      g_param_spec_string ("columns", "Columns",
+          "Comma-separated header names or 0-based indices of the feature "
+          "columns (unset: every numeric column but the time column)",
+          DEFAULT_COLUMNS, flags));
+  /**
+   * GstCsvParse:time-column:
+   *
+   * The column (header name or 0-based index) holding each row's time in
+   * seconds, used as PTS. Unset: timestamps come from #GstCsvParse:rate.
+   */
+  g_object_class_install_property (gobject_class, PROP_TIME_COLUMN,
+      g_param_spec_string ("time-column", "Time column",
+          "Header name or 0-based index of the column holding the time in "
+          "seconds (unset: timestamps from the rate)", DEFAULT_TIME_COLUMN,
+          flags));
+  /**
+   * GstCsvParse:rate:
+   *
+   * Frames per second: the caps' rate (or framerate), the spacing of the
+   * timestamps without #GstCsvParse:time-column, and the buffer duration.
+   */
+  g_object_class_install_property (gobject_class, PROP_RATE,
+      g_param_spec_int ("rate", "Rate", "Frames (rows) per second", 1,
+          G_MAXINT, DEFAULT_RATE, flags));
+  /**
+   * GstCsvParse:frames-per-buffer:
+   *
+   * Rows per output buffer (the N of the tensor dimensions F:N). The last
+   * buffer at EOS may hold fewer with audio caps.
+   */
+  g_object_class_install_property (gobject_class, PROP_FRAMES_PER_BUFFER,
+      g_param_spec_uint ("frames-per-buffer", "Frames per buffer",
+          "Rows per output buffer", 1, 1 << 20, DEFAULT_FRAMES_PER_BUFFER,
+          flags));
+  /**
+   * GstCsvParse:header:
+   *
+   * Whether the first row (blank lines and `#` comments aside) is a header
+   * naming the columns.
+   */
+  g_object_class_install_property (gobject_class, PROP_HEADER,
+      g_param_spec_enum ("header", "Header", "Whether the first row is a "
+          "header", GST_TYPE_CSV_PARSE_HEADER, DEFAULT_HEADER, flags));
+  /**
+   * GstCsvParse:missing:
+   *
+   * What a missing value (empty, `NA`, `N/A`, `NaN`, `null`, `None`) in a
+   * chosen column becomes.
+   */
+  g_object_class_install_property (gobject_class, PROP_MISSING,
+      g_param_spec_enum ("missing", "Missing values",
+          "What a blank or NA value in a chosen column becomes",
+          GST_TYPE_CSV_PARSE_MISSING, DEFAULT_MISSING, flags));
+  /**
+   * GstCsvParse:strict:
+   *
+   * When set, a malformed row fails the stream with an error naming its
+   * line; otherwise it is skipped with a warning naming its line.
+   */
+  g_object_class_install_property (gobject_class, PROP_STRICT,
+      g_param_spec_boolean ("strict", "Strict",
+          "A malformed row is an error (else a warning and the row is "
+          "skipped)", DEFAULT_STRICT, flags));
+  /**
+   * GstCsvParse:delimiter:
+   *
+   * The field separator: one character, or `tab`.
+   */
+  g_object_class_install_property (gobject_class, PROP_DELIMITER,
+      g_param_spec_string ("delimiter", "Delimiter",
+          "Field separator: one character, or \"tab\"", DEFAULT_DELIMITER,
+          flags));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class, "CSV parser",
+      "Codec/Parser/Converter",
+      "Turns CSV text into float signal frames (audio/x-raw F32LE or "
+      "other/tensors), choosing columns and timestamps",
+      "gst-rnn developers");
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_csv_parse_change_state);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_CSV_PARSE_HEADER, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_CSV_PARSE_MISSING, 0);
+}
+
+static void
+gst_csv_parse_init (GstCsvParse * self)
+{
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_csv_parse_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_csv_parse_sink_event));
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_use_fixed_caps (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->adapter = gst_adapter_new ();
+  self->columns = DEFAULT_COLUMNS;
+  self->time_column = DEFAULT_TIME_COLUMN;
+  self->rate = DEFAULT_RATE;
+  self->frames_per_buffer = DEFAULT_FRAMES_PER_BUFFER;
+  self->header = DEFAULT_HEADER;
+  self->missing = DEFAULT_MISSING;
+  self->strict = DEFAULT_STRICT;
+  self->delimiter = DEFAULT_DELIMITER[0];
+  self->s_delim = self->delimiter;
+  self->time_col = -1;
+}
