@@ -191,7 +191,8 @@ td_signal_read (const char *path, const td_csv_options *opt,
           st = set_err (err, RNN_ERR_ARG, "%s:%u: %s '%s' names no column "
               "(%u columns%s)", path, ln + 1, sp[k].what, sp[k].spec,
               n_fields, header ? ", see the header" : ", no header");
-          g_ptr_array_unref (f);
+          if (f != header)
+            g_ptr_array_unref (f);
           goto done;
         }
       }
@@ -205,7 +206,8 @@ td_signal_read (const char *path, const td_csv_options *opt,
                 "no column (%u columns%s)", path, ln + 1, specs[k], n_fields,
                 header ? ", see the header" : ", no header");
             g_strfreev (specs);
-            g_ptr_array_unref (f);
+            if (f != header)
+              g_ptr_array_unref (f);
             goto done;
           }
           g_array_append_val (cols, c);
@@ -218,7 +220,8 @@ td_signal_read (const char *path, const td_csv_options *opt,
       }
       if (cols->len == 0) {
         st = set_err (err, RNN_ERR_ARG, "%s: no feature column left", path);
-        g_ptr_array_unref (f);
+        if (f != header)
+          g_ptr_array_unref (f);
         goto done;
       }
       s->n_features = cols->len;
@@ -427,6 +430,9 @@ take_object (JsonNode *node, const char *path, const char *where,
   JsonNode *ln = json_object_get_member (o, "class");
   if (!ln)
     ln = json_object_get_member (o, "label");
+  /* An unlabelled record (class null) is skipped, not an error. */
+  if (ln && JSON_NODE_HOLDS_NULL (ln))
+    return RNN_OK;
   char *lab = json_label (ln);
   if (!lab)
     return set_err (err, RNN_ERR_FORMAT, "%s:%s: missing \"class\" (or "

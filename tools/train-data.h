@@ -60,7 +60,7 @@ typedef struct {
 
 /* JSON array of {text, class|label}, JSON lines, or TSV text<TAB>label
  * (chosen from the first non-blank character: '[' array, '{' JSON lines,
- * else TSV). */
+ * else TSV). Records whose class is null are unlabelled and skipped. */
 rnn_status td_texts_read (const char *path, td_texts **out, rnn_error *err);
 void td_texts_free (td_texts *t);
 

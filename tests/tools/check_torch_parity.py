@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+"""Models written by rnn-train load in PyTorch and give the outputs the C
+engine gives (printed by rnn-eval, which runs them as the elements do).
+
+usage: check_torch_parity.py RNN_TRAIN RNN_EVAL DATA_DIR WORK_DIR FIXTURES_DIR
+Run with Debian's /usr/bin/python3 (torch 1.13).
+"""
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+train, evaluate, data_dir, work, fixtures = sys.argv[1:6]
+sys.path.insert(0, fixtures)
+import stio  # noqa: E402
+
+os.makedirs(work, exist_ok=True)
+ATOL, RTOL = 1e-5, 1e-4
+failed = 0
+
+
+def check(ok, msg):
+    global failed
+    print("%s: %s" % ("ok" if ok else "FAIL", msg))
+    failed += not ok
+
+
+def run(*args):
+    r = subprocess.run(list(args), capture_output=True, text=True)
+    if r.returncode != 0:
+        print(r.stderr)
+        raise SystemExit("command failed: %s" % " ".join(args))
+    return r.stdout
+
+
+def build(tensors, meta):
+    """PyTorch modules from the state_dict names (SPEC section 4)."""
+    prefix = [k[:-len(".weight_ih_l0")] for k in tensors
+              if k.endswith(".weight_ih_l0")][0]
+    layers = 1 + max(int(k.split("_l")[-1].split("_")[0]) for k in tensors
+                     if k.startswith(prefix + ".weight_ih_l"))
+    bidir = any(k.endswith("_reverse") for k in tensors)
+    w = tensors[prefix + ".weight_ih_l0"]
+    whh = tensors[prefix + ".weight_hh_l0"]
+    H = whh.shape[1]
+    G = whh.shape[0] // H
+    cls = {4: nn.LSTM, 3: nn.GRU, 1: nn.RNN}[G]
+    rnn = cls(w.shape[1], H, layers, batch_first=True, bidirectional=bidir)
+    rnn.load_state_dict({k[len(prefix) + 1:]: v for k, v in tensors.items()
+                         if k.startswith(prefix + ".")})
+    fc = nn.Linear(tensors["fc.weight"].shape[1], tensors["fc.weight"].shape[0])
+    fc.load_state_dict({"weight": tensors["fc.weight"],
+                        "bias": tensors["fc.bias"]})
+    emb = None
+    if "embedding.weight" in tensors:
+        e = tensors["embedding.weight"]
+        emb = nn.Embedding(e.shape[0], e.shape[1], padding_idx=0)
+        emb.load_state_dict({"weight": e})
+    return rnn.eval(), fc.eval(), emb
+
+
+def signal_case(task, extra, name):
+    model = os.path.join(work, name + ".safetensors")
+    data = os.path.join(data_dir, "tiny-forecast.csv" if task == "forecast"
+                        else "tiny-anomaly.csv")
+    cols = (["--columns", "value,other", "--time-column", "t"]
+            if task == "forecast" else
+            ["--group-column", "sensor", "--label-column", "label"])
+    run(train, task, "--data", data, "--output", model, "--epochs", "3",
+        "--hidden", "12", "--quiet", "--seed", "2", *cols, *extra)
+    tensors, meta = stio.load(model)
+    rnn, fc, _ = build(tensors, meta)
+    mean = np.array(json.loads(meta["input.mean"]), np.float32)
+    std = np.array(json.loads(meta["input.std"]), np.float32)
+    omean = np.array(json.loads(meta["output.mean"]), np.float32)
+    ostd = np.array(json.loads(meta["output.std"]), np.float32)
+    window = int(meta.get("window", "0"))
+    ev_cols = (["--time-column", "t"] if task == "forecast"
+               else ["--group-column", "sensor", "--label-column", "label"])
+    out = run(evaluate, "signal", "--model", model, "--data", data, *ev_cols)
+    rows = list(csv.reader(out.splitlines()))
+    head, rows = rows[0], rows[1:]
+    F = len(mean)
+    x = np.array([[float(v) for v in r[3:3 + F]] for r in rows], np.float32)
+    groups = np.array([int(r[1]) for r in rows])
+    worst = 0.0
+    ok = True
+    n = 0
+    with torch.no_grad():
+        for g in np.unique(groups):
+            idx = np.where(groups == g)[0]
+            xn = torch.tensor((x[idx] - mean) / std).unsqueeze(0)
+            if window == 0:
+                y, _ = rnn(xn)
+                pred = fc(y)[0].numpy() * ostd + omean   # pred of row t+1
+                pairs = [(i, pred[i - 1]) for i in range(1, len(idx))]
+            else:
+                pairs = []
+                for i in range(1, len(idx)):
+                    lo = max(0, i - window)
+                    y, _ = rnn(xn[:, lo:i])
+                    pairs.append((i, fc(y)[0, -1].numpy() * ostd + omean))
+            for i, p in pairs:
+                c = np.array([float(v) for v in rows[idx[i]][3 + F:3 + 2 * F]])
+                err = np.abs(c - p)
+                worst = max(worst, float(err.max()))
+                ok &= bool((err <= ATOL + RTOL * np.abs(p)).all())
+                n += 1
+    check(ok and n > 100, "%s (%s): %d C predictions match PyTorch, largest "
+          "error %.3g" % (name, " ".join(extra) or "defaults", n, worst))
+    if task == "anomaly":
+        # The score of SPEC section 5 from the PyTorch predictions.
+        em = np.array(json.loads(meta["anomaly.error_mean"]))
+        es = np.array(json.loads(meta["anomaly.error_std"]))
+        worst_s = 0.0
+        with torch.no_grad():
+            for g in np.unique(groups):
+                idx = np.where(groups == g)[0]
+                xn = (x[idx] - mean) / std
+                y, _ = rnn(torch.tensor(xn).unsqueeze(0))
+                pn = fc(y)[0].numpy()        # normalised prediction
+                for i in range(1, len(idx)):
+                    e = xn[i] - pn[i - 1]
+                    s = math.sqrt(np.mean(((e - em) / es) ** 2))
+                    c = float(rows[idx[i]][-1])
+                    worst_s = max(worst_s, abs(c - s) / max(1.0, abs(s)))
+        check(worst_s < 1e-3, "%s: anomaly scores match the SPEC formula on "
+              "PyTorch predictions (largest relative error %.3g)"
+              % (name, worst_s))
+
+
+def classify_case(extra, name):
+    model = os.path.join(work, name + ".safetensors")
+    data = os.path.join(data_dir, "tiny-texts.json")
+    run(train, "classify", "--data", data, "--output", model, "--epochs",
+        "3", "--hidden", "12", "--embed-dim", "6", "--quiet", "--seed", "4",
+        *extra)
+    tensors, meta = stio.load(model)
+    rnn, fc, emb = build(tensors, meta)
+    vocab = {t: i for i, t in enumerate(json.loads(meta["tokenizer.vocab"]))}
+    labels = json.loads(meta["labels"])
+    head = meta.get("head.input", "final_hidden")
+    out = run(evaluate, "classify", "--model", model, "--data", data)
+    rows = list(csv.reader(out.splitlines()))[1:]
+    with open(data) as f:
+        items = [it for it in json.load(f) if it["class"] is not None]
+    import re
+    worst, ok, n = 0.0, True, 0
+    with torch.no_grad():
+        for it, r in zip(items, rows):
+            toks = re.findall(r"[^\W_]+", it["text"].lower())
+            if not toks:
+                continue
+            ids = torch.tensor([[vocab.get(t, 1) for t in toks]])
+            y, h = rnn(emb(ids))
+            if isinstance(h, tuple):
+                h = h[0]
+            if head == "mean":
+                feat = y[0].mean(0)
+            elif head == "final_hidden_both":
+                feat = torch.cat([h[-2, 0], h[-1, 0]])
+            else:
+                feat = h[-1, 0]
+            p = torch.softmax(fc(feat), 0).numpy()
+            k = int(p.argmax())
+            conf = float(r[3])
+            err = abs(conf - p[k])
+            worst = max(worst, err)
+            ok &= r[2] == labels[k] and err <= ATOL + RTOL * p[k]
+            n += 1
+    check(ok and n > 50, "%s (%s): %d C classifications match PyTorch, "
+          "largest probability error %.3g" % (name, " ".join(extra), n, worst))
+
+
+signal_case("forecast", [], "forecast-lstm-bptt")
+signal_case("forecast", ["--cell", "gru", "--layers", "2", "--window", "10"],
+            "forecast-gru-window")
+signal_case("forecast", ["--cell", "rnn", "--layers", "1"], "forecast-rnn")
+signal_case("anomaly", [], "anomaly-gru")
+classify_case(["--pooling", "last"], "classify-lstm-last")
+classify_case(["--pooling", "mean", "--cell", "gru"], "classify-gru-mean")
+classify_case(["--bidirectional", "--layers", "2"], "classify-bilstm")
+print("%s" % ("all passed" if not failed else "%d failed" % failed))
+sys.exit(1 if failed else 0)

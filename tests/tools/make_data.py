@@ -1,0 +1,63 @@
+#!/usr/bin/python3
+"""Writes the small input files of the rnn-train tests into data/
+(deterministic; inputs only, no expected outputs)."""
+import json
+import math
+import os
+import random
+
+os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "data"))
+r = random.Random(3)
+# forecast: time column, a value column with 3 blank values, another column
+with open("tiny-forecast.csv", "w") as f:
+    f.write("t,value,other\n")
+    for i in range(240):
+        v = math.sin(i * 0.3) + 0.1 * r.uniform(-1, 1)
+        o = math.cos(i * 0.1)
+        vs = "" if i in (17, 18, 101) else "%.4f" % v
+        f.write("%d,%s,%.4f\n" % (i, vs, o))
+# no blanks, no header: for the normalisation check
+with open("tiny-noheader.csv", "w") as f:
+    for i in range(100):
+        f.write("%.3f,%.3f\n" % (math.sin(i * 0.2) * 3 + 10, math.cos(i * 0.2)))
+# anomaly: two sensors, two features, a labelled bump in sensor 2
+with open("tiny-anomaly.csv", "w") as f:
+    f.write("sensor,humidity,temperature,label\n")
+    for s in (1, 2):
+        for i in range(150):
+            h = 40 + 2 * math.sin(i * 0.1 + s) + 0.05 * r.uniform(-1, 1)
+            t = 25 + math.cos(i * 0.07) + 0.05 * r.uniform(-1, 1)
+            lab = 1 if s == 2 and 100 <= i < 110 else 0
+            if lab:
+                h += 30
+            f.write("%d,%.3f,%.3f,%d\n" % (s, h, t, lab))
+# texts: the class is given by one word of a small list
+pos = ["good", "great", "lovely", "excellent", "fine"]
+neg = ["bad", "awful", "poor", "terrible", "broken"]
+filler = ["the", "phone", "was", "really", "this", "film", "food", "is"]
+items = []
+for i in range(80):
+    c = i % 2
+    w = [r.choice(filler) for _ in range(r.randint(1, 4))]
+    w.insert(r.randint(0, len(w)), r.choice(pos if c else neg))
+    items.append({"text": " ".join(w).capitalize() + ".", "class": c})
+items.append({"text": "", "class": None})
+with open("tiny-texts.json", "w") as f:
+    json.dump(items, f)
+with open("tiny-texts.jsonl", "w") as f:
+    for it in items[:-1]:
+        f.write(json.dumps({"text": it["text"],
+                            "label": "pos" if it["class"] else "neg"}) + "\n")
+with open("tiny-texts.tsv", "w") as f:
+    f.write("text\tlabel\n")
+    for it in items[:-1]:
+        f.write("%s\t%s\n" % (it["text"], "pos" if it["class"] else "neg"))
+# malformed inputs
+open("bad-number.csv", "w").write("a,b\n1,2\n3,4\n5,x7\n")
+open("bad-fields.csv", "w").write("1,2\n3,4\n5\n")
+open("bad-texts.jsonl", "w").write(
+    '{"text": "ok", "class": 1}\n{"text": "ok too", "class": 0}\n'
+    '{"text": "broken", "class": \n')
+open("bad-texts.tsv", "w").write("fine\t1\nno tab here\n")
+open("bad-texts.json", "w").write(
+    '[{"text": "a", "class": 1}, {"text": 5, "class": 0}]')

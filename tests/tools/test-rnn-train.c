@@ -1,0 +1,406 @@
+/* gst-rnn: tests of the rnn-train command line on small data files.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * usage: test-rnn-train RNN_TRAIN DATA_DIR WORK_DIR
+ */
+#include "rnn.h"
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *exe, *data_dir, *work_dir;
+static int n_checks, n_failed;
+
+static void
+check (int ok, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+check (int ok, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  printf ("%s: ", ok ? "ok" : "FAIL");
+  vprintf (fmt, ap);
+  printf ("\n");
+  va_end (ap);
+  n_checks++;
+  n_failed += !ok;
+}
+
+static char *
+data (const char *name)
+{
+  return g_build_filename (data_dir, name, NULL);
+}
+
+static char *
+work (const char *name)
+{
+  return g_build_filename (work_dir, name, NULL);
+}
+
+/* Run rnn-train with a NULL-terminated list of arguments; returns the exit
+ * status, stdout and stderr in *out / *errs (may be NULL). */
+static int
+run (char **out, char **errs, ...)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (char *) exe);
+  va_list ap;
+  va_start (ap, errs);
+  const char *a;
+  while ((a = va_arg (ap, const char *)))
+    g_ptr_array_add (argv, (char *) a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  char *o = NULL, *e = NULL;
+  int status = -1;
+  GError *gerr = NULL;
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT,
+          NULL, NULL, &o, &e, &status, &gerr)) {
+    printf ("cannot run %s: %s\n", exe, gerr->message);
+    g_error_free (gerr);
+    exit (1);
+  }
+  g_ptr_array_free (argv, TRUE);
+  int code = g_spawn_check_wait_status (status, NULL) ? 0 : 1;
+  if (code)
+    printf ("  (rnn-train exited with an error; stderr: %s)\n", e);
+  if (out)
+    *out = o;
+  else
+    g_free (o);
+  if (errs)
+    *errs = e;
+  else
+    g_free (e);
+  return code;
+}
+
+static rnn_model *
+load (const char *path)
+{
+  rnn_model *m = NULL;
+  rnn_error err;
+  if (rnn_model_load (path, &m, &err) != RNN_OK) {
+    check (0, "load %s: %s", path, err.msg);
+    return NULL;
+  }
+  return m;
+}
+
+/* The values of a metadata JSON array of numbers. */
+static int
+meta_floats (const rnn_model *m, const char *key, double *v, int max)
+{
+  const char *s = rnn_model_meta (m, key);
+  if (!s || *s != '[')
+    return -1;
+  int n = 0;
+  const char *p = s + 1;
+  while (*p && *p != ']' && n < max) {
+    char *end;
+    v[n++] = g_ascii_strtod (p, &end);
+    if (end == p)
+      return -1;
+    p = end;
+    while (*p == ',' || *p == ' ')
+      p++;
+  }
+  return n;
+}
+
+static void
+test_forecast (void)
+{
+  char *d = data ("tiny-forecast.csv"), *o = work ("forecast.safetensors");
+  char *out = NULL;
+  int rc = run (&out, NULL, "forecast", "--data", d, "--output", o,
+      "--columns", "value", "--time-column", "t", "--hidden", "8",
+      "--epochs", "3", "--bptt", "16", "--seed", "5", NULL);
+  check (rc == 0, "forecast with blanks trains");
+  check (out && strstr (out, "3 blank values filled") != NULL,
+      "the 3 blank values are reported as filled");
+  check (out && strstr (out, "epoch   1/3") && strstr (out, "grad-norm"),
+      "one line per epoch with the gradient norm");
+  rnn_model *m = load (o);
+  if (m) {
+    check (rnn_model_task (m) == RNN_TASK_FORECAST, "task is forecast");
+    check (rnn_model_cell (m) == RNN_CELL_LSTM, "default cell is lstm");
+    check (rnn_model_input_size (m) == 1 && rnn_model_output_size (m) == 1,
+        "one feature in, one out (got %d, %d)", rnn_model_input_size (m),
+        rnn_model_output_size (m));
+    check (rnn_model_hidden_size (m) == 8, "hidden size 8");
+    check (rnn_model_window (m) == 0, "stateful model has no window");
+    double mean[4], sd[4];
+    check (meta_floats (m, "input.mean", mean, 4) == 1
+        && meta_floats (m, "input.std", sd, 4) == 1 && fabs (mean[0]) < 0.3
+        && sd[0] > 0.5 && sd[0] < 1.0, "input.mean/std of a sine (%g, %g)",
+        mean[0], sd[0]);
+    check (rnn_model_meta (m, "output.mean") != NULL
+        && rnn_model_meta (m, "output.std") != NULL, "output.mean/std set");
+    rnn_model_free (m);
+  }
+  /* Window training records the window. */
+  rc = run (NULL, NULL, "forecast", "--data", d, "--output", o,
+      "--columns", "value,other", "--time-column", "t", "--hidden", "8",
+      "--epochs", "2", "--window", "12", "--cell", "gru", "--quiet", NULL);
+  check (rc == 0, "forecast --window trains");
+  m = load (o);
+  if (m) {
+    check (rnn_model_window (m) == 12, "window metadata 12 (got %u)",
+        rnn_model_window (m));
+    check (rnn_model_cell (m) == RNN_CELL_GRU, "--cell gru");
+    check (rnn_model_input_size (m) == 2, "--columns value,other: 2 "
+        "features");
+    rnn_model_free (m);
+  }
+  g_free (out);
+  g_free (d);
+  g_free (o);
+}
+
+/* Normalisation statistics from the first 80% of the rows (val-split 0.2):
+ * recomputed here from the file. */
+static void
+test_normalisation (void)
+{
+  char *d = data ("tiny-noheader.csv"), *o = work ("noheader.safetensors");
+  int rc = run (NULL, NULL, "forecast", "--data", d, "--output", o,
+      "--columns", "0", "--hidden", "4", "--epochs", "1", "--quiet", NULL);
+  check (rc == 0, "CSV without header, column by index");
+  rnn_model *m = load (o);
+  char *txt = NULL;
+  g_file_get_contents (d, &txt, NULL, NULL);
+  char **lines = g_strsplit (txt, "\n", -1);
+  double sum = 0, sq = 0;
+  int n = 80;
+  for (int i = 0; i < n; i++) {
+    double v = g_ascii_strtod (lines[i], NULL);
+    sum += v;
+    sq += v * v;
+  }
+  double em = sum / n, es = sqrt (sq / n - em * em);
+  if (m) {
+    double mean[2], sd[2];
+    int k = meta_floats (m, "input.mean", mean, 2);
+    meta_floats (m, "input.std", sd, 2);
+    check (k == 1 && fabs (mean[0] - em) < 1e-4 && fabs (sd[0] - es) < 1e-4,
+        "input.mean/std = training-part statistics (%g, %g; expected %g, %g)",
+        mean[0], sd[0], em, es);
+    rnn_model_free (m);
+  }
+  g_strfreev (lines);
+  g_free (txt);
+  g_free (d);
+  g_free (o);
+}
+
+static void
+test_anomaly (void)
+{
+  char *d = data ("tiny-anomaly.csv"), *o = work ("anomaly.safetensors");
+  char *out = NULL;
+  int rc = run (&out, NULL, "anomaly", "--data", d, "--output", o,
+      "--group-column", "sensor", "--label-column", "label", "--hidden", "8",
+      "--epochs", "3", "--bptt", "20", NULL);
+  check (rc == 0, "anomaly trains");
+  check (out && strstr (out, "of 2 features") != NULL, "features: humidity and "
+      "temperature (sensor and label excluded)");
+  check (out && strstr (out, "3 sequence(s)") != NULL,
+      "labelled rows cut sensor 2 into two normal runs (3 in all)");
+  rnn_model *m = load (o);
+  if (m) {
+    check (rnn_model_task (m) == RNN_TASK_ANOMALY, "task is anomaly");
+    check (rnn_model_cell (m) == RNN_CELL_GRU, "default anomaly cell is gru");
+    check (rnn_model_output_size (m) == 2, "output size == input size 2");
+    double em[3], es[3], thr;
+    check (meta_floats (m, "anomaly.error_mean", em, 3) == 2
+        && meta_floats (m, "anomaly.error_std", es, 3) == 2
+        && es[0] > 0 && es[1] > 0, "anomaly.error_mean/std, 2 values");
+    const char *ts = rnn_model_meta (m, "anomaly.threshold");
+    thr = ts ? g_ascii_strtod (ts, NULL) : 0;
+    check (thr >= 4.0 && thr == rnn_model_anomaly_threshold (m),
+        "anomaly.threshold >= 4 and read by the loader (%g)", thr);
+    rnn_model_free (m);
+  }
+  g_free (out);
+  g_free (d);
+  g_free (o);
+}
+
+static void
+test_classify (void)
+{
+  const char *files[] = { "tiny-texts.json", "tiny-texts.jsonl",
+    "tiny-texts.tsv" };
+  const char *labels[][2] = { { "0", "1" }, { "neg", "pos" },
+    { "neg", "pos" } };
+  for (int f = 0; f < 3; f++) {
+    char *d = data (files[f]), *o = work ("classify.safetensors");
+    char *out = NULL;
+    int rc = run (&out, NULL, "classify", "--data", d, "--output", o,
+        "--hidden", "16", "--embed-dim", "8", "--epochs", "40",
+        "--patience", "0", "--val-split", "0.25", "--lr", "0.02", NULL);
+    check (rc == 0, "classify %s trains", files[f]);
+    check (out && strstr (out, "80 texts, 2 classes") != NULL,
+        "%s: 80 texts (the unlabelled record skipped), 2 classes", files[f]);
+    rnn_model *m = load (o);
+    if (m) {
+      check (rnn_model_task (m) == RNN_TASK_CLASSIFY, "task is classify");
+      check (rnn_model_num_labels (m) == 2
+          && strcmp (rnn_model_label (m, 0), labels[f][0]) == 0
+          && strcmp (rnn_model_label (m, 1), labels[f][1]) == 0,
+          "labels [%s, %s]", labels[f][0], labels[f][1]);
+      int32_t ids[8];
+      size_t n = 0;
+      rnn_error err;
+      rnn_model_tokenize (m, "Great zzzunseen", 15, ids, 8, &n, &err);
+      check (n == 2 && ids[0] > 1 && ids[1] == 1,
+          "vocabulary maps a training word and <unk> (%d, %d)", ids[0],
+          ids[1]);
+      check (rnn_model_vocab_size (m) >= 15 && rnn_model_vocab_size (m) < 30,
+          "vocabulary of the training words (%d)", rnn_model_vocab_size (m));
+      /* The words decide the class: the validation texts are learnt. */
+      const char *acc = out ? strstr (out, "accuracy ") : NULL;
+      double a = acc ? g_ascii_strtod (acc + 9, NULL) : 0;
+      check (a >= 0.9, "validation accuracy on a separable set >= 0.9 (%g)",
+          a);
+      rnn_model_free (m);
+    }
+    g_free (out);
+    g_free (d);
+    g_free (o);
+  }
+}
+
+static void
+test_seed (void)
+{
+  char *d = data ("tiny-forecast.csv");
+  char *paths[3] = { work ("seed-a.safetensors"),
+    work ("seed-b.safetensors"), work ("seed-c.safetensors") };
+  const char *seeds[3] = { "11", "11", "12" };
+  char *bytes[3];
+  gsize len[3];
+  for (int i = 0; i < 3; i++) {
+    run (NULL, NULL, "forecast", "--data", d, "--output", paths[i],
+        "--columns", "value", "--time-column", "t", "--hidden", "8",
+        "--epochs", "2", "--dropout", "0.3", "--layers", "2", "--seed",
+        seeds[i], "--quiet", NULL);
+    bytes[i] = NULL;
+    len[i] = 0;
+    g_file_get_contents (paths[i], &bytes[i], &len[i], NULL);
+  }
+  check (bytes[0] && bytes[1] && len[0] == len[1]
+      && memcmp (bytes[0], bytes[1], len[0]) == 0,
+      "--seed 11 twice: identical files (%zu bytes)", (size_t) len[0]);
+  check (bytes[2] && (len[0] != len[2]
+          || memcmp (bytes[0], bytes[2], len[0]) != 0),
+      "--seed 12 gives a different model");
+  /* The same for a text model (shuffling, split, vocabulary, dropout). */
+  char *t = data ("tiny-texts.json");
+  for (int i = 0; i < 2; i++) {
+    g_free (bytes[i]);
+    run (NULL, NULL, "classify", "--data", t, "--output", paths[i],
+        "--hidden", "8", "--embed-dim", "4", "--epochs", "2", "--seed", "3",
+        "--quiet", NULL);
+    g_file_get_contents (paths[i], &bytes[i], &len[i], NULL);
+  }
+  check (bytes[0] && bytes[1] && len[0] == len[1]
+      && memcmp (bytes[0], bytes[1], len[0]) == 0,
+      "classify --seed 3 twice: identical files");
+  for (int i = 0; i < 3; i++) {
+    g_free (bytes[i]);
+    g_free (paths[i]);
+  }
+  g_free (t);
+  g_free (d);
+}
+
+static void
+expect_error (const char *task, const char *file, const char *needle,
+    const char *what)
+{
+  char *d = data (file), *o = work ("never.safetensors");
+  char *errs = NULL;
+  g_remove (o);
+  int rc = run (NULL, &errs, task, "--data", d, "--output", o, "--epochs",
+      "1", "--quiet", NULL);
+  char *want = g_strdup_printf ("%s%s", d, needle);
+  check (rc != 0 && errs && strstr (errs, want) != NULL
+      && !g_file_test (o, G_FILE_TEST_EXISTS),
+      "%s: error names file and line (\"%s\" in: %s)", what, want,
+      errs ? g_strchomp (errs) : "");
+  g_free (want);
+  g_free (errs);
+  g_free (d);
+  g_free (o);
+}
+
+static void
+test_errors (void)
+{
+  expect_error ("forecast", "bad-number.csv", ":4: column 'b': 'x7' is not "
+      "a number", "non-numeric value");
+  expect_error ("forecast", "bad-fields.csv", ":3: expected 2 fields, found "
+      "1", "missing field");
+  expect_error ("classify", "bad-texts.jsonl", ":3: invalid JSON",
+      "broken JSON line");
+  expect_error ("classify", "bad-texts.tsv", ":2: expected text<TAB>label",
+      "TSV row without a tab");
+  expect_error ("classify", "bad-texts.json", ": element 1: missing string "
+      "member \"text\"", "JSON array element without text");
+  expect_error ("forecast", "does-not-exist.csv", ": cannot read",
+      "missing file");
+
+  char *errs = NULL;
+  int rc = run (NULL, &errs, "regress", "--data", "x", "--output", "y",
+      NULL);
+  check (rc != 0 && errs && strstr (errs, "unknown task 'regress'"),
+      "unknown task named");
+  g_free (errs);
+  char *d = data ("tiny-forecast.csv");
+  rc = run (NULL, &errs, "forecast", "--data", d, "--output", "y",
+      "--columns", "nope", NULL);
+  check (rc != 0 && errs && strstr (errs, "'nope' names no column"),
+      "unknown column named");
+  g_free (errs);
+  rc = run (NULL, &errs, "forecast", "--data", d, "--output", "y",
+      "--window", "5", "--bptt", "5", NULL);
+  check (rc != 0 && errs && strstr (errs, "exclude each other"),
+      "--window with --bptt refused");
+  g_free (errs);
+  g_free (d);
+  char *out = NULL;
+  rc = run (&out, NULL, "--help", NULL);
+  check (rc == 0 && out && strstr (out, "--bptt") && strstr (out,
+          "--patience"), "--help lists the options");
+  g_free (out);
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc != 4) {
+    fprintf (stderr, "usage: %s RNN_TRAIN DATA_DIR WORK_DIR\n", argv[0]);
+    return 2;
+  }
+  exe = argv[1];
+  data_dir = argv[2];
+  work_dir = argv[3];
+  g_mkdir_with_parents (work_dir, 0755);
+  test_forecast ();
+  test_normalisation ();
+  test_anomaly ();
+  test_classify ();
+  test_seed ();
+  test_errors ();
+  printf ("%d checks, %d failed\n", n_checks, n_failed);
+  return n_failed ? 1 : 0;
+}
