@@ -35,9 +35,16 @@ typedef struct {
   int in;
   float *bias;          /* [G*H] folded biases (GRU n rows: b_in only) */
   const float *b_hn;    /* GRU: the model's b_hh + 2H; else NULL */
+  rnn_packed wih;       /* W_ih packed, for short blocks */
   rnn_packed whh;       /* [G*H, Hout] */
   rnn_packed whr;       /* [P, H] with a projection */
 } eng_dir;
+
+/* Blocks of at most this many frames compute their input projection with
+ * the packed GEMV, frame by frame: a CBLAS call costs more than the work
+ * for one or two frames (streaming one frame per call is the common
+ * case). */
+#define SMALL_BLOCK 2
 
 typedef struct {
   const rnn_kernels *k;
@@ -53,6 +60,7 @@ engine_free (rnn_engine *e)
     return;
   for (int i = 0; e->dirs != NULL && i < e->n_dirs; i++) {
     g_free (e->dirs[i].bias);
+    rnn_packed_clear (&e->dirs[i].wih);
     rnn_packed_clear (&e->dirs[i].whh);
     rnn_packed_clear (&e->dirs[i].whr);
   }
@@ -170,7 +178,9 @@ rnn__engine_prepare (rnn_model *m, rnn_error *err)
         memcpy (ed->bias + 2 * H, p->b_ih + 2 * H, H * sizeof (float));
         ed->b_hn = p->b_hh + 2 * H;
       }
-      st = rnn_packed_init (&ed->whh, p->w_hh, G * H, hout, err);
+      st = rnn_packed_init (&ed->wih, p->w_ih, G * H, p->in, err);
+      if (st == RNN_OK)
+        st = rnn_packed_init (&ed->whh, p->w_hh, G * H, hout, err);
       if (st == RNN_OK && p->w_hr != NULL)
         st = rnn_packed_init (&ed->whr, p->w_hr, m->proj, H, err);
       if (st != RNN_OK) {
@@ -429,6 +439,7 @@ run_block (rnn_state *s, const source *src, size_t T)
   const size_t GH = (size_t) m->gates * m->hidden, ld = (size_t) D * hout;
   const size_t chunk = s->chunk;
   const size_t n_blocks = (T + chunk - 1) / chunk;
+  const rnn_kernels *k = s->e->k;
   float *out = NULL;
 
   for (int l = 0; l < L; l++) {
@@ -448,13 +459,20 @@ run_block (rnn_state *s, const source *src, size_t T)
         size_t b = d == 0 ? bi : n_blocks - 1 - bi;
         size_t t0 = b * chunk, n = MIN (chunk, T - t0);
 
+        const float *rows = s->xin;
+        size_t ldr = ed->in;
         if (l == 0) {
           fill_input (s, src, t0, n);
-          rnn_gemm_xwt (n, (int) GH, ed->in, s->xin, ed->in, ed->w_ih,
-              ed->bias, s->gx, (int) GH);
         } else {
-          rnn_gemm_xwt (n, (int) GH, ed->in, in + t0 * ld, (int) ld,
-              ed->w_ih, ed->bias, s->gx, (int) GH);
+          rows = in + t0 * ld;
+          ldr = ld;
+        }
+        if (n <= SMALL_BLOCK) {
+          for (size_t i = 0; i < n; i++)
+            k->gemv (&ed->wih, rows + i * ldr, ed->bias, s->gx + i * GH);
+        } else {
+          rnn_gemm_xwt (n, (int) GH, ed->in, rows, (int) ldr, ed->w_ih,
+              ed->bias, s->gx, (int) GH);
         }
         for (size_t i = 0; i < n; i++) {
           size_t tt = d == 0 ? i : n - 1 - i;
