@@ -25,6 +25,7 @@
  * direction effectively starts there, as with pack_padded_sequence.
  */
 #include "rnn-private.h"
+#include "kernels.h"
 
 #include <cblas.h>
 #include <limits.h>
@@ -710,6 +711,7 @@ forward_dir (rnn_trainer *t, int l, int d, const float *in, size_t T,
   const size_t rows = T * B;
   const int off = d == 0 ? 1 : 0;   /* output of time ti is block ti+off */
   float *y = t->y[l];
+  const rnn_kernels *K = rnn_kernels_get ();
 
   /* Initial state into its block. */
   {
@@ -773,43 +775,37 @@ forward_dir (rnn_trainer *t, int l, int d, const float *in, size_t T,
           /* c' = f c + i g,  h' = o tanh(c'); acts keeps i f g o tanh(c') */
           const float *cp = cprev + b * H;
           float *co = cout + b * H;
-          for (int k = 0; k < H; k++) {
-            float ig = sigmoidf (ab[k]);
-            float fg = sigmoidf (ab[H + k]);
-            float gg = tanhf (ab[2 * H + k]);
-            float og = sigmoidf (ab[3 * H + k]);
-            float c = fg * cp[k] + ig * gg;
-            float tc = tanhf (c);
-            ab[k] = ig;
-            ab[H + k] = fg;
-            ab[2 * H + k] = gg;
-            ab[3 * H + k] = og;
-            ab[4 * H + k] = tc;
-            co[k] = c;
-            ho[k] = og * tc;
-          }
+          K->sigmoid (ab, ab, 2 * H);
+          K->tanh (ab + 2 * H, ab + 2 * H, H);
+          K->sigmoid (ab + 3 * H, ab + 3 * H, H);
+          for (int k = 0; k < H; k++)
+            co[k] = ab[H + k] * cp[k] + ab[k] * ab[2 * H + k];
+          K->tanh (co, ab + 4 * H, H);
+          for (int k = 0; k < H; k++)
+            ho[k] = ab[3 * H + k] * ab[4 * H + k];
           break;
         }
         case RNN_CELL_GRU: {
           /* r, z, n = tanh(a_n + r hn), h' = (1 - z) n + z h; acts keeps
            * r z n hn */
           const float *hb = t->hh + b * GH;
+          for (int k = 0; k < 2 * H; k++)
+            ab[k] += hb[k];
+          K->sigmoid (ab, ab, 2 * H);
           for (int k = 0; k < H; k++) {
-            float r = sigmoidf (ab[k] + hb[k]);
-            float z = sigmoidf (ab[H + k] + hb[H + k]);
-            float hn = hb[2 * H + k];
-            float n = tanhf (ab[2 * H + k] + r * hn);
-            ab[k] = r;
-            ab[H + k] = z;
-            ab[2 * H + k] = n;
-            ab[3 * H + k] = hn;
+            ab[3 * H + k] = hb[2 * H + k];
+            ab[2 * H + k] += ab[k] * hb[2 * H + k];
+          }
+          K->tanh (ab + 2 * H, ab + 2 * H, H);
+          for (int k = 0; k < H; k++) {
+            float z = ab[H + k], n = ab[2 * H + k];
             ho[k] = (1.0f - z) * n + z * hp[k];
           }
           break;
         }
         case RNN_CELL_RNN_TANH:
-          for (int k = 0; k < H; k++)
-            ho[k] = ab[k] = tanhf (ab[k]);
+          K->tanh (ab, ab, H);
+          memcpy (ho, ab, H * sizeof (float));
           break;
         case RNN_CELL_RNN_RELU:
           for (int k = 0; k < H; k++)
