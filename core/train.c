@@ -394,6 +394,8 @@ struct rnn_trainer {
   int32_t *ids_t;     /* [T*B] */
   size_t *len;        /* [B] */
   size_t *rows_idx;   /* [rows] time-major row of each loss row */
+  float *ones;        /* [rows] ones (column sums as GEMV) */
+  float *bias;        /* [G*H] */
 };
 
 void
@@ -547,6 +549,8 @@ free_work (rnn_trainer *t)
   g_clear_pointer (&t->ids_t, g_free);
   g_clear_pointer (&t->len, g_free);
   g_clear_pointer (&t->rows_idx, g_free);
+  g_clear_pointer (&t->ones, g_free);
+  g_clear_pointer (&t->bias, g_free);
   t->cap_rows = t->cap_b = t->cap_t = 0;
 }
 
@@ -623,6 +627,10 @@ ensure_work (rnn_trainer *t, size_t T, size_t B)
   t->ids_t = g_new0 (int32_t, rows);
   t->len = g_new0 (size_t, B);
   t->rows_idx = g_new0 (size_t, frows);
+  t->ones = g_new (float, rows);
+  for (size_t i = 0; i < rows; i++)
+    t->ones[i] = 1.0f;
+  t->bias = g_new0 (float, GH);
   t->cap_rows = rows;
   t->cap_b = B;
   t->cap_t = T;
@@ -674,15 +682,13 @@ mm_atb_acc (int M, int N, int K, const float *A, int lda, const float *B,
       B, ldb, 1.0f, C, ldc);
 }
 
-/* dst[j] += sum over @rows rows of src (ld) */
+/* dst[j] += sum over @rows rows of src (ld); @ones holds @rows ones */
 static void
-colsum_acc (const float *src, size_t rows, int n, int ld, float *dst)
+colsum_acc (const float *ones, const float *src, size_t rows, int n, int ld,
+    float *dst)
 {
-  for (size_t r = 0; r < rows; r++) {
-    const float *s = src + r * ld;
-    for (int j = 0; j < n; j++)
-      dst[j] += s[j];
-  }
+  cblas_sgemv (CblasRowMajor, CblasTrans, (int) rows, n, 1.0f, src, ld, ones,
+      1, 1.0f, dst, 1);
 }
 
 /* --------------------------------------------------------- forward pass */
@@ -734,11 +740,10 @@ forward_dir (rnn_trainer *t, int l, int d, const float *in, size_t T,
   /* Input projections of all frames at once: acts[:, :GH] = X W_ih^T + b_ih
    * (+ b_hh folded in, except for the GRU whose b_hn must stay inside
    * r * (W_hn h + b_hn)). */
-  for (size_t r = 0; r < rows; r++) {
-    float *a = w->acts + r * aw;
-    for (int j = 0; j < GH; j++)
-      a[j] = p->b_ih[j] + (m->cell == RNN_CELL_GRU ? 0.0f : p->b_hh[j]);
-  }
+  for (int j = 0; j < GH; j++)
+    t->bias[j] = p->b_ih[j] + (m->cell == RNN_CELL_GRU ? 0.0f : p->b_hh[j]);
+  for (size_t r = 0; r < rows; r++)
+    memcpy (w->acts + r * aw, t->bias, GH * sizeof (float));
   mm_abt ((int) rows, GH, p->in, in, p->in, p->w_ih, p->in, 1.0f, w->acts,
       aw);
 
@@ -778,9 +783,11 @@ forward_dir (rnn_trainer *t, int l, int d, const float *in, size_t T,
           K->sigmoid (ab, ab, 2 * H);
           K->tanh (ab + 2 * H, ab + 2 * H, H);
           K->sigmoid (ab + 3 * H, ab + 3 * H, H);
+          #pragma GCC ivdep
           for (int k = 0; k < H; k++)
             co[k] = ab[H + k] * cp[k] + ab[k] * ab[2 * H + k];
           K->tanh (co, ab + 4 * H, H);
+          #pragma GCC ivdep
           for (int k = 0; k < H; k++)
             ho[k] = ab[3 * H + k] * ab[4 * H + k];
           break;
@@ -982,14 +989,24 @@ forward (rnn_trainer *t, const rnn_batch *bt, bool train)
       /* Dropout between layers: Bernoulli(1 - p) mask scaled by 1/(1-p);
        * identity in eval mode. */
       float keep = (float) (1.0 / (1.0 - t->cfg.dropout));
+      /* drop when a uniform 32-bit draw is below p * 2^32 */
+      uint32_t thr = (uint32_t) MIN (t->cfg.dropout * 4294967296.0,
+          4294967295.0);
       float *mk = t->mask[l], *xn = t->x[l + 1];
       const float *yl = t->y[l];
-      for (size_t i = 0; i < rows * DH; i++) {
-        float v = train ? (rng_uniform (&t->rng) >= t->cfg.dropout ? keep
-            : 0.0f) : 1.0f;
-        mk[i] = v;
-        xn[i] = yl[i] * v;
+      if (!train) {
+        for (size_t i = 0; i < rows * DH; i++)
+          mk[i] = 1.0f;
+      } else {
+        for (size_t i = 0; i < rows * DH; i += 2) {
+          uint64_t r = rng_next (&t->rng);
+          mk[i] = (uint32_t) r >= thr ? keep : 0.0f;
+          if (i + 1 < rows * DH)
+            mk[i + 1] = (uint32_t) (r >> 32) >= thr ? keep : 0.0f;
+        }
       }
+      for (size_t i = 0; i < rows * DH; i++)
+        xn[i] = yl[i] * mk[i];
     }
   }
 
@@ -1120,12 +1137,14 @@ backward_dir (rnn_trainer *t, int l, int d, const float *in, size_t T,
       }
       {
         const float *dyb = dy + (ti * B + b) * (size_t) (D * H) + d * H;
+        #pragma GCC ivdep
         for (int k = 0; k < H; k++)
           dhb[k] += dyb[k];
       }
       switch (m->cell) {
         case RNN_CELL_LSTM: {
           const float *cp = cprev + b * H;
+          #pragma GCC ivdep
           for (int k = 0; k < H; k++) {
             float ig = ab[k], fg = ab[H + k], gg = ab[2 * H + k];
             float og = ab[3 * H + k], tc = ab[4 * H + k];
@@ -1142,6 +1161,7 @@ backward_dir (rnn_trainer *t, int l, int d, const float *in, size_t T,
         }
         case RNN_CELL_GRU: {
           const float *hp = hprev + b * H;
+          #pragma GCC ivdep
           for (int k = 0; k < H; k++) {
             float r = ab[k], z = ab[H + k], n = ab[2 * H + k];
             float hn = ab[3 * H + k];
@@ -1184,8 +1204,8 @@ backward_dir (rnn_trainer *t, int l, int d, const float *in, size_t T,
   mm_atb_acc (GH, p->in, (int) rows, dgi, GH, in, p->in, gwi->grad, p->in);
   mm_atb_acc (GH, H, (int) rows, dgh, GH,
       w->hbuf + (size_t) (1 - off) * B * H, H, gwh->grad, H);
-  colsum_acc (dgi, rows, GH, GH, gbi->grad);
-  colsum_acc (dgh, rows, GH, GH, gbh->grad);
+  colsum_acc (t->ones, dgi, rows, GH, GH, gbi->grad);
+  colsum_acc (t->ones, dgh, rows, GH, GH, gbh->grad);
   if (dx)
     mm_ab ((int) rows, p->in, GH, dgi, GH, p->w_ih, p->in, 1.0f, dx, p->in);
 }
@@ -1202,7 +1222,7 @@ backward (rnn_trainer *t, size_t T, size_t B, size_t n)
     rnn_param *gw = find_grad (t, m->head_w), *gb = find_grad (t, m->head_b);
     mm_atb_acc (m->head_out, hin, (int) n, t->dz, m->output_size, t->feat,
         hin, gw->grad, hin);
-    colsum_acc (t->dz, n, m->head_out, m->output_size, gb->grad);
+    colsum_acc (t->ones, t->dz, n, m->head_out, m->output_size, gb->grad);
     mm_ab ((int) n, hin, m->head_out, t->dz, m->output_size, m->head_w, hin,
         0.0f, t->dfeat, hin);
   } else {
