@@ -28,10 +28,10 @@
  *
  * Output caps: `text/x-raw, format=utf8` (preferred) or `text/csv`; each
  * output buffer holds the rows of one input buffer and keeps its PTS and
- * duration. In other/tensors caps an unquoted `dimensions=3:1` arrives as a
- * flag set that has lost the feature count: csvenc then reads N back from
- * it and derives F from the first buffer's size (writing
- * `dimensions=(string)3:1` avoids the guess).
+ * duration. In other/tensors caps the dimensions must be a string
+ * (`dimensions=(string)3:1`): an unquoted `3:1` is parsed as a flag set
+ * that has lost the feature count by the time caps are fixed, and is
+ * refused with an error saying so.
  *
  * ## Example launch line
  * |[
@@ -80,8 +80,6 @@ struct _GstCsvEnc
   /* streaming thread */
   guint features;               /* 0: not known yet (flag-set caps) */
   guint caps_frames;            /* N of the tensor dimensions, 0 if none */
-  gboolean flagset;
-  guint flags, mask;
   gint rate_n, rate_d;
   GstSegment segment;
   gboolean header_pending;
@@ -135,16 +133,6 @@ parse_dims (const gchar * s, guint * f, guint * n)
   return ok;
 }
 
-/* The decimal digits of @x read as hexadecimal: how a flag set parsed
- * "F:N" (so hex_of_decimal (3) == 0x3, hex_of_decimal (10) == 0x10). */
-static guint64
-hex_of_decimal (guint64 x)
-{
-  gchar buf[32];
-  g_snprintf (buf, sizeof buf, "%" G_GUINT64_FORMAT, x);
-  return g_ascii_strtoull (buf, NULL, 16);
-}
-
 static gboolean
 set_sink_caps (GstCsvEnc * self, GstCaps * caps)
 {
@@ -153,7 +141,6 @@ set_sink_caps (GstCsvEnc * self, GstCaps * caps)
   gint rn = 0, rd = 1;
   GstCaps *peer, *out;
 
-  self->flagset = FALSE;
   if (gst_structure_has_name (s, "audio/x-raw")) {
     gint ch = 0, rate = 0;
     if (!gst_structure_get_int (s, "channels", &ch)
@@ -167,16 +154,12 @@ set_sink_caps (GstCsvEnc * self, GstCaps * caps)
       if (!parse_dims (g_value_get_string (d), &features, &frames))
         goto bad;
     } else if (d && GST_VALUE_HOLDS_FLAG_SET (d)) {
-      /* "F:N" parsed as flags F & N, mask N (both hexadecimal) */
-      gchar buf[32];
-      self->flagset = TRUE;
-      self->flags = gst_value_get_flagset_flags (d);
-      self->mask = gst_value_get_flagset_mask (d);
-      g_snprintf (buf, sizeof buf, "%x", self->mask);
-      frames = (guint) g_ascii_strtoull (buf, NULL, 10);
-      if (frames == 0)
-        goto bad;
-      features = 0;             /* from the first buffer */
+      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
+          ("other/tensors dimensions arrived as a flag set (an unquoted F:N "
+              "in a caps string), which does not keep the feature count; "
+              "write dimensions=(string)F:N."),
+          ("caps: %" GST_PTR_FORMAT, caps));
+      return FALSE;
     } else if (d && G_VALUE_HOLDS_INT (d) && g_value_get_int (d) > 0) {
       features = (guint) g_value_get_int (d);
       frames = 1;
@@ -305,23 +288,6 @@ gst_csv_enc_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     return GST_FLOW_ERROR;
   }
 
-  if (self->features == 0 && self->flagset) {
-    /* flag-set caps: F from the size, checked against what the flags kept */
-    guint64 frame_bytes = (guint64) self->caps_frames * sizeof (gfloat);
-    guint64 cand = frame_bytes ? map.size / frame_bytes : 0;
-    if (cand == 0 || map.size % frame_bytes != 0
-        || (hex_of_decimal (cand) & self->mask) != self->flags) {
-      gst_buffer_unmap (buf, &map);
-      gst_buffer_unref (buf);
-      GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-          ("Cannot tell the feature count from other/tensors dimensions "
-              "given as a flag set; write dimensions=(string)F:N."),
-          ("buffer of %" G_GSIZE_FORMAT " bytes, flag set %x:%x", map.size,
-              self->flags, self->mask));
-      return GST_FLOW_NOT_NEGOTIATED;
-    }
-    self->features = (guint) cand;
-  }
   if (self->features == 0) {
     gst_buffer_unmap (buf, &map);
     gst_buffer_unref (buf);
@@ -447,7 +413,6 @@ gst_csv_enc_change_state (GstElement * element, GstStateChange transition)
   if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
     self->features = 0;
     self->caps_frames = 0;
-    self->flagset = FALSE;
     self->header_pending = TRUE;
     self->header_features = 0;
     self->frames_in = 0;

@@ -712,6 +712,12 @@ record_end (const gchar * data, gsize avail, gchar delim, guint64 * breaks)
   gsize i;
 
   *breaks = 0;
+  /* a comment line holds no fields (nor quotes) */
+  for (i = 0; i < avail && (data[i] == ' ' || data[i] == '\t'); i++);
+  if (i < avail && data[i] == '#') {
+    const gchar *nl = memchr (data + i, '\n', avail - i);
+    return nl ? nl - data : -1;
+  }
   for (i = 0; i < avail; i++) {
     const gchar c = data[i];
 
