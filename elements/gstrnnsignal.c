@@ -16,11 +16,14 @@
  * `other/tensors, format=static, num_tensors=1, types=float32,
  * dimensions=F:N, framerate=R/1` (F features by N frames per buffer,
  * innermost first; `dimensions=F` is one frame). An unquoted `3:1` in a
- * caps string parses as a #GstFlagSet whose flags are masked (`3:1` becomes
- * `1:1`): the feature count is then taken from the model, checked against
- * what the flag set kept, and N is read back from the mask. Writing
- * `dimensions=(string)3:1` avoids the ambiguity. The output keeps the
- * family, the rate and N, with the subclass's feature count. A feature
+ * caps string parses as a #GstFlagSet whose flags are masked by the mask
+ * (`3:1` becomes `1:1`), and fixating the caps then replaces the mask by
+ * all ones (`1:ffffffff`), so neither F nor N survives. Such caps are
+ * accepted: the feature count is taken from the model (refused when the
+ * bits left contradict it), N from the mask while it is not yet fixed, else
+ * the output says N = 1 and buffers may hold any whole number of frames.
+ * Writing `dimensions=(string)3:1` avoids the ambiguity. The output keeps
+ * the family, the rate and N, with the subclass's feature count. A feature
  * count that differs from the model's input size fails negotiation with an
  * error naming both numbers.
  *
@@ -603,10 +606,14 @@ parse_signal_structure (const GstStructure * s, SignalCaps * sc, gchar ** why)
       sc->features = g_value_get_int (dims);
       sc->frames = 1;
     } else if (GST_VALUE_HOLDS_FLAG_SET (dims)) {
+      /* An unquoted F:N parsed as flags F, mask N (hex digits), flags
+       * masked; fixating then sets the mask to all ones. What is left:
+       * some bits of F, and N while the mask is not exact. */
       sc->flagset = TRUE;
       sc->flags = gst_value_get_flagset_flags (dims);
       sc->mask = gst_value_get_flagset_mask (dims);
-      if (!hex_as_decimal (sc->mask, &sc->frames) || sc->frames == 0)
+      if (sc->mask == GST_FLAG_SET_MASK_EXACT
+          || !hex_as_decimal (sc->mask, &sc->frames))
         sc->frames = 0;
     } else {
       *why = g_strdup_printf ("other/tensors dimensions of type %s; expected "
@@ -661,14 +668,28 @@ gst_rnn_signal_transform_caps (GstBaseTransform * trans,
             NULL);
       }
       gst_caps_append_structure (res, s);
+      if (other > 0 && direction == GST_PAD_SRC) {
+        /* Upstream should pick the model's size (first structure), but any
+         * count is let through to set_caps, so that a wrong one fails
+         * with an error naming both numbers rather than a bare
+         * not-negotiated. */
+        s = gst_structure_copy (s);
+        gst_structure_set (s, "channels", GST_TYPE_INT_RANGE, 1, G_MAXINT,
+            NULL);
+        gst_caps_append_structure (res, s);
+      }
     } else if (gst_structure_has_name (s, "other/tensors")) {
       SignalCaps sc;
       gchar *why = NULL;
 
       if (direction == GST_PAD_SINK && other > 0
-          && parse_signal_structure (in, &sc, &why) && sc.frames > 0) {
+          && parse_signal_structure (in, &sc, &why)) {
         GstStructure *alt;
         guint hf, hn;
+
+        /* a fixated flag-set lost N: say one frame per buffer */
+        if (sc.frames == 0)
+          sc.frames = 1;
 
         set_tensor_dims (s, other, sc.frames);
         /* also offer the flag-set an unquoted F:N downstream would be */
@@ -734,7 +755,8 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
 
     /* The flag-set lost the bits of F outside the mask: the model's size is
      * accepted when it agrees with what survived. */
-    if (!decimal_as_hex (model_in, &hf) || (hf & sc.mask) != sc.flags) {
+    if (!decimal_as_hex (model_in, &hf) || (sc.flags & ~hf) != 0
+        || (sc.mask != GST_FLAG_SET_MASK_EXACT && (hf & sc.mask) != sc.flags)) {
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
           ("Input dimensions do not match the model: the model '%s' needs %u "
               "features per frame but the caps' dimensions (parsed as the "
@@ -1032,8 +1054,13 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
     return GST_BASE_TRANSFORM_FLOW_DROPPED;
   }
   n = size / in_bpf;
-  if (n == 0)
-    return GST_FLOW_OK;         /* empty buffer: the state is not touched */
+  if (n == 0) {
+    /* empty buffer: passed on (timestamps shifted) without touching the
+     * state */
+    if (GST_CLOCK_TIME_IS_VALID (pts))
+      GST_BUFFER_PTS (outbuf) = pts + off;
+    return GST_FLOW_OK;
+  }
 
   if (priv->need_reset)
     do_reset (self);

@@ -1,1 +1,791 @@
-int main (void) { return 77; } /* placeholder: being written */
+/* gst-rnn: lstmforecast through GstHarness against PyTorch's forecasts
+ * (fixtures from tests/fixtures/gen_elements.py).
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "harness-util.h"
+
+#define T 40
+#define HALF 20
+
+static const guint chunkings[][4] = {
+  {1, 1, 1, 1}, {7, 7, 7, 7}, {40, 40, 40, 40}, {3, 1, 11, 5},
+};
+
+static void
+run_parity (const gchar * model, const gchar * props, const gchar * xname,
+    const gchar * yname, guint fin, guint fout, guint shift)
+{
+  const float *x = hu_expect (xname, NULL);
+  const float *want = hu_expect (yname, NULL);
+  float *got = g_new0 (float, T * fout);
+  gchar *caps = hu_audio_caps (fin);
+  guint c;
+
+  for (c = 0; c < G_N_ELEMENTS (chunkings); c++) {
+    GstHarness *h = hu_harness ("lstmforecast", model, props, caps);
+    gchar *what = g_strdup_printf ("%s %s chunks %u", yname, props,
+        chunkings[c][0]);
+
+    hu_run (h, x, fin, 0, T, chunkings[c], 4, fout, shift, got);
+    hu_assert_close (got, want, T * fout, what);
+    g_free (what);
+    gst_harness_teardown (h);
+  }
+  g_free (caps);
+  g_free (got);
+}
+
+GST_START_TEST (test_horizon1)
+{
+  run_parity ("fc_lstm.safetensors", "", "fc_lstm.x", "fc_lstm.h1", 2, 2, 1);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_horizon3)
+{
+  run_parity ("fc_lstm.safetensors", "horizon=3", "fc_lstm.x", "fc_lstm.h3",
+      2, 2, 3);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_window_property)
+{
+  run_parity ("fc_lstm.safetensors", "window=4 horizon=2", "fc_lstm.x",
+      "fc_lstm.w4h2", 2, 2, 2);
+}
+
+GST_END_TEST;
+
+/* fc_lstm2 has window=5 metadata, 3 input features (unpositioned
+ * channel-mask=0), 2 layers and one output. */
+GST_START_TEST (test_window_from_model)
+{
+  guint window = 99;
+  GstHarness *h;
+  gchar *caps = hu_audio_caps (3);
+
+  run_parity ("fc_lstm2.safetensors", "", "fc_lstm2.x", "fc_lstm2.w5", 3, 1,
+      1);
+  /* window=0 overrides the metadata: the state is carried */
+  run_parity ("fc_lstm2.safetensors", "window=0", "fc_lstm2.x", "fc_lstm2.w0",
+      3, 1, 1);
+
+  h = hu_harness ("lstmforecast", "fc_lstm2.safetensors", "", caps);
+  g_object_get (h->element, "window", &window, NULL);
+  fail_unless_equals_int (window, 5);
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_defaults)
+{
+  GstElement *e = gst_element_factory_make ("lstmforecast", NULL);
+  guint horizon, window;
+  gboolean post, rod;
+  gchar *file = (gchar *) "x";
+
+  g_object_get (e, "horizon", &horizon, "window", &window, "post-messages",
+      &post, "reset-on-discont", &rod, "model-file", &file, NULL);
+  fail_unless_equals_int (horizon, 1);
+  fail_unless_equals_int (window, 0);
+  fail_unless (post == FALSE);
+  fail_unless (rod == TRUE);
+  fail_unless (file == NULL);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
+/* other/tensors with dimensions as a string and as the flag-set an
+ * unquoted 3:5 parses into; output keeps the family, F = outputs. */
+static void
+run_tensors (const gchar * dims, const gchar * out_dims)
+{
+  const float *x = hu_expect ("fc_gru.x", NULL);
+  const float *want = hu_expect ("fc_gru.h1", NULL);
+  float got[T * 3];
+  static const guint five[] = { 5 };
+  gchar *caps = g_strdup_printf ("other/tensors,format=static,num_tensors=1,"
+      "types=float32,dimensions=%s,framerate=%d/1", dims, HU_RATE);
+  GstHarness *h = hu_harness ("lstmforecast", "fc_gru.safetensors", "", NULL);
+  GstCaps *in = gst_caps_from_string (caps), *out;
+  const GstStructure *s;
+
+  /* what a source does with caps from a gst-launch line: fixate them (a
+   * flag-set's mask becomes exact) */
+  in = gst_caps_fixate (in);
+  gst_harness_set_src_caps (h, in);
+
+  hu_run (h, x, 3, 0, T, five, 1, 3, 1, got);
+  hu_assert_close (got, want, T * 3, dims);
+
+  out = gst_pad_get_current_caps (h->sinkpad);
+  fail_unless (out != NULL);
+  s = gst_caps_get_structure (out, 0);
+  fail_unless (gst_structure_has_name (s, "other/tensors"));
+  fail_unless_equals_string (gst_structure_get_string (s, "dimensions"),
+      out_dims);
+  fail_unless_equals_string (gst_structure_get_string (s, "types"),
+      "float32");
+  gst_caps_unref (out);
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+GST_START_TEST (test_tensors_string_dims)
+{
+  run_tensors ("(string)3:5", "3:5");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_tensors_flagset_dims)
+{
+  GstCaps *c = gst_caps_from_string ("other/tensors,dimensions=3:5");
+
+  /* the premise: an unquoted F:N is a flag-set in 1.22 */
+  fail_unless (GST_VALUE_HOLDS_FLAG_SET (gst_structure_get_value
+          (gst_caps_get_structure (c, 0), "dimensions")));
+  gst_caps_unref (c);
+  /* F and N are lost by fixation; F comes from the model, N = 1 */
+  run_tensors ("3:5", "3:1");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_audio_output_caps)
+{
+  gchar *caps = hu_audio_caps (3);
+  GstHarness *h = hu_harness ("lstmforecast", "fc_gru.safetensors", "", caps);
+  const float *x = hu_expect ("fc_gru.x", NULL);
+  static const guint four[] = { 4 };
+  GstCaps *out;
+  const GstStructure *s;
+  gint ch = 0, rate = 0;
+
+  hu_run (h, x, 3, 0, 8, four, 1, 3, 1, NULL);
+  out = gst_pad_get_current_caps (h->sinkpad);
+  s = gst_caps_get_structure (out, 0);
+  fail_unless (gst_structure_has_name (s, "audio/x-raw"));
+  fail_unless (gst_structure_get_int (s, "channels", &ch));
+  fail_unless (gst_structure_get_int (s, "rate", &rate));
+  fail_unless_equals_int (ch, 3);
+  fail_unless_equals_int (rate, HU_RATE);
+  fail_unless_equals_string (gst_structure_get_string (s, "format"), "F32LE");
+  gst_caps_unref (out);
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------- resets */
+
+typedef enum
+{
+  TRIG_DISCONT,
+  TRIG_DISCONT_KEEP,            /* reset-on-discont=false */
+  TRIG_FLUSH,
+  TRIG_STREAM_START,
+  TRIG_SEEK_SEGMENT,
+  TRIG_SAME_SEGMENT,            /* not a reset */
+  TRIG_CONT_SEGMENT,            /* not a reset */
+  TRIG_CAPS,
+  TRIG_SIGNAL,
+  TRIG_EMPTY,                   /* not a reset */
+  TRIG_GAP_BUFFER,              /* not a reset */
+  TRIG_GAP_EVENT,               /* not a reset */
+} Trigger;
+
+static void
+push_segment (GstHarness * h, GstClockTime start)
+{
+  GstSegment seg;
+
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.start = start;
+  seg.time = start;
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+}
+
+/* Frames 0..19, the trigger, frames 20..39; the second half must equal a
+ * fresh element's output on frames 20..39 when the trigger resets, and the
+ * continuous PyTorch forecast when it does not. */
+static void
+check_trigger (Trigger trig, gboolean resets)
+{
+  const float *x = hu_expect ("fc_lstm.x", NULL);
+  const float *want = hu_expect ("fc_lstm.h1", NULL);
+  float got[HALF * 2], fresh[HALF * 2];
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (2);
+  GstHarness *h, *hf;
+  gboolean discont = FALSE;
+  guint f;
+  double diff = 0.0;
+
+  h = hu_harness ("lstmforecast", "fc_lstm.safetensors",
+      trig == TRIG_DISCONT_KEEP ? "reset-on-discont=false" : "", caps);
+  hu_run (h, x, 2, 0, HALF, seven, 1, 2, 1, NULL);
+
+  switch (trig) {
+    case TRIG_DISCONT:
+    case TRIG_DISCONT_KEEP:
+      discont = TRUE;
+      break;
+    case TRIG_FLUSH:
+      fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+      fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+      push_segment (h, 0);
+      break;
+    case TRIG_STREAM_START:
+      fail_unless (gst_harness_push_event (h,
+              gst_event_new_stream_start ("second")));
+      break;
+    case TRIG_SEEK_SEGMENT:
+      /* a non-flushing seek back to 0 (e.g. a segment seek loop) */
+      push_segment (h, 0);
+      push_segment (h, hu_frame_time (5));
+      break;
+    case TRIG_SAME_SEGMENT:
+      push_segment (h, 0);
+      break;
+    case TRIG_CONT_SEGMENT:
+      push_segment (h, hu_frame_time (HALF));
+      break;
+    case TRIG_CAPS:{
+      gchar *c2 = g_strdup_printf ("audio/x-raw,format=F32LE,layout="
+          "interleaved,rate=%d,channels=2,channel-mask=(bitmask)0x3", HU_RATE);
+      gst_harness_set_src_caps_str (h, c2);
+      g_free (c2);
+      break;
+    }
+    case TRIG_SIGNAL:
+      g_signal_emit_by_name (h->element, "reset");
+      break;
+    case TRIG_EMPTY:
+      fail_unless_equals_int (gst_harness_push (h, hu_buffer (x, 0, 2, HALF)),
+          GST_FLOW_OK);
+      hu_pull_check (h, 0, 2, HALF, 1, NULL);
+      break;
+    case TRIG_GAP_BUFFER:{
+      GstBuffer *gap = hu_buffer (x, 5, 2, HALF);
+
+      GST_BUFFER_FLAG_SET (gap, GST_BUFFER_FLAG_GAP);
+      fail_unless_equals_int (gst_harness_push (h, gap), GST_FLOW_OK);
+      fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+      break;
+    }
+    case TRIG_GAP_EVENT:
+      fail_unless (gst_harness_push_event (h,
+              gst_event_new_gap (hu_frame_time (HALF), hu_frame_time (1))));
+      break;
+  }
+
+  f = HALF;
+  if (discont) {
+    GstBuffer *b = hu_buffer (x + f * 2, 7, 2, f);
+
+    GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_DISCONT);
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+    hu_pull_check (h, 7, 2, f, 1, got);
+    f += 7;
+  }
+  hu_run (h, x, 2, f, T, seven, 1, 2, 1, got + (f - HALF) * 2);
+  gst_harness_teardown (h);
+
+  hf = hu_harness ("lstmforecast", "fc_lstm.safetensors", "", caps);
+  hu_run (hf, x, 2, HALF, T, seven, 1, 2, 1, fresh);
+  gst_harness_teardown (hf);
+
+  for (f = 0; f < HALF * 2; f++)
+    diff = MAX (diff, fabs (fresh[f] - want[HALF * 2 + f]));
+  /* the premise: a reset changes the forecasts measurably */
+  fail_unless (diff > 1e-3, "fresh and carried forecasts too close (%g)",
+      diff);
+
+  if (resets)
+    hu_assert_same (got, fresh, HALF * 2, "after reset");
+  else
+    hu_assert_close (got, want + HALF * 2, HALF * 2, "state carried");
+  g_free (caps);
+}
+
+GST_START_TEST (test_reset_discont)
+{
+  check_trigger (TRIG_DISCONT, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_no_reset_discont_when_disabled)
+{
+  check_trigger (TRIG_DISCONT_KEEP, FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_reset_flush)
+{
+  check_trigger (TRIG_FLUSH, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_reset_stream_start)
+{
+  check_trigger (TRIG_STREAM_START, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_reset_seek_segment)
+{
+  check_trigger (TRIG_SEEK_SEGMENT, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_same_segment_keeps_state)
+{
+  check_trigger (TRIG_SAME_SEGMENT, FALSE);
+  check_trigger (TRIG_CONT_SEGMENT, FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_reset_caps_change)
+{
+  check_trigger (TRIG_CAPS, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_reset_signal)
+{
+  check_trigger (TRIG_SIGNAL, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_empty_buffer_keeps_state)
+{
+  check_trigger (TRIG_EMPTY, FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_gap_keeps_state)
+{
+  check_trigger (TRIG_GAP_BUFFER, FALSE);
+  check_trigger (TRIG_GAP_EVENT, FALSE);
+}
+
+GST_END_TEST;
+
+/* A GAP buffer becomes a GAP event shifted by the horizon. */
+GST_START_TEST (test_gap_forwarded)
+{
+  const float *x = hu_expect ("fc_lstm.x", NULL);
+  gchar *caps = hu_audio_caps (2);
+  GstHarness *h = hu_harness ("lstmforecast", "fc_lstm.safetensors",
+      "horizon=2", caps);
+  GstBuffer *gap = hu_buffer (x, 4, 2, 10);
+  GstEvent *ev;
+  gboolean seen = FALSE;
+
+  GST_BUFFER_FLAG_SET (gap, GST_BUFFER_FLAG_GAP);
+  fail_unless_equals_int (gst_harness_push (h, gap), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  while ((ev = gst_harness_try_pull_event (h))) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_GAP) {
+      GstClockTime ts, dur;
+
+      gst_event_parse_gap (ev, &ts, &dur);
+      fail_unless_equals_uint64 (ts, hu_frame_time (12));
+      fail_unless_equals_uint64 (dur, hu_frame_time (4));
+      seen = TRUE;
+    }
+    gst_event_unref (ev);
+  }
+  fail_unless (seen, "no GAP event downstream");
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+/* A frame holding NaN: output NaN, state reset, a warning. */
+GST_START_TEST (test_nan_frame)
+{
+  const float *x0 = hu_expect ("fc_lstm.x", NULL);
+  float x[T * 2], got[T * 2], fresh[T * 2];
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (2);
+  GstElement *e = hu_element ("lstmforecast", "fc_lstm.safetensors", "");
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h, *hf;
+  GstMessage *m;
+
+  memcpy (x, x0, sizeof (x));
+  x[HALF * 2 + 1] = NAN;
+  gst_element_set_bus (e, bus);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_harness_set_src_caps_str (h, caps);
+  hu_run (h, x, 2, 0, T, seven, 1, 2, 1, got);
+  fail_unless (isnan (got[HALF * 2]) && isnan (got[HALF * 2 + 1]));
+  hu_assert_close (got, hu_expect ("fc_lstm.h1", NULL), HALF * 2,
+      "before NaN");
+
+  hf = hu_harness ("lstmforecast", "fc_lstm.safetensors", "", caps);
+  hu_run (hf, x, 2, HALF + 1, T, seven, 1, 2, 1, fresh);
+  hu_assert_same (got + (HALF + 1) * 2, fresh, (T - HALF - 1) * 2,
+      "after NaN");
+
+  m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (m != NULL, "no warning for a NaN frame");
+  gst_message_unref (m);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (hf);
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+/* A buffer that is not a whole number of frames: dropped with a warning,
+ * and the state is reset. */
+GST_START_TEST (test_partial_frame_buffer)
+{
+  const float *x = hu_expect ("fc_lstm.x", NULL);
+  float got[HALF * 2], fresh[HALF * 2];
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (2);
+  GstElement *e = hu_element ("lstmforecast", "fc_lstm.safetensors", "");
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h, *hf;
+  GstBuffer *b;
+  GstMessage *m;
+
+  gst_element_set_bus (e, bus);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_harness_set_src_caps_str (h, caps);
+  hu_run (h, x, 2, 0, HALF, seven, 1, 2, 1, NULL);
+  b = gst_buffer_new_allocate (NULL, 12, NULL);
+  gst_buffer_memset (b, 0, 0, 12);
+  fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+  m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (m != NULL, "no warning for a partial frame");
+  gst_message_unref (m);
+  hu_run (h, x, 2, HALF, T, seven, 1, 2, 1, got);
+
+  hf = hu_harness ("lstmforecast", "fc_lstm.safetensors", "", caps);
+  hu_run (hf, x, 2, HALF, T, seven, 1, 2, 1, fresh);
+  hu_assert_same (got, fresh, HALF * 2, "after partial frame");
+
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (hf);
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+static GstPadProbeReturn
+order_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user)
+{
+  GString *s = user;
+
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER)
+    g_string_append_c (s, 'B');
+  else if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM
+      && GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) == GST_EVENT_EOS)
+    g_string_append_c (s, 'E');
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_eos_after_output)
+{
+  const float *x = hu_expect ("fc_lstm.x", NULL);
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (2);
+  GstHarness *h = hu_harness ("lstmforecast", "fc_lstm.safetensors", "",
+      caps);
+  GString *order = g_string_new (NULL);
+  GstEvent *ev;
+  gboolean eos = FALSE;
+
+  gst_pad_add_probe (h->sinkpad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, order_probe, order, NULL);
+  hu_run (h, x, 2, 0, T, seven, 1, 2, 1, NULL);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  while ((ev = gst_harness_try_pull_event (h))) {
+    eos |= GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+    gst_event_unref (ev);
+  }
+  fail_unless (eos);
+  /* 40 frames in chunks of 7: 6 buffers, then EOS */
+  fail_unless_equals_string (order->str, "BBBBBBE");
+  g_string_free (order, TRUE);
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_latency)
+{
+  gchar *caps = hu_audio_caps (2);
+  GstHarness *h = hu_harness ("lstmforecast", "fc_lstm.safetensors",
+      "horizon=3", caps);
+
+  gst_harness_set_upstream_latency (h, 20 * GST_MSECOND);
+  /* no latency of its own: upstream's figure */
+  fail_unless_equals_uint64 (gst_harness_query_latency (h), 20 * GST_MSECOND);
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_messages)
+{
+  const float *x = hu_expect ("fc_lstm.x", NULL);
+  const float *want = hu_expect ("fc_lstm.h3", NULL);
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (2);
+  GstElement *e = hu_element ("lstmforecast", "fc_lstm.safetensors",
+      "horizon=3 post-messages=true");
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  GList *msgs, *l;
+  guint f = 0;
+
+  gst_element_set_bus (e, bus);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_harness_set_src_caps_str (h, caps);
+  hu_run (h, x, 2, 0, T, seven, 1, 2, 3, NULL);
+  msgs = hu_element_messages (bus, "lstmforecast");
+  fail_unless_equals_int (g_list_length (msgs), 6);
+  for (l = msgs; l; l = l->next) {
+    const GstStructure *s = gst_message_get_structure (l->data);
+    guint64 ts, st, rt, dur;
+    guint n = MIN (7, T - f), last = f + n - 1;
+    const GValue *arr;
+    float v[2];
+
+    fail_unless (GST_MESSAGE_SRC (l->data) == GST_OBJECT (e));
+    fail_unless (gst_structure_get_uint64 (s, "timestamp", &ts));
+    fail_unless (gst_structure_get_uint64 (s, "stream-time", &st));
+    fail_unless (gst_structure_get_uint64 (s, "running-time", &rt));
+    fail_unless (gst_structure_get_uint64 (s, "duration", &dur));
+    /* the output buffer's: the time forecast */
+    fail_unless_equals_uint64 (ts, hu_frame_time (f + 3));
+    fail_unless_equals_uint64 (st, ts);
+    fail_unless_equals_uint64 (rt, ts);
+    fail_unless_equals_uint64 (dur, hu_frame_time (f + n) - hu_frame_time (f));
+    arr = gst_structure_get_value (s, "forecast");
+    fail_unless (arr != NULL && GST_VALUE_HOLDS_ARRAY (arr));
+    fail_unless_equals_int (gst_value_array_get_size (arr), 2);
+    v[0] = g_value_get_double (gst_value_array_get_value (arr, 0));
+    v[1] = g_value_get_double (gst_value_array_get_value (arr, 1));
+    hu_assert_close (v, want + last * 2, 2, "message forecast");
+    f += n;
+  }
+  g_list_free_full (msgs, (GDestroyNotify) gst_message_unref);
+
+  /* post-messages=false (the default): none */
+  gst_harness_teardown (h);
+  e = hu_element ("lstmforecast", "fc_lstm.safetensors", "");
+  gst_element_set_bus (e, bus);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_harness_set_src_caps_str (h, caps);
+  hu_run (h, x, 2, 0, T, seven, 1, 2, 1, NULL);
+  msgs = hu_element_messages (bus, "lstmforecast");
+  fail_unless_equals_int (g_list_length (msgs), 0);
+  gst_harness_teardown (h);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------- errors */
+
+static void
+expect_error (const gchar * desc, const gchar * const *needles)
+{
+  gboolean ok;
+  gchar *err = hu_pipeline_error (desc, &ok);
+  guint i;
+
+  fail_unless (err != NULL, "no error from: %s", desc);
+  for (i = 0; needles[i]; i++)
+    fail_unless (strstr (err, needles[i]) != NULL,
+        "error '%s' does not mention '%s'", err, needles[i]);
+  g_free (err);
+}
+
+GST_START_TEST (test_caps_mismatch)
+{
+  gchar *model = hu_fixture ("fc_lstm.safetensors");
+  gchar *d = g_strdup_printf ("audiotestsrc num-buffers=2 samplesperbuffer=4"
+      " ! audio/x-raw,format=F32LE,rate=10,channels=3 ! lstmforecast "
+      "model-file=%s ! fakesink", model);
+  const gchar *n1[] = { "3 features", "needs 2", NULL };
+
+  expect_error (d, n1);
+  g_free (d);
+  /* a flag-set 3:1 (fixated to 1:ffffffff) cannot be the model's 2:N */
+  {
+    GstElement *e = hu_element ("lstmforecast", "fc_lstm.safetensors", "");
+    GstBus *bus = gst_bus_new ();
+    GstHarness *h;
+    GstCaps *c = gst_caps_from_string ("other/tensors,format=static,"
+        "num_tensors=1,types=float32,dimensions=3:1,framerate=10/1");
+    GstMessage *m;
+    GError *err = NULL;
+    gchar *dbg = NULL;
+
+    gst_element_set_bus (e, bus);
+    h = gst_harness_new_with_element (e, "sink", "src");
+    c = gst_caps_fixate (c);
+    gst_harness_set_src_caps (h, c);
+    fail_if (gst_harness_push (h, gst_buffer_new_allocate (NULL, 8, NULL))
+        == GST_FLOW_OK);
+    m = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (m != NULL, "no error for flag-set dimensions 3:1");
+    gst_message_parse_error (m, &err, &dbg);
+    fail_unless (strstr (err->message, "needs 2") != NULL, "%s", err->message);
+    fail_unless (strstr (err->message, "(string)F:N") != NULL, "%s",
+        err->message);
+    g_clear_error (&err);
+    g_free (dbg);
+    gst_message_unref (m);
+    gst_element_set_bus (e, NULL);
+    gst_bus_set_flushing (bus, TRUE);
+    gst_object_unref (bus);
+    gst_harness_teardown (h);
+  }
+  g_free (model);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_wrong_task)
+{
+  gchar *model = hu_fixture ("an_gru.safetensors");
+  gchar *d = g_strdup_printf ("audiotestsrc num-buffers=1 ! lstmforecast "
+      "model-file=%s ! fakesink", model);
+  const gchar *n[] = { "an_gru.safetensors", "has task 'anomaly'",
+    "lstmforecast needs 'forecast'", NULL
+  };
+  gboolean ok = TRUE;
+  gchar *err = hu_pipeline_error (d, &ok);
+
+  fail_unless (!ok, "state change succeeded with a wrong-task model");
+  g_free (err);
+  expect_error (d, n);
+  g_free (d);
+  g_free (model);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_missing_model)
+{
+  const gchar *d = "audiotestsrc num-buffers=1 ! lstmforecast "
+      "model-file=/nonexistent/forecast-model.safetensors ! fakesink";
+  const gchar *n[] = { "/nonexistent/forecast-model.safetensors",
+    "not found", NULL
+  };
+  const gchar *d2 = "audiotestsrc num-buffers=1 ! lstmforecast ! fakesink";
+  const gchar *n2[] = { "model-file", NULL };
+  gboolean ok = TRUE;
+  gchar *err = hu_pipeline_error (d, &ok);
+
+  fail_unless (!ok, "state change succeeded without a model file");
+  g_free (err);
+  expect_error (d, n);
+  expect_error (d2, n2);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_horizon_needs_square_model)
+{
+  gchar *model = hu_fixture ("fc_lstm2.safetensors");
+  gchar *d = g_strdup_printf ("audiotestsrc num-buffers=1 ! lstmforecast "
+      "model-file=%s horizon=2 ! fakesink", model);
+  const gchar *n[] = { "horizon=2", "input size 3", "output size 1", NULL };
+
+  expect_error (d, n);
+  g_free (d);
+  g_free (model);
+}
+
+GST_END_TEST;
+
+static Suite *
+lstmforecast_suite (void)
+{
+  Suite *s = suite_create ("lstmforecast");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_defaults);
+  tcase_add_test (tc, test_horizon1);
+  tcase_add_test (tc, test_horizon3);
+  tcase_add_test (tc, test_window_property);
+  tcase_add_test (tc, test_window_from_model);
+  tcase_add_test (tc, test_tensors_string_dims);
+  tcase_add_test (tc, test_tensors_flagset_dims);
+  tcase_add_test (tc, test_audio_output_caps);
+  tcase_add_test (tc, test_reset_discont);
+  tcase_add_test (tc, test_no_reset_discont_when_disabled);
+  tcase_add_test (tc, test_reset_flush);
+  tcase_add_test (tc, test_reset_stream_start);
+  tcase_add_test (tc, test_reset_seek_segment);
+  tcase_add_test (tc, test_same_segment_keeps_state);
+  tcase_add_test (tc, test_reset_caps_change);
+  tcase_add_test (tc, test_reset_signal);
+  tcase_add_test (tc, test_empty_buffer_keeps_state);
+  tcase_add_test (tc, test_gap_keeps_state);
+  tcase_add_test (tc, test_gap_forwarded);
+  tcase_add_test (tc, test_nan_frame);
+  tcase_add_test (tc, test_partial_frame_buffer);
+  tcase_add_test (tc, test_eos_after_output);
+  tcase_add_test (tc, test_latency);
+  tcase_add_test (tc, test_messages);
+  tcase_add_test (tc, test_caps_mismatch);
+  tcase_add_test (tc, test_wrong_task);
+  tcase_add_test (tc, test_missing_model);
+  tcase_add_test (tc, test_horizon_needs_square_model);
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  SRunner *sr;
+  int failed;
+
+  gst_check_init (&argc, &argv);
+  sr = srunner_create (lstmforecast_suite ());
+  /* no fork: the parity figure below is gathered across tests */
+  srunner_set_fork_status (sr, CK_NOFORK);
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  printf ("lstmforecast: largest error vs PyTorch %.3g (tolerance %g abs + "
+      "%g rel)\n", hu_max_err, HU_ATOL, HU_RTOL);
+  return failed == 0 ? 0 : 1;
+}
