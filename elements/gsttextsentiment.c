@@ -477,6 +477,7 @@ gst_text_sentiment_start (GstTextSentiment * self)
   self->markup = FALSE;
   self->discont_pending = TRUE;
   self->truncation_warned = FALSE;
+  self->negotiation_failed = FALSE;
   gst_segment_init (&self->segment, GST_FORMAT_TIME);
 
   GST_OBJECT_LOCK (self);
@@ -633,7 +634,10 @@ gst_text_sentiment_negotiate (GstTextSentiment * self)
     gst_caps_unref (c);
   }
 
-  if (chosen == NULL) {
+  if (chosen == NULL && self->negotiation_failed) {
+    GST_DEBUG_OBJECT (self, "still not negotiated");
+  } else if (chosen == NULL) {
+    self->negotiation_failed = TRUE;
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Downstream accepts neither other/tensors with dimensions=%d:1 "
             "nor text/x-raw,format=utf8",
@@ -642,6 +646,7 @@ gst_text_sentiment_negotiate (GstTextSentiment * self)
   } else {
     ok = gst_pad_set_caps (self->srcpad, chosen);
     if (ok) {
+      self->negotiation_failed = FALSE;
       self->output =
           gst_structure_has_name (gst_caps_get_structure (chosen, 0),
           "text/x-raw") ? GST_TEXT_SENTIMENT_OUT_TEXT :

@@ -65,6 +65,7 @@ struct _GstTextSentiment
   GstSegment segment;
   gboolean discont_pending;     /* mark the next output buffer DISCONT */
   gboolean truncation_warned;
+  gboolean negotiation_failed;  /* error posted, not again until success */
   int32_t *ids;                 /* token buffer */
   gsize ids_size;
   float *logits;                /* model output size */
