@@ -301,6 +301,14 @@ head_input_name (rnn_head_input h)
 
 /* ------------------------------------------------------------------- model */
 
+/* the recurrent prefix rnn_model_save writes when rnn.module is absent */
+static const char *
+default_rnn_module (rnn_cell cell)
+{
+  return cell == RNN_CELL_LSTM ? "lstm" : cell == RNN_CELL_GRU ? "gru"
+      : "rnn";
+}
+
 void
 rnn_model_free (rnn_model *m)
 {
@@ -947,6 +955,12 @@ rnn_model_from_tensors (const rnn_tensors *t, const char *name,
       || (st = check_stray (&c, m, prefix)) != RNN_OK
       || (st = load_metadata (&c, m)) != RNN_OK)
     goto fail;
+  /* an autodetected prefix that rnn_model_save would not write by default
+   * (e.g. "" for a bare nn.LSTM, "encoder") is remembered in the metadata,
+   * so a saved model keeps PyTorch's names */
+  if (!g_hash_table_contains (m->meta, "rnn.module")
+      && strcmp (prefix, default_rnn_module (m->cell)) != 0)
+    g_hash_table_insert (m->meta, g_strdup ("rnn.module"), g_strdup (prefix));
   if ((st = rnn__engine_prepare (m, err)) != RNN_OK)
     goto fail;
 
@@ -1112,8 +1126,7 @@ rnn_model_save (const rnn_model *m, const char *path, rnn_error *err)
 
   rmod = g_hash_table_lookup (meta, "rnn.module");
   if (rmod == NULL)
-    rmod = m->cell == RNN_CELL_LSTM ? "lstm" : m->cell == RNN_CELL_GRU
-        ? "gru" : "rnn";
+    rmod = default_rnn_module (m->cell);
   emod = g_hash_table_lookup (meta, "embedding.module");
   if (emod == NULL)
     emod = "embedding";

@@ -117,6 +117,27 @@ models_equal (const rnn_model *a, const rnn_model *b)
   return 1;
 }
 
+/* Same tensor names, shapes and (converted) values in both files. */
+static int
+same_tensors (const char *a_path, const char *b_path)
+{
+  rnn_tensors *a = NULL, *b = NULL;
+  int ok = rnn_tensors_load (a_path, &a, NULL) == RNN_OK
+      && rnn_tensors_load (b_path, &b, NULL) == RNN_OK
+      && rnn_tensors_count (a) == rnn_tensors_count (b);
+  for (size_t i = 0; ok && i < rnn_tensors_count (a); i++) {
+    const rnn_tensor *x = rnn_tensors_get (a, i);
+    const rnn_tensor *y = rnn_tensors_find (b, x->name);
+    ok = y != NULL && y->ndim == x->ndim && y->numel == x->numel
+        && memcmp (x->shape, y->shape, sizeof (int64_t) * x->ndim) == 0
+        && same_floats (x->data, y->data, x->numel)
+        && strcmp (y->dtype, "F32") == 0;
+  }
+  rnn_tensors_free (a);
+  rnn_tensors_free (b);
+  return ok;
+}
+
 static char *
 read_all (const char *path, gsize *len)
 {
@@ -247,6 +268,9 @@ test_good_models (const char *tmpdir)
     st = rnn_model_save (m, saved, &err);
     tu_check (st == RNN_OK, "%s: saves (%s)", name,
         st == RNN_OK ? "ok" : err.msg);
+    tu_check (st == RNN_OK && same_tensors (path, saved),
+        "%s: the saved file has the original state_dict names, shapes and "
+        "values (PyTorch loads it strictly)", name);
     st = rnn_model_load (saved, &m2, &err);
     tu_check (st == RNN_OK && models_equal (m, m2),
         "%s: saved then loaded gives identical parameters and metadata (%s)",
