@@ -12,13 +12,11 @@ plugin_init (GstPlugin * plugin)
 {
   gboolean ret = FALSE;
 
-  /* one `ret |= GST_ELEMENT_REGISTER (name, plugin);` per element */
   ret |= GST_ELEMENT_REGISTER (csvenc, plugin);
   ret |= GST_ELEMENT_REGISTER (csvparse, plugin);
   ret |= GST_ELEMENT_REGISTER (gruanomaly, plugin);
   ret |= GST_ELEMENT_REGISTER (lstmforecast, plugin);
   ret |= GST_ELEMENT_REGISTER (textsentiment, plugin);
-  ret = TRUE;
 
   return ret;
 }
