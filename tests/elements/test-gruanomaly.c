@@ -1,1 +1,558 @@
-int main (void) { return 77; } /* placeholder: being written */
+/* gst-rnn: gruanomaly through GstHarness against anomaly scores computed
+ * in PyTorch (fixtures from tests/fixtures/gen_elements.py).
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "harness-util.h"
+
+#define T 40
+#define HALF 20
+
+static const guint chunkings[][4] = {
+  {1, 1, 1, 1}, {7, 7, 7, 7}, {40, 40, 40, 40}, {3, 1, 11, 5},
+};
+
+static void
+run_parity (const gchar * model, const gchar * xname, const gchar * sname,
+    guint nf)
+{
+  const float *x = hu_expect (xname, NULL);
+  const float *want = hu_expect (sname, NULL);
+  float got[T];
+  gchar *caps = hu_audio_caps (nf);
+  guint c;
+
+  for (c = 0; c < G_N_ELEMENTS (chunkings); c++) {
+    GstHarness *h = hu_harness ("gruanomaly", model, "post-messages=false",
+        caps);
+    gchar *what = g_strdup_printf ("%s chunks %u", sname, chunkings[c][0]);
+    GstCaps *out;
+    gint ch = 0;
+
+    hu_run (h, x, nf, 0, T, chunkings[c], 4, 1, 0, got);
+    fail_unless_equals_float (got[0], 0.0f);
+    hu_assert_close (got, want, T, what);
+    out = gst_pad_get_current_caps (h->sinkpad);
+    fail_unless (gst_structure_get_int (gst_caps_get_structure (out, 0),
+            "channels", &ch));
+    fail_unless_equals_int (ch, 1);
+    gst_caps_unref (out);
+    g_free (what);
+    gst_harness_teardown (h);
+  }
+  g_free (caps);
+}
+
+/* 2-layer GRU with input/output normalisation and error statistics */
+GST_START_TEST (test_scores_normalised)
+{
+  run_parity ("an_gru.safetensors", "an_gru.x", "an_gru.score", 2);
+}
+
+GST_END_TEST;
+
+/* LSTM without any statistics: plain units, error mean 0 and std 1;
+ * 3 unpositioned channels */
+GST_START_TEST (test_scores_plain)
+{
+  run_parity ("an_lstm.safetensors", "an_lstm.x", "an_lstm.score", 3);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_defaults)
+{
+  GstElement *e = gst_element_factory_make ("gruanomaly", NULL);
+  gdouble thr;
+  gboolean post, rod;
+
+  g_object_get (e, "threshold", &thr, "post-messages", &post,
+      "reset-on-discont", &rod, NULL);
+  fail_unless_equals_float (thr, 4.0);
+  fail_unless (post == TRUE);
+  fail_unless (rod == TRUE);
+  gst_object_unref (e);
+}
+
+GST_END_TEST;
+
+static void
+run_tensors (const gchar * dims, const gchar * out_dims)
+{
+  const float *x = hu_expect ("an_gru.x", NULL);
+  const float *want = hu_expect ("an_gru.score", NULL);
+  float got[T];
+  static const guint four[] = { 4 };
+  gchar *caps = g_strdup_printf ("other/tensors,format=static,num_tensors=1,"
+      "types=float32,dimensions=%s,framerate=%d/1", dims, HU_RATE);
+  GstHarness *h = hu_harness ("gruanomaly", "an_gru.safetensors",
+      "post-messages=false", NULL);
+  GstCaps *in = gst_caps_fixate (gst_caps_from_string (caps)), *out;
+  const GstStructure *s;
+
+  gst_harness_set_src_caps (h, in);
+  hu_run (h, x, 2, 0, T, four, 1, 1, 0, got);
+  hu_assert_close (got, want, T, dims);
+  out = gst_pad_get_current_caps (h->sinkpad);
+  s = gst_caps_get_structure (out, 0);
+  fail_unless (gst_structure_has_name (s, "other/tensors"));
+  fail_unless_equals_string (gst_structure_get_string (s, "dimensions"),
+      out_dims);
+  gst_caps_unref (out);
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+GST_START_TEST (test_tensors)
+{
+  run_tensors ("(string)2:4", "1:4");
+  run_tensors ("2:4", "1:1");
+}
+
+GST_END_TEST;
+
+/* Start/end messages at the frames PyTorch's scores cross the model's
+ * threshold, stamped with the frame's time, not the buffer's. */
+GST_START_TEST (test_messages)
+{
+  const float *x = hu_expect ("an_gru.x", NULL);
+  const float *score = hu_expect ("an_gru.score", NULL);
+  size_t n_ev;
+  const float *ev = hu_expect ("an_gru.events", &n_ev);
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (2);
+  GstElement *e = hu_element ("gruanomaly", "an_gru.safetensors", "");
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  GList *msgs, *l;
+  gdouble thr = 0.0, peak = 0.0;
+  guint i = 0, f;
+
+  n_ev /= 2;
+  fail_unless (n_ev >= 4);
+  gst_element_set_bus (e, bus);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_harness_set_src_caps_str (h, caps);
+  /* not set: the model's anomaly.threshold */
+  g_object_get (e, "threshold", &thr, NULL);
+  fail_unless (fabs (thr - 7.243784) < 1e-9, "threshold %g", thr);
+
+  hu_run (h, x, 2, 0, T, seven, 1, 1, 0, NULL);
+  msgs = hu_element_messages (bus, "gruanomaly");
+  fail_unless_equals_int (g_list_length (msgs), n_ev);
+  for (l = msgs; l; l = l->next, i++) {
+    const GstStructure *s = gst_message_get_structure (l->data);
+    guint frame = (guint) ev[i * 2];
+    gboolean start = ev[i * 2 + 1] > 0.5f;
+    guint64 ts, st, rt, dur;
+    gdouble sc, th;
+
+    fail_unless (GST_MESSAGE_SRC (l->data) == GST_OBJECT (e));
+    fail_unless (gst_structure_get_uint64 (s, "timestamp", &ts));
+    fail_unless (gst_structure_get_uint64 (s, "stream-time", &st));
+    fail_unless (gst_structure_get_uint64 (s, "running-time", &rt));
+    fail_unless (gst_structure_get_uint64 (s, "duration", &dur));
+    fail_unless (gst_structure_get_double (s, "score", &sc));
+    fail_unless (gst_structure_get_double (s, "threshold", &th));
+    fail_unless_equals_string (gst_structure_get_string (s, "event"),
+        start ? "start" : "end");
+    /* frame 17 is in the buffer of frames 14..20: the frame's time */
+    fail_unless_equals_uint64 (ts, hu_frame_time (frame));
+    fail_unless_equals_uint64 (st, ts);
+    fail_unless_equals_uint64 (rt, ts);
+    fail_unless_equals_uint64 (dur, hu_frame_time (1));
+    fail_unless_equals_float (th, thr);
+    if (start) {
+      peak = score[frame];
+      fail_unless (sc >= thr);
+    } else {
+      peak = 0.0;
+      for (f = (guint) ev[(i - 1) * 2]; f < frame; f++)
+        peak = MAX (peak, score[f]);
+    }
+    fail_unless (fabs (sc - peak) <= HU_ATOL + HU_RTOL * peak,
+        "event %u: score %g, PyTorch peak %g", i, sc, peak);
+  }
+  g_list_free_full (msgs, (GDestroyNotify) gst_message_unref);
+
+  gst_element_set_bus (e, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+static guint
+count_messages (const gchar * props)
+{
+  const float *x = hu_expect ("an_gru.x", NULL);
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (2);
+  GstElement *e = hu_element ("gruanomaly", "an_gru.safetensors", props);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  GList *msgs;
+  guint n;
+
+  gst_element_set_bus (e, bus);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_harness_set_src_caps_str (h, caps);
+  hu_run (h, x, 2, 0, T, seven, 1, 1, 0, NULL);
+  msgs = hu_element_messages (bus, "gruanomaly");
+  n = g_list_length (msgs);
+  g_list_free_full (msgs, (GDestroyNotify) gst_message_unref);
+  gst_element_set_bus (e, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_free (caps);
+  return n;
+}
+
+GST_START_TEST (test_threshold_property)
+{
+  const float *score = hu_expect ("an_gru.score", NULL);
+  gdouble low = 1e30;
+  guint f, crossings = 0;
+  gchar *props;
+  gboolean on = FALSE;
+
+  fail_unless_equals_int (count_messages ("threshold=1e9"), 0);
+  fail_unless_equals_int (count_messages ("post-messages=false"), 0);
+  /* a threshold just above the lowest nonzero score: count the crossings
+   * PyTorch's scores make */
+  for (f = 1; f < T; f++)
+    low = MIN (low, score[f]);
+  low *= 1.01;
+  for (f = 0; f < T; f++) {
+    if (!on && score[f] >= low) {
+      on = TRUE;
+      crossings++;
+    } else if (on && score[f] < low) {
+      on = FALSE;
+      crossings++;
+    }
+  }
+  props = g_strdup_printf ("threshold=%.9g", low);
+  fail_unless_equals_int (count_messages (props), crossings);
+  g_free (props);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------- resets */
+
+typedef enum
+{
+  TRIG_DISCONT,
+  TRIG_DISCONT_KEEP,
+  TRIG_FLUSH,
+  TRIG_STREAM_START,
+  TRIG_SEEK_SEGMENT,
+  TRIG_CAPS,
+  TRIG_SIGNAL,
+  TRIG_GAP_BUFFER,
+} Trigger;
+
+static void
+push_segment (GstHarness * h, GstClockTime start)
+{
+  GstSegment seg;
+
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.start = start;
+  seg.time = start;
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+}
+
+static void
+check_trigger (Trigger trig, gboolean resets)
+{
+  const float *x = hu_expect ("an_gru.x", NULL);
+  const float *want = hu_expect ("an_gru.score", NULL);
+  float got[HALF], fresh[HALF];
+  static const guint five[] = { 5 };
+  gchar *caps = hu_audio_caps (2);
+  GstHarness *h, *hf;
+  guint f = HALF;
+
+  h = hu_harness ("gruanomaly", "an_gru.safetensors",
+      trig == TRIG_DISCONT_KEEP ? "reset-on-discont=false" : "", caps);
+  hu_run (h, x, 2, 0, HALF, five, 1, 1, 0, NULL);
+  switch (trig) {
+    case TRIG_DISCONT:
+    case TRIG_DISCONT_KEEP:{
+      GstBuffer *b = hu_buffer (x + f * 2, 5, 2, f);
+
+      GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_DISCONT);
+      fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+      hu_pull_check (h, 5, 1, f, 0, got);
+      f += 5;
+      break;
+    }
+    case TRIG_FLUSH:
+      fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+      fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+      push_segment (h, 0);
+      break;
+    case TRIG_STREAM_START:
+      fail_unless (gst_harness_push_event (h,
+              gst_event_new_stream_start ("second")));
+      break;
+    case TRIG_SEEK_SEGMENT:
+      push_segment (h, hu_frame_time (3));
+      break;
+    case TRIG_CAPS:{
+      gchar *c2 = g_strdup_printf ("audio/x-raw,format=F32LE,layout="
+          "interleaved,rate=%d,channels=2,channel-mask=(bitmask)0x3", HU_RATE);
+      gst_harness_set_src_caps_str (h, c2);
+      g_free (c2);
+      break;
+    }
+    case TRIG_SIGNAL:
+      g_signal_emit_by_name (h->element, "reset");
+      break;
+    case TRIG_GAP_BUFFER:{
+      GstBuffer *gap = hu_buffer (x, 3, 2, HALF);
+
+      GST_BUFFER_FLAG_SET (gap, GST_BUFFER_FLAG_GAP);
+      fail_unless_equals_int (gst_harness_push (h, gap), GST_FLOW_OK);
+      fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+      break;
+    }
+  }
+  hu_run (h, x, 2, f, T, five, 1, 1, 0, got + (f - HALF));
+  gst_harness_teardown (h);
+
+  hf = hu_harness ("gruanomaly", "an_gru.safetensors", "", caps);
+  hu_run (hf, x, 2, HALF, T, five, 1, 1, 0, fresh);
+  gst_harness_teardown (hf);
+
+  if (resets) {
+    fail_unless_equals_float (got[0], 0.0f);
+    hu_assert_same (got, fresh, HALF, "after reset");
+  } else {
+    hu_assert_close (got, want + HALF, HALF, "state carried");
+  }
+  /* the premise: the first frame after a reset scores 0, carried it does
+   * not */
+  fail_unless (want[HALF] > 1e-3);
+  g_free (caps);
+}
+
+GST_START_TEST (test_reset_discont)
+{
+  check_trigger (TRIG_DISCONT, TRUE);
+  check_trigger (TRIG_DISCONT_KEEP, FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_reset_flush)
+{
+  check_trigger (TRIG_FLUSH, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_reset_stream_start)
+{
+  check_trigger (TRIG_STREAM_START, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_reset_seek_segment)
+{
+  check_trigger (TRIG_SEEK_SEGMENT, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_reset_caps_change)
+{
+  check_trigger (TRIG_CAPS, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_reset_signal)
+{
+  check_trigger (TRIG_SIGNAL, TRUE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_gap_keeps_state)
+{
+  check_trigger (TRIG_GAP_BUFFER, FALSE);
+}
+
+GST_END_TEST;
+
+/* NaN frame: NaN score, and the next frame is the first after a reset. */
+GST_START_TEST (test_nan_frame)
+{
+  const float *x0 = hu_expect ("an_gru.x", NULL);
+  float x[T * 2], got[T];
+  static const guint six[] = { 6 };
+  gchar *caps = hu_audio_caps (2);
+  GstHarness *h = hu_harness ("gruanomaly", "an_gru.safetensors",
+      "post-messages=false", caps);
+
+  memcpy (x, x0, sizeof (x));
+  x[10 * 2] = INFINITY;
+  hu_run (h, x, 2, 0, T, six, 1, 1, 0, got);
+  fail_unless (isnan (got[10]));
+  fail_unless_equals_float (got[11], 0.0f);
+  hu_assert_close (got, hu_expect ("an_gru.score", NULL), 10, "before inf");
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_eos_and_latency)
+{
+  const float *x = hu_expect ("an_gru.x", NULL);
+  static const guint eight[] = { 8 };
+  gchar *caps = hu_audio_caps (2);
+  GstHarness *h = hu_harness ("gruanomaly", "an_gru.safetensors",
+      "post-messages=false", caps);
+  GstEvent *ev;
+  gboolean eos = FALSE;
+
+  gst_harness_set_upstream_latency (h, 30 * GST_MSECOND);
+  fail_unless_equals_uint64 (gst_harness_query_latency (h), 30 * GST_MSECOND);
+  hu_run (h, x, 2, 0, T, eight, 1, 1, 0, NULL);
+  fail_unless (gst_harness_push_event (h, gst_event_new_eos ()));
+  fail_unless_equals_int (gst_harness_buffers_received (h), 5);
+  while ((ev = gst_harness_try_pull_event (h))) {
+    eos |= GST_EVENT_TYPE (ev) == GST_EVENT_EOS;
+    gst_event_unref (ev);
+  }
+  fail_unless (eos);
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+/* ------------------------------------------------------------- errors */
+
+static void
+expect_error (const gchar * model, const gchar * const *needles)
+{
+  gchar *path = hu_fixture (model);
+  gchar *d = g_strdup_printf ("audiotestsrc num-buffers=1 ! gruanomaly "
+      "model-file=%s ! fakesink", path);
+  gboolean ok = TRUE;
+  gchar *err = hu_pipeline_error (d, &ok);
+  guint i;
+
+  fail_unless (!ok, "state change succeeded with %s", model);
+  fail_unless (err != NULL, "no error with %s", model);
+  for (i = 0; needles[i]; i++)
+    fail_unless (strstr (err, needles[i]) != NULL,
+        "error '%s' does not mention '%s'", err, needles[i]);
+  g_free (err);
+  g_free (d);
+  g_free (path);
+}
+
+GST_START_TEST (test_wrong_task)
+{
+  const gchar *n[] = { "fc_gru.safetensors", "has task 'forecast'",
+    "gruanomaly needs 'anomaly'", NULL
+  };
+
+  expect_error ("fc_gru.safetensors", n);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_output_size_mismatch)
+{
+  const gchar *n[] = { "an_bad.safetensors", "input size 3",
+    "output size 1", NULL
+  };
+
+  expect_error ("an_bad.safetensors", n);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_missing_model)
+{
+  const gchar *n[] = { "no-such-anomaly.safetensors", NULL };
+
+  expect_error ("no-such-anomaly.safetensors", n);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_caps_mismatch)
+{
+  gchar *path = hu_fixture ("an_gru.safetensors");
+  gchar *d = g_strdup_printf ("audiotestsrc num-buffers=2 samplesperbuffer=4"
+      " ! audio/x-raw,format=F32LE,rate=10,channels=5 ! gruanomaly "
+      "model-file=%s ! fakesink", path);
+  gchar *err = hu_pipeline_error (d, NULL);
+
+  fail_unless (err != NULL);
+  fail_unless (strstr (err, "5 features") != NULL, "%s", err);
+  fail_unless (strstr (err, "needs 2") != NULL, "%s", err);
+  g_free (err);
+  g_free (d);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+static Suite *
+gruanomaly_suite (void)
+{
+  Suite *s = suite_create ("gruanomaly");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_defaults);
+  tcase_add_test (tc, test_scores_normalised);
+  tcase_add_test (tc, test_scores_plain);
+  tcase_add_test (tc, test_tensors);
+  tcase_add_test (tc, test_messages);
+  tcase_add_test (tc, test_threshold_property);
+  tcase_add_test (tc, test_reset_discont);
+  tcase_add_test (tc, test_reset_flush);
+  tcase_add_test (tc, test_reset_stream_start);
+  tcase_add_test (tc, test_reset_seek_segment);
+  tcase_add_test (tc, test_reset_caps_change);
+  tcase_add_test (tc, test_reset_signal);
+  tcase_add_test (tc, test_gap_keeps_state);
+  tcase_add_test (tc, test_nan_frame);
+  tcase_add_test (tc, test_eos_and_latency);
+  tcase_add_test (tc, test_wrong_task);
+  tcase_add_test (tc, test_output_size_mismatch);
+  tcase_add_test (tc, test_missing_model);
+  tcase_add_test (tc, test_caps_mismatch);
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  SRunner *sr;
+  int failed;
+
+  gst_check_init (&argc, &argv);
+  sr = srunner_create (gruanomaly_suite ());
+  /* no fork: the parity figure below is gathered across tests */
+  srunner_set_fork_status (sr, CK_NOFORK);
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  printf ("gruanomaly: largest error vs PyTorch %.3g (tolerance %g abs + "
+      "%g rel)\n", hu_max_err, HU_ATOL, HU_RTOL);
+  return failed == 0 ? 0 : 1;
+}
