@@ -107,7 +107,7 @@ run_case (const char *file)
   char *name = g_strndup (file, strlen (file) - strlen (".safetensors"));
   char *path = g_strdup_printf ("train/%s", file);
   int ci, steps, chunks, B, T, vocab, n_fixture_params = 0;
-  const rnn_tensor *tx, *tids, *tlen, *ty, *tcls;
+  const rnn_tensor *tx, *tids, *tlen, *ty, *tcls, *tz;
   float *x = NULL, *y = NULL;
   int32_t *ids = NULL, *cls = NULL;
   size_t *lengths = NULL;
@@ -208,6 +208,34 @@ run_case (const char *file)
   if ((tx == NULL) == (tids == NULL) || (ty == NULL) == (tcls == NULL)) {
     tu_check (0, "%s: fixture has one input and one target", name);
     goto out;
+  }
+
+  if (chunks == 0 && (tz = need (ts, name, "out.z")) != NULL) {
+    /* Eval-mode outputs before training (no dropout in these cases) against
+     * the outputs of PyTorch's first pass, in the documented row layout. */
+    bool per_frame = mc.head_input == RNN_HEAD_OUTPUT
+        && tc.target == RNN_TARGET_ALL;
+    int O = mc.head_out;
+    size_t rows = 0;
+    float *want = g_new (float, tz->numel), *got = g_new (float, tz->numel);
+    rnn_batch b = { .batch = B, .frames = T, .x = x, .ids = ids,
+      .lengths = lengths, .y = y, .classes = cls };
+    double loss = 0, e = 0;
+    for (int s = 0; s < B; s++) {
+      int len = lengths ? (int) lengths[s] : T;
+      for (int f = 0; f < (per_frame ? len : 1); f++, rows++)
+        memcpy (want + rows * O, tz->data + ((size_t) s * (per_frame ? T : 1)
+                + f) * O, O * sizeof (float));
+    }
+    if (rnn_trainer_evaluate (tr, &b, &loss, got, &err) != RNN_OK)
+      tu_check (0, "%s: evaluate: %s", name, err.msg);
+    else {
+      int ok = tu_close (got, want, rows * O, 1e-6, 1e-5, &e);
+      tu_check (ok, "%s: evaluate gives PyTorch's %zu output rows (largest "
+          "error %.3g)", name, rows, e);
+    }
+    g_free (want);
+    g_free (got);
   }
 
   for (int k = 0; k < steps; k++) {
@@ -629,6 +657,75 @@ out:
   rnn_model_free (m);
 }
 
+/* The mask itself, made visible: a 2-layer relu RNN without head whose first
+ * layer outputs 1 everywhere (zero weights, bias 1) and whose second layer
+ * copies its input (identity w_ih, zero w_hh and biases), so the outputs are
+ * the dropout mask between the layers: 0 with probability p, else 1/(1-p). */
+static void
+test_dropout_rate (void)
+{
+  const int H = 16, B = 8, T = 50;
+  const double p = 0.3;
+  rnn_model_config mc;
+  rnn_train_config tc;
+  rnn_model *m = NULL;
+  rnn_trainer *tr = NULL;
+  rnn_error err = { 0 };
+  float *x = g_new0 (float, B * T), *y = g_new0 (float, B * T * H);
+  float *out = g_new0 (float, B * T * H);
+  rnn_batch b = { .batch = B, .frames = T, .x = x, .y = y };
+  size_t zeros = 0, kept_ok = 0, n = (size_t) B * T * H;
+  double loss;
+
+  rnn_model_config_init (&mc);
+  mc.cell = RNN_CELL_RNN_RELU;
+  mc.hidden_size = H;
+  mc.num_layers = 2;
+  mc.head_out = 0;
+  rnn_train_config_init (&tc);
+  tc.dropout = p;
+  tc.seed = 11;
+  if (rnn_model_new (&mc, 1, &m, &err) || rnn_trainer_new (m, &tc, &tr, &err)) {
+    tu_check (0, "dropout rate: setup: %s", err.msg);
+    goto out;
+  }
+  for (size_t i = 0; i < rnn_trainer_num_params (tr); i++) {
+    const rnn_param *q = rnn_trainer_param (tr, i);
+    memset (q->value, 0, q->numel * sizeof (float));
+    if (strcmp (q->name, "rnn.bias_ih_l0") == 0)
+      for (size_t j = 0; j < q->numel; j++)
+        q->value[j] = 1.0f;
+    if (strcmp (q->name, "rnn.weight_ih_l1") == 0)
+      for (int j = 0; j < H; j++)
+        q->value[j * H + j] = 1.0f;
+  }
+  if (rnn_trainer_backward (tr, &b, &loss, out, &err) != RNN_OK) {
+    tu_check (0, "dropout rate: backward: %s", err.msg);
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (out[i] == 0.0f)
+      zeros++;
+    else if (fabs (out[i] - 1.0 / (1.0 - p)) < 1e-6)
+      kept_ok++;
+  }
+  /* 6400 Bernoulli(0.3) draws: standard deviation of the rate 0.0057 */
+  tu_check (fabs ((double) zeros / n - p) < 0.03 && zeros + kept_ok == n,
+      "dropout rate: %.4f of %zu elements dropped (p = %.1f), the others "
+      "scaled to 1/(1-p)", (double) zeros / n, n, p);
+  rnn_trainer_evaluate (tr, &b, NULL, out, &err);
+  kept_ok = 0;
+  for (size_t i = 0; i < n; i++)
+    kept_ok += out[i] == 1.0f;
+  tu_check (kept_ok == n, "dropout rate: eval mode passes everything");
+out:
+  rnn_trainer_free (tr);
+  rnn_model_free (m);
+  g_free (x);
+  g_free (y);
+  g_free (out);
+}
+
 /* ------------------------------------------- trained model runs in engine */
 
 static void
@@ -793,6 +890,7 @@ main (void)
   test_init ();
   test_reproducible ();
   test_dropout ();
+  test_dropout_rate ();
   test_sync_engine ();
   test_errors ();
   return tu_finish ();
