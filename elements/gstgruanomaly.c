@@ -176,6 +176,13 @@ gst_gru_anomaly_model_loaded (GstRnnSignal * base, const rnn_model * model)
             rnn_model_name (model), in, out), (NULL));
     return FALSE;
   }
+  if (rnn_model_num_directions (model) == 2) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("model '%s' is bidirectional; gruanomaly needs a causal one-step "
+            "forecaster (a prediction of frame t from frames before t)",
+            rnn_model_name (model)), (NULL));
+    return FALSE;
+  }
   if (rnn_model_head_input (model) != RNN_HEAD_OUTPUT) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("model '%s' has no per-frame output (head.input is not 'output'); "

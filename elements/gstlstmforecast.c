@@ -21,7 +21,9 @@
  * frame to frame for the whole stream. With a window of N frames each
  * forecast is computed from a zero state over the last N input frames (the
  * sliding windows a model trained on windows expects; fewer frames at the
- * start of a stream and after a reset). A horizon above 1 rolls the model
+ * start of a stream and after a reset); a bidirectional model runs only this
+ * way, each window being the closed sequence it reads both ways. A horizon
+ * above 1 rolls the model
  * forward on its own forecasts from a copy of the state, so the carried
  * state only ever sees real input.
  *
@@ -204,6 +206,14 @@ gst_lstm_forecast_model_loaded (GstRnnSignal * base, const rnn_model * model)
         ("model '%s' has window %u, more than the %u frames lstmforecast "
             "supports", rnn_model_name (model), self->cur_window, MAX_WINDOW),
         (NULL));
+    return FALSE;
+  }
+  if (rnn_model_num_directions (model) == 2 && self->cur_window == 0) {
+    /* the reverse direction needs the end of the sequence: only a closed
+     * window has one */
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("model '%s' is bidirectional and can only run on closed windows; "
+            "set window=N (N > 0)", rnn_model_name (model)), (NULL));
     return FALSE;
   }
   if (self->cur_horizon > 1 && in != out) {

@@ -113,6 +113,7 @@ typedef struct
   GstClockTime cur_pts;         /* PTS of the buffer being processed */
   gfloat *aligned;              /* copy of unaligned input */
   gsize aligned_len;
+  GstCaps *refused;             /* input caps refused (error posted once) */
 } GstRnnSignalPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_CODE (GstRnnSignal, gst_rnn_signal,
@@ -278,6 +279,7 @@ gst_rnn_signal_finalize (GObject * object)
 
   g_free (priv->model_file);
   g_free (priv->aligned);
+  gst_caps_replace (&priv->refused, NULL);
   rnn_model_free (priv->model);
   G_OBJECT_CLASS (gst_rnn_signal_parent_class)->finalize (object);
 }
@@ -468,6 +470,7 @@ gst_rnn_signal_stop (GstBaseTransform * trans)
   rnn_model_free (model);
 
   priv->have_format = FALSE;
+  gst_caps_replace (&priv->refused, NULL);
   g_free (priv->aligned);
   priv->aligned = NULL;
   priv->aligned_len = 0;
@@ -743,6 +746,14 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   }
   model_in = rnn_model_input_size (priv->model);
 
+  /* base transform retries refused caps at every buffer: one error is
+   * enough */
+  if (priv->refused && gst_caps_is_equal (priv->refused, incaps)) {
+    GST_DEBUG_OBJECT (self, "caps refused again: %" GST_PTR_FORMAT, incaps);
+    return FALSE;
+  }
+  gst_caps_replace (&priv->refused, incaps);
+
   if (!parse_signal_structure (gst_caps_get_structure (incaps, 0), &sc, &why)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Unusable input caps: %s.", why), ("%" GST_PTR_FORMAT, incaps));
@@ -801,6 +812,7 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   fmt.rate_d = sc.rate_d;
   fmt.caps_frames = sc.tensors ? sc.frames : 0;
 
+  gst_caps_replace (&priv->refused, NULL);
   priv->format = fmt;
   priv->have_format = TRUE;
   if (!klass->setup (self, priv->model, &fmt)) {

@@ -81,6 +81,33 @@ GST_START_TEST (test_window_from_model)
 
 GST_END_TEST;
 
+/* A bidirectional model runs on closed windows (each window read both
+ * ways, as PyTorch does on the window); without a window it is refused. */
+GST_START_TEST (test_bidirectional_window)
+{
+  gchar *model = hu_fixture ("fc_bilstm.safetensors");
+  gchar *d = g_strdup_printf ("audiotestsrc num-buffers=1 ! lstmforecast "
+      "model-file=%s ! fakesink", model);
+  const gchar *n[] = { "fc_bilstm.safetensors", "bidirectional", "window",
+    NULL
+  };
+  gboolean ok = TRUE;
+  gchar *err;
+
+  run_parity ("fc_bilstm.safetensors", "window=6", "fc_lstm.x",
+      "fc_bilstm.w6", 2, 2, 1);
+  err = hu_pipeline_error (d, &ok);
+  fail_unless (!ok);
+  fail_unless (err != NULL);
+  for (guint i = 0; n[i]; i++)
+    fail_unless (strstr (err, n[i]) != NULL, "'%s' lacks '%s'", err, n[i]);
+  g_free (err);
+  g_free (d);
+  g_free (model);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_defaults)
 {
   GstElement *e = gst_element_factory_make ("lstmforecast", NULL);
@@ -746,6 +773,7 @@ lstmforecast_suite (void)
   tcase_add_test (tc, test_horizon3);
   tcase_add_test (tc, test_window_property);
   tcase_add_test (tc, test_window_from_model);
+  tcase_add_test (tc, test_bidirectional_window);
   tcase_add_test (tc, test_tensors_string_dims);
   tcase_add_test (tc, test_tensors_flagset_dims);
   tcase_add_test (tc, test_audio_output_caps);
