@@ -485,6 +485,49 @@ test_init (void)
   }
   tu_check (bad == 0, "init: every recurrent and head parameter follows "
       "PyTorch's default U(-1/sqrt(fan), 1/sqrt(fan))");
+
+  /* The same network initialised by PyTorch (summary statistics from
+   * gen_train.py): same largest |value| (within the sampling spread near the
+   * bound), same variance, mean near zero, parameter by parameter. */
+  {
+    rnn_tensors *ts = NULL;
+    int compared = 0;
+    bad = 0;
+    if (rnn_tensors_load (tu_fixture ("train/init/pytorch-init-stats."
+                "safetensors"), &ts, &err) != RNN_OK) {
+      tu_check (0, "init: PyTorch statistics: %s", err.msg);
+    } else {
+      for (size_t i = 0; i < rnn_trainer_num_params (tr); i++) {
+        const rnn_param *p = rnn_trainer_param (tr, i);
+        char k1[256], k2[256];
+        const rnn_tensor *tmax, *tvar;
+        double mean, var, amax;
+        g_snprintf (k1, sizeof k1, "absmax.%s", p->name);
+        g_snprintf (k2, sizeof k2, "var.%s", p->name);
+        tmax = rnn_tensors_find (ts, k1);
+        tvar = rnn_tensors_find (ts, k2);
+        if (tmax == NULL || tvar == NULL) {
+          bad++;
+          tu_check (0, "init: PyTorch statistics for %s", p->name);
+          continue;
+        }
+        stats (p->value, p->numel, &mean, &var, &amax);
+        compared++;
+        if (p->numel >= 100 && !(fabs (var / tvar->data[0] - 1.0) < 0.2
+                && (g_str_has_prefix (p->name, "embedding")
+                    ? fabs (amax / tmax->data[0] - 1.0) < 0.35
+                    : fabs (amax / tmax->data[0] - 1.0) < 0.03))) {
+          bad++;
+          tu_check (0, "init: %s: variance %.4g vs PyTorch %.4g, max |x| "
+              "%.4g vs %.4g", p->name, var, tvar->data[0], amax,
+              tmax->data[0]);
+        }
+      }
+      tu_check (bad == 0 && compared == 19, "init: %d parameters distributed "
+          "like PyTorch's own initialisation of the same network", compared);
+    }
+    rnn_tensors_free (ts);
+  }
   rnn_trainer_free (tr);
   rnn_model_free (m);
 }
