@@ -148,8 +148,8 @@ meta_floats (ctx *c, const char *key, int n, bool positive, float **out)
           "JSON %s", c->file, key, n, rnn_json_type_name (v->type));
     else
       st = rnn__set_error (c->err, RNN_ERR_MODEL,
-          "%s: metadata '%s': expected %d values, found %zu", c->file, key,
-          n, v->n);
+          "%s: metadata '%s': expected %d value%s, found %zu", c->file, key,
+          n, n == 1 ? "" : "s", v->n);
     rnn_json_free (v);
     return st;
   }
@@ -205,8 +205,8 @@ meta_strings (ctx *c, const char *key, int n, char ***out, int *n_out)
   }
   if (n >= 0 && v->n != (size_t) n) {
     rnn_status st = rnn__set_error (c->err, RNN_ERR_MODEL,
-        "%s: metadata '%s': expected %d entries, found %zu", c->file, key, n,
-        v->n);
+        "%s: metadata '%s': expected %d entr%s, found %zu", c->file, key, n,
+        n == 1 ? "y" : "ies", v->n);
     rnn_json_free (v);
     return st;
   }
@@ -548,8 +548,8 @@ load_stack (ctx *c, rnn_model *m, const char *p)
             "hidden %d rows", sfx, G, H);
       else
         snprintf (why, sizeof why, "input weights of layer %d%s: %d gates x "
-            "hidden %d rows, %d directions x %d columns", k, sfx, G, H,
-            m->num_dirs, hout);
+            "hidden %d rows, %d direction%s x %d columns", k, sfx, G, H,
+            m->num_dirs, m->num_dirs == 1 ? "" : "s", hout);
       n = join (p, leaf);
       st = take (c, n, 2, (int64_t) G * H, in, why, &t);
       g_free (n);

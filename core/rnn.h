@@ -148,7 +148,8 @@ int rnn_model_hidden_size (const rnn_model *m);
 int rnn_model_proj_size (const rnn_model *m);        /* 0 when none */
 /* Features per input frame (for a text model: the embedding dimension). */
 int rnn_model_input_size (const rnn_model *m);
-/* Values per output: the head's rows, or D*H_out when the model has no head. */
+/* Values per output: the head's rows or, without a head, the width the head
+ * would read (D*H_out; H_out for final_hidden, 2*H_out for final_hidden_both). */
 int rnn_model_output_size (const rnn_model *m);
 bool rnn_model_has_head (const rnn_model *m);
 /* Embedding rows; 0 when the model has no embedding (signal model). */
