@@ -358,6 +358,66 @@ test_metadata_values (void)
 }
 
 static void
+test_from_tensors (const char *tmpdir)
+{
+  rnn_tensors *t = NULL;
+  rnn_model *m = NULL;
+  rnn_error err = { 0 };
+  char *data = NULL, *out;
+  gsize len = 0;
+  rnn_status st;
+  float w0;
+
+  /* a model built from tensors parsed in memory outlives them */
+  if (!g_file_get_contents (tu_fixture ("models/classifier.safetensors"),
+          &data, &len, NULL)
+      || rnn_tensors_parse (data, len, "mem-model", &t, &err) != RNN_OK) {
+    tu_check (0, "parse classifier in memory: %s", err.msg);
+    g_free (data);
+    return;
+  }
+  w0 = rnn_tensors_find (t, "lstm.weight_ih_l0")->data[0];
+  st = rnn_model_from_tensors (t, "mem-model", &m, &err);
+  rnn_tensors_free (t);
+  g_free (data);
+  tu_check (st == RNN_OK && strcmp (rnn_model_name (m), "mem-model") == 0
+      && m->params[0].w_ih[0] == w0 && rnn_model_vocab_size (m) == 20,
+      "rnn_model_from_tensors: model outlives the freed tensors");
+  st = rnn_model_save (m, "/nonexistent/dir/m.safetensors", &err);
+  tu_check (st == RNN_ERR_IO && strstr (err.msg, "/nonexistent/dir") != NULL,
+      "rnn_model_save to an unwritable path: %s", err.msg);
+  /* a trainer-style change: metadata set in m->meta is what gets saved */
+  g_hash_table_insert (m->meta, g_strdup ("window"), g_strdup ("12"));
+  out = g_build_filename (tmpdir, "meta.safetensors", NULL);
+  st = rnn_model_save (m, out, &err);
+  rnn_model_free (m);
+  m = NULL;
+  if (st == RNN_OK)
+    st = rnn_model_load (out, &m, &err);
+  tu_check (st == RNN_OK && rnn_model_window (m) == 12,
+      "metadata changed in m->meta is saved and parsed back (window 12)");
+  rnn_model_free (m);
+  g_unlink (out);
+  g_free (out);
+
+  /* the name given is in messages */
+  data = NULL;
+  g_file_get_contents (tu_fixture ("bad/head_cols.safetensors"), &data, &len,
+      NULL);
+  t = NULL;
+  m = (rnn_model *) 1;
+  st = data != NULL ? rnn_tensors_parse (data, len, "given-name", &t, &err)
+      : RNN_ERR_IO;
+  if (st == RNN_OK)
+    st = rnn_model_from_tensors (t, "given-name", &m, &err);
+  tu_check (st == RNN_ERR_MODEL && m == NULL
+      && strncmp (err.msg, "given-name: ", 12) == 0,
+      "rnn_model_from_tensors names the given name: %s", err.msg);
+  rnn_tensors_free (t);
+  g_free (data);
+}
+
+static void
 test_bad_models (void)
 {
   char *text = NULL;
@@ -409,6 +469,7 @@ main (void)
 
   test_good_models (tmpdir);
   test_metadata_values ();
+  test_from_tensors (tmpdir);
   test_bad_models ();
   g_rmdir (tmpdir);
   g_free (tmpdir);
