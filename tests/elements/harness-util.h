@@ -81,14 +81,24 @@ hu_element (const gchar * factory, const gchar * model, const gchar * props)
   return e;
 }
 
+/* A harness around @e; the harness keeps the element alive until its
+ * teardown. */
+static G_GNUC_UNUSED GstHarness *
+hu_harness_with (GstElement * e)
+{
+  GstHarness *h = gst_harness_new_with_element (e, "sink", "src");
+
+  gst_object_unref (e);
+  return h;
+}
+
 static G_GNUC_UNUSED GstHarness *
 hu_harness (const gchar * factory, const gchar * model, const gchar * props,
     const gchar * caps)
 {
   GstHarness *h;
 
-  h = gst_harness_new_with_element (hu_element (factory, model, props),
-      "sink", "src");
+  h = hu_harness_with (hu_element (factory, model, props));
   if (caps)
     gst_harness_set_src_caps_str (h, caps);
   return h;

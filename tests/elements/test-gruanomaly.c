@@ -130,7 +130,7 @@ GST_START_TEST (test_messages)
   n_ev /= 2;
   fail_unless (n_ev >= 4);
   gst_element_set_bus (e, bus);
-  h = gst_harness_new_with_element (e, "sink", "src");
+  h = hu_harness_with (e);
   gst_harness_set_src_caps_str (h, caps);
   /* not set: the model's anomaly.threshold */
   g_object_get (e, "threshold", &thr, NULL);
@@ -196,7 +196,7 @@ count_messages (const gchar * props)
   guint n;
 
   gst_element_set_bus (e, bus);
-  h = gst_harness_new_with_element (e, "sink", "src");
+  h = hu_harness_with (e);
   gst_harness_set_src_caps_str (h, caps);
   hu_run (h, x, 2, 0, T, seven, 1, 1, 0, NULL);
   msgs = hu_element_messages (bus, "gruanomaly");

@@ -461,7 +461,7 @@ GST_START_TEST (test_nan_frame)
   memcpy (x, x0, sizeof (x));
   x[HALF * 2 + 1] = NAN;
   gst_element_set_bus (e, bus);
-  h = gst_harness_new_with_element (e, "sink", "src");
+  h = hu_harness_with (e);
   gst_harness_set_src_caps_str (h, caps);
   hu_run (h, x, 2, 0, T, seven, 1, 2, 1, got);
   fail_unless (isnan (got[HALF * 2]) && isnan (got[HALF * 2 + 1]));
@@ -500,7 +500,7 @@ GST_START_TEST (test_partial_frame_buffer)
   GstMessage *m;
 
   gst_element_set_bus (e, bus);
-  h = gst_harness_new_with_element (e, "sink", "src");
+  h = hu_harness_with (e);
   gst_harness_set_src_caps_str (h, caps);
   hu_run (h, x, 2, 0, HALF, seven, 1, 2, 1, NULL);
   b = gst_buffer_new_allocate (NULL, 12, NULL);
@@ -596,7 +596,7 @@ GST_START_TEST (test_messages)
   guint f = 0;
 
   gst_element_set_bus (e, bus);
-  h = gst_harness_new_with_element (e, "sink", "src");
+  h = hu_harness_with (e);
   gst_harness_set_src_caps_str (h, caps);
   hu_run (h, x, 2, 0, T, seven, 1, 2, 3, NULL);
   msgs = hu_element_messages (bus, "lstmforecast");
@@ -632,7 +632,7 @@ GST_START_TEST (test_messages)
   gst_harness_teardown (h);
   e = hu_element ("lstmforecast", "fc_lstm.safetensors", "");
   gst_element_set_bus (e, bus);
-  h = gst_harness_new_with_element (e, "sink", "src");
+  h = hu_harness_with (e);
   gst_harness_set_src_caps_str (h, caps);
   hu_run (h, x, 2, 0, T, seven, 1, 2, 1, NULL);
   msgs = hu_element_messages (bus, "lstmforecast");
@@ -683,7 +683,7 @@ GST_START_TEST (test_caps_mismatch)
     gchar *dbg = NULL;
 
     gst_element_set_bus (e, bus);
-    h = gst_harness_new_with_element (e, "sink", "src");
+    h = hu_harness_with (e);
     c = gst_caps_fixate (c);
     gst_harness_set_src_caps (h, c);
     fail_if (gst_harness_push (h, gst_buffer_new_allocate (NULL, 8, NULL))
