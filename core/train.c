@@ -195,6 +195,20 @@ rnn_model_new (const rnn_model_config *cfg, uint64_t seed, rnn_model **out,
         "(bidirectional or 2 layers), the network has %d", L * D);
 
   G = cell_gates (cfg->cell);
+  {
+    /* every parameter count, in double so nothing overflows */
+    double hin = cfg->head_input == RNN_HEAD_FINAL_HIDDEN ? H
+        : cfg->head_input == RNN_HEAD_FINAL_HIDDEN_BOTH ? 2.0 * H
+        : (double) D * H;
+    double total = (double) cfg->vocab_size * I
+        + (double) D * G * H * ((double) I + H + 2)
+        + (double) (L - 1) * D * G * H * ((double) D * H + H + 2)
+        + (double) cfg->head_out * (hin + 1);
+    if (total > 1073741824.0)
+      return rnn__set_error (err, RNN_ERR_ARG,
+          "rnn_model_new: %.3g parameters is more than the 2^30 supported",
+          total);
+  }
   rng_seed (&rng, seed);
   m = g_new0 (rnn_model, 1);
   m->name = g_strdup ("(new model)");
@@ -217,7 +231,9 @@ rnn_model_new (const rnn_model_config *cfg, uint64_t seed, rnn_model **out,
   if (cfg->vocab_size > 0) {
     size_t n = (size_t) cfg->vocab_size * NI;
     m->vocab = cfg->vocab_size;
-    m->emb = g_new (float, n);
+    m->emb = g_try_new (float, n);
+    if (m->emb == NULL)
+      goto nomem;
     for (size_t i = 0; i < n; i++)
       m->emb[i] = (float) rng_normal (&rng);
     if (cfg->padding_idx >= 0) {
@@ -232,10 +248,12 @@ rnn_model_new (const rnn_model_config *cfg, uint64_t seed, rnn_model **out,
       rnn_dir_params *p = &m->params[l * D + d];
       double k = 1.0 / sqrt ((double) H);
       p->in = l == 0 ? NI : D * H;
-      p->w_ih = g_new (float, (size_t) G * H * p->in);
-      p->w_hh = g_new (float, (size_t) G * H * H);
-      p->b_ih = g_new (float, (size_t) G * H);
-      p->b_hh = g_new (float, (size_t) G * H);
+      p->w_ih = g_try_new (float, (size_t) G * H * p->in);
+      p->w_hh = g_try_new (float, (size_t) G * H * H);
+      p->b_ih = g_try_new (float, (size_t) G * H);
+      p->b_hh = g_try_new (float, (size_t) G * H);
+      if (!p->w_ih || !p->w_hh || !p->b_ih || !p->b_hh)
+        goto nomem;
       fill_uniform (&rng, p->w_ih, (size_t) G * H * p->in, k);
       fill_uniform (&rng, p->w_hh, (size_t) G * H * H, k);
       fill_uniform (&rng, p->b_ih, (size_t) G * H, k);
@@ -254,8 +272,10 @@ rnn_model_new (const rnn_model_config *cfg, uint64_t seed, rnn_model **out,
      * 1/sqrt(in) for the weight, and the bias uses 1/sqrt(in) too. */
     double k = 1.0 / sqrt ((double) m->head_in);
     m->head_out = cfg->head_out;
-    m->head_w = g_new (float, (size_t) m->head_out * m->head_in);
-    m->head_b = g_new (float, m->head_out);
+    m->head_w = g_try_new (float, (size_t) m->head_out * m->head_in);
+    m->head_b = g_try_new (float, m->head_out);
+    if (!m->head_w || !m->head_b)
+      goto nomem;
     fill_uniform (&rng, m->head_w, (size_t) m->head_out * m->head_in, k);
     fill_uniform (&rng, m->head_b, m->head_out, k);
     m->output_size = m->head_out;
@@ -294,6 +314,11 @@ rnn_model_new (const rnn_model_config *cfg, uint64_t seed, rnn_model **out,
   }
   *out = m;
   return RNN_OK;
+
+nomem:
+  rnn_model_free (m);
+  return rnn__set_error (err, RNN_ERR_NOMEM,
+      "rnn_model_new: out of memory for the parameters");
 }
 
 rnn_status
@@ -422,7 +447,7 @@ add_param (rnn_trainer *t, char *name, int ndim, int64_t r, int64_t c,
   p->shape[1] = ndim == 2 ? c : 0;
   p->numel = (size_t) r * (ndim == 2 ? (size_t) c : 1);
   p->value = value;
-  p->grad = g_new0 (float, p->numel);
+  p->grad = g_try_new0 (float, p->numel);
 }
 
 static const char *
@@ -512,6 +537,13 @@ rnn_trainer_new (rnn_model *m, const rnn_train_config *cfg,
   t->x = g_new0 (float *, t->L);
   t->y = g_new0 (float *, t->L);
   t->mask = g_new0 (float *, t->L);
+  for (size_t i = 0; i < t->n_params; i++) {
+    if (t->params[i].grad == NULL) {
+      rnn_trainer_free (t);
+      return rnn__set_error (err, RNN_ERR_NOMEM,
+          "rnn_trainer_new: out of memory for the gradients");
+    }
+  }
   *out = t;
   return RNN_OK;
 }
@@ -578,8 +610,9 @@ rnn_trainer_free (rnn_trainer *t)
   g_free (t);
 }
 
-/* Make room for a call of @T frames of @B sequences. Grows only. */
-static void
+/* Make room for a call of @T frames of @B sequences. Grows only. false when
+ * memory ran out (the work buffers are then all freed). */
+static bool
 ensure_work (rnn_trainer *t, size_t T, size_t B)
 {
   const rnn_model *m = t->m;
@@ -587,53 +620,69 @@ ensure_work (rnn_trainer *t, size_t T, size_t B)
   size_t maxin = MAX ((size_t) m->input_size, D * H);
   size_t frows;
 
+  bool ok = true;
+
   if (rows <= t->cap_rows && B <= t->cap_b && T <= t->cap_t)
-    return;
+    return true;
   T = MAX (T, t->cap_t);
   B = MAX (B, t->cap_b);
   free_work (t);
   rows = T * B;
   frows = rows;   /* at most one loss row per frame */
   for (int i = 0; i < t->L * t->D; i++) {
-    t->dw[i].hbuf = g_new0 (float, (rows + B) * H);
+    t->dw[i].hbuf = g_try_new0 (float, (rows + B) * H);
     if (m->cell == RNN_CELL_LSTM)
-      t->dw[i].cbuf = g_new0 (float, (rows + B) * H);
-    t->dw[i].acts = g_new0 (float, rows * t->aw);
+      t->dw[i].cbuf = g_try_new0 (float, (rows + B) * H);
+    t->dw[i].acts = g_try_new0 (float, rows * t->aw);
   }
   for (int l = 0; l < t->L; l++) {
-    t->y[l] = g_new0 (float, rows * D * H);
+    t->y[l] = g_try_new0 (float, rows * D * H);
     if (l == 0)
-      t->x[l] = g_new0 (float, rows * m->input_size);
+      t->x[l] = g_try_new0 (float, rows * m->input_size);
     if (l + 1 < t->L && t->cfg.dropout > 0) {
-      t->mask[l] = g_new0 (float, rows * D * H);
-      t->x[l + 1] = g_new0 (float, rows * D * H);
+      t->mask[l] = g_try_new0 (float, rows * D * H);
+      t->x[l + 1] = g_try_new0 (float, rows * D * H);
     } else if (l + 1 < t->L) {
       t->x[l + 1] = t->y[l];
     }
   }
-  t->dx = g_new0 (float, rows * maxin);
-  t->dy = g_new0 (float, rows * D * H);
-  t->dg_ih = g_new0 (float, rows * GH);
-  t->dg_hh = g_new0 (float, rows * GH);
-  t->hh = g_new0 (float, B * GH);
-  t->dh = g_new0 (float, B * H);
-  t->dh2 = g_new0 (float, B * H);
-  t->dc = g_new0 (float, B * H);
-  t->dhn = g_new0 (float, (size_t) t->L * D * B * H);
-  t->feat = g_new0 (float, frows * m->head_in);
-  t->dfeat = g_new0 (float, frows * m->head_in);
-  t->z = g_new0 (float, frows * m->output_size);
-  t->dz = g_new0 (float, frows * m->output_size);
-  t->ids_t = g_new0 (int32_t, rows);
-  t->len = g_new0 (size_t, B);
-  t->rows_idx = g_new0 (size_t, frows);
-  t->ones = g_new (float, rows);
+  t->dx = g_try_new0 (float, rows * maxin);
+  t->dy = g_try_new0 (float, rows * D * H);
+  t->dg_ih = g_try_new0 (float, rows * GH);
+  t->dg_hh = g_try_new0 (float, rows * GH);
+  t->hh = g_try_new0 (float, B * GH);
+  t->dh = g_try_new0 (float, B * H);
+  t->dh2 = g_try_new0 (float, B * H);
+  t->dc = g_try_new0 (float, B * H);
+  t->dhn = g_try_new0 (float, (size_t) t->L * D * B * H);
+  t->feat = g_try_new0 (float, frows * m->head_in);
+  t->dfeat = g_try_new0 (float, frows * m->head_in);
+  t->z = g_try_new0 (float, frows * m->output_size);
+  t->dz = g_try_new0 (float, frows * m->output_size);
+  t->ids_t = g_try_new0 (int32_t, rows);
+  t->len = g_try_new0 (size_t, B);
+  t->rows_idx = g_try_new0 (size_t, frows);
+  t->ones = g_try_new (float, rows);
+  t->bias = g_try_new0 (float, GH);
+  for (int i = 0; i < t->L * t->D; i++)
+    ok = ok && t->dw[i].hbuf && t->dw[i].acts
+        && (m->cell != RNN_CELL_LSTM || t->dw[i].cbuf);
+  for (int l = 0; l < t->L; l++)
+    ok = ok && t->y[l] && t->x[l] && (l + 1 == t->L || t->x[l + 1])
+        && (l + 1 == t->L || t->cfg.dropout <= 0 || t->mask[l]);
+  ok = ok && t->dx && t->dy && t->dg_ih && t->dg_hh && t->hh && t->dh
+      && t->dh2 && t->dc && t->dhn && t->feat && t->dfeat && t->z && t->dz
+      && t->ids_t && t->len && t->rows_idx && t->ones && t->bias;
+  if (!ok) {
+    free_work (t);
+    return false;
+  }
   for (size_t i = 0; i < rows; i++)
     t->ones[i] = 1.0f;
-  t->bias = g_new0 (float, GH);
   t->cap_rows = rows;
   t->cap_b = B;
   t->cap_t = T;
+  return true;
 }
 
 /* ------------------------------------------------------------ kernels */
@@ -692,6 +741,7 @@ colsum_acc (const float *ones, const float *src, size_t rows, int n, int ld,
 }
 
 /* --------------------------------------------------------- forward pass */
+
 
 /* Is frame @ti of sequence @b a real (not padded) frame? */
 #define VALID(t, ti, b) ((size_t) (ti) < (t)->len[b])
@@ -948,21 +998,30 @@ check_batch (rnn_trainer *t, const rnn_batch *bt, bool need_targets,
   return RNN_OK;
 }
 
-/* Forward over the batch; returns the number of head rows (0 on error). */
-static size_t
-forward (rnn_trainer *t, const rnn_batch *bt, bool train)
+/* Forward over the batch; the number of head rows into *n_rows. */
+static rnn_status
+forward (rnn_trainer *t, const rnn_batch *bt, bool train, size_t *n_rows,
+    rnn_error *err)
 {
   rnn_model *m = t->m;
   const size_t T = bt->frames, B = bt->batch, rows = T * B;
   const int NI = m->input_size, DH = t->D * t->H;
   size_t n;
 
-  ensure_work (t, T, B);
+  if (!ensure_work (t, T, B))
+    return rnn__set_error (err, RNN_ERR_NOMEM,
+        "training: out of memory for a batch of %zu sequences of %zu frames",
+        B, T);
   if (t->cfg.stateful && t->h0 == NULL) {
     size_t sz = (size_t) t->L * t->D * B * t->H;
-    t->h0 = g_new0 (float, sz);
+    t->h0 = g_try_new0 (float, sz);
     if (m->cell == RNN_CELL_LSTM)
-      t->c0 = g_new0 (float, sz);
+      t->c0 = g_try_new0 (float, sz);
+    if (t->h0 == NULL || (m->cell == RNN_CELL_LSTM && t->c0 == NULL)) {
+      rnn_trainer_reset_state (t);
+      return rnn__set_error (err, RNN_ERR_NOMEM,
+          "training: out of memory for the carried state");
+    }
     t->state_batch = B;
   }
   for (size_t b = 0; b < B; b++)
@@ -1020,7 +1079,8 @@ forward (rnn_trainer *t, const rnn_batch *bt, bool train)
   } else {
     memcpy (t->z, t->feat, n * m->head_in * sizeof (float));
   }
-  return n;
+  *n_rows = n;
+  return RNN_OK;
 }
 
 /* Loss over @n rows of t->z; gradient dL/dz into t->dz. The target row of
@@ -1302,7 +1362,7 @@ run (rnn_trainer *t, const rnn_batch *b, bool train, double *loss,
     float *outputs, rnn_error *err)
 {
   rnn_status st;
-  size_t n;
+  size_t n = 0;
   double l = 0.0;
 
   if (t == NULL)
@@ -1310,7 +1370,9 @@ run (rnn_trainer *t, const rnn_batch *b, bool train, double *loss,
   st = check_batch (t, b, train || loss != NULL, err);
   if (st != RNN_OK)
     return st;
-  n = forward (t, b, train);
+  st = forward (t, b, train, &n, err);
+  if (st != RNN_OK)
+    return st;
   if (outputs)
     memcpy (outputs, t->z, n * t->m->output_size * sizeof (float));
   if (train || loss) {
@@ -1394,10 +1456,27 @@ rnn_status
 rnn_trainer_step (rnn_trainer *t, rnn_error *err)
 {
   const rnn_train_config *c;
+  bool adam, first;
   if (t == NULL)
     return rnn__set_error (err, RNN_ERR_ARG, "trainer is NULL");
   c = &t->cfg;
+  adam = c->optimizer == RNN_OPTIM_ADAM;
+
+  /* Optimiser state first, so that running out of memory changes nothing. */
+  for (size_t i = 0; i < t->n_params; i++) {
+    size_t n = t->params[i].numel;
+    if ((adam || c->momentum != 0) && t->opt_m[i] == NULL)
+      t->opt_m[i] = g_try_new0 (float, n);
+    if (adam && t->opt_v[i] == NULL)
+      t->opt_v[i] = g_try_new0 (float, n);
+    if (((adam || c->momentum != 0) && t->opt_m[i] == NULL)
+        || (adam && t->opt_v[i] == NULL))
+      return rnn__set_error (err, RNN_ERR_NOMEM,
+          "optimiser: out of memory for the state of %s", t->params[i].name);
+  }
   t->step++;
+  first = t->step == 1;
+
   for (size_t i = 0; i < t->n_params; i++) {
     rnn_param *p = &t->params[i];
     float *v = p->value;
@@ -1405,7 +1484,7 @@ rnn_trainer_step (rnn_trainer *t, rnn_error *err)
     const float wd = (float) c->weight_decay;
     size_t n = p->numel;
 
-    if (c->optimizer == RNN_OPTIM_ADAM) {
+    if (adam) {
       /* m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
        * p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps),
        * the bias corrections in double as torch does. */
@@ -1416,13 +1495,7 @@ rnn_trainer_step (rnn_trainer *t, rnn_error *err)
       const float step_size = (float) (c->lr / bc1);
       const float bc2s = (float) sqrt (bc2);
       const float eps = (float) c->eps;
-      float *mo, *vo;
-      if (t->opt_m[i] == NULL) {
-        t->opt_m[i] = g_new0 (float, n);
-        t->opt_v[i] = g_new0 (float, n);
-      }
-      mo = t->opt_m[i];
-      vo = t->opt_v[i];
+      float *mo = t->opt_m[i], *vo = t->opt_v[i];
       for (size_t j = 0; j < n; j++) {
         float gj = wd != 0.0f ? g[j] + wd * v[j] : g[j];
         mo[j] = mo[j] * b1 + a1 * gj;
@@ -1433,15 +1506,7 @@ rnn_trainer_step (rnn_trainer *t, rnn_error *err)
       /* SGD: d = g + wd p; buf = d (first step) or momentum buf + d;
        * nesterov: d += momentum buf, else d = buf; p -= lr d */
       const float mu = (float) c->momentum, lr = (float) c->lr;
-      float *buf = NULL;
-      bool first = false;
-      if (mu != 0.0f) {
-        if (t->opt_m[i] == NULL) {
-          t->opt_m[i] = g_new0 (float, n);
-          first = true;
-        }
-        buf = t->opt_m[i];
-      }
+      float *buf = mu != 0.0f ? t->opt_m[i] : NULL;
       for (size_t j = 0; j < n; j++) {
         float dj = wd != 0.0f ? g[j] + wd * v[j] : g[j];
         if (buf) {

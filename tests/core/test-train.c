@@ -857,6 +857,12 @@ test_errors (void)
   st = rnn_model_new (&mc, 1, &m, &err);
   tu_check (st == RNN_ERR_ARG && strstr (err.msg, "hidden 0"),
       "errors: hidden size 0 refused: %s", err.msg);
+  rnn_model_config_init (&mc);
+  mc.hidden_size = 100000;
+  mc.num_layers = 4;
+  st = rnn_model_new (&mc, 1, &m, &err);
+  tu_check (st == RNN_ERR_ARG && m == NULL && strstr (err.msg, "parameters"),
+      "errors: a model too large refused: %s", err.msg);
 
   rnn_model_config_init (&mc);
   rnn_model_new (&mc, 1, &m, &err);
