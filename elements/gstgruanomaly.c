@@ -49,13 +49,19 @@
  * no `end` message. GAP buffers leave the state alone and become GAP
  * events. The element adds no latency.
  *
- * ## Example launch line
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 -m audiotestsrc wave=sine freq=0.5 samplesperbuffer=10 num-buffers=10 ! \
+ *   audio/x-raw,format=F32LE,rate=10,channels=2 ! \
+ *   gruanomaly model-file=tests/fixtures/elements/an_gru.safetensors threshold=2 ! \
+ *   fakesink
+ * ]| prints a `gruanomaly` message at each anomaly start and end of a
+ * 2-channel signal at 10 frames per second (run from the source tree; the
+ * model is a test fixture).
  * |[
  * gst-launch-1.0 -m filesrc location=machine.csv ! csvparse rate=10 ! \
- *   "other/tensors,format=static,num_tensors=1,types=float32,dimensions=(string)2:1,framerate=10/1" ! \
- *   gruanomaly model-file=anomaly.safetensors threshold=5.0 ! fakesink
- * ]| prints a `gruanomaly` message at every anomaly start and end of a
- * 2-column CSV signal at 10 frames per second.
+ *   gruanomaly model-file=anomaly.safetensors ! csvenc ! filesink location=scores.csv
+ * ]| writes the score of every CSV row and posts anomaly messages.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"

@@ -45,20 +45,22 @@
  * - `forecast` (GstValueArray of gdouble): the last output frame's values,
  *   one per model output, in the model's (de-normalised) units.
  *
- * ## Example launch line
+ * ## Example launch lines
  * |[
- * gst-launch-1.0 audiotestsrc wave=sine freq=2 samplesperbuffer=10 num-buffers=20 ! \
- *   audio/x-raw,format=F32LE,rate=100,channels=1 ! \
- *   lstmforecast model-file=forecast.safetensors horizon=5 ! \
- *   fakesink dump=true
- * ]| forecasts a 1-feature signal at 100 frames per second, 5 frames
- * (50 ms) ahead.
+ * gst-launch-1.0 audiotestsrc wave=sine freq=0.5 samplesperbuffer=10 num-buffers=5 ! \
+ *   audio/x-raw,format=F32LE,rate=10,channels=2 ! \
+ *   lstmforecast model-file=tests/fixtures/elements/fc_lstm.safetensors horizon=3 ! \
+ *   csvenc ! fdsink
+ * ]| forecasts a 2-feature signal at 10 frames per second 3 frames (0.3 s)
+ * ahead and prints the forecasts as CSV (run from the source tree; the
+ * model is a test fixture).
  * |[
- * gst-launch-1.0 filesrc location=sensors.csv ! csvparse rate=1 ! \
- *   "other/tensors,format=static,num_tensors=1,types=float32,dimensions=(string)3:1,framerate=1/1" ! \
+ * gst-launch-1.0 -m filesrc location=sensors.csv ! csvparse rate=1 ! \
  *   lstmforecast model-file=forecast.safetensors post-messages=true ! \
  *   csvenc ! filesink location=forecast.csv
- * ]| one forecast per row of a 3-column CSV file.
+ * ]| one forecast per row of a CSV file, with a message per buffer. With a
+ * capsfilter in between, write the tensor dimensions as a string:
+ * `other/tensors,dimensions=(string)3:1,...`.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
