@@ -23,7 +23,7 @@
 #define PARAM_ATOL 1e-5
 #define PARAM_RTOL 1e-4
 
-#define N_CASES 27
+#define N_CASES 29
 
 static const char *cell_names[] = { "rnn_tanh", "rnn_relu", "lstm", "gru" };
 static double worst_rel[4];          /* per cell type, over all gradients */
@@ -321,25 +321,52 @@ run_case (const char *file)
   }
 
   {
+    /* Adam divides m by sqrt(v) + 1e-8: for a gradient element of ~1e-8 the
+     * update swings with the last digits of g, which differ between GEMM
+     * orders (both sides are right within the gradient tolerance above).
+     * Elements whose first gradient is non-zero but below the gradient
+     * check's absolute floor are held only to Adam's largest possible move,
+     * lr per step;
+     * every other element to PARAM_ATOL + PARAM_RTOL |p|. */
     bool ok = true;
     double worst = 0;
+    size_t loose = 0;
     for (size_t i = 0; i < rnn_trainer_num_params (tr); i++) {
       const rnn_param *p = rnn_trainer_param (tr, i);
-      char ak[256];
-      const rnn_tensor *a;
-      double e;
+      char ak[256], gk[256];
+      const rnn_tensor *a, *g;
+      double e = 0;
+      bool pok = true;
       g_snprintf (ak, sizeof ak, "after.%s", p->name);
-      if ((a = need (ts, name, ak)) == NULL || a->numel != p->numel) {
+      g_snprintf (gk, sizeof gk, "grad.%s", p->name);
+      a = need (ts, name, ak);
+      g = rnn_tensors_find (ts, gk);
+      if (a == NULL || a->numel != p->numel || g == NULL
+          || g->numel != p->numel) {
         ok = false;
         continue;
       }
-      if (!tu_close (p->value, a->data, p->numel, PARAM_ATOL, PARAM_RTOL, &e)) {
+      for (size_t j = 0; j < p->numel; j++) {
+        double d = fabs ((double) p->value[j] - a->data[j]);
+        if (tc.optimizer == RNN_OPTIM_ADAM && chunks == 0
+            && g->data[j] != 0.0f && fabs (g->data[j]) < GRAD_ATOL) {
+          loose++;
+          pok = pok && d <= tc.lr * steps;
+          continue;
+        }
+        pok = pok && d <= PARAM_ATOL + PARAM_RTOL * fabs (a->data[j]);
+        e = MAX (e, d);
+      }
+      if (!pok) {
         ok = false;
         tu_check (0, "%s: %s after the steps (largest error %.3g)", name,
             p->name, e);
       }
       worst = MAX (worst, e);
     }
+    if (loose)
+      printf ("# %s: %zu element(s) with 0 < |gradient| < %g held to lr per "
+          "step\n", name, loose, GRAD_ATOL);
     worst_param = MAX (worst_param, worst);
     tu_check (ok, "%s: parameters after %d %s step%s equal PyTorch's "
         "(largest error %.3g)", name, steps,
