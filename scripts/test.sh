@@ -25,5 +25,5 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 echo "== leaks (valgrind, element tests)"
 CK_FORK=no GST_REGISTRY_FORK=no \
   meson test -C build --suite elements --print-errorlogs --timeout-multiplier 10 \
-  --wrap='valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 --suppressions=scripts/valgrind.supp'
+  --wrap="valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 --suppressions=$PWD/scripts/valgrind.supp"
 echo "== all tests passed"
