@@ -2,7 +2,7 @@
 # Install dependencies, build and run the whole test suite:
 #   1. the normal build (debugoptimized) and `meson test`;
 #   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
-#   3. the element tests under valgrind, failing on any definite leak.
+#   3. the engine and element tests under valgrind, failing on any definite leak.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh
@@ -22,8 +22,8 @@ ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --print-errorlogs --timeout-multiplier 4
 
-echo "== leaks (valgrind, element tests)"
+echo "== leaks (valgrind: engine and element tests)"
 CK_FORK=no GST_REGISTRY_FORK=no \
-  meson test -C build --suite elements --print-errorlogs --timeout-multiplier 10 \
+  meson test -C build --suite core --suite elements --print-errorlogs --timeout-multiplier 10 \
   --wrap="valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 --suppressions=$PWD/scripts/valgrind.supp"
 echo "== all tests passed"
