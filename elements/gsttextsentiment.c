@@ -173,12 +173,23 @@ gst_text_sentiment_class_init (GstTextSentimentClass * klass)
    * tokenizer vocabulary). Read when the element goes from READY to PAUSED;
    * a missing or invalid file fails that state change with an error that
    * names the file and the problem.
+   *
+   * It may also be set in PAUSED or PLAYING. The new file is then loaded
+   * and checked in the thread that sets the property, without blocking the
+   * stream, and the element switches to it at the next text buffer: the
+   * state starts from zero, the source caps are renegotiated when the
+   * number of classes changed, and an INFO message ("Switched to model
+   * file ...", details field `model-file`) is posted. A file that cannot
+   * be used is refused with a WARNING message naming it and the problem
+   * (details field `model-file`); the element keeps running with the
+   * current model and the property keeps naming the current file.
    */
   g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
       g_param_spec_string ("model-file", "Model file",
-          "Path of the safetensors text classifier (task=classify)", NULL,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          "Path of the safetensors text classifier (task=classify); when "
+          "set while running, the element switches to it at the next text",
+          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY | GST_PARAM_MUTABLE_PLAYING));
 
   /**
    * GstTextSentiment:reset-on-discont:
@@ -297,18 +308,22 @@ gst_text_sentiment_finalize (GObject * object)
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
+static void gst_text_sentiment_change_model (GstTextSentiment * self,
+    const gchar * path);
+
 static void
 gst_text_sentiment_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstTextSentiment *self = GST_TEXT_SENTIMENT (object);
 
+  if (prop_id == PROP_MODEL_FILE) {
+    gst_text_sentiment_change_model (self, g_value_get_string (value));
+    return;
+  }
+
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
-    case PROP_MODEL_FILE:
-      g_free (self->model_file);
-      self->model_file = g_value_dup_string (value);
-      break;
     case PROP_RESET_ON_DISCONT:
       self->reset_on_discont = g_value_get_boolean (value);
       break;
@@ -390,9 +405,19 @@ static GstCaps *gst_text_sentiment_make_src_caps (int n_classes);
 static void
 gst_text_sentiment_release (GstTextSentiment * self)
 {
+  rnn_model *next_model;
+  rnn_state *next_state;
+
   GST_OBJECT_LOCK (self);
   gst_caps_replace (&self->src_caps, NULL);
+  gst_caps_replace (&self->next_caps, NULL);
+  next_model = self->next_model;
+  next_state = self->next_state;
+  self->next_model = NULL;
+  self->next_state = NULL;
   GST_OBJECT_UNLOCK (self);
+  rnn_state_free (next_state);
+  rnn_model_free (next_model);
   rnn_state_free (self->state);
   self->state = NULL;
   rnn_model_free (self->model);
@@ -408,15 +433,83 @@ gst_text_sentiment_release (GstTextSentiment * self)
   self->output = GST_TEXT_SENTIMENT_OUT_NONE;
 }
 
+/* Checks that @model (loaded from @path) is a text classifier this element
+ * can run and makes a state for it, with work buffers for a text of
+ * @max_tokens tokens (longer calls, after max-tokens is raised while
+ * playing or set to 0, are split by the engine). Returns NULL when it
+ * cannot be used, with *why (newly allocated) naming the file and the
+ * problem. */
+static rnn_state *
+gst_text_sentiment_check_model (rnn_model * model, const gchar * path,
+    guint max_tokens, gchar ** why)
+{
+  rnn_error err = { 0 };
+  rnn_state *state = NULL;
+  int out, n_classes, n_labels;
+
+  if (rnn_model_vocab_size (model) <= 0) {
+    *why = g_strdup_printf ("Model file \"%s\" has no embedding: "
+        "textsentiment needs a text model (embedding + tokenizer.vocab)",
+        path);
+    return NULL;
+  }
+  if (!rnn_model_has_head (model)) {
+    *why = g_strdup_printf ("Model file \"%s\" has no linear head: "
+        "textsentiment needs one that outputs class scores", path);
+    return NULL;
+  }
+  if (rnn_model_head_input (model) == RNN_HEAD_OUTPUT) {
+    *why = g_strdup_printf ("Model file \"%s\" has head.input=output (one "
+        "prediction per token); textsentiment needs final_hidden, "
+        "final_hidden_both or mean", path);
+    return NULL;
+  }
+  out = rnn_model_output_size (model);
+  n_classes = out == 1 ? 2 : out;
+  n_labels = rnn_model_num_labels (model);
+  if (n_labels != n_classes) {
+    *why = g_strdup_printf ("Model file \"%s\" has %d labels but its head "
+        "gives %d class probabilities", path, n_labels, n_classes);
+    return NULL;
+  }
+  if (rnn_state_new (model, max_tokens > 0 ? MIN (max_tokens, 4096) : 512,
+          &state, &err) != RNN_OK) {
+    *why = g_strdup_printf ("Could not create the state for model \"%s\": "
+        "%s", path, err.msg);
+    return NULL;
+  }
+  return state;
+}
+
+/* (Re)allocates the buffers sized by the model. Streaming thread, or while
+ * it is stopped. */
+static void
+gst_text_sentiment_alloc_outputs (GstTextSentiment * self)
+{
+  g_free (self->logits);
+  g_free (self->probs);
+  self->logits = g_new0 (float, rnn_model_output_size (self->model));
+  self->probs = g_new0 (float, gst_text_sentiment_num_classes (self));
+}
+
+static void
+gst_text_sentiment_log_model (GstTextSentiment * self, const gchar * path)
+{
+  GST_INFO_OBJECT (self, "model \"%s\": %s, %d layer(s) x %d direction(s), "
+      "hidden %d, vocabulary %d, %d classes", path,
+      rnn_cell_name (rnn_model_cell (self->model)),
+      rnn_model_num_layers (self->model),
+      rnn_model_num_directions (self->model),
+      rnn_model_hidden_size (self->model), rnn_model_vocab_size (self->model),
+      gst_text_sentiment_num_classes (self));
+}
+
 /* Load the model and check that it is a text classifier this element can
  * run: posts an element error and returns FALSE otherwise. */
 static gboolean
 gst_text_sentiment_start (GstTextSentiment * self)
 {
-  gchar *path;
-  rnn_error err = { 0 };
-  rnn_head_input head;
-  int n_classes, n_labels;
+  gchar *path, *why = NULL;
   guint max_tokens;
 
   GST_OBJECT_LOCK (self);
@@ -430,49 +523,17 @@ gst_text_sentiment_start (GstTextSentiment * self)
   if (self->model == NULL)
     goto failed;
 
-  if (rnn_model_vocab_size (self->model) <= 0) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Model file \"%s\" has no embedding: textsentiment needs a text "
-            "model (embedding + tokenizer.vocab)", path), (NULL));
-    goto failed;
-  }
-  if (!rnn_model_has_head (self->model)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Model file \"%s\" has no linear head: textsentiment needs one "
-            "that outputs class scores", path), (NULL));
-    goto failed;
-  }
-  head = rnn_model_head_input (self->model);
-  if (head == RNN_HEAD_OUTPUT) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Model file \"%s\" has head.input=output (one prediction per "
-            "token); textsentiment needs final_hidden, final_hidden_both "
-            "or mean", path), (NULL));
-    goto failed;
-  }
-  n_classes = gst_text_sentiment_num_classes (self);
-  n_labels = rnn_model_num_labels (self->model);
-  if (n_labels != n_classes) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("Model file \"%s\" has %d labels but its head gives %d class "
-            "probabilities", path, n_labels, n_classes), (NULL));
-    goto failed;
-  }
-
-  /* work buffers sized for a whole text of max-tokens tokens; longer calls
-   * (max-tokens raised while playing, or 0) are split by the engine */
-  if (rnn_state_new (self->model, max_tokens > 0 ? MIN (max_tokens,
-              4096) : 512, &self->state, &err) != RNN_OK) {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-        ("Could not create the state for model \"%s\": %s", path, err.msg),
-        (NULL));
+  self->state = gst_text_sentiment_check_model (self->model, path,
+      max_tokens, &why);
+  if (self->state == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", why), (NULL));
+    g_free (why);
     goto failed;
   }
 
   self->ids_size = INITIAL_IDS;
   self->ids = g_new (int32_t, self->ids_size);
-  self->logits = g_new0 (float, rnn_model_output_size (self->model));
-  self->probs = g_new0 (float, n_classes);
+  gst_text_sentiment_alloc_outputs (self);
   self->output = GST_TEXT_SENTIMENT_OUT_NONE;
   self->markup = FALSE;
   self->discont_pending = TRUE;
@@ -482,16 +543,11 @@ gst_text_sentiment_start (GstTextSentiment * self)
 
   GST_OBJECT_LOCK (self);
   gst_caps_take (&self->src_caps,
-      gst_text_sentiment_make_src_caps (n_classes));
+      gst_text_sentiment_make_src_caps (gst_text_sentiment_num_classes
+          (self)));
   GST_OBJECT_UNLOCK (self);
 
-  GST_INFO_OBJECT (self, "model \"%s\": %s, %d layer(s) x %d direction(s), "
-      "hidden %d, vocabulary %d, %d classes", path,
-      rnn_cell_name (rnn_model_cell (self->model)),
-      rnn_model_num_layers (self->model),
-      rnn_model_num_directions (self->model),
-      rnn_model_hidden_size (self->model), rnn_model_vocab_size (self->model),
-      n_classes);
+  gst_text_sentiment_log_model (self, path);
   g_free (path);
   return TRUE;
 
@@ -499,6 +555,150 @@ failed:
   g_free (path);
   gst_text_sentiment_release (self);
   return FALSE;
+}
+
+/* model-file set. Without a loaded model (NULL or READY) the path is only
+ * stored, for the next start. With one (PAUSED, PLAYING), the new file is
+ * loaded and checked here, in the caller's thread and without any lock
+ * held, so streaming goes on meanwhile; then, under the object lock, it
+ * becomes the next model, which the streaming thread swaps in at its next
+ * buffer (gst_text_sentiment_take_next_model). A file that cannot be used
+ * posts a warning and changes nothing. When two threads set the property
+ * at once, the last set wins: each set takes a sequence number and a load
+ * that finishes after a newer set started is dropped. */
+static void
+gst_text_sentiment_change_model (GstTextSentiment * self, const gchar * path)
+{
+  rnn_model *model = NULL;
+  rnn_state *state = NULL;
+  rnn_error err = { 0 };
+  gchar *why = NULL, *current;
+  guint seq, max_tokens;
+  int n_classes = 0;
+
+  GST_OBJECT_LOCK (self);
+  if (self->src_caps == NULL) {
+    g_free (self->model_file);
+    self->model_file = g_strdup (path);
+    self->model_seq++;
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
+  seq = ++self->model_seq;
+  max_tokens = self->max_tokens;
+  GST_OBJECT_UNLOCK (self);
+
+  GST_DEBUG_OBJECT (self, "loading model \"%s\" while running",
+      GST_STR_NULL (path));
+  if (path == NULL || path[0] == '\0') {
+    why = g_strdup ("no model-file given");
+  } else if (rnn_model_load (path, &model, &err) != RNN_OK) {
+    why = g_strdup_printf ("%s", err.msg[0] ? err.msg :
+        rnn_status_str (err.code));
+  } else if (rnn_model_task (model) != RNN_TASK_CLASSIFY) {
+    why = g_strdup_printf ("model \"%s\" has task '%s' but textsentiment "
+        "needs 'classify'", path, rnn_task_name (rnn_model_task (model)));
+  } else {
+    state = gst_text_sentiment_check_model (model, path, max_tokens, &why);
+    n_classes = rnn_model_output_size (model) == 1 ? 2 :
+        rnn_model_output_size (model);
+  }
+  if (state == NULL) {
+    rnn_model_free (model);
+    model = NULL;
+  }
+
+  GST_OBJECT_LOCK (self);
+  if (seq != self->model_seq) {
+    /* a newer set overtook this one: it decides */
+    GST_OBJECT_UNLOCK (self);
+    GST_DEBUG_OBJECT (self, "model \"%s\" superseded", GST_STR_NULL (path));
+    rnn_state_free (state);
+    rnn_model_free (model);
+    g_free (why);
+    return;
+  }
+  if (self->src_caps == NULL) {
+    /* stopped meanwhile: the file is used at the next start */
+    g_free (self->model_file);
+    self->model_file = g_strdup (path);
+    GST_OBJECT_UNLOCK (self);
+    rnn_state_free (state);
+    rnn_model_free (model);
+    g_free (why);
+    return;
+  }
+  current = g_strdup (self->model_file);
+  if (model != NULL) {
+    rnn_state *old_state = self->next_state;
+    rnn_model *old_model = self->next_model;
+
+    /* a next model not yet taken is replaced (state before its model) */
+    self->next_state = state;
+    self->next_model = model;
+    gst_caps_take (&self->next_caps,
+        gst_text_sentiment_make_src_caps (n_classes));
+    g_free (self->model_file);
+    self->model_file = g_strdup (path);
+    GST_OBJECT_UNLOCK (self);
+    rnn_state_free (old_state);
+    rnn_model_free (old_model);
+  } else {
+    GST_OBJECT_UNLOCK (self);
+    GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, SETTINGS,
+        ("Could not switch to model file \"%s\": %s. Still using \"%s\".",
+            GST_STR_NULL (path), why, GST_STR_NULL (current)), (NULL),
+        ("model-file", G_TYPE_STRING, path, NULL));
+  }
+  g_free (current);
+  g_free (why);
+}
+
+/* Streaming thread: switch to the model loaded by a model-file set while
+ * running, if there is one. The old model and state are freed here (the
+ * streaming thread is their only user), the state starts from zero, the
+ * source caps are renegotiated before the next output, and an INFO message
+ * names the new file. */
+static void
+gst_text_sentiment_take_next_model (GstTextSentiment * self)
+{
+  rnn_model *model;
+  rnn_state *state;
+  gchar *path;
+
+  GST_OBJECT_LOCK (self);
+  model = self->next_model;
+  state = self->next_state;
+  if (model == NULL) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
+  self->next_model = NULL;
+  self->next_state = NULL;
+  gst_caps_replace (&self->src_caps, self->next_caps);
+  gst_caps_replace (&self->next_caps, NULL);
+  GST_OBJECT_UNLOCK (self);
+
+  rnn_state_free (self->state);
+  rnn_model_free (self->model);
+  self->model = model;
+  self->state = state;
+  gst_text_sentiment_alloc_outputs (self);
+  /* renegotiate: the class count, hence the tensor caps, may differ */
+  self->output = GST_TEXT_SENTIMENT_OUT_NONE;
+  self->negotiation_failed = FALSE;
+  self->truncation_warned = FALSE;
+  self->discont_pending = TRUE;
+
+  path = g_strdup (rnn_model_name (model));
+  gst_text_sentiment_log_model (self, path);
+  GST_ELEMENT_INFO_WITH_DETAILS (self, RESOURCE, SETTINGS,
+      ("Switched to model file \"%s\".", path),
+      ("%s, %d classes; the state starts from zero",
+          rnn_cell_name (rnn_model_cell (model)),
+          gst_text_sentiment_num_classes (self)),
+      ("model-file", G_TYPE_STRING, path, NULL));
+  g_free (path);
 }
 
 static GstStateChangeReturn
@@ -828,6 +1028,8 @@ gst_text_sentiment_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     gst_buffer_unref (buf);
     return GST_FLOW_FLUSHING;
   }
+
+  gst_text_sentiment_take_next_model (self);
 
   GST_OBJECT_LOCK (self);
   reset_pending = self->reset_pending;

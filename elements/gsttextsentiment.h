@@ -55,6 +55,10 @@ struct _GstTextSentiment
   gboolean reset_pending;       /* set by the `reset` action signal */
   GstCaps *src_caps;            /* what the source pad can produce with the
                                  * loaded model; NULL when none is loaded */
+  guint model_seq;              /* bumped by each model-file set */
+  rnn_model *next_model;        /* set while running: loaded and checked, */
+  rnn_state *next_state;        /* swapped in at the next buffer */
+  GstCaps *next_caps;
 
   /* streaming thread only (and state changes while it is stopped) */
   rnn_model *model;
