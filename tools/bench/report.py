@@ -74,9 +74,14 @@ def main(paths):
         print("audiotestsrc ! identity ! fakesink alone: "
               + ", ".join("%s frames/s at %d frames/buffer" % (fnum(v), s)
                           for s, v in sorted(base.items(), reverse=True)))
+    ctl = [r for r in pipe if r[0] == "control"]
+    if ctl:
+        print("control, audioconvert to S16LE (allocates its output): "
+              + ", ".join("%.2f allocs/buffer at %d frames/buffer" % (r[5], r[2])
+                          for r in ctl))
     rows = []
     for el, m, spb, pfps, efps, ea, ta, rss in pipe:
-        if el == "none":
+        if el in ("none", "control"):
             continue
         key = (m[:-len("-anomaly")] if m.endswith("-anomaly") else m, spb)
         e = engine.get(key, (None, None))[0]
@@ -140,7 +145,7 @@ def main(paths):
     ov = []
     for el, m, spb, pfps, efps, ea, ta, rss in pipe:
         key = (m[:-len("-anomaly")] if m.endswith("-anomaly") else m, spb)
-        if el != "none" and spb == 100 and key in engine:
+        if el not in ("none", "control") and spb == 100 and key in engine:
             ov.append((engine[key][0] / efps - 1, el, m))
     if ov:
         worst = max(ov)
@@ -148,7 +153,7 @@ def main(paths):
               "< 10%%: %s" % (100 * worst[0], worst[1], worst[2],
                               verdict(worst[0] < 0.10)))
     allocs = [(ea, el, m, spb) for el, m, spb, pfps, efps, ea, ta, rss in pipe
-              if el != "none"]
+              if el not in ("none", "control")]
     eng_allocs = [v[1] for v in engine.values()]
     if allocs or eng_allocs:
         worst = max(allocs) if allocs else (0, "-", "-", 0)

@@ -75,8 +75,10 @@ $pin $torch_python "$src/tools/bench/bench_torch.py" bench "$work/models" \
 
 echo "== pipelines" >&2
 for spb in 100 1; do
-  $pin "$build/tools/bench/bench-pipeline" none none "$spb" 0.3 "$reps" \
-    >> "$raw"
+  for el in none control; do
+    $pin "$build/tools/bench/bench-pipeline" $el none "$spb" 0.3 "$reps" \
+      >> "$raw"
+  done
   for m in lstm-1x64-i1 lstm-1x128-i1 lstm-1x256-i1 lstm-1x512-i1 \
            lstm-2x256-i1 gru-1x256-i1; do
     $pin "$build/tools/bench/bench-pipeline" lstmforecast \
