@@ -22,8 +22,9 @@
  * without a PTS the frame count since the stream start divided by the rate.
  * For `lstmforecast` output the time is the instant being forecast.
  *
- * Values are written with 9 significant digits (`%.9g` in the C locale),
- * which reads back to the same float32; NaN is written as an empty field
+ * Values are written in the C locale with the fewest significant digits
+ * (6 to 9, `%g` style) that read back to the same float32 (`316.1`, not
+ * `316.100006`); NaN is written as an empty field
  * (a missing value for csvparse), infinities as `inf` / `-inf`.
  *
  * Output caps: `text/x-raw, format=utf8` (preferred) or `text/csv`; each
@@ -35,8 +36,9 @@
  *
  * ## Example launch line
  * |[
- * gst-launch-1.0 audiotestsrc num-buffers=2 samplesperbuffer=4 ! audio/x-raw,format=F32LE,rate=8 ! csvenc ! fdsink
- * ]| Writes eight frames of a sine wave with their times (0, 0.125, ...).
+ * gst-launch-1.0 audiotestsrc wave=sine freq=1 num-buffers=2 samplesperbuffer=4 ! audio/x-raw,format=F32LE,rate=8 ! csvenc ! fdsink
+ * ]| Writes eight frames of a 1 Hz sine wave sampled 8 times a second, with
+ * their times (0, 0.125, ...).
  * |[
  * gst-launch-1.0 filesrc location=examples/co2.csv ! csvparse columns=co2 ! lstmforecast model-file=models/co2-forecast.safetensors ! csvenc column-names=co2_forecast ! filesink location=forecast.csv
  * ]| Forecasts of the shipped CO2 series, one row per week.
@@ -219,6 +221,23 @@ append_seconds (GString * s, GstClockTime ns)
   g_string_append_printf (s, ".%s", buf);
 }
 
+/* The shortest of %.6g .. %.9g (C locale) that reads back as @x: 9
+ * significant digits always identify a float32, fewer usually do
+ * (316.1 rather than 316.100006). */
+static const gchar *
+format_float (gchar * buf, gsize size, gfloat x)
+{
+  static const gchar *const fmts[] = { "%.6g", "%.7g", "%.8g" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (fmts); i++) {
+    g_ascii_formatd (buf, (gint) size, fmts[i], x);
+    if ((gfloat) g_ascii_strtod (buf, NULL) == x)
+      return buf;
+  }
+  return g_ascii_formatd (buf, (gint) size, "%.9g", x);
+}
+
 static void
 append_field (GString * s, const gchar * field, gchar delim)
 {
@@ -346,7 +365,7 @@ gst_csv_enc_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
       if (isinf (x))
         g_string_append (s, x > 0 ? "inf" : "-inf");
       else
-        g_string_append (s, g_ascii_formatd (num, sizeof num, "%.9g", x));
+        g_string_append (s, format_float (num, sizeof num, x));
     }
     g_string_append_c (s, '\n');
   }
