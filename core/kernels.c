@@ -162,6 +162,60 @@ rnn_kernels_get (void)
 
 /* ---------------------------------------------------------- input GEMM */
 
+/* Y[n, rows] = X[n, cols] W^T + b for a few columns (a univariate signal
+ * has one): per frame a handful of axpys over the rows, cheaper inline than
+ * the set-up of any BLAS call (OpenBLAS's sgemm with K = 1 runs at about
+ * 2 GF/s). y_r = b_r + sum_j w_rj x_j, summed in column order. */
+static void
+gemm_xwt_narrow (size_t n, int rows, int cols, const float *x, int ldx,
+    const float *w, const float *b, float *y, int ldy)
+{
+  for (size_t t = 0; t < n; t++) {
+    const float *xt = x + t * (size_t) ldx;
+    float *yt = y + t * (size_t) ldy;
+
+    if (cols == 1) {
+      const float x0 = xt[0];
+      if (b != NULL)
+        for (int r = 0; r < rows; r++)
+          yt[r] = b[r] + w[r] * x0;
+      else
+        for (int r = 0; r < rows; r++)
+          yt[r] = w[r] * x0;
+      continue;
+    }
+    for (int r = 0; r < rows; r++) {
+      const float *wr = w + (size_t) r * cols;
+      float acc = b != NULL ? b[r] : 0.0f;
+      for (int j = 0; j < cols; j++)
+        acc += wr[j] * xt[j];
+      yt[r] = acc;
+    }
+  }
+}
+
+/* The same for one row of W (a head with one output): a dot product per
+ * frame, over eight partial sums so that it vectorises. */
+static void
+gemm_xwt_one_row (size_t n, int cols, const float *x, int ldx,
+    const float *w, const float *b, float *y, int ldy)
+{
+  for (size_t t = 0; t < n; t++) {
+    const float *xt = x + t * (size_t) ldx;
+    float part[8] = { 0 }, acc;
+    int j = 0;
+
+    for (; j + 8 <= cols; j += 8)
+      for (int q = 0; q < 8; q++)
+        part[q] += w[j + q] * xt[j + q];
+    acc = ((part[0] + part[4]) + (part[1] + part[5]))
+        + ((part[2] + part[6]) + (part[3] + part[7]));
+    for (; j < cols; j++)
+      acc += w[j] * xt[j];
+    y[t * (size_t) ldy] = b != NULL ? b[0] + acc : acc;
+  }
+}
+
 void
 rnn_gemm_xwt (size_t n, int rows, int cols, const float *x, int ldx,
     const float *w, const float *b, float *y, int ldy)
@@ -170,6 +224,14 @@ rnn_gemm_xwt (size_t n, int rows, int cols, const float *x, int ldx,
 
   if (n == 0 || rows == 0)
     return;
+  if (cols > 0 && cols <= 4) {
+    gemm_xwt_narrow (n, rows, cols, x, ldx, w, b, y, ldy);
+    return;
+  }
+  if (rows == 1 && cols > 0) {
+    gemm_xwt_one_row (n, cols, x, ldx, w, b, y, ldy);
+    return;
+  }
   if (b != NULL) {
     for (size_t t = 0; t < n; t++)
       memcpy (y + t * (size_t) ldy, b, (size_t) rows * sizeof (float));

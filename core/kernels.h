@@ -78,7 +78,9 @@ void rnn__engine_use_kernels (rnn_model *m, const rnn_kernels *k);
 
 /* Y[n, rows] = X[n, cols] W^T + b, with W row-major [rows, cols], X rows
  * @ldx apart and Y rows @ldy apart; @b (rows values) may be NULL. Goes
- * through CBLAS (one sgemm for the whole block; sgemv when n == 1). */
+ * through CBLAS (one sgemm for the whole block; sgemv when n == 1), except
+ * for shapes where a BLAS call costs more than the work: at most 4 columns
+ * (a univariate input) and a single row (a one-output head) run inline. */
 void rnn_gemm_xwt (size_t n, int rows, int cols, const float *x, int ldx,
     const float *w, const float *b, float *y, int ldy);
 
