@@ -33,6 +33,7 @@
 #include "kernels.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,45 @@ act_cost_ns (size_t n)
   return 1e9 / (r * 2.0 * n);
 }
 
+/* Largest absolute and relative errors of @k's sigmoid and tanh against
+ * double precision, over 2^22 points evenly spread on [-20, 20] (the whole
+ * range where neither function is saturated in float) plus 0 and +-inf-like
+ * extremes. The parity tests need about 1e-7. */
+static void
+act_accuracy (const rnn_kernels *k)
+{
+  const size_t n = (size_t) 1 << 22;
+  float *x = malloc ((n + 4) * sizeof *x), *y = malloc ((n + 4) * sizeof *y);
+  double abs_s = 0, rel_s = 0, abs_t = 0, rel_t = 0;
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    x[i] = (float) (-20.0 + 40.0 * i / (n - 1));
+  x[n] = 0.0f;
+  x[n + 1] = 1e-30f;
+  x[n + 2] = 100.0f;
+  x[n + 3] = -100.0f;
+  k->sigmoid (x, y, n + 4);
+  for (i = 0; i < n + 4; i++) {
+    double ref = 1.0 / (1.0 + exp (-(double) x[i]));
+    double e = fabs (y[i] - ref);
+    abs_s = MAX (abs_s, e);
+    rel_s = MAX (rel_s, e / MAX (fabs (ref), 1e-30));
+  }
+  k->tanh (x, y, n + 4);
+  for (i = 0; i < n + 4; i++) {
+    double ref = tanh ((double) x[i]);
+    double e = fabs (y[i] - ref);
+    abs_t = MAX (abs_t, e);
+    rel_t = MAX (rel_t, ref != 0 ? e / fabs (ref) : e);
+  }
+  printf ("# accuracy of the %s activations against double on [-20, 20]: "
+      "sigmoid max abs %.2e rel %.2e, tanh max abs %.2e rel %.2e\n",
+      k->name, abs_s, rel_s, abs_t, rel_t);
+  free (x);
+  free (y);
+}
+
 /* -------------------------------------------------------------- DRAM */
 
 typedef struct {
@@ -302,6 +342,9 @@ main (int argc, char **argv)
     printf ("# read 256 MiB: %.1f GB/s\n", rate * 256.0 * 1048576 * 1e-9);
     free (r.buf);
   }
+  act_accuracy (rnn_kernels_generic ());
+  if (rnn_kernels_get () != rnn_kernels_generic ())
+    act_accuracy (rnn_kernels_get ());
   t_act = act_cost_ns (512);
   printf ("# activations (engine sigmoid/tanh, 512 values): %.2f ns per "
       "element\n", t_act);

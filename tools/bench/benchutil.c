@@ -134,7 +134,10 @@ bu_median_rate (bu_body fn, void *data, double min_time, int reps)
     reps = 1;
   if (reps > 31)
     reps = 31;
-  /* Warm-up and calibration: double until a run lasts min_time / 8. */
+  /* Warm-up (first calls pay for page faults, lazy binding, library
+   * initialisation), then calibration: double until a run lasts
+   * min_time / 8. */
+  time_run (fn, data, 1);
   for (;;) {
     dt = time_run (fn, data, iters);
     if (dt >= min_time / 8 || iters >= ((uint64_t) 1 << 40))
