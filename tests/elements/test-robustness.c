@@ -455,6 +455,58 @@ GST_START_TEST (test_signal_no_timestamps)
 
 GST_END_TEST;
 
+/* Input memory that is not 4-byte aligned (a sub-buffer at an odd offset)
+ * gives the same outputs; so does one buffer of 4000 frames versus buffers
+ * of 40 (chunking only changes the rounding). */
+GST_START_TEST (test_signal_unaligned_and_big)
+{
+  guint k;
+
+  for (k = 0; k < G_N_ELEMENTS (signal_cases); k++) {
+    const SignalCase *c = &signal_cases[k];
+    GstHarness *h = signal_harness (c);
+    guint n = 4000;
+    gsize bytes = (gsize) n * c->in * sizeof (float);
+    float *x = signal_frames (0, n, c->in), *y, *want;
+    guint8 *raw = g_malloc (bytes + 1);
+    GstBuffer *whole, *b;
+
+    /* frames 0-7 from odd addresses, in two buffers */
+    memcpy (raw + 1, x, bytes);
+    whole = gst_buffer_new_wrapped (raw, bytes + 1);
+    y = g_new (float, (gsize) n * c->out);
+    b = gst_buffer_copy_region (whole, GST_BUFFER_COPY_MEMORY, 1,
+        4 * c->in * sizeof (float));
+    GST_BUFFER_PTS (b) = 0;
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+    pull_frames (h, 4, c->out, y);
+    b = gst_buffer_copy_region (whole, GST_BUFFER_COPY_MEMORY,
+        1 + 4 * c->in * sizeof (float), 4 * c->in * sizeof (float));
+    GST_BUFFER_PTS (b) = hu_frame_time (4);
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+    pull_frames (h, 4, c->out, y + 4 * c->out);
+    want = fresh_run (c, 0, 8, 4, 0);
+    hu_assert_same (y, want, 8 * c->out, "unaligned input");
+    g_free (want);
+    gst_buffer_unref (whole);
+    gst_harness_teardown (h);
+
+    /* one big buffer */
+    h = signal_harness (c);
+    push_frames (h, x, n, c->in, 0);
+    pull_frames (h, n, c->out, y);
+    want = fresh_run (c, 0, n, 40, 0);
+    assert_all_finite (y, (gsize) n * c->out, "big buffer");
+    hu_assert_close (y, want, (gsize) n * c->out, "big buffer vs chunks");
+    g_free (want);
+    gst_harness_teardown (h);
+    g_free (y);
+    g_free (x);
+  }
+}
+
+GST_END_TEST;
+
 /* -------------------------------------------------------- textsentiment */
 
 #define CAPS_UTF8 "text/x-raw, format=(string)utf8"
@@ -1358,6 +1410,7 @@ robustness_suite (void)
   tcase_add_test (tc, test_signal_partial_frames);
   tcase_add_test (tc, test_signal_empty_buffer);
   tcase_add_test (tc, test_signal_no_timestamps);
+  tcase_add_test (tc, test_signal_unaligned_and_big);
   tcase_add_test (tc, test_text_invalid_utf8);
   tcase_add_test (tc, test_text_huge);
   tcase_add_test (tc, test_text_malformed_markup);
