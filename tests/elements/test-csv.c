@@ -8,6 +8,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "rnn.h"
+
 /* ---------------------------------------------------------------- helpers */
 
 typedef struct
@@ -784,6 +786,109 @@ GST_START_TEST (test_round_trip)
 
 GST_END_TEST;
 
+/* ----------------------------------------------------------------- demo */
+
+/* The demo pipeline on the shipped data and model reproduces the held-out
+ * MAE that PyTorch measured when the model was trained (tools/
+ * train_demo_forecaster.py stores it as eval.mae). */
+GST_START_TEST (test_demo_pipeline)
+{
+  const gchar *fix = g_getenv ("RNN_FIXTURES");
+  gchar *root = g_build_filename (fix ? fix : "tests/fixtures", "..", "..",
+      NULL);
+  gchar *model = g_build_filename (root, "models", "co2-forecast.safetensors",
+      NULL);
+  gchar *data = g_build_filename (root, "examples", "co2.csv", NULL);
+  gchar *launch, *csv = NULL, *text, **lines;
+  gsize len;
+  GstHarness *h;
+  rnn_tensors *t = NULL;
+  const gchar *mae_s, *first_s;
+  GArray *act = g_array_new (FALSE, FALSE, sizeof (gdouble));
+  GHashTable *fc = g_hash_table_new_full (g_int64_hash, g_int64_equal,
+      g_free, g_free);
+  gdouble sum = 0.0, want;
+  guint i, n = 0, first;
+  gboolean header = FALSE;
+
+  fail_unless (rnn_tensors_load (model, &t, NULL) == RNN_OK, "%s", model);
+  mae_s = rnn_tensors_meta (t, "eval.mae");
+  first_s = rnn_tensors_meta (t, "eval.heldout_first_row");
+  fail_unless (mae_s && first_s);
+  want = g_ascii_strtod (mae_s, NULL);
+  first = (guint) g_ascii_strtoull (first_s, NULL, 10) - 1;
+
+  fail_unless (g_file_get_contents (data, &csv, &len, NULL), "%s", data);
+  launch = g_strdup_printf ("csvparse columns=co2 missing=previous ! "
+      "lstmforecast model-file=\"%s\" ! csvenc", model);
+  h = gst_harness_new_parse (launch);
+  gst_harness_set_src_caps_str (h, "text/csv");
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_new_memdup (csv,
+              len)), GST_FLOW_OK);
+  gst_harness_push_event (h, gst_event_new_eos ());
+  text = pull_text (h);
+  gst_harness_teardown (h);
+
+  /* measured values, row k from 0 (NaN when blank) */
+  lines = g_strsplit (csv, "\n", -1);
+  for (i = 0; lines[i]; i++) {
+    gchar **f;
+    gdouble v;
+    if (lines[i][0] == '#' || lines[i][0] == '\0')
+      continue;
+    if (!header) {
+      header = TRUE;
+      continue;
+    }
+    f = g_strsplit (lines[i], ",", -1);
+    v = f[1] && f[1][0] ? g_ascii_strtod (f[1], NULL) : NAN;
+    g_array_append_val (act, v);
+    g_strfreev (f);
+  }
+  g_strfreev (lines);
+  /* forecasts: time in seconds = the row forecast */
+  lines = g_strsplit (text, "\n", -1);
+  for (i = 1; lines[i]; i++) {
+    gchar **f = g_strsplit (lines[i], ",", -1);
+    if (f[0] && f[1]) {
+      gint64 *k = g_new (gint64, 1);
+      gdouble *v = g_new (gdouble, 1);
+      *k = g_ascii_strtoll (f[0], NULL, 10);
+      *v = g_ascii_strtod (f[1], NULL);
+      g_hash_table_insert (fc, k, v);
+    }
+    g_strfreev (f);
+  }
+  g_strfreev (lines);
+
+  fail_unless_equals_int (g_hash_table_size (fc), act->len);
+  for (i = first; i < act->len; i++) {
+    gint64 k = i;
+    gdouble *v = g_hash_table_lookup (fc, &k);
+    gdouble a = g_array_index (act, gdouble, i);
+    if (isnan (a))
+      continue;
+    fail_unless (v != NULL, "no forecast for row %u", i);
+    sum += fabs (*v - a);
+    n++;
+  }
+  fail_unless (n > 400);
+  fail_unless (fabs (sum / n - want) < 2e-4, "pipeline MAE %.5f, PyTorch "
+      "%.5f", sum / n, want);
+
+  rnn_tensors_free (t);
+  g_hash_table_unref (fc);
+  g_array_free (act, TRUE);
+  g_free (text);
+  g_free (launch);
+  g_free (csv);
+  g_free (data);
+  g_free (model);
+  g_free (root);
+}
+
+GST_END_TEST;
+
 static Suite *
 csv_suite (void)
 {
@@ -809,6 +914,7 @@ csv_suite (void)
   tcase_add_test (te, test_csvenc_audio);
   tcase_add_test (te, test_csvenc_tensors_and_segment);
   tcase_add_test (te, test_round_trip);
+  tcase_add_test (te, test_demo_pipeline);
   return s;
 }
 
