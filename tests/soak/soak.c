@@ -181,7 +181,7 @@ report (Soak * s)
 }
 
 /* @frames frames of @channels features through @element. Every 100000th
- * frame holds a NaN and every 250000th buffer is cut short by one byte
+ * frame holds a NaN and every 25000th buffer is cut short by one byte
  * (documented bad input: reset + warning), every 50000th is DISCONT. */
 static gboolean
 soak_signal (const char *name, const char *element_desc, guint channels,
@@ -212,7 +212,7 @@ soak_signal (const char *name, const char *element_desc, guint channels,
     float *x;
     guint i, k;
 
-    if (n_buf % 250000 == 249999)
+    if (n_buf % 25000 == 24999)
       size--;
     b = gst_buffer_new_allocate (NULL, size, NULL);
     gst_buffer_map (b, &map, GST_MAP_WRITE);
