@@ -25,10 +25,17 @@ rnn_packed_init (rnn_packed *p, const float *w, int rows, int cols,
   p->data = NULL;
   if (total == 0)
     return RNN_OK;
-  p->data = g_try_new0 (float, total);
-  if (p->data == NULL)
+  /* 64-byte aligned: with the panel widths used (multiples of 8 floats)
+   * no 32-byte load of the GEMV then straddles two cache lines; from the
+   * 16-byte alignment of malloc, about 10 % of the GEMV rate was lost at
+   * H = 128. */
+  if (total > G_MAXSIZE / sizeof (float)
+      || posix_memalign ((void **) &p->data, 64, total * sizeof (float)) != 0) {
+    p->data = NULL;
     return rnn__set_error (err, RNN_ERR_NOMEM,
         "out of memory packing a %d x %d weight matrix", rows, cols);
+  }
+  memset (p->data, 0, total * sizeof (float));
 
   for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
     int width = MIN (RNN_PANEL_ROWS, round8 (rows - r0));
@@ -43,7 +50,7 @@ rnn_packed_init (rnn_packed *p, const float *w, int rows, int cols,
 void
 rnn_packed_clear (rnn_packed *p)
 {
-  g_free (p->data);
+  free (p->data);
   p->data = NULL;
   p->rows = p->cols = 0;
 }

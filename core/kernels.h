@@ -27,7 +27,9 @@
 typedef struct {
   int rows;
   int cols;
-  float *data;    /* g_malloc'd, round8(rows) * cols floats; NULL if empty */
+  float *data;    /* round8(rows) * cols floats, 64-byte aligned
+                   * (posix_memalign, freed by rnn_packed_clear); NULL if
+                   * empty */
 } rnn_packed;
 
 /* Pack @w into @p (which is overwritten). RNN_ERR_NOMEM on failure. */
