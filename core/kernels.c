@@ -127,6 +127,15 @@ gru_cell_generic (const float *gx, const float *gh, const float *b_hn,
   }
 }
 
+static void
+gemv_batch_generic (const rnn_packed *p, int nb, const float *x, int ldx,
+    const float *add, int ldadd, float *y, int ldy)
+{
+  for (int b = 0; b < nb; b++)
+    gemv_generic (p, x + (size_t) b * ldx,
+        add ? add + (size_t) b * ldadd : NULL, y + (size_t) b * ldy);
+}
+
 static const rnn_kernels kernels_generic = {
   "generic",
   gemv_generic,
@@ -134,6 +143,7 @@ static const rnn_kernels kernels_generic = {
   tanh_generic,
   lstm_cell_generic,
   gru_cell_generic,
+  gemv_batch_generic,
 };
 
 const rnn_kernels *

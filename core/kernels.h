@@ -64,6 +64,16 @@ typedef struct {
    *   n = tanh(gx_n + r * (gh_n + b_hn)),  h' = n + z * (h - n). */
   void (*gru_cell) (const float *gx, const float *gh, const float *b_hn,
       float *h, int H);
+
+  /* The GEMV of @nb independent vectors with the same weights (the
+   * per-channel batch): for b < nb,
+   *   y[b * ldy + r] = sum_j W[r,j] x[b * ldx + j] (+ add[b * ldadd + r]),
+   * @ldadd 0 adding the same vector to all. Each weight panel is read once
+   * for a group of vectors, so the weights' trip from L2 is shared. Every
+   * y row gets the same arithmetic as gemv() on that vector alone. @y must
+   * not alias @x; it may alias @add when ldadd == ldy. */
+  void (*gemv_batch) (const rnn_packed *p, int nb, const float *x, int ldx,
+      const float *add, int ldadd, float *y, int ldy);
 } rnn_kernels;
 
 /* The best implementation for this CPU (AVX2+FMA when available, unless the

@@ -245,6 +245,33 @@ rnn_status rnn_state_forward (rnn_state *s, const float *x, size_t n_frames,
 rnn_status rnn_state_forward_ids (rnn_state *s, const int32_t *ids,
     size_t n_ids, float *y, rnn_error *err);
 
+/* ------------------------------------------------------ per-stream batch
+ * One model run independently on N streams at once (e.g. a univariate
+ * model on every channel of a multi-channel signal): the same results as N
+ * rnn_state objects, each fed its own stream, but each recurrent step reads
+ * the weights once for several streams. Unidirectional signal models without
+ * LSTM projection, head input `output` (or no head); others give
+ * RNN_ERR_UNSUPPORTED. */
+typedef struct rnn_batch_state rnn_batch_state;
+
+/* A zeroed state for @n_streams streams of @m (which must outlive it), with
+ * work buffers for calls of up to @max_frames frames (longer calls are
+ * split), so rnn_state_forward_batch never allocates. Caller owns *out. */
+rnn_status rnn_batch_state_new (const rnn_model *m, size_t n_streams,
+    size_t max_frames, rnn_batch_state **out, rnn_error *err);
+void rnn_batch_state_free (rnn_batch_state *s);
+size_t rnn_batch_state_streams (const rnn_batch_state *s);
+void rnn_batch_state_reset (rnn_batch_state *s);
+/* Stream @stream's state, laid out as rnn_state_get's (@n must be what
+ * rnn_state_size gives for the model). */
+rnn_status rnn_batch_state_get_stream (const rnn_batch_state *s,
+    size_t stream, float *buf, size_t n, rnn_error *err);
+/* @x: n_frames x N x input_size floats (frame after frame, the streams
+ * interleaved like the channels of an audio buffer), raw; @y receives
+ * n_frames x N x output_size values, de-normalised. */
+rnn_status rnn_state_forward_batch (rnn_batch_state *s, const float *x,
+    size_t n_frames, float *y, rnn_error *err);
+
 /* ---------------------------------------------------------------- training
  * (declarations added by the training work go below this line) */
 

@@ -1,0 +1,300 @@
+/* gst-rnn: per-channel batching, one model run independently on several
+ * streams at once.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A univariate model applied to every channel of a multi-channel signal is
+ * N independent streams with the same weights. Run one after the other,
+ * each recurrent step streams the whole W_hh from the cache for one vector;
+ * here the N hidden vectors of a frame go through one batched GEMV
+ * (rnn_kernels.gemv_batch), which reads each weight panel once for a group
+ * of them. Per stream the arithmetic is that of the single-stream engine:
+ *
+ *   layer input projection, all frames and streams of the call in one
+ *     GEMM:  GX[t, b] = W_ih x[t, b] + bias
+ *   per frame t, for every stream b:
+ *     LSTM / RNN:  G = GX[t, b] + W_hh h_b, then the fused cell
+ *     GRU:         GH = W_hh h_b (no bias), then the fused cell with b_hn
+ *
+ * with the bias folded as in forward.c: b_ih + b_hh for every row, except
+ * the GRU n row, which keeps b_in in GX and b_hn apart.
+ *
+ * Supported: unidirectional stacks, no LSTM projection, head `output` (or
+ * no head), signal input. Anything else is RNN_ERR_UNSUPPORTED.
+ */
+#include "kernels.h"
+
+#include <string.h>
+
+typedef struct {
+  int in;
+  const float *w_ih;          /* the model's [G*H, in] */
+  float *bias;                /* [G*H], folded */
+  float *b_hn;                /* [H], GRU only */
+  rnn_packed whh;
+} batch_layer;
+
+struct rnn_batch_state {
+  const rnn_model *m;
+  const rnn_kernels *k;
+  size_t n_streams;
+  size_t max_frames;
+  batch_layer *layers;
+  size_t blk;                 /* floats of state per stream and layer */
+  float *st;                  /* [layers][streams][blk]: h then c */
+  float *xin;                 /* [max_frames * streams, input], normalised */
+  float *gx;                  /* [max_frames * streams, G*H] */
+  float *gh;                  /* [streams, G*H] (GRU) */
+  float *seq[2];              /* [max_frames * streams, H] layer outputs */
+};
+
+void
+rnn_batch_state_free (rnn_batch_state *s)
+{
+  if (s == NULL)
+    return;
+  if (s->layers != NULL)
+    for (int l = 0; l < s->m->num_layers; l++) {
+      g_free (s->layers[l].bias);
+      g_free (s->layers[l].b_hn);
+      rnn_packed_clear (&s->layers[l].whh);
+    }
+  g_free (s->layers);
+  g_free (s->st);
+  g_free (s->xin);
+  g_free (s->gx);
+  g_free (s->gh);
+  g_free (s->seq[0]);
+  g_free (s->seq[1]);
+  g_free (s);
+}
+
+static float *
+try_floats (size_t a, size_t b)
+{
+  if (b != 0 && a > G_MAXSIZE / sizeof (float) / b)
+    return NULL;
+  return g_try_new0 (float, MAX (a * b, 1));
+}
+
+rnn_status
+rnn_batch_state_new (const rnn_model *m, size_t n_streams, size_t max_frames,
+    rnn_batch_state **out, rnn_error *err)
+{
+  rnn_batch_state *s;
+  int G, H, L;
+  size_t GH, rows;
+
+  if (out == NULL)
+    return rnn__set_error (err, RNN_ERR_ARG,
+        "rnn_batch_state_new: out must not be NULL");
+  *out = NULL;
+  if (m == NULL)
+    return rnn__set_error (err, RNN_ERR_ARG,
+        "rnn_batch_state_new: model must not be NULL");
+  if (n_streams < 1 || n_streams > 65536)
+    return rnn__set_error (err, RNN_ERR_ARG, "%s: %zu streams is out of "
+        "range (1 .. 65536)", m->name, n_streams);
+  if (max_frames < 1 || max_frames > (1u << 20))
+    return rnn__set_error (err, RNN_ERR_ARG, "%s: max_frames %zu is out of "
+        "range (1 .. %u)", m->name, max_frames, 1u << 20);
+  if (m->emb != NULL)
+    return rnn__set_error (err, RNN_ERR_UNSUPPORTED, "%s: per-stream "
+        "batching runs signal models only, this one has an embedding",
+        m->name);
+  if (m->num_dirs != 1)
+    return rnn__set_error (err, RNN_ERR_UNSUPPORTED, "%s: per-stream "
+        "batching runs unidirectional models only (found %d directions)",
+        m->name, m->num_dirs);
+  if (m->proj > 0)
+    return rnn__set_error (err, RNN_ERR_UNSUPPORTED, "%s: per-stream "
+        "batching does not run LSTM projections (proj_size %d)", m->name,
+        m->proj);
+  if (m->head_w != NULL && m->head_input != RNN_HEAD_OUTPUT)
+    return rnn__set_error (err, RNN_ERR_UNSUPPORTED, "%s: per-stream "
+        "batching needs head input 'output'", m->name);
+
+  G = m->gates;
+  H = m->hidden;
+  L = m->num_layers;
+  GH = (size_t) G * H;
+  rows = max_frames * n_streams;
+
+  s = g_try_new0 (rnn_batch_state, 1);
+  if (s == NULL)
+    return rnn__set_error (err, RNN_ERR_NOMEM, "%s: out of memory for a "
+        "batched state", m->name);
+  s->m = m;
+  s->k = rnn_kernels_get ();
+  s->n_streams = n_streams;
+  s->max_frames = max_frames;
+  s->blk = (size_t) (m->cell == RNN_CELL_LSTM ? 2 : 1) * H;
+  s->layers = g_try_new0 (batch_layer, L);
+  s->st = try_floats ((size_t) L * n_streams, s->blk);
+  s->xin = try_floats (rows, m->input_size);
+  s->gx = try_floats (rows, GH);
+  s->gh = try_floats (n_streams, GH);
+  s->seq[0] = try_floats (rows, H);
+  s->seq[1] = try_floats (rows, H);
+  if (s->layers == NULL || s->st == NULL || s->xin == NULL || s->gx == NULL
+      || s->gh == NULL || s->seq[0] == NULL || s->seq[1] == NULL) {
+    rnn_batch_state_free (s);
+    return rnn__set_error (err, RNN_ERR_NOMEM, "%s: out of memory for a "
+        "batched state of %zu streams x %zu frames", m->name, n_streams,
+        max_frames);
+  }
+
+  for (int l = 0; l < L; l++) {
+    const rnn_dir_params *p = &m->params[l];
+    batch_layer *bl = &s->layers[l];
+    rnn_status st;
+
+    bl->in = p->in;
+    bl->w_ih = p->w_ih;
+    bl->bias = try_floats (GH, 1);
+    if (bl->bias == NULL) {
+      rnn_batch_state_free (s);
+      return rnn__set_error (err, RNN_ERR_NOMEM, "%s: out of memory",
+          m->name);
+    }
+    for (size_t r = 0; r < GH; r++)
+      bl->bias[r] = p->b_ih[r] + p->b_hh[r];
+    if (m->cell == RNN_CELL_GRU) {
+      bl->b_hn = try_floats (H, 1);
+      if (bl->b_hn == NULL) {
+        rnn_batch_state_free (s);
+        return rnn__set_error (err, RNN_ERR_NOMEM, "%s: out of memory",
+            m->name);
+      }
+      for (int r = 0; r < H; r++) {
+        bl->bias[2 * H + r] = p->b_ih[2 * H + r];
+        bl->b_hn[r] = p->b_hh[2 * H + r];
+      }
+    }
+    st = rnn_packed_init (&bl->whh, p->w_hh, (int) GH, m->hout, err);
+    if (st != RNN_OK) {
+      rnn_batch_state_free (s);
+      return st;
+    }
+  }
+  *out = s;
+  return RNN_OK;
+}
+
+size_t
+rnn_batch_state_streams (const rnn_batch_state *s)
+{
+  return s != NULL ? s->n_streams : 0;
+}
+
+void
+rnn_batch_state_reset (rnn_batch_state *s)
+{
+  if (s != NULL)
+    memset (s->st, 0, (size_t) s->m->num_layers * s->n_streams * s->blk *
+        sizeof (float));
+}
+
+rnn_status
+rnn_batch_state_get_stream (const rnn_batch_state *s, size_t stream,
+    float *buf, size_t n, rnn_error *err)
+{
+  if (s == NULL || buf == NULL)
+    return rnn__set_error (err, RNN_ERR_ARG,
+        "rnn_batch_state_get_stream: state and buffer must not be NULL");
+  if (stream >= s->n_streams || n != (size_t) s->m->num_layers * s->blk)
+    return rnn__set_error (err, RNN_ERR_ARG, "%s: stream %zu of %zu, "
+        "snapshot of %zu floats (expected %zu)", s->m->name, stream,
+        s->n_streams, n, (size_t) s->m->num_layers * s->blk);
+  for (int l = 0; l < s->m->num_layers; l++)
+    memcpy (buf + (size_t) l * s->blk,
+        s->st + ((size_t) l * s->n_streams + stream) * s->blk,
+        s->blk * sizeof (float));
+  return RNN_OK;
+}
+
+/* Frames [0, T) of every stream (T <= max_frames); @x [T, N, I], @y
+ * [T, N, O]. */
+static void
+run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
+{
+  const rnn_model *m = s->m;
+  const rnn_kernels *k = s->k;
+  const size_t N = s->n_streams, rows = T * N;
+  const int H = m->hidden, L = m->num_layers;
+  const size_t GH = (size_t) m->gates * H;
+  const float *in = s->xin;
+  float *out = NULL;
+
+  rnn_model_normalize_input (m, x, s->xin, rows);
+  for (int l = 0; l < L; l++) {
+    const batch_layer *bl = &s->layers[l];
+    float *st = s->st + (size_t) l * N * s->blk;
+
+    out = s->seq[l & 1];
+    rnn_gemm_xwt (rows, (int) GH, bl->in, in, bl->in, bl->w_ih, bl->bias,
+        s->gx, (int) GH);
+    for (size_t t = 0; t < T; t++) {
+      float *gx = s->gx + t * N * GH;
+      float *ot = out + t * N * H;
+
+      /* the recurrent product of all streams' h, then each stream's cell */
+      if (m->cell == RNN_CELL_GRU)
+        k->gemv_batch (&bl->whh, (int) N, st, (int) s->blk, NULL, 0, s->gh,
+            (int) GH);
+      else
+        k->gemv_batch (&bl->whh, (int) N, st, (int) s->blk, gx, (int) GH,
+            gx, (int) GH);
+      for (size_t b = 0; b < N; b++) {
+        float *h = st + b * s->blk, *g = gx + b * GH;
+
+        switch (m->cell) {
+          case RNN_CELL_LSTM:
+            k->lstm_cell (g, h + H, h, H);
+            break;
+          case RNN_CELL_GRU:
+            k->gru_cell (g, s->gh + b * GH, bl->b_hn, h, H);
+            break;
+          case RNN_CELL_RNN_TANH:
+            k->tanh (g, h, H);
+            break;
+          case RNN_CELL_RNN_RELU:
+            for (int i = 0; i < H; i++)
+              h[i] = g[i] > 0.0f ? g[i] : 0.0f;
+            break;
+        }
+        memcpy (ot + b * H, h, H * sizeof (float));
+      }
+    }
+    in = out;
+  }
+
+  if (m->head_w != NULL)
+    rnn_gemm_xwt (rows, m->head_out, m->head_in, out, H, m->head_w,
+        m->head_b, y, m->output_size);
+  else
+    memcpy (y, out, rows * H * sizeof (float));
+  rnn_model_denormalize_output (m, y, y, rows);
+}
+
+rnn_status
+rnn_state_forward_batch (rnn_batch_state *s, const float *x, size_t n_frames,
+    float *y, rnn_error *err)
+{
+  size_t done = 0;
+
+  if (s == NULL || x == NULL || y == NULL)
+    return rnn__set_error (err, RNN_ERR_ARG,
+        "rnn_state_forward_batch: state, input and output must not be NULL");
+  if (n_frames == 0)
+    return rnn__set_error (err, RNN_ERR_ARG,
+        "%s: rnn_state_forward_batch needs at least one frame", s->m->name);
+  /* Unidirectional: chunks of max_frames carry the state exactly. */
+  while (done < n_frames) {
+    size_t T = MIN (s->max_frames, n_frames - done);
+
+    run_block (s, x + done * s->n_streams * s->m->input_size, T,
+        y + done * s->n_streams * s->m->output_size);
+    done += T;
+  }
+  return RNN_OK;
+}

@@ -1,0 +1,300 @@
+/* Per-stream batching (rnn_batch_state): every stream of a batch must give
+ * what PyTorch gives on it (the fixtures of gen_core.py) and what a single
+ * rnn_state gives; the batched GEMV must equal the single GEMV bit for bit.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "testutil.h"
+#include "kernels.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_STREAMS 5
+
+/* Unidirectional signal cases with head `output` (or none), no projection. */
+static const char *cases[] = {
+  "rnn_tanh_1l", "rnn_tanh_3l", "rnn_relu_1l", "lstm_1l", "lstm_2l_norm",
+  "lstm_3l", "lstm_2l_nobias", "lstm_long", "gru_1l", "gru_2l_nohead",
+  "gru_3l_norm", "gru_1l_nobias",
+};
+
+static unsigned rng = 12345;
+
+static float
+frand (void)
+{
+  rng = rng * 1103515245u + 12345u;
+  return ((rng >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static void
+check_case (const char *name, double *worst_torch, double *worst_single)
+{
+  char file[256];
+  rnn_tensors *io = NULL;
+  rnn_model *m = NULL;
+  rnn_batch_state *bs = NULL;
+  rnn_error err;
+  const rnn_tensor *tx, *ty, *th, *tc;
+  size_t T, I, O, S, N = N_STREAMS;
+  float *x, *y, *ys, *snap, *want;
+  double e_torch = 0, e_single = 0, e;
+  int ok_torch = 1, ok_single = 1, ok_state = 1;
+
+  snprintf (file, sizeof file, "core/%s.safetensors", name);
+  if (rnn_model_load (tu_fixture (file), &m, &err) != RNN_OK) {
+    tu_check (0, "%s: load: %s", name, err.msg);
+    return;
+  }
+  snprintf (file, sizeof file, "core/%s.io.safetensors", name);
+  if (rnn_tensors_load (tu_fixture (file), &io, &err) != RNN_OK) {
+    tu_check (0, "%s: load io: %s", name, err.msg);
+    rnn_model_free (m);
+    return;
+  }
+  tx = rnn_tensors_find (io, "x");
+  ty = rnn_tensors_find (io, "y");
+  th = rnn_tensors_find (io, "h_n");
+  tc = rnn_tensors_find (io, "c_n");
+  I = rnn_model_input_size (m);
+  O = rnn_model_output_size (m);
+  T = tx->numel / I;
+
+  /* Streams 0, 2, 4 get the fixture's input; 1 and 3 their own random
+   * signals, checked against a single-stream state. */
+  x = malloc (T * N * I * sizeof *x);
+  y = malloc (T * N * O * sizeof *y);
+  ys = malloc (T * O * sizeof *ys);
+  for (size_t t = 0; t < T; t++)
+    for (size_t b = 0; b < N; b++)
+      for (size_t i = 0; i < I; i++)
+        x[(t * N + b) * I + i] = b % 2 == 0 ? tx->data[t * I + i]
+            : 2.0f * frand ();
+
+  /* max_frames 7, calls of 1, 10 and the rest: chunking inside and across
+   * calls */
+  if (rnn_batch_state_new (m, N, 7, &bs, &err) != RNN_OK) {
+    tu_check (0, "%s: rnn_batch_state_new: %s", name, err.msg);
+    goto out;
+  }
+  {
+    size_t done = 0, sizes[3] = { 1, 10, T };
+
+    for (int c = 0; c < 3 && done < T; c++) {
+      size_t n = MIN (sizes[c], T - done);
+      if (rnn_state_forward_batch (bs, x + done * N * I, n, y + done * N * O,
+              &err) != RNN_OK) {
+        tu_check (0, "%s: rnn_state_forward_batch: %s", name, err.msg);
+        goto out;
+      }
+      done += n;
+    }
+  }
+
+  S = 0;
+  {
+    rnn_state *tmp;
+    if (rnn_state_new (m, 1, &tmp, &err) == RNN_OK) {
+      S = rnn_state_size (tmp);
+      rnn_state_free (tmp);
+    }
+  }
+  snap = malloc ((S + 1) * sizeof *snap);
+  want = malloc ((S + 1) * sizeof *want);
+  for (size_t b = 0; b < N; b++) {
+    /* the stream's outputs */
+    for (size_t t = 0; t < T; t++)
+      memcpy (ys + t * O, y + (t * N + b) * O, O * sizeof *ys);
+    if (b % 2 == 0) {
+      ok_torch &= tu_close (ys, ty->data, T * O, 1e-5, 1e-4, &e);
+      e_torch = MAX (e_torch, e);
+      /* final state against h_n, c_n: per layer h then c */
+      rnn_batch_state_get_stream (bs, b, snap, S, &err);
+      {
+        size_t H = th->shape[th->ndim - 1], L = th->numel / H, q = 0;
+        for (size_t l = 0; l < L; l++) {
+          memcpy (want + q, th->data + l * H, H * sizeof *want);
+          q += H;
+          if (tc != NULL) {
+            memcpy (want + q, tc->data + l * H, H * sizeof *want);
+            q += H;
+          }
+        }
+        ok_state &= q == S && tu_close (snap, want, S, 1e-5, 1e-4, &e);
+        e_torch = MAX (e_torch, e);
+      }
+    } else {
+      rnn_state *st = NULL;
+      float *xs = malloc (T * I * sizeof *xs), *yr = malloc (T * O *
+          sizeof *yr);
+
+      for (size_t t = 0; t < T; t++)
+        memcpy (xs + t * I, x + (t * N + b) * I, I * sizeof *xs);
+      if (rnn_state_new (m, T, &st, &err) != RNN_OK
+          || rnn_state_forward (st, xs, T, yr, &err) != RNN_OK) {
+        tu_check (0, "%s: single stream: %s", name, err.msg);
+        ok_single = 0;
+      } else {
+        ok_single &= tu_close (ys, yr, T * O, 1e-6, 1e-5, &e);
+        e_single = MAX (e_single, e);
+      }
+      rnn_state_free (st);
+      free (xs);
+      free (yr);
+    }
+  }
+  tu_check (ok_torch, "%s [%s]: %zu streams, outputs of the fixture's "
+      "streams match PyTorch (largest error %.2e)", name,
+      rnn_kernels_get ()->name, N, e_torch);
+  tu_check (ok_state, "%s: final state of each fixture stream matches "
+      "PyTorch's h_n/c_n", name);
+  tu_check (ok_single, "%s: the other streams equal a single rnn_state "
+      "(largest difference %.2e)", name, e_single);
+  *worst_torch = MAX (*worst_torch, e_torch);
+  *worst_single = MAX (*worst_single, e_single);
+
+  /* reset: the batch starts over and gives the same outputs again */
+  rnn_batch_state_reset (bs);
+  {
+    float *y2 = malloc (T * N * O * sizeof *y2);
+    rnn_state_forward_batch (bs, x, T, y2, &err);
+    tu_check (memcmp (y, y2, T * N * O * sizeof *y) == 0 || tu_close (y2, y,
+            T * N * O, 1e-6, 1e-5, NULL), "%s: after reset the same input "
+        "gives the same outputs", name);
+    free (y2);
+  }
+  free (snap);
+  free (want);
+
+out:
+  rnn_batch_state_free (bs);
+  free (x);
+  free (y);
+  free (ys);
+  rnn_tensors_free (io);
+  rnn_model_free (m);
+}
+
+/* gemv_batch against gemv, bit for bit, for every kernel set, over shapes
+ * that exercise narrow panels, odd column counts and odd batch sizes. */
+static void
+check_kernels (void)
+{
+  const rnn_kernels *sets[2] = { rnn_kernels_generic (), rnn_kernels_avx2 () };
+  static const int rows_list[] = { 1, 7, 8, 13, 32, 40, 57, 96, 100 };
+  static const int cols_list[] = { 1, 2, 5, 16, 33 };
+
+  for (int ks = 0; ks < 2; ks++) {
+    const rnn_kernels *k = sets[ks];
+    int same = 1, shapes = 0;
+
+    if (k == NULL)
+      continue;
+    for (size_t ri = 0; ri < G_N_ELEMENTS (rows_list); ri++)
+      for (size_t ci = 0; ci < G_N_ELEMENTS (cols_list); ci++)
+        for (int nb = 1; nb <= 5; nb++) {
+          int rows = rows_list[ri], cols = cols_list[ci];
+          float *w = malloc (rows * cols * sizeof *w);
+          float *x = malloc (nb * (cols + 3) * sizeof *x);
+          float *add = malloc (nb * (rows + 2) * sizeof *add);
+          float *y = malloc (nb * (rows + 2) * sizeof *y);
+          float *y1 = malloc ((rows + 2) * sizeof *y1);
+          rnn_packed p;
+          rnn_error err;
+
+          for (int i = 0; i < rows * cols; i++)
+            w[i] = frand ();
+          for (int i = 0; i < nb * (cols + 3); i++)
+            x[i] = frand ();
+          for (int i = 0; i < nb * (rows + 2); i++)
+            add[i] = frand ();
+          rnn_packed_init (&p, w, rows, cols, &err);
+          for (int with_add = 0; with_add < 2; with_add++) {
+            k->gemv_batch (&p, nb, x, cols + 3, with_add ? add : NULL,
+                rows + 2, y, rows + 2);
+            for (int b = 0; b < nb; b++) {
+              k->gemv (&p, x + b * (cols + 3),
+                  with_add ? add + b * (rows + 2) : NULL, y1);
+              same &= memcmp (y1, y + b * (rows + 2),
+                  rows * sizeof *y1) == 0;
+            }
+          }
+          shapes++;
+          rnn_packed_clear (&p);
+          free (w);
+          free (x);
+          free (add);
+          free (y);
+          free (y1);
+        }
+    tu_check (same, "%s: gemv_batch equals gemv bit for bit (%d shapes x "
+        "batch sizes, with and without add)", k->name, shapes);
+  }
+}
+
+static void
+check_errors (void)
+{
+  rnn_model *m = NULL;
+  rnn_batch_state *bs = NULL;
+  rnn_error err;
+  rnn_status st;
+
+  if (rnn_model_load (tu_fixture ("core/lstm_bi1.safetensors"), &m, &err)
+      == RNN_OK) {
+    st = rnn_batch_state_new (m, 2, 8, &bs, &err);
+    tu_check (st == RNN_ERR_UNSUPPORTED && bs == NULL
+        && strstr (err.msg, "unidirectional") != NULL,
+        "bidirectional model refused: %s", err.msg);
+    rnn_model_free (m);
+  }
+  if (rnn_model_load (tu_fixture ("core/lstm_proj2.safetensors"), &m, &err)
+      == RNN_OK) {
+    st = rnn_batch_state_new (m, 2, 8, &bs, &err);
+    tu_check (st == RNN_ERR_UNSUPPORTED && bs == NULL,
+        "LSTM projection refused: %s", err.msg);
+    rnn_model_free (m);
+  }
+  if (rnn_model_load (tu_fixture ("core/text_lstm_final.safetensors"), &m,
+          &err) == RNN_OK) {
+    st = rnn_batch_state_new (m, 2, 8, &bs, &err);
+    tu_check (st == RNN_ERR_UNSUPPORTED && bs == NULL,
+        "text model refused: %s", err.msg);
+    rnn_model_free (m);
+  }
+  if (rnn_model_load (tu_fixture ("core/lstm_1l.safetensors"), &m, &err)
+      == RNN_OK) {
+    st = rnn_batch_state_new (m, 0, 8, &bs, &err);
+    tu_check (st == RNN_ERR_ARG && bs == NULL, "0 streams refused: %s",
+        err.msg);
+    st = rnn_batch_state_new (m, 3, 8, &bs, &err);
+    tu_check (st == RNN_OK && rnn_batch_state_streams (bs) == 3,
+        "3 streams accepted");
+    if (bs != NULL) {
+      float buf[4];
+      st = rnn_state_forward_batch (bs, buf, 0, buf, &err);
+      tu_check (st == RNN_ERR_ARG, "0 frames refused: %s", err.msg);
+      st = rnn_batch_state_get_stream (bs, 3, buf, 4, &err);
+      tu_check (st == RNN_ERR_ARG, "stream out of range refused: %s",
+          err.msg);
+    }
+    rnn_batch_state_free (bs);
+    rnn_model_free (m);
+  }
+  rnn_batch_state_free (NULL);
+}
+
+int
+main (void)
+{
+  double worst_torch = 0, worst_single = 0;
+
+  check_kernels ();
+  for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+    check_case (cases[i], &worst_torch, &worst_single);
+  check_errors ();
+  printf ("# per-stream batch: largest error vs PyTorch %.2e, vs a single "
+      "state %.2e\n", worst_torch, worst_single);
+  return tu_finish ();
+}
