@@ -146,6 +146,48 @@ models = {
         "fc.bias": {"dtype": "F32", "shape": [2], "data_offsets": [44, 52]},
     }, f32(*[0.1 * i for i in range(13)])),
 }
+
+
+def rnn_shapes(h, i, head=None, prefix="rnn", gates=1, meta=None, emb=None):
+    """A one-layer recurrent stack of the given sizes (zeros allowed)."""
+    t, off = {}, 0
+    parts = [("weight_ih_l0", [gates * h, i]), ("weight_hh_l0", [gates * h, h]),
+             ("bias_ih_l0", [gates * h]), ("bias_hh_l0", [gates * h])]
+    names = [(prefix + "." + n, sh) for n, sh in parts]
+    if head is not None:
+        names += [("fc.weight", [head, h]), ("fc.bias", [head])]
+    if emb is not None:
+        names += [("embedding.weight", emb)]
+    for n, sh in names:
+        k = 1
+        for d in sh:
+            k *= d
+        t[n] = {"dtype": "F32", "shape": sh, "data_offsets": [off, off + 4 * k]}
+        off += 4 * k
+    if meta:
+        t["__metadata__"] = meta
+    return st(t, b"\x00" * off)
+
+
+models.update({
+    "zero-hidden": rnn_shapes(0, 1, head=1),
+    "zero-input": rnn_shapes(2, 0, head=1),
+    "zero-head": rnn_shapes(2, 1, head=0),
+    "zero-gru": rnn_shapes(0, 2, prefix="gru", gates=3),
+    "lstm-zero-all": rnn_shapes(0, 0, prefix="lstm", gates=4, head=0),
+    "text-zero-embed": rnn_shapes(2, 0, head=2, prefix="gru", gates=3, emb=[3, 0],
+                                  meta={"task": "classify",
+                                        "tokenizer.vocab": "[\"a\",\"b\",\"c\"]"}),
+    "text-zero-vocab": rnn_shapes(2, 1, head=2, prefix="gru", gates=3, emb=[0, 1],
+                                  meta={"task": "classify", "tokenizer.vocab": "[]"}),
+    "text-unk-big": rnn_shapes(2, 1, head=2, prefix="gru", gates=3, emb=[2, 1],
+                               meta={"task": "classify", "tokenizer.vocab": "[\"a\",\"b\"]",
+                                     "tokenizer.unk_id": "2147483647",
+                                     "tokenizer.pad_id": "-1"}),
+    "window-huge": rnn_shapes(1, 1, head=1, meta={"task": "forecast",
+                                                  "window": "99999999999999999999"}),
+})
+
 for name, data in models.items():
     put("fuzz-model", name, data)
 
