@@ -1,7 +1,7 @@
 /* gst-rnn benchmarks: the engine alone.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   bench-engine DIR T[,T...] [MIN_TIME [REPS]]
+ *   bench-engine DIR T[,T...] [MIN_TIME [REPS [batch]]]
  *
  * For every forecast model of DIR/models.tsv (see bench_torch.py) and every
  * T, streams calls of T frames of random input through rnn_state_forward
@@ -12,6 +12,10 @@
  * STEPS_PER_S is the median of REPS (default 3) timed runs of at least
  * MIN_TIME (default 0.2) seconds after a warm-up; ALLOCS_PER_CALL counts the
  * allocator calls made by rnn_state_forward over 1000 warm calls.
+ *
+ * With "batch", also times per-stream batching (rnn_state_forward_batch) of
+ * the LSTM and GRU models of input 1 with 2, 4 and 8 streams (see
+ * bench_batch).
  */
 #include "benchutil.h"
 #include "rnn.h"
@@ -19,6 +23,79 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+typedef struct {
+  rnn_batch_state *state;
+  const float *x;       /* 8 buffers of T frames x N streams */
+  float *y;
+  size_t frames, n;
+  int failed;
+} batch_job;
+
+static void
+run_batch_calls (void *data, uint64_t iters)
+{
+  batch_job *j = data;
+  rnn_error err;
+  uint64_t k;
+
+  for (k = 0; k < iters; k++) {
+    if (rnn_state_forward_batch (j->state, j->x + (k & 7) * j->frames * j->n,
+            j->frames, j->y, &err) != RNN_OK) {
+      if (!j->failed)
+        fprintf (stderr, "rnn_state_forward_batch: %s\n", err.msg);
+      j->failed = 1;
+      return;
+    }
+  }
+}
+
+/* Per-stream batching: N streams of a univariate model through one
+ * rnn_batch_state, T = 100; prints
+ *   batch  NAME  T  N  STREAM_STEPS_PER_S  ALLOCS_PER_CALL
+ * where STREAM_STEPS_PER_S counts the frames of all N streams. */
+static int
+bench_batch (const char *name, const rnn_model *m, double min_time, int reps)
+{
+  static const int ns[] = { 2, 4, 8 };
+  size_t i, q;
+
+  for (i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+    batch_job j = { 0 };
+    rnn_error err;
+    float *x;
+    uint64_t a0;
+    double rate;
+
+    j.frames = 100;
+    j.n = ns[i];
+    x = malloc (8 * j.frames * j.n * sizeof *x);
+    j.y = malloc (j.frames * j.n * rnn_model_output_size (m) * sizeof *j.y);
+    srand (7);
+    for (q = 0; q < 8 * j.frames * j.n; q++)
+      x[q] = 2.0f * rand () / RAND_MAX - 1.0f;
+    j.x = x;
+    if (rnn_batch_state_new (m, j.n, j.frames, &j.state, &err) != RNN_OK) {
+      fprintf (stderr, "%s\n", err.msg);
+      return 1;
+    }
+    run_batch_calls (&j, 10);
+    a0 = bu_alloc_count ();
+    run_batch_calls (&j, 100);
+    a0 = bu_alloc_count () - a0;
+    rate = bu_median_rate (run_batch_calls, &j, min_time, reps) * j.frames
+        * j.n;
+    if (j.failed)
+      return 1;
+    printf ("batch\t%s\t%zu\t%zu\t%.1f\t%.3f\n", name, j.frames, j.n, rate,
+        a0 / 100.0);
+    fflush (stdout);
+    rnn_batch_state_free (j.state);
+    free (x);
+    free (j.y);
+  }
+  return 0;
+}
 
 typedef struct {
   rnn_state *state;
@@ -52,7 +129,7 @@ main (int argc, char **argv)
   bu_model_entry models[256];
   int ts[16], n_models, n_ts, i, k;
   double min_time = 0.2;
-  int reps = 3;
+  int reps = 3, batch = 0;
 
   if (argc < 3) {
     fprintf (stderr, "usage: %s DIR T[,T...] [MIN_TIME [REPS]]\n", argv[0]);
@@ -64,6 +141,8 @@ main (int argc, char **argv)
     min_time = atof (argv[3]);
   if (argc > 4)
     reps = atoi (argv[4]);
+  if (argc > 5)
+    batch = strcmp (argv[5], "batch") == 0;
   if (n_models < 0 || n_ts < 1)
     return 2;
 
@@ -113,6 +192,9 @@ main (int argc, char **argv)
       free (x);
       free (j.y);
     }
+    if (batch && models[i].input == 1 && strcmp (models[i].cell, "rnn") != 0
+        && bench_batch (models[i].name, m, min_time, reps) != 0)
+      return 1;
     rnn_model_free (m);
   }
   return 0;

@@ -32,7 +32,7 @@ def model_key(path):
 
 
 def main(paths):
-    engine, torch, roof, pipe = {}, {}, {}, []
+    engine, torch, roof, pipe, batch = {}, {}, {}, [], []
     lines = []
     for p in paths or ["-"]:
         f = sys.stdin if p == "-" else open(p)
@@ -45,6 +45,9 @@ def main(paths):
             torch[(c[1], int(c[2]))] = float(c[3])
         elif c[0] == "roof" and len(c) >= 7:
             roof[(c[1], int(c[2]))] = float(c[3])
+        elif c[0] == "batch" and len(c) >= 6:
+            batch.append((c[1], int(c[2]), int(c[3]), float(c[4]),
+                          float(c[5])))
         elif c[0] == "pipe" and len(c) >= 9:
             pipe.append((c[1], model_key(c[2]), int(c[3]), float(c[4]),
                          float(c[5]), float(c[6]), float(c[7]), int(c[8])))
@@ -65,6 +68,20 @@ def main(paths):
                      else "-", fnum(e[1], 2) if e[1] is not None else "-"))
     print(table(("model", "T", "engine", "torch", "ratio", "bound",
                  "of bound", "allocs/call"), rows))
+
+    # ------------------------------------------------------------- batch
+    if batch:
+        print("\nPer-stream batching (rnn_state_forward_batch, T = 100): "
+              "frames/s summed over N streams,\nagainst one rnn_state "
+              "(N = 1, from the table above)")
+        rows = []
+        for name, t, n, rate, allocs in batch:
+            single = engine.get((name, t), (None, None))[0]
+            rows.append((name, n, fnum(rate), fnum(single),
+                         fnum(rate / single, 2) + "x" if single else "-",
+                         fnum(allocs, 2)))
+        print(table(("model", "N", "batched", "single", "gain",
+                     "allocs/call"), rows))
 
     # ------------------------------------------------------------ pipeline
     base = {r[2]: r[3] for r in pipe if r[0] == "none"}

@@ -67,7 +67,7 @@ $pin "$build/tools/bench/bench-roofline" "$work/models" "$frames" \
 
 echo "== engine" >&2
 $pin "$build/tools/bench/bench-engine" "$work/models" "$frames" \
-  "$min_time" "$reps" >> "$raw"
+  "$min_time" "$reps" batch >> "$raw"
 
 echo "== torch" >&2
 $pin $torch_python "$src/tools/bench/bench_torch.py" bench "$work/models" \
