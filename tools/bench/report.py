@@ -171,7 +171,7 @@ def main(paths):
                               verdict(worst[0] < 0.10)))
     allocs = [(ea, el, m, spb) for el, m, spb, pfps, efps, ea, ta, rss in pipe
               if el not in ("none", "control")]
-    eng_allocs = [v[1] for v in engine.values()]
+    eng_allocs = [v[1] for v in engine.values()] + [b[4] for b in batch]
     if allocs or eng_allocs:
         worst = max(allocs) if allocs else (0, "-", "-", 0)
         print("- allocations in steady state: engine max %.2f per call, "
