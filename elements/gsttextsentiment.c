@@ -509,12 +509,13 @@ gst_text_sentiment_log_model (GstTextSentiment * self, const gchar * path)
 static gboolean
 gst_text_sentiment_start (GstTextSentiment * self)
 {
-  gchar *path, *why = NULL;
-  guint max_tokens;
+  gchar *path, *why = NULL, *changed = NULL;
+  guint max_tokens, seq;
 
   GST_OBJECT_LOCK (self);
   path = g_strdup (self->model_file);
   max_tokens = self->max_tokens;
+  seq = self->model_seq;
   self->reset_pending = FALSE;
   GST_OBJECT_UNLOCK (self);
 
@@ -545,9 +546,21 @@ gst_text_sentiment_start (GstTextSentiment * self)
   gst_caps_take (&self->src_caps,
       gst_text_sentiment_make_src_caps (gst_text_sentiment_num_classes
           (self)));
+  /* model-file set while this model was loading: it was only stored, as
+   * no model was loaded yet; treat it as a change while running */
+  if (seq != self->model_seq)
+    changed = g_strdup (self->model_file);
   GST_OBJECT_UNLOCK (self);
 
   gst_text_sentiment_log_model (self, path);
+  if (changed) {
+    GST_OBJECT_LOCK (self);
+    g_free (self->model_file);
+    self->model_file = g_strdup (path);
+    GST_OBJECT_UNLOCK (self);
+    gst_text_sentiment_change_model (self, changed);
+    g_free (changed);
+  }
   g_free (path);
   return TRUE;
 
