@@ -556,7 +556,8 @@ train_signal (signal_set *d, rnn_task task, rnn_cell cell, int N, int K)
       order[i] = i;
     for (int ep = 1; ep <= opt_epochs; ep++) {
       double t0 = now_s ();
-      progress p = { .bar = isatty (1) && !opt_quiet, .steps = (tr->len + B - 1) / B };
+      progress p = { .bar = isatty (1) && !opt_quiet,
+        .steps = (tr->len + B - 1) / B };
       shuffle (rng, order, tr->len);
       for (size_t i = 0; i < tr->len; i += B) {
         size_t nb = MIN (B, tr->len - i);
@@ -741,10 +742,6 @@ anomaly_calibrate (rnn_model *m, signal_set *d)
 
 /* ----------------------------------------------------------------- texts */
 
-typedef struct {
-  GArray **ids;              /* per text, NULL when it has no token */
-} text_ids;
-
 /* A padded batch of texts; with @rng (training) each token becomes <unk>
  * with probability opt_word_dropout. */
 static void
@@ -889,7 +886,8 @@ train_classify (rnn_cell cell)
   stopper st = { INFINITY, 0, 0, { NULL, 0 } };
   for (int ep = 1; ep <= opt_epochs; ep++) {
     double t0 = now_s ();
-    progress p = { .bar = isatty (1) && !opt_quiet, .steps = (ntr + B - 1) / B };
+    progress p = { .bar = isatty (1) && !opt_quiet,
+      .steps = (ntr + B - 1) / B };
     shuffle (rng, tr, ntr);
     for (size_t i = 0; i < ntr; i += B) {
       size_t nb = MIN (B, ntr - i), T;
@@ -1018,19 +1016,19 @@ main (int argc, char **argv)
       : task == RNN_TASK_ANOMALY ? "gru" : "lstm");
   gboolean text = task == RNN_TASK_CLASSIFY;
   DEFAULT (opt_hidden, text ? 64 : task == RNN_TASK_ANOMALY ? 32 : 64);
-  DEFAULT (opt_layers, task == RNN_TASK_FORECAST ? 2 : 1);
-  DEFAULT (opt_epochs, text ? 15 : 100);
+  DEFAULT (opt_layers, task == RNN_TASK_ANOMALY ? 1 : 2);
+  DEFAULT (opt_epochs, text ? 30 : 100);
   DEFAULT (opt_batch, text ? 32 : 16);
-  DEFAULT (opt_lr, text ? 2e-3 : 3e-3);
+  DEFAULT (opt_lr, text ? 1e-3 : 3e-3);
   DEFAULT (opt_clip, 1.0);
   DEFAULT (opt_val, text ? 0.15 : 0.2);
-  DEFAULT (opt_patience, text ? 4 : 20);
+  DEFAULT (opt_patience, text ? 6 : 20);
   DEFAULT (opt_embed, 64);
   DEFAULT (opt_vocab, 20000);
-  DEFAULT (opt_min_count, 1);
+  DEFAULT (opt_min_count, text ? 2 : 1);
   DEFAULT (opt_wd, 0.0);
-  DEFAULT (opt_dropout, 0.0);
-  DEFAULT (opt_word_dropout, 0.0);
+  DEFAULT (opt_dropout, text && opt_layers > 1 ? 0.3 : 0.0);
+  DEFAULT (opt_word_dropout, text ? 0.3 : 0.0);
   /* Forecast: windows (measured better on held-out sunspots, see
    * docs/rnn-train.md); anomaly: stateful, as gruanomaly carries its state. */
   if (!text && opt_window < 0 && opt_bptt < 0) {

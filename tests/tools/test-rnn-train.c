@@ -137,7 +137,7 @@ test_forecast (void)
         rnn_model_output_size (m));
     check (rnn_model_hidden_size (m) == 8, "hidden size 8");
     check (rnn_model_window (m) == 0, "stateful model has no window");
-    double mean[4], sd[4];
+    double mean[4] = { 0 }, sd[4] = { 0 };
     check (meta_floats (m, "input.mean", mean, 4) == 1
         && meta_floats (m, "input.std", sd, 4) == 1 && fabs (mean[0]) < 0.3
         && sd[0] > 0.5 && sd[0] < 1.0, "input.mean/std of a sine (%g, %g)",
@@ -187,7 +187,7 @@ test_normalisation (void)
   }
   double em = sum / n, es = sqrt (sq / n - em * em);
   if (m) {
-    double mean[2], sd[2];
+    double mean[2] = { 0 }, sd[2] = { 0 };
     int k = meta_floats (m, "input.mean", mean, 2);
     meta_floats (m, "input.std", sd, 2);
     check (k == 1 && fabs (mean[0] - em) < 1e-4 && fabs (sd[0] - es) < 1e-4,
@@ -246,7 +246,8 @@ test_classify (void)
     char *out = NULL;
     int rc = run (&out, NULL, "classify", "--data", d, "--output", o,
         "--hidden", "16", "--embed-dim", "8", "--epochs", "40",
-        "--patience", "0", "--val-split", "0.25", "--lr", "0.02", NULL);
+        "--patience", "0", "--val-split", "0.25", "--lr", "0.02",
+        "--layers", "1", "--min-count", "1", "--word-dropout", "0", NULL);
     check (rc == 0, "classify %s trains", files[f]);
     check (out && strstr (out, "80 texts, 2 classes") != NULL,
         "%s: 80 texts (the unlabelled record skipped), 2 classes", files[f]);
