@@ -23,11 +23,14 @@
  */
 #include "kernels.h"
 
+#include <cblas.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
   int in;
   const float *w_ih;          /* the model's [G*H, in] */
+  const float *w_hh;          /* the model's [G*H, H] */
   float *bias;                /* [G*H], folded */
   float *b_hn;                /* [H], GRU only */
   rnn_packed whh;
@@ -40,6 +43,7 @@ struct rnn_batch_state {
   size_t max_frames;
   batch_layer *layers;
   size_t blk;                 /* floats of state per stream and layer */
+  bool use_gemm;              /* recurrent step by sgemm, not gemv_batch */
   float *st;                  /* [layers][streams][blk]: h then c */
   float *xin;                 /* [max_frames * streams, input], normalised */
   float *gx;                  /* [max_frames * streams, G*H] */
@@ -127,6 +131,10 @@ rnn_batch_state_new (const rnn_model *m, size_t n_streams, size_t max_frames,
   s->k = rnn_kernels_get ();
   s->n_streams = n_streams;
   s->max_frames = max_frames;
+  /* From 4 streams one sgemm per step beats the paired GEMV (it packs
+   * W_hh once per step and blocks over streams in registers);
+   * RNN_BATCH_GEMV=1 forces the GEMV (benchmarks compare the two). */
+  s->use_gemm = n_streams >= 4 && g_getenv ("RNN_BATCH_GEMV") == NULL;
   s->blk = (size_t) (m->cell == RNN_CELL_LSTM ? 2 : 1) * H;
   s->layers = g_try_new0 (batch_layer, L);
   s->st = try_floats ((size_t) L * n_streams, s->blk);
@@ -150,6 +158,7 @@ rnn_batch_state_new (const rnn_model *m, size_t n_streams, size_t max_frames,
 
     bl->in = p->in;
     bl->w_ih = p->w_ih;
+    bl->w_hh = p->w_hh;
     bl->bias = try_floats (GH, 1);
     if (bl->bias == NULL) {
       rnn_batch_state_free (s);
@@ -238,7 +247,14 @@ run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
       float *ot = out + t * N * H;
 
       /* the recurrent product of all streams' h, then each stream's cell */
-      if (m->cell == RNN_CELL_GRU)
+      if (s->use_gemm)
+        /* one matrix product for the N streams: rows b of
+         * G[N, GH] (+)= Hprev[N, H] W_hh^T, each weight read once */
+        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) N,
+            (int) GH, H, 1.0f, st, (int) s->blk, bl->w_hh, H,
+            m->cell == RNN_CELL_GRU ? 0.0f : 1.0f,
+            m->cell == RNN_CELL_GRU ? s->gh : gx, (int) GH);
+      else if (m->cell == RNN_CELL_GRU)
         k->gemv_batch (&bl->whh, (int) N, st, (int) s->blk, NULL, 0, s->gh,
             (int) GH);
       else

@@ -39,6 +39,15 @@
  * - `score` (gdouble): the peak score of the anomaly so far (at `start`,
  *   the score of the starting frame).
  * - `threshold` (gdouble): the threshold in use.
+ * - `channel` (guint): only with #GstRnnSignal:per-channel, the channel
+ *   (0-based) the anomaly is in.
+ *
+ * With #GstRnnSignal:per-channel set, a univariate model (one input, one
+ * output) scores every channel of the input on its own, each channel with
+ * its own state: C channels in, C scores out per frame (1 feature each,
+ * so score(t)_c = |(e(t)_c - error_mean) / error_std|), computed together
+ * in one batched pass. Anomalies start and end per channel, each message
+ * naming its `channel`.
  *
  * The state is reset as described for the base class (STREAM_START,
  * FLUSH_STOP, a SEGMENT after a seek, a caps change, a DISCONT buffer when
@@ -62,6 +71,13 @@
  * gst-launch-1.0 -m filesrc location=machine.csv ! csvparse rate=10 ! \
  *   gruanomaly model-file=anomaly.safetensors ! csvenc ! filesink location=scores.csv
  * ]| writes the score of every CSV row and posts anomaly messages.
+ * |[
+ * gst-launch-1.0 -m audiotestsrc wave=sine freq=0.5 samplesperbuffer=10 num-buffers=10 ! \
+ *   audio/x-raw,format=F32LE,rate=10,channels=4 ! \
+ *   gruanomaly model-file=tests/fixtures/elements/an_uni.safetensors per-channel=true ! \
+ *   fakesink
+ * ]| scores each of 4 channels with a univariate model, one state per
+ * channel, posting anomaly messages that name the channel.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -96,15 +112,18 @@ struct _GstGruAnomaly
 
   /* streaming thread */
   guint nf;                     /* features (input = output size) */
+  guint groups;                 /* scores per frame: 1, or the channels in
+                                 * per-channel mode (one feature each) */
   const rnn_model *model;
   rnn_state *state;
+  rnn_batch_state *batch;       /* per-channel mode */
   gfloat *pred;                 /* CHUNK_FRAMES predictions, then normalised */
   gfloat *xn;                   /* CHUNK_FRAMES normalised inputs */
   gfloat *prev;                 /* normalised prediction of the next frame */
   gboolean have_prev;
   const float *err_mean, *err_std;
-  gboolean in_anomaly;
-  gdouble peak;
+  gboolean *in_anomaly;          /* [groups] */
+  gdouble *peak;                /* [groups] */
 };
 
 G_DEFINE_TYPE (GstGruAnomaly, gst_gru_anomaly, GST_TYPE_RNN_SIGNAL);
@@ -154,7 +173,11 @@ static void
 free_stream (GstGruAnomaly * self)
 {
   rnn_state_free (self->state);
+  rnn_batch_state_free (self->batch);
   self->state = NULL;
+  self->batch = NULL;
+  g_clear_pointer (&self->in_anomaly, g_free);
+  g_clear_pointer (&self->peak, g_free);
   g_clear_pointer (&self->pred, g_free);
   g_clear_pointer (&self->xn, g_free);
   g_clear_pointer (&self->prev, g_free);
@@ -207,6 +230,7 @@ gst_gru_anomaly_model_loaded (GstRnnSignal * base, const rnn_model * model)
 static guint
 gst_gru_anomaly_output_features (GstRnnSignal * base, const rnn_model * model)
 {
+  /* per-channel mode: the base makes it one score per channel */
   return 1;
 }
 
@@ -219,9 +243,19 @@ gst_gru_anomaly_setup (GstRnnSignal * base, const rnn_model * model,
 
   free_stream (self);
   self->nf = format->in_features;
+  self->groups = gst_rnn_signal_get_per_channel (base) ? self->nf : 1;
   self->model = model;
   memset (&err, 0, sizeof (err));
-  if (rnn_state_new (model, CHUNK_FRAMES, &self->state, &err) != RNN_OK) {
+  if (gst_rnn_signal_get_per_channel (base)) {
+    if (rnn_batch_state_new (model, self->nf, CHUNK_FRAMES, &self->batch,
+            &err) != RNN_OK) {
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+          ("Could not create the per-channel state for %u channels: %s",
+              self->nf, err.msg), (NULL));
+      return FALSE;
+    }
+  } else if (rnn_state_new (model, CHUNK_FRAMES, &self->state, &err)
+      != RNN_OK) {
     GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
         ("Could not create the recurrent state: %s", err.msg), (NULL));
     return FALSE;
@@ -232,8 +266,8 @@ gst_gru_anomaly_setup (GstRnnSignal * base, const rnn_model * model,
   self->have_prev = FALSE;
   self->err_mean = rnn_model_anomaly_error_mean (model);
   self->err_std = rnn_model_anomaly_error_std (model);
-  self->in_anomaly = FALSE;
-  self->peak = 0.0;
+  self->in_anomaly = g_new0 (gboolean, self->groups);
+  self->peak = g_new0 (gdouble, self->groups);
   return TRUE;
 }
 
@@ -246,6 +280,8 @@ gst_gru_anomaly_reset (GstRnnSignal * base)
    * ends an anomaly in progress */
   if (self->state)
     rnn_state_reset (self->state);
+  if (self->batch)
+    rnn_batch_state_reset (self->batch);
   self->have_prev = FALSE;
 }
 
@@ -257,7 +293,7 @@ gst_gru_anomaly_release (GstRnnSignal * base)
 
 static void
 post_event (GstGruAnomaly * self, const gchar * event, guint frame,
-    gdouble peak, gdouble threshold)
+    gint channel, gdouble peak, gdouble threshold)
 {
   GstRnnSignal *base = GST_RNN_SIGNAL (self);
   GstStructure *s;
@@ -269,9 +305,33 @@ post_event (GstGruAnomaly * self, const gchar * event, guint frame,
   gst_structure_set (s, "event", G_TYPE_STRING, event,
       "score", G_TYPE_DOUBLE, peak, "threshold", G_TYPE_DOUBLE, threshold,
       NULL);
+  if (channel >= 0)
+    gst_structure_set (s, "channel", G_TYPE_UINT, (guint) channel, NULL);
   GST_DEBUG_OBJECT (self, "anomaly %s at frame %u, peak %g", event, frame,
       peak);
   gst_rnn_post_message (GST_ELEMENT (self), s);
+}
+
+/* Anomaly tracking of group @c (a channel in per-channel mode, else the
+ * whole frame) for its score at @frame. */
+static void
+track (GstGruAnomaly * self, guint c, gdouble score, guint frame,
+    gdouble threshold, gboolean post)
+{
+  gint channel = self->batch != NULL ? (gint) c : -1;
+
+  if (!self->in_anomaly[c] && score >= threshold) {
+    self->in_anomaly[c] = TRUE;
+    self->peak[c] = score;
+    if (post)
+      post_event (self, "start", frame, channel, self->peak[c], threshold);
+  } else if (self->in_anomaly[c] && score >= threshold) {
+    self->peak[c] = MAX (self->peak[c], score);
+  } else if (self->in_anomaly[c]) {
+    self->in_anomaly[c] = FALSE;
+    if (post)
+      post_event (self, "end", frame, channel, self->peak[c], threshold);
+  }
 }
 
 static gboolean
@@ -279,10 +339,11 @@ gst_gru_anomaly_process (GstRnnSignal * base, const gfloat * in,
     gfloat * out, guint n_frames, guint first)
 {
   GstGruAnomaly *self = GST_GRU_ANOMALY (base);
-  const guint nf = self->nf;
+  const guint nf = self->nf, G = self->groups, per = nf / G;
   gdouble threshold;
   gboolean post;
   rnn_error err;
+  rnn_status st;
   guint done = 0;
 
   GST_OBJECT_LOCK (self);
@@ -291,51 +352,52 @@ gst_gru_anomaly_process (GstRnnSignal * base, const gfloat * in,
   post = gst_rnn_signal_post_messages (base);
 
   while (done < n_frames) {
-    guint m = MIN (n_frames - done, CHUNK_FRAMES), j, i;
+    guint m = MIN (n_frames - done, CHUNK_FRAMES), j, i, c;
     const gfloat *x = in + (gsize) done * nf;
 
-    /* pred row j: the de-normalised prediction of frame j+1 */
-    if (rnn_state_forward (self->state, x, m, self->pred, &err) != RNN_OK) {
+    /* pred row j: the de-normalised prediction of frame j+1 (per channel:
+     * nf univariate predictions) */
+    if (self->batch != NULL)
+      st = rnn_state_forward_batch (self->batch, x, m, self->pred, &err);
+    else
+      st = rnn_state_forward (self->state, x, m, self->pred, &err);
+    if (st != RNN_OK) {
       GST_ELEMENT_ERROR (self, STREAM, FAILED,
           ("The model failed on a frame: %s", err.msg), (NULL));
       return FALSE;
     }
     /* compare in normalised units: the input statistics applied to both
-     * the frames and the predictions (copies without statistics) */
-    rnn_model_normalize_input (self->model, x, self->xn, m);
-    rnn_model_normalize_input (self->model, self->pred, self->pred, m);
+     * the frames and the predictions (copies without statistics); a
+     * univariate model's statistics apply to every channel's value */
+    rnn_model_normalize_input (self->model, x, self->xn, (gsize) m * G);
+    rnn_model_normalize_input (self->model, self->pred, self->pred,
+        (gsize) m * G);
 
     for (j = 0; j < m; j++) {
       guint frame = first + done + j;
-      gdouble score = 0.0;
 
-      if (self->have_prev) {
-        gdouble acc = 0.0;
+      /* group c covers features [c*per, (c+1)*per): its score is the RMS
+       * of the standardised errors over them */
+      for (c = 0; c < G; c++) {
+        gdouble score = 0.0;
 
-        for (i = 0; i < nf; i++) {
-          gdouble e = (gdouble) self->xn[(gsize) j * nf + i] - self->prev[i];
-          gdouble z = (e - self->err_mean[i]) / self->err_std[i];
+        if (self->have_prev) {
+          gdouble acc = 0.0;
 
-          acc += z * z;
+          for (i = 0; i < per; i++) {
+            guint f = c * per + i, k = G > 1 ? 0 : f;
+            gdouble e = (gdouble) self->xn[(gsize) j * nf + f] - self->prev[f];
+            gdouble z = (e - self->err_mean[k]) / self->err_std[k];
+
+            acc += z * z;
+          }
+          score = sqrt (acc / per);
         }
-        score = sqrt (acc / nf);
+        out[(gsize) (done + j) * G + c] = (gfloat) score;
+        track (self, c, score, frame, threshold, post);
       }
-      out[done + j] = (gfloat) score;
       memcpy (self->prev, self->pred + (gsize) j * nf, nf * sizeof (gfloat));
       self->have_prev = TRUE;
-
-      if (!self->in_anomaly && score >= threshold) {
-        self->in_anomaly = TRUE;
-        self->peak = score;
-        if (post)
-          post_event (self, "start", frame, self->peak, threshold);
-      } else if (self->in_anomaly && score >= threshold) {
-        self->peak = MAX (self->peak, score);
-      } else if (self->in_anomaly) {
-        self->in_anomaly = FALSE;
-        if (post)
-          post_event (self, "end", frame, self->peak, threshold);
-      }
     }
     done += m;
   }

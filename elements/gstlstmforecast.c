@@ -34,6 +34,11 @@
  * leave the state alone and become GAP events shifted by the horizon.
  * The element adds no latency.
  *
+ * With #GstRnnSignal:per-channel set, a univariate model (one input, one
+ * output) forecasts every channel of the input on its own, each channel
+ * with its own state (window 0 and horizon 1 only): C channels in, C
+ * forecasts out per frame, computed together in one batched pass.
+ *
  * With #GstRnnSignal:post-messages enabled, an element message named
  * `lstmforecast` is posted for every output buffer:
  *
@@ -61,6 +66,13 @@
  * ]| one forecast per row of a CSV file, with a message per buffer. With a
  * capsfilter in between, write the tensor dimensions as a string:
  * `other/tensors,dimensions=(string)3:1,...`.
+ * |[
+ * gst-launch-1.0 audiotestsrc wave=sine samplesperbuffer=160 num-buffers=100 ! \
+ *   audio/x-raw,format=F32LE,rate=16000,channels=16 ! \
+ *   lstmforecast model-file=tests/fixtures/elements/fc_uni.safetensors per-channel=true ! \
+ *   fakesink
+ * ]| forecasts each of 16 channels with a univariate model, one state per
+ * channel, all channels in one batched pass (run from the source tree).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -102,6 +114,7 @@ struct _GstLstmForecast
   /* streaming thread */
   guint fin, fout;
   rnn_state *state;             /* the carried state (window 0) */
+  rnn_batch_state *batch;       /* per-channel mode: one state per channel */
   rnn_state *scratch;           /* roll-forward and window state */
   gfloat *ring;                 /* the last cur_window input frames, oldest first */
   guint ring_len;               /* frames in ring */
@@ -167,7 +180,9 @@ free_stream (GstLstmForecast * self)
 {
   rnn_state_free (self->state);
   rnn_state_free (self->scratch);
+  rnn_batch_state_free (self->batch);
   self->state = self->scratch = NULL;
+  self->batch = NULL;
   g_clear_pointer (&self->ring, g_free);
   g_clear_pointer (&self->wout, g_free);
   g_clear_pointer (&self->roll_a, g_free);
@@ -218,6 +233,16 @@ gst_lstm_forecast_model_loaded (GstRnnSignal * base, const rnn_model * model)
             "set window=N (N > 0)", rnn_model_name (model)), (NULL));
     return FALSE;
   }
+  if (gst_rnn_signal_get_per_channel (base)
+      && (self->cur_window > 0 || self->cur_horizon > 1)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("per-channel=true runs with window=0 and horizon=1 only, but "
+            "window is %u and horizon %u (model '%s')", self->cur_window,
+            self->cur_horizon, rnn_model_name (model)),
+        ("set window=0 (the model's `window` metadata sets the default) "
+            "and horizon=1, or run one element per channel"));
+    return FALSE;
+  }
   if (self->cur_horizon > 1 && in != out) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("horizon=%u needs a model whose output size equals its input size, "
@@ -259,6 +284,19 @@ gst_lstm_forecast_setup (GstRnnSignal * base, const rnn_model * model,
     max_frames = self->cur_window;
 
   memset (&err, 0, sizeof (err));
+  if (gst_rnn_signal_get_per_channel (base)) {
+    /* the channels of a frame are the batch's streams, interleaved as the
+     * batched state wants them */
+    if (rnn_batch_state_new (model, format->in_features, max_frames,
+            &self->batch, &err) != RNN_OK) {
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+          ("Could not create the per-channel state for %u channels: %s",
+              format->in_features, err.msg), (NULL));
+      free_stream (self);
+      return FALSE;
+    }
+    return TRUE;
+  }
   if (rnn_state_new (model, max_frames, &self->state, &err) != RNN_OK
       || rnn_state_new (model, MAX (self->cur_window, 1), &self->scratch,
           &err) != RNN_OK) {
@@ -284,6 +322,8 @@ gst_lstm_forecast_reset (GstRnnSignal * base)
 
   if (self->state)
     rnn_state_reset (self->state);
+  if (self->batch)
+    rnn_batch_state_reset (self->batch);
   if (self->scratch)
     rnn_state_reset (self->scratch);
   self->ring_len = 0;
@@ -333,6 +373,14 @@ gst_lstm_forecast_process (GstRnnSignal * base, const gfloat * in,
   GstLstmForecast *self = GST_LSTM_FORECAST (base);
   rnn_error err;
   guint t;
+
+  if (self->batch != NULL) {
+    /* per channel: window 0, horizon 1 (checked at start) */
+    if (rnn_state_forward_batch (self->batch, in, n_frames, out, &err)
+        != RNN_OK)
+      return forward_failed (self, &err);
+    return TRUE;
+  }
 
   if (self->cur_window == 0 && self->cur_horizon <= 1) {
     /* the whole run in one call: output frame t is y(t+1) */

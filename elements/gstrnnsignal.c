@@ -76,6 +76,7 @@ enum
   PROP_0,
   PROP_MODEL_FILE,
   PROP_RESET_ON_DISCONT,
+  PROP_PER_CHANNEL,
   /* installed per subclass by gst_rnn_signal_class_install_post_messages */
   PROP_POST_MESSAGES = GST_RNN_SIGNAL_PROP_POST_MESSAGES
 };
@@ -94,12 +95,16 @@ typedef struct
   gchar *model_file;
   gboolean reset_on_discont;
   gboolean post_messages;
+  gboolean per_channel;
   gint reset_requested;         /* atomic: the reset action was emitted */
 
   /* set in start(), cleared in stop(); sizes also read by caps queries
    * under the object lock */
   rnn_model *model;
-  guint model_in, model_out;    /* 0 when no model is loaded */
+  guint model_in, model_out;    /* 0 when no model is loaded, or in
+                                 * per-channel mode (any count, the same on
+                                 * both sides) */
+  gboolean cur_per_channel;     /* per-channel as fixed by start() */
 
   /* streaming thread */
   gboolean have_format;
@@ -194,6 +199,30 @@ gst_rnn_signal_class_init (GstRnnSignalClass * klass)
       g_param_spec_boolean ("reset-on-discont", "Reset on discont",
           "Zero the recurrent state when a DISCONT buffer arrives", TRUE,
           G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstRnnSignal:per-channel:
+   *
+   * Run a univariate model (input size 1, output size 1) on every channel
+   * of the input independently, each channel with its own recurrent state.
+   * The input may then have any number of channels C (audio channels, or
+   * tensor dimensions C:N), and the output has C channels too: one
+   * forecast (lstmforecast) or one anomaly score (gruanomaly) per channel
+   * and frame. The C streams are run together, each recurrent step reading
+   * the weights once for all channels, so one element costs far less than
+   * C elements. A model with more than one input or output, or a
+   * bidirectional one, is refused when going to PAUSED. A reset trigger
+   * resets every channel; a frame holding NaN or infinity in any channel
+   * gives NaN for every channel of that frame and resets every channel.
+   * Read when the element goes to PAUSED.
+   */
+  g_object_class_install_property (gobject_class, PROP_PER_CHANNEL,
+      g_param_spec_boolean ("per-channel", "Per channel",
+          "Run a univariate model (1 input, 1 output) on every channel "
+          "independently, one state per channel, batched (C channels in, "
+          "C out)", FALSE,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
           G_PARAM_STATIC_STRINGS));
 
   /**
@@ -314,6 +343,11 @@ gst_rnn_signal_set_property (GObject * object, guint prop_id,
       priv->post_messages = g_value_get_boolean (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_PER_CHANNEL:
+      GST_OBJECT_LOCK (self);
+      priv->per_channel = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -343,6 +377,11 @@ gst_rnn_signal_get_property (GObject * object, guint prop_id,
       g_value_set_boolean (value, priv->post_messages);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_PER_CHANNEL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, priv->per_channel);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -361,6 +400,12 @@ const rnn_model *
 gst_rnn_signal_get_model (GstRnnSignal * self)
 {
   return PRIV (self)->model;
+}
+
+gboolean
+gst_rnn_signal_get_per_channel (GstRnnSignal * self)
+{
+  return PRIV (self)->cur_per_channel;
 }
 
 GstClockTime
@@ -416,12 +461,28 @@ gst_rnn_signal_start (GstBaseTransform * trans)
 
   GST_OBJECT_LOCK (self);
   path = g_strdup (priv->model_file);
+  priv->cur_per_channel = priv->per_channel;
   GST_OBJECT_UNLOCK (self);
 
   model = gst_rnn_load_model (GST_ELEMENT (self), path, klass->task);
   g_free (path);
   if (model == NULL)
     return FALSE;
+
+  if (priv->cur_per_channel && (rnn_model_input_size (model) != 1
+          || rnn_model_output_size (model) != 1
+          || rnn_model_num_directions (model) != 1)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("per-channel=true needs a unidirectional univariate model (input "
+            "size 1, output size 1) but model '%s' has input size %d, output "
+            "size %d and %d direction(s)", rnn_model_name (model),
+            rnn_model_input_size (model), rnn_model_output_size (model),
+            rnn_model_num_directions (model)),
+        ("set per-channel=false to run a multivariate model on all the "
+            "channels together"));
+    rnn_model_free (model);
+    return FALSE;
+  }
 
   if (klass->model_loaded && !klass->model_loaded (self, model)) {
     rnn_model_free (model);
@@ -432,8 +493,8 @@ gst_rnn_signal_start (GstBaseTransform * trans)
 
   GST_OBJECT_LOCK (self);
   priv->model = model;
-  priv->model_in = rnn_model_input_size (model);
-  priv->model_out = out;
+  priv->model_in = priv->cur_per_channel ? 0 : rnn_model_input_size (model);
+  priv->model_out = priv->cur_per_channel ? 0 : out;
   GST_OBJECT_UNLOCK (self);
 
   priv->have_format = FALSE;
@@ -445,9 +506,10 @@ gst_rnn_signal_start (GstBaseTransform * trans)
   priv->last_end = GST_CLOCK_TIME_NONE;
   g_atomic_int_set (&priv->reset_requested, 0);
 
-  GST_INFO_OBJECT (self, "loaded %s: %s, input %u, output %u per frame",
+  GST_INFO_OBJECT (self, "loaded %s: %s, input %d, output %u per frame%s",
       rnn_model_name (model), rnn_cell_name (rnn_model_cell (model)),
-      priv->model_in, out);
+      rnn_model_input_size (model), out,
+      priv->cur_per_channel ? ", per channel" : "");
   return TRUE;
 }
 
@@ -646,11 +708,21 @@ gst_rnn_signal_transform_caps (GstBaseTransform * trans,
   GstRnnSignalPrivate *priv = PRIV (GST_RNN_SIGNAL (trans));
   GstCaps *res = gst_caps_new_empty ();
   guint model_in, model_out, i;
+  gboolean per_channel;
 
   GST_OBJECT_LOCK (trans);
   model_in = priv->model_in;
   model_out = priv->model_out;
+  per_channel = priv->model != NULL && priv->cur_per_channel;
   GST_OBJECT_UNLOCK (trans);
+
+  if (per_channel) {
+    /* one output channel per input channel: the caps carry over as they
+     * are (set_caps refuses what cannot be used) */
+    gst_caps_unref (res);
+    res = gst_caps_copy (caps);
+    goto filter;
+  }
 
   for (i = 0; i < gst_caps_get_size (caps); i++) {
     const GstStructure *in = gst_caps_get_structure (caps, i);
@@ -716,6 +788,7 @@ gst_rnn_signal_transform_caps (GstBaseTransform * trans,
     }
   }
 
+filter:
   if (filter) {
     GstCaps *tmp = gst_caps_intersect_full (filter, res,
         GST_CAPS_INTERSECT_FIRST);
@@ -737,7 +810,7 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   SignalCaps sc, oc;
   gchar *why = NULL;
   GstRnnSignalFormat fmt;
-  guint model_in;
+  guint model_in, model_out;
 
   if (priv->model == NULL) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("No model loaded."),
@@ -759,6 +832,18 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
         ("Unusable input caps: %s.", why), ("%" GST_PTR_FORMAT, incaps));
     g_free (why);
     return FALSE;
+  }
+
+  if (priv->cur_per_channel) {
+    if (sc.flagset) {
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("per-channel mode cannot tell the channel count from tensor "
+              "dimensions parsed as the flag-set %x:%x; write them as "
+              "dimensions=(string)C:N.", sc.flags, sc.mask),
+          ("%" GST_PTR_FORMAT, incaps));
+      return FALSE;
+    }
+    model_in = sc.features;
   }
 
   if (sc.flagset) {
@@ -796,18 +881,19 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
     g_free (why);
     return FALSE;
   }
+  model_out = priv->cur_per_channel ? sc.features : priv->model_out;
   if (oc.flagset)
-    oc.features = priv->model_out;
-  if (oc.features != priv->model_out || oc.tensors != sc.tensors) {
+    oc.features = model_out;
+  if (oc.features != model_out || oc.tensors != sc.tensors) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Output caps carry %u features per frame but the element makes %u.",
-            oc.features, priv->model_out), ("%" GST_PTR_FORMAT, outcaps));
+            oc.features, model_out), ("%" GST_PTR_FORMAT, outcaps));
     return FALSE;
   }
 
   fmt.tensors = sc.tensors;
   fmt.in_features = sc.features;
-  fmt.out_features = priv->model_out;
+  fmt.out_features = model_out;
   fmt.rate_n = sc.rate_n;
   fmt.rate_d = sc.rate_d;
   fmt.caps_frames = sc.tensors ? sc.frames : 0;

@@ -81,6 +81,10 @@ void gst_rnn_signal_class_install_post_messages (GstRnnSignalClass * klass,
 /* For subclasses, streaming thread only. */
 const GstRnnSignalFormat *gst_rnn_signal_get_format (GstRnnSignal * self);
 const rnn_model *gst_rnn_signal_get_model (GstRnnSignal * self);
+/* Whether the element runs in per-channel mode (fixed when going to PAUSED):
+ * a univariate model on each of the format's in_features channels, with
+ * out_features == in_features. */
+gboolean gst_rnn_signal_get_per_channel (GstRnnSignal * self);
 /* Duration of @n frames at the negotiated rate. */
 GstClockTime gst_rnn_signal_frames_to_time (GstRnnSignal * self, guint64 n);
 /* PTS of frame @i of the input buffer being processed (NONE if unknown). */

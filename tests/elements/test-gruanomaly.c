@@ -510,6 +510,177 @@ GST_START_TEST (test_caps_mismatch)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------ per-channel */
+
+#define UNI_C 4
+
+/* 4 channels scored by a univariate GRU: PyTorch's per-channel scores, the
+ * same floats as a single-channel element on each channel, 4 output
+ * channels. */
+GST_START_TEST (test_per_channel_scores)
+{
+  const float *x = hu_expect ("uni.x", NULL);
+  const float *want = hu_expect ("an_uni.score", NULL);
+  float got[T * UNI_C], xc[T], one[T], gk[T];
+  gchar *caps = hu_audio_caps (UNI_C), *caps1 = hu_audio_caps (1);
+  guint c, k, t;
+
+  for (c = 0; c < G_N_ELEMENTS (chunkings); c++) {
+    GstHarness *h = hu_harness ("gruanomaly", "an_uni.safetensors",
+        "per-channel=true post-messages=false", caps);
+    gchar *what = g_strdup_printf ("per-channel chunks %u", chunkings[c][0]);
+    GstCaps *out;
+    gint ch = 0;
+
+    hu_run (h, x, UNI_C, 0, T, chunkings[c], 4, UNI_C, 0, got);
+    hu_assert_close (got, want, T * UNI_C, what);
+    out = gst_pad_get_current_caps (h->sinkpad);
+    fail_unless (gst_structure_get_int (gst_caps_get_structure (out, 0),
+            "channels", &ch));
+    fail_unless_equals_int (ch, UNI_C);
+    gst_caps_unref (out);
+    g_free (what);
+    gst_harness_teardown (h);
+  }
+  for (k = 0; k < UNI_C; k++) {
+    GstHarness *h = hu_harness ("gruanomaly", "an_uni.safetensors",
+        "post-messages=false", caps1);
+
+    for (t = 0; t < T; t++)
+      xc[t] = x[t * UNI_C + k];
+    hu_run (h, xc, 1, 0, T, chunkings[3], 4, 1, 0, one);
+    gst_harness_teardown (h);
+    for (t = 0; t < T; t++)
+      gk[t] = got[t * UNI_C + k];
+    hu_assert_same (gk, one, T, "per-channel vs single channel");
+  }
+  g_free (caps);
+  g_free (caps1);
+}
+
+GST_END_TEST;
+
+/* Anomalies start and end per channel; each message names its channel and
+ * the frames are those PyTorch's scores cross the threshold (1.5, the
+ * model's) at. */
+GST_START_TEST (test_per_channel_messages)
+{
+  const float *x = hu_expect ("uni.x", NULL);
+  const float *score = hu_expect ("an_uni.score", NULL);
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (UNI_C);
+  GstElement *e = hu_element ("gruanomaly", "an_uni.safetensors",
+      "per-channel=true");
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  GList *msgs, *l;
+  guint n_want[UNI_C] = { 0 }, n_got[UNI_C] = { 0 }, c, t, total = 0;
+  gboolean on[UNI_C] = { FALSE };
+
+  /* the events PyTorch's scores imply, per channel */
+  for (t = 0; t < T; t++)
+    for (c = 0; c < UNI_C; c++) {
+      gboolean above = score[t * UNI_C + c] >= 1.5f;
+
+      if (above != on[c]) {
+        n_want[c]++;
+        on[c] = above;
+      }
+    }
+  for (c = 0; c < UNI_C; c++)
+    total += n_want[c];
+  fail_unless (total >= 2, "the fixture has no anomaly (%u events)", total);
+
+  gst_element_set_bus (e, bus);
+  h = hu_harness_with (e);
+  gst_harness_set_src_caps_str (h, caps);
+  hu_run (h, x, UNI_C, 0, T, seven, 1, UNI_C, 0, NULL);
+  msgs = hu_element_messages (bus, "gruanomaly");
+  memset (on, 0, sizeof (on));
+  for (l = msgs; l; l = l->next) {
+    const GstStructure *s = gst_message_get_structure (l->data);
+    guint64 ts;
+    guint ch = 99, frame;
+    gboolean start;
+
+    fail_unless (gst_structure_get_uint (s, "channel", &ch));
+    fail_unless (ch < UNI_C, "channel %u", ch);
+    fail_unless (gst_structure_get_uint64 (s, "timestamp", &ts));
+    frame = (guint) gst_util_uint64_scale_round (ts, HU_RATE, GST_SECOND);
+    start = g_str_equal (gst_structure_get_string (s, "event"), "start");
+    fail_unless (start != on[ch], "channel %u: two %s in a row", ch,
+        start ? "starts" : "ends");
+    on[ch] = start;
+    /* the frame where PyTorch's score crosses the threshold */
+    fail_unless ((score[frame * UNI_C + ch] >= 1.5f) == start,
+        "channel %u frame %u: score %g", ch, frame,
+        score[frame * UNI_C + ch]);
+    fail_unless (frame == 0 || (score[(frame - 1) * UNI_C + ch] >= 1.5f)
+        != start, "channel %u frame %u is not a crossing", ch, frame);
+    n_got[ch]++;
+  }
+  for (c = 0; c < UNI_C; c++)
+    fail_unless_equals_int (n_got[c], n_want[c]);
+  g_list_free_full (msgs, (GDestroyNotify) gst_message_unref);
+
+  gst_element_set_bus (e, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+/* The reset signal resets every channel: the next frame scores 0 on all,
+ * then the scores are a fresh element's. */
+GST_START_TEST (test_per_channel_reset)
+{
+  const float *x = hu_expect ("uni.x", NULL);
+  float got[T * UNI_C], fresh[T * UNI_C];
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (UNI_C);
+  GstHarness *h, *hf;
+  guint c;
+
+  h = hu_harness ("gruanomaly", "an_uni.safetensors",
+      "per-channel=true post-messages=false", caps);
+  hu_run (h, x, UNI_C, 0, HALF, seven, 1, UNI_C, 0, got);
+  g_signal_emit_by_name (h->element, "reset");
+  hu_run (h, x, UNI_C, HALF, T, seven, 1, UNI_C, 0, got + HALF * UNI_C);
+  gst_harness_teardown (h);
+  for (c = 0; c < UNI_C; c++)
+    fail_unless_equals_float (got[HALF * UNI_C + c], 0.0f);
+  hf = hu_harness ("gruanomaly", "an_uni.safetensors",
+      "per-channel=true post-messages=false", caps);
+  hu_run (hf, x, UNI_C, HALF, T, seven, 1, UNI_C, 0, fresh);
+  gst_harness_teardown (hf);
+  hu_assert_same (got + HALF * UNI_C, fresh, HALF * UNI_C,
+      "per-channel after reset");
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_per_channel_refused)
+{
+  gchar *path = hu_fixture ("an_gru.safetensors");
+  gchar *d = g_strdup_printf ("audiotestsrc num-buffers=1 ! audio/x-raw,"
+      "format=F32LE,rate=10,channels=2 ! gruanomaly per-channel=true "
+      "model-file=%s ! fakesink", path);
+  gboolean ok = TRUE;
+  gchar *err = hu_pipeline_error (d, &ok);
+
+  fail_unless (!ok);
+  fail_unless (err != NULL && strstr (err, "input size 2") != NULL
+      && strstr (err, "per-channel=true") != NULL, "%s", err);
+  g_free (err);
+  g_free (d);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 static Suite *
 gruanomaly_suite (void)
 {
@@ -536,6 +707,10 @@ gruanomaly_suite (void)
   tcase_add_test (tc, test_output_size_mismatch);
   tcase_add_test (tc, test_missing_model);
   tcase_add_test (tc, test_caps_mismatch);
+  tcase_add_test (tc, test_per_channel_scores);
+  tcase_add_test (tc, test_per_channel_messages);
+  tcase_add_test (tc, test_per_channel_reset);
+  tcase_add_test (tc, test_per_channel_refused);
   return s;
 }
 

@@ -761,6 +761,177 @@ GST_START_TEST (test_horizon_needs_square_model)
 
 GST_END_TEST;
 
+/* ------------------------------------------------------------ per-channel */
+
+#define UNI_C 4
+
+/* Channel @c of the [T, UNI_C] signal @x as a [T, 1] one. */
+static void
+uni_channel (const float *x, guint c, float *xc)
+{
+  guint t;
+
+  for (t = 0; t < T; t++)
+    xc[t] = x[t * UNI_C + c];
+}
+
+/* Per-channel on 4 channels: PyTorch's forecasts of the channels run as a
+ * batch of 4 univariate sequences, and the same floats as a single-channel
+ * element on each channel alone. */
+GST_START_TEST (test_per_channel_parity)
+{
+  const float *x = hu_expect ("uni.x", NULL);
+  const float *want = hu_expect ("fc_uni.h1", NULL);
+  float got[T * UNI_C], xc[T], one[T];
+  gchar *caps = hu_audio_caps (UNI_C), *caps1 = hu_audio_caps (1);
+  guint c, k;
+
+  for (c = 0; c < G_N_ELEMENTS (chunkings); c++) {
+    GstHarness *h = hu_harness ("lstmforecast", "fc_uni.safetensors",
+        "per-channel=true", caps);
+    gchar *what = g_strdup_printf ("per-channel chunks %u", chunkings[c][0]);
+
+    hu_run (h, x, UNI_C, 0, T, chunkings[c], 4, UNI_C, 1, got);
+    hu_assert_close (got, want, T * UNI_C, what);
+    g_free (what);
+    gst_harness_teardown (h);
+  }
+
+  for (k = 0; k < UNI_C; k++) {
+    GstHarness *h = hu_harness ("lstmforecast", "fc_uni.safetensors", "",
+        caps1);
+    float gk[T];
+    guint t;
+
+    uni_channel (x, k, xc);
+    hu_run (h, xc, 1, 0, T, chunkings[1], 4, 1, 1, one);
+    gst_harness_teardown (h);
+    for (t = 0; t < T; t++)
+      gk[t] = got[t * UNI_C + k];
+    hu_assert_same (gk, one, T, "per-channel vs single channel");
+  }
+  g_free (caps);
+  g_free (caps1);
+}
+
+GST_END_TEST;
+
+/* other/tensors C:N in, C:N out. */
+GST_START_TEST (test_per_channel_tensors)
+{
+  const float *x = hu_expect ("uni.x", NULL);
+  const float *want = hu_expect ("fc_uni.h1", NULL);
+  float got[T * UNI_C];
+  static const guint eight[] = { 8 };
+  GstHarness *h = hu_harness ("lstmforecast", "fc_uni.safetensors",
+      "per-channel=true", "other/tensors,format=static,num_tensors=1,"
+      "types=float32,dimensions=(string)4:8,framerate=10/1");
+  GstCaps *oc;
+  const gchar *dims;
+
+  hu_run (h, x, UNI_C, 0, T, eight, 1, UNI_C, 1, got);
+  hu_assert_close (got, want, T * UNI_C, "per-channel tensors");
+  oc = gst_pad_get_current_caps (h->sinkpad);
+  dims = gst_structure_get_string (gst_caps_get_structure (oc, 0),
+      "dimensions");
+  fail_unless_equals_string (dims, "4:8");
+  gst_caps_unref (oc);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Reset triggers (the signal, a DISCONT) reset every channel; a NaN in one
+ * channel gives NaN for the whole frame and resets every channel. */
+static void
+check_per_channel_reset (gboolean nan)
+{
+  const float *x0 = hu_expect ("uni.x", NULL);
+  float x[T * UNI_C], got[T * UNI_C], fresh[T * UNI_C];
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (UNI_C);
+  GstHarness *h, *hf;
+  guint from = nan ? HALF + 1 : HALF, c;
+  double diff = 0.0;
+
+  memcpy (x, x0, sizeof (x));
+  if (nan)
+    x[HALF * UNI_C + 2] = NAN;
+  h = hu_harness ("lstmforecast", "fc_uni.safetensors", "per-channel=true",
+      caps);
+  hu_run (h, x, UNI_C, 0, HALF, seven, 1, UNI_C, 1, got);
+  if (!nan)
+    g_signal_emit_by_name (h->element, "reset");
+  hu_run (h, x, UNI_C, HALF, T, seven, 1, UNI_C, 1, got + HALF * UNI_C);
+  gst_harness_teardown (h);
+  if (nan)
+    for (c = 0; c < UNI_C; c++)
+      fail_unless (isnan (got[HALF * UNI_C + c]), "channel %u not NaN", c);
+
+  hf = hu_harness ("lstmforecast", "fc_uni.safetensors", "per-channel=true",
+      caps);
+  hu_run (hf, x, UNI_C, from, T, seven, 1, UNI_C, 1, fresh);
+  gst_harness_teardown (hf);
+  hu_assert_same (got + from * UNI_C, fresh, (T - from) * UNI_C,
+      nan ? "per-channel after NaN" : "per-channel after reset");
+  /* the premise: a reset changes the forecasts measurably */
+  for (c = 0; c < (T - from) * UNI_C; c++)
+    diff = MAX (diff, fabs (fresh[c] - hu_expect ("fc_uni.h1",
+                NULL)[from * UNI_C + c]));
+  fail_unless (diff > 1e-3, "fresh and carried forecasts too close (%g)",
+      diff);
+  g_free (caps);
+}
+
+GST_START_TEST (test_per_channel_reset)
+{
+  check_per_channel_reset (FALSE);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_per_channel_nan)
+{
+  check_per_channel_reset (TRUE);
+}
+
+GST_END_TEST;
+
+/* A multivariate model, a window or a horizon are refused with errors
+ * naming the numbers; audio output caps keep the channel count. */
+GST_START_TEST (test_per_channel_refused)
+{
+  gchar *m2 = hu_fixture ("fc_lstm.safetensors");
+  gchar *m1 = hu_fixture ("fc_uni.safetensors");
+  gchar *d = g_strdup_printf ("audiotestsrc num-buffers=1 ! audio/x-raw,"
+      "format=F32LE,rate=10,channels=2 ! lstmforecast per-channel=true "
+      "model-file=%s ! fakesink", m2);
+  const gchar *n[] = { "per-channel=true", "input size 2", "output size 2",
+    NULL
+  };
+  const gchar *nw[] = { "per-channel=true", "window is 3", "horizon 1",
+    NULL
+  };
+  const gchar *nh[] = { "per-channel=true", "window is 0", "horizon 2",
+    NULL
+  };
+
+  expect_error (d, n);
+  g_free (d);
+  d = g_strdup_printf ("audiotestsrc num-buffers=1 ! lstmforecast "
+      "per-channel=true window=3 model-file=%s ! fakesink", m1);
+  expect_error (d, nw);
+  g_free (d);
+  d = g_strdup_printf ("audiotestsrc num-buffers=1 ! lstmforecast "
+      "per-channel=true horizon=2 model-file=%s ! fakesink", m1);
+  expect_error (d, nh);
+  g_free (d);
+  g_free (m1);
+  g_free (m2);
+}
+
+GST_END_TEST;
+
 static Suite *
 lstmforecast_suite (void)
 {
@@ -797,6 +968,11 @@ lstmforecast_suite (void)
   tcase_add_test (tc, test_wrong_task);
   tcase_add_test (tc, test_missing_model);
   tcase_add_test (tc, test_horizon_needs_square_model);
+  tcase_add_test (tc, test_per_channel_parity);
+  tcase_add_test (tc, test_per_channel_tensors);
+  tcase_add_test (tc, test_per_channel_reset);
+  tcase_add_test (tc, test_per_channel_nan);
+  tcase_add_test (tc, test_per_channel_refused);
   return s;
 }
 
