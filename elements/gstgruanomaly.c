@@ -193,38 +193,44 @@ gst_gru_anomaly_finalize (GObject * object)
 }
 
 static gboolean
-gst_gru_anomaly_model_loaded (GstRnnSignal * base, const rnn_model * model)
+gst_gru_anomaly_check_model (GstRnnSignal * base, const rnn_model * model,
+    gboolean running, gchar ** why)
 {
-  GstGruAnomaly *self = GST_GRU_ANOMALY (base);
   int in = rnn_model_input_size (model), out = rnn_model_output_size (model);
 
   if (in != out) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("model '%s' has input size %d but output size %d; gruanomaly needs "
-            "a one-step forecaster whose output size equals its input size",
-            rnn_model_name (model), in, out), (NULL));
+    *why = g_strdup_printf ("model '%s' has input size %d but output size "
+        "%d; gruanomaly needs a one-step forecaster whose output size equals "
+        "its input size", rnn_model_name (model), in, out);
     return FALSE;
   }
   if (rnn_model_num_directions (model) == 2) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("model '%s' is bidirectional; gruanomaly needs a causal one-step "
-            "forecaster (a prediction of frame t from frames before t)",
-            rnn_model_name (model)), (NULL));
+    *why = g_strdup_printf ("model '%s' is bidirectional; gruanomaly needs a "
+        "causal one-step forecaster (a prediction of frame t from frames "
+        "before t)", rnn_model_name (model));
     return FALSE;
   }
   if (rnn_model_head_input (model) != RNN_HEAD_OUTPUT) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("model '%s' has no per-frame output (head.input is not 'output'); "
-            "gruanomaly needs a prediction per frame", rnn_model_name (model)),
-        (NULL));
+    *why = g_strdup_printf ("model '%s' has no per-frame output (head.input "
+        "is not 'output'); gruanomaly needs a prediction per frame",
+        rnn_model_name (model));
     return FALSE;
   }
+  return TRUE;
+}
+
+/* Unless set, the threshold follows the model in use (also after a change
+ * while running). */
+static void
+gst_gru_anomaly_model_loaded (GstRnnSignal * base, const rnn_model * model,
+    gboolean running)
+{
+  GstGruAnomaly *self = GST_GRU_ANOMALY (base);
 
   GST_OBJECT_LOCK (self);
   if (!self->threshold_set)
     self->threshold = rnn_model_anomaly_threshold (model);
   GST_OBJECT_UNLOCK (self);
-  return TRUE;
 }
 
 static guint
@@ -452,6 +458,7 @@ gst_gru_anomaly_class_init (GstGruAnomalyClass * klass)
       "gst-rnn developers");
 
   signal_class->task = RNN_TASK_ANOMALY;
+  signal_class->check_model = gst_gru_anomaly_check_model;
   signal_class->model_loaded = gst_gru_anomaly_model_loaded;
   signal_class->output_features = gst_gru_anomaly_output_features;
   signal_class->setup = gst_gru_anomaly_setup;

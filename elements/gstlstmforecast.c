@@ -197,64 +197,81 @@ gst_lstm_forecast_finalize (GObject * object)
   G_OBJECT_CLASS (gst_lstm_forecast_parent_class)->finalize (object);
 }
 
+/* At start the window comes from the property or the model's metadata;
+ * for a change while running the settings in use stay. */
 static gboolean
-gst_lstm_forecast_model_loaded (GstRnnSignal * base, const rnn_model * model)
+gst_lstm_forecast_check_model (GstRnnSignal * base, const rnn_model * model,
+    gboolean running, gchar ** why)
 {
   GstLstmForecast *self = GST_LSTM_FORECAST (base);
   int in = rnn_model_input_size (model), out = rnn_model_output_size (model);
+  guint window, horizon;
 
   if (rnn_model_head_input (model) != RNN_HEAD_OUTPUT) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("model '%s' has no per-frame output (head.input is not 'output'); "
-            "lstmforecast needs one forecast per frame",
-            rnn_model_name (model)), (NULL));
+    *why = g_strdup_printf ("model '%s' has no per-frame output (head.input "
+        "is not 'output'); lstmforecast needs one forecast per frame",
+        rnn_model_name (model));
     return FALSE;
   }
 
+  GST_OBJECT_LOCK (self);
+  if (running) {
+    window = self->cur_window;
+    horizon = self->cur_horizon;
+  } else {
+    window = self->window_set ? self->window : rnn_model_window (model);
+    horizon = self->horizon;
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (window > MAX_WINDOW) {
+    *why = g_strdup_printf ("model '%s' has window %u, more than the %u "
+        "frames lstmforecast supports", rnn_model_name (model), window,
+        MAX_WINDOW);
+    return FALSE;
+  }
+  if (rnn_model_num_directions (model) == 2 && window == 0) {
+    /* the reverse direction needs the end of the sequence: only a closed
+     * window has one */
+    *why = g_strdup_printf ("model '%s' is bidirectional and can only run "
+        "on closed windows; set window=N (N > 0)", rnn_model_name (model));
+    return FALSE;
+  }
+  if (gst_rnn_signal_get_per_channel (base) && (window > 0 || horizon > 1)) {
+    *why = g_strdup_printf ("per-channel=true runs with window=0 and "
+        "horizon=1 only, but window is %u and horizon %u (model '%s'); set "
+        "window=0 (the model's `window` metadata sets the default) and "
+        "horizon=1, or run one element per channel", window, horizon,
+        rnn_model_name (model));
+    return FALSE;
+  }
+  if (horizon > 1 && in != out) {
+    *why = g_strdup_printf ("horizon=%u needs a model whose output size "
+        "equals its input size, but model '%s' has input size %d and output "
+        "size %d; forecasts are fed back as inputs to look more than one "
+        "frame ahead: use horizon=1 with this model", horizon,
+        rnn_model_name (model), in, out);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void
+gst_lstm_forecast_model_loaded (GstRnnSignal * base, const rnn_model * model,
+    gboolean running)
+{
+  GstLstmForecast *self = GST_LSTM_FORECAST (base);
+
+  if (running)
+    return;
   GST_OBJECT_LOCK (self);
   if (!self->window_set)
     self->window = rnn_model_window (model);
   self->cur_horizon = self->horizon;
   self->cur_window = self->window;
   GST_OBJECT_UNLOCK (self);
-
-  if (self->cur_window > MAX_WINDOW) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("model '%s' has window %u, more than the %u frames lstmforecast "
-            "supports", rnn_model_name (model), self->cur_window, MAX_WINDOW),
-        (NULL));
-    return FALSE;
-  }
-  if (rnn_model_num_directions (model) == 2 && self->cur_window == 0) {
-    /* the reverse direction needs the end of the sequence: only a closed
-     * window has one */
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("model '%s' is bidirectional and can only run on closed windows; "
-            "set window=N (N > 0)", rnn_model_name (model)), (NULL));
-    return FALSE;
-  }
-  if (gst_rnn_signal_get_per_channel (base)
-      && (self->cur_window > 0 || self->cur_horizon > 1)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("per-channel=true runs with window=0 and horizon=1 only, but "
-            "window is %u and horizon %u (model '%s')", self->cur_window,
-            self->cur_horizon, rnn_model_name (model)),
-        ("set window=0 (the model's `window` metadata sets the default) "
-            "and horizon=1, or run one element per channel"));
-    return FALSE;
-  }
-  if (self->cur_horizon > 1 && in != out) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("horizon=%u needs a model whose output size equals its input size, "
-            "but model '%s' has input size %d and output size %d",
-            self->cur_horizon, rnn_model_name (model), in, out),
-        ("forecasts are fed back as inputs to look more than one frame "
-            "ahead; use horizon=1 with this model"));
-    return FALSE;
-  }
   GST_INFO_OBJECT (self, "horizon %u, window %u", self->cur_horizon,
       self->cur_window);
-  return TRUE;
 }
 
 static guint
@@ -526,6 +543,7 @@ gst_lstm_forecast_class_init (GstLstmForecastClass * klass)
       "gst-rnn developers");
 
   signal_class->task = RNN_TASK_FORECAST;
+  signal_class->check_model = gst_lstm_forecast_check_model;
   signal_class->model_loaded = gst_lstm_forecast_model_loaded;
   signal_class->output_features = gst_lstm_forecast_output_features;
   signal_class->setup = gst_lstm_forecast_setup;

@@ -132,3 +132,213 @@ gst_rnn_value_set_double_array (GValue * value, const float *v, guint n)
   }
   g_value_unset (&item);
 }
+
+/* ------------------------------------------- model changes while running */
+
+void
+gst_rnn_model_slot_clear (GstRnnModelSlot * slot)
+{
+  g_clear_pointer (&slot->path, g_free);
+  if (slot->next_data && slot->next_data_free)
+    slot->next_data_free (slot->next_data);
+  slot->next_data = NULL;
+  g_clear_pointer (&slot->next, rnn_model_free);
+}
+
+/* Under the object lock: replace the next model (NULL to drop it); the old
+ * one is returned through the out-parameters, to be freed unlocked. */
+static void
+slot_replace_next (GstRnnModelSlot * slot, rnn_model * model, gpointer data,
+    GDestroyNotify data_free, rnn_model ** old_model, gpointer * old_data,
+    GDestroyNotify * old_free)
+{
+  *old_model = slot->next;
+  *old_data = slot->next_data;
+  *old_free = slot->next_data_free;
+  slot->next = model;
+  slot->next_data = data;
+  slot->next_data_free = data_free;
+}
+
+static void
+free_next (rnn_model * model, gpointer data, GDestroyNotify data_free)
+{
+  /* the data (e.g. a state) may point into its model: data first */
+  if (data && data_free)
+    data_free (data);
+  rnn_model_free (model);
+}
+
+void
+gst_rnn_model_slot_set (GstRnnModelSlot * slot, GstElement * element,
+    const gchar * path, rnn_task task, GstRnnModelCheck check,
+    GDestroyNotify data_free)
+{
+  rnn_model *model = NULL, *old_model;
+  gpointer data = NULL, old_data;
+  GDestroyNotify old_free;
+  rnn_error err;
+  gchar *why = NULL, *current;
+  guint seq;
+
+  GST_OBJECT_LOCK (element);
+  slot->seq++;
+  if (!slot->running) {
+    g_free (slot->path);
+    slot->path = g_strdup (path);
+    GST_OBJECT_UNLOCK (element);
+    return;
+  }
+  seq = slot->seq;
+  GST_OBJECT_UNLOCK (element);
+
+  GST_DEBUG_OBJECT (element, "loading model \"%s\" while running",
+      GST_STR_NULL (path));
+  memset (&err, 0, sizeof (err));
+  if (path == NULL || path[0] == '\0') {
+    why = g_strdup ("no model-file given");
+  } else if (rnn_model_load (path, &model, &err) != RNN_OK) {
+    why = g_strdup (err.msg[0] ? err.msg : rnn_status_str (err.code));
+  } else if (task != RNN_TASK_NONE && rnn_model_task (model) != task) {
+    why = g_strdup_printf ("model \"%s\" has task '%s' but %s needs '%s'",
+        path, rnn_task_name (rnn_model_task (model)),
+        gst_rnn_element_name (element), rnn_task_name (task));
+  } else if (check != NULL && !check (element, model, &data, &why)) {
+    if (why == NULL)
+      why = g_strdup ("the model cannot be run by this element");
+  }
+  if (why != NULL) {
+    free_next (model, data, data_free);
+    model = NULL;
+    data = NULL;
+  }
+
+  GST_OBJECT_LOCK (element);
+  if (seq != slot->seq) {
+    /* a newer set overtook this one: it decides */
+    GST_OBJECT_UNLOCK (element);
+    GST_DEBUG_OBJECT (element, "model \"%s\" superseded",
+        GST_STR_NULL (path));
+    free_next (model, data, data_free);
+    g_free (why);
+    return;
+  }
+  if (!slot->running) {
+    /* stopped meanwhile: the file is used at the next start */
+    g_free (slot->path);
+    slot->path = g_strdup (path);
+    GST_OBJECT_UNLOCK (element);
+    free_next (model, data, data_free);
+    g_free (why);
+    return;
+  }
+  if (model != NULL) {
+    /* a next model not yet taken is replaced */
+    slot_replace_next (slot, model, data, data_free, &old_model, &old_data,
+        &old_free);
+    g_free (slot->path);
+    slot->path = g_strdup (path);
+    GST_OBJECT_UNLOCK (element);
+    free_next (old_model, old_data, old_free);
+  } else {
+    current = g_strdup (slot->path);
+    GST_OBJECT_UNLOCK (element);
+    GST_ELEMENT_WARNING_WITH_DETAILS (element, RESOURCE, SETTINGS,
+        ("Could not switch to model file \"%s\": %s. Still using \"%s\".",
+            GST_STR_NULL (path), why, GST_STR_NULL (current)), (NULL),
+        ("model-file", G_TYPE_STRING, path, NULL));
+    g_free (current);
+  }
+  g_free (why);
+}
+
+gchar *
+gst_rnn_model_slot_dup_path (GstRnnModelSlot * slot, GstElement * element)
+{
+  gchar *p;
+
+  GST_OBJECT_LOCK (element);
+  p = g_strdup (slot->path);
+  GST_OBJECT_UNLOCK (element);
+  return p;
+}
+
+gchar *
+gst_rnn_model_slot_begin (GstRnnModelSlot * slot, GstElement * element,
+    guint * seq)
+{
+  gchar *p;
+
+  GST_OBJECT_LOCK (element);
+  p = g_strdup (slot->path);
+  *seq = slot->seq;
+  GST_OBJECT_UNLOCK (element);
+  return p;
+}
+
+gchar *
+gst_rnn_model_slot_started (GstRnnModelSlot * slot, GstElement * element,
+    guint seq, const gchar * loaded)
+{
+  gchar *changed = NULL;
+
+  GST_OBJECT_LOCK (element);
+  slot->running = TRUE;
+  if (seq != slot->seq) {
+    /* set while the model loaded: only stored; the property reads the
+     * file in use until the change is applied */
+    changed = slot->path;
+    slot->path = g_strdup (loaded);
+  }
+  GST_OBJECT_UNLOCK (element);
+  return changed;
+}
+
+void
+gst_rnn_model_slot_stopped (GstRnnModelSlot * slot, GstElement * element)
+{
+  rnn_model *old_model;
+  gpointer old_data;
+  GDestroyNotify old_free;
+
+  GST_OBJECT_LOCK (element);
+  slot->running = FALSE;
+  slot_replace_next (slot, NULL, NULL, NULL, &old_model, &old_data,
+      &old_free);
+  GST_OBJECT_UNLOCK (element);
+  free_next (old_model, old_data, old_free);
+}
+
+rnn_model *
+gst_rnn_model_slot_take (GstRnnModelSlot * slot, GstElement * element,
+    gpointer * data)
+{
+  rnn_model *model;
+
+  gpointer d;
+  GDestroyNotify d_free;
+
+  GST_OBJECT_LOCK (element);
+  model = slot->next;
+  d = slot->next_data;
+  d_free = slot->next_data_free;
+  slot->next = NULL;
+  slot->next_data = NULL;
+  GST_OBJECT_UNLOCK (element);
+  if (data)
+    *data = d;
+  else if (d && d_free)
+    d_free (d);
+  return model;
+}
+
+void
+gst_rnn_model_slot_post_switched (GstElement * element,
+    const rnn_model * model, const gchar * detail)
+{
+  const gchar *path = rnn_model_name (model);
+
+  GST_ELEMENT_INFO_WITH_DETAILS (element, RESOURCE, SETTINGS,
+      ("Switched to model file \"%s\".", path), ("%s", detail),
+      ("model-file", G_TYPE_STRING, path, NULL));
+}

@@ -34,6 +34,68 @@ const gchar *gst_rnn_element_name (GstElement * element);
 /* A GST_TYPE_ARRAY GValue of doubles from @n floats (caller unsets). */
 void gst_rnn_value_set_double_array (GValue * value, const float *v, guint n);
 
+/* ------------------------------------------- model changes while running
+ *
+ * The `model-file` property of an element whose model can change while it
+ * runs. Without a model in use (NULL, READY) a set only stores the path for
+ * the next start. With one (PAUSED, PLAYING) a set loads and checks the new
+ * file in the setting thread with no lock held (the streaming thread never
+ * waits for file I/O), then publishes it under the object lock as the
+ * *next* model, which the streaming thread takes at its next buffer
+ * (gst_rnn_model_slot_take). A file that cannot be used posts a WARNING
+ * (RESOURCE/SETTINGS, details field `model-file`) naming it, the problem
+ * and the model kept; nothing else changes. When sets race, the last set
+ * wins: each takes a sequence number and a load overtaken by a newer set is
+ * dropped. Every field is protected by the element's object lock. */
+typedef struct {
+  gchar *path;                  /* the property: the file in use or to use */
+  guint seq;                    /* bumped by every set */
+  gboolean running;             /* a model is in use */
+  rnn_model *next;              /* loaded, checked, not yet taken */
+  gpointer next_data;           /* the element's data for @next */
+  GDestroyNotify next_data_free;
+} GstRnnModelSlot;
+
+/* Checks a loaded model (task already checked) in the setting thread, the
+ * same checks as at start: TRUE, with optional data for the element in
+ * *data (handed back by gst_rnn_model_slot_take, freed with the
+ * @data_free given to gst_rnn_model_slot_set when dropped), or FALSE with
+ * a newly allocated reason in *why. Called without any lock held. */
+typedef gboolean (*GstRnnModelCheck) (GstElement * element,
+    const rnn_model * model, gpointer * data, gchar ** why);
+
+/* Finalize: frees the path and a next model. */
+void gst_rnn_model_slot_clear (GstRnnModelSlot * slot);
+/* set_property: store @path, or change the model while running as above
+ * (@task: the task the element needs; @check may be NULL). */
+void gst_rnn_model_slot_set (GstRnnModelSlot * slot, GstElement * element,
+    const gchar * path, rnn_task task, GstRnnModelCheck check,
+    GDestroyNotify data_free);
+/* get_property. Newly allocated. */
+gchar *gst_rnn_model_slot_dup_path (GstRnnModelSlot * slot,
+    GstElement * element);
+/* start(), before loading: the path to load (newly allocated) and the
+ * sequence number to hand to gst_rnn_model_slot_started. */
+gchar *gst_rnn_model_slot_begin (GstRnnModelSlot * slot,
+    GstElement * element, guint * seq);
+/* start() succeeded with the model from @loaded: the slot is running. A
+ * model-file set while it loaded was only stored; it is returned (newly
+ * allocated, NULL if none) for the caller to apply with
+ * gst_rnn_model_slot_set once its model is installed. */
+gchar *gst_rnn_model_slot_started (GstRnnModelSlot * slot,
+    GstElement * element, guint seq, const gchar * loaded);
+/* stop(): no model in use; a next model not yet taken is freed. */
+void gst_rnn_model_slot_stopped (GstRnnModelSlot * slot,
+    GstElement * element);
+/* Streaming thread, at a buffer boundary: the next model (the caller owns
+ * it and *data) or NULL. */
+rnn_model *gst_rnn_model_slot_take (GstRnnModelSlot * slot,
+    GstElement * element, gpointer * data);
+/* Post the INFO message of a switch to @model (details field
+ * `model-file`); @detail says what else changed. */
+void gst_rnn_model_slot_post_switched (GstElement * element,
+    const rnn_model * model, const gchar * detail);
+
 G_END_DECLS
 
 #endif

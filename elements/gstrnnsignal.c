@@ -92,7 +92,7 @@ static guint signals[LAST_SIGNAL];
 typedef struct
 {
   /* properties, object lock */
-  gchar *model_file;
+  GstRnnModelSlot slot;         /* model-file, and a model change in flight */
   gboolean reset_on_discont;
   gboolean post_messages;
   gboolean per_channel;
@@ -104,6 +104,8 @@ typedef struct
   guint model_in, model_out;    /* 0 when no model is loaded, or in
                                  * per-channel mode (any count, the same on
                                  * both sides) */
+  guint run_in, run_out;        /* the model's input size and the subclass's
+                                 * output features for it */
   gboolean cur_per_channel;     /* per-channel as fixed by start() */
 
   /* streaming thread */
@@ -131,6 +133,8 @@ G_DEFINE_ABSTRACT_TYPE_WITH_CODE (GstRnnSignal, gst_rnn_signal,
 
 static void gst_rnn_signal_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
+static gboolean check_running_model (GstElement * element,
+    const rnn_model * model, gpointer * data, gchar ** why);
 static void gst_rnn_signal_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
 static void gst_rnn_signal_constructed (GObject * object);
@@ -180,12 +184,24 @@ gst_rnn_signal_class_init (GstRnnSignalClass * klass)
    * metadata). Read when the element goes from READY to PAUSED; a missing
    * or invalid file, or a model made for another task, fails that state
    * change with an error naming the file and the problem.
+   *
+   * May be set in PAUSED and PLAYING: the new file is loaded and checked in
+   * the setting thread (the stream goes on meanwhile), then swapped in at
+   * the next buffer, with the state starting from zero, the next output
+   * buffer flagged DISCONT and an INFO message naming the file (details
+   * field `model-file`). A file that cannot be used (missing, invalid,
+   * another task, refused by the element's settings, or another input size
+   * or output count than the stream in progress) posts a WARNING naming
+   * it and the problem, and the old model keeps running; the property
+   * then still reads the file in use. When several sets race, the last one
+   * wins.
    */
   g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
       g_param_spec_string ("model-file", "Model file",
           "Path of the safetensors model to run (read when going to PAUSED; "
-          "its `task` metadata must match the element)", NULL,
-          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          "its `task` metadata must match the element; a change while "
+          "playing is swapped in at the next buffer)", NULL,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
           G_PARAM_STATIC_STRINGS));
 
   /**
@@ -306,7 +322,7 @@ gst_rnn_signal_finalize (GObject * object)
 {
   GstRnnSignalPrivate *priv = PRIV (GST_RNN_SIGNAL (object));
 
-  g_free (priv->model_file);
+  gst_rnn_model_slot_clear (&priv->slot);
   g_free (priv->aligned);
   gst_caps_replace (&priv->refused, NULL);
   rnn_model_free (priv->model);
@@ -322,16 +338,9 @@ gst_rnn_signal_set_property (GObject * object, guint prop_id,
 
   switch (prop_id) {
     case PROP_MODEL_FILE:
-      GST_OBJECT_LOCK (self);
-      if (GST_STATE (self) > GST_STATE_READY) {
-        GST_OBJECT_UNLOCK (self);
-        GST_WARNING_OBJECT (self, "model-file can only be changed in the "
-            "NULL or READY state; ignoring '%s'", g_value_get_string (value));
-        break;
-      }
-      g_free (priv->model_file);
-      priv->model_file = g_value_dup_string (value);
-      GST_OBJECT_UNLOCK (self);
+      gst_rnn_model_slot_set (&priv->slot, GST_ELEMENT (self),
+          g_value_get_string (value), GST_RNN_SIGNAL_GET_CLASS (self)->task,
+          check_running_model, NULL);
       break;
     case PROP_RESET_ON_DISCONT:
       GST_OBJECT_LOCK (self);
@@ -363,9 +372,8 @@ gst_rnn_signal_get_property (GObject * object, guint prop_id,
 
   switch (prop_id) {
     case PROP_MODEL_FILE:
-      GST_OBJECT_LOCK (self);
-      g_value_set_string (value, priv->model_file);
-      GST_OBJECT_UNLOCK (self);
+      g_value_take_string (value,
+          gst_rnn_model_slot_dup_path (&priv->slot, GST_ELEMENT (self)));
       break;
     case PROP_RESET_ON_DISCONT:
       GST_OBJECT_LOCK (self);
@@ -449,6 +457,74 @@ gst_rnn_signal_post_messages (GstRnnSignal * self)
 
 /* ------------------------------------------------------------ start/stop */
 
+/* The checks a model passes before it runs, at start and for a change
+ * while running: per-channel mode, the subclass's, and for a change the
+ * sizes in use (fixed by the negotiated caps). FALSE with *why set. */
+static gboolean
+check_model (GstRnnSignal * self, const rnn_model * model, gboolean running,
+    gchar ** why)
+{
+  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
+  GstRnnSignalPrivate *priv = PRIV (self);
+  gboolean per_channel;
+  guint run_in, run_out, in, out;
+
+  GST_OBJECT_LOCK (self);
+  per_channel = priv->cur_per_channel;
+  run_in = priv->run_in;
+  run_out = priv->run_out;
+  GST_OBJECT_UNLOCK (self);
+
+  if (per_channel && (rnn_model_input_size (model) != 1
+          || rnn_model_output_size (model) != 1
+          || rnn_model_num_directions (model) != 1)) {
+    *why = g_strdup_printf ("per-channel=true needs a unidirectional "
+        "univariate model (input size 1, output size 1) but model '%s' has "
+        "input size %d, output size %d and %d direction(s); set "
+        "per-channel=false to run a multivariate model on all the channels "
+        "together", rnn_model_name (model), rnn_model_input_size (model),
+        rnn_model_output_size (model), rnn_model_num_directions (model));
+    return FALSE;
+  }
+  if (klass->check_model && !klass->check_model (self, model, running, why))
+    return FALSE;
+  if (running) {
+    in = rnn_model_input_size (model);
+    out = klass->output_features ? klass->output_features (self, model) :
+        (guint) rnn_model_output_size (model);
+    if (in != run_in || out != run_out) {
+      *why = g_strdup_printf ("model '%s' takes %u features per frame and "
+          "gives %u, but the stream in progress has %u in and %u out (the "
+          "negotiated caps); a model with other sizes needs a restart "
+          "(READY, then PAUSED)", rnn_model_name (model), in, out, run_in,
+          run_out);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* GstRnnModelCheck for a model-file set while running. */
+static gboolean
+check_running_model (GstElement * element, const rnn_model * model,
+    gpointer * data, gchar ** why)
+{
+  return check_model (GST_RNN_SIGNAL (element), model, TRUE, why);
+}
+
+/* Under the object lock: @model is the one in use. */
+static void
+set_model_locked (GstRnnSignal * self, rnn_model * model, guint out)
+{
+  GstRnnSignalPrivate *priv = PRIV (self);
+
+  priv->model = model;
+  priv->run_in = rnn_model_input_size (model);
+  priv->run_out = out;
+  priv->model_in = priv->cur_per_channel ? 0 : priv->run_in;
+  priv->model_out = priv->cur_per_channel ? 0 : out;
+}
+
 static gboolean
 gst_rnn_signal_start (GstBaseTransform * trans)
 {
@@ -456,45 +532,34 @@ gst_rnn_signal_start (GstBaseTransform * trans)
   GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
   GstRnnSignalPrivate *priv = PRIV (self);
   rnn_model *model;
-  gchar *path;
-  guint out;
+  gchar *path, *why = NULL, *changed;
+  guint out, seq;
 
+  path = gst_rnn_model_slot_begin (&priv->slot, GST_ELEMENT (self), &seq);
   GST_OBJECT_LOCK (self);
-  path = g_strdup (priv->model_file);
   priv->cur_per_channel = priv->per_channel;
   GST_OBJECT_UNLOCK (self);
 
   model = gst_rnn_load_model (GST_ELEMENT (self), path, klass->task);
-  g_free (path);
-  if (model == NULL)
-    return FALSE;
-
-  if (priv->cur_per_channel && (rnn_model_input_size (model) != 1
-          || rnn_model_output_size (model) != 1
-          || rnn_model_num_directions (model) != 1)) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-        ("per-channel=true needs a unidirectional univariate model (input "
-            "size 1, output size 1) but model '%s' has input size %d, output "
-            "size %d and %d direction(s)", rnn_model_name (model),
-            rnn_model_input_size (model), rnn_model_output_size (model),
-            rnn_model_num_directions (model)),
-        ("set per-channel=false to run a multivariate model on all the "
-            "channels together"));
-    rnn_model_free (model);
+  if (model == NULL) {
+    g_free (path);
     return FALSE;
   }
 
-  if (klass->model_loaded && !klass->model_loaded (self, model)) {
+  if (!check_model (self, model, FALSE, &why)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", why), (NULL));
+    g_free (why);
+    g_free (path);
     rnn_model_free (model);
     return FALSE;
   }
+  if (klass->model_loaded)
+    klass->model_loaded (self, model, FALSE);
   out = klass->output_features ? klass->output_features (self, model) :
       (guint) rnn_model_output_size (model);
 
   GST_OBJECT_LOCK (self);
-  priv->model = model;
-  priv->model_in = priv->cur_per_channel ? 0 : rnn_model_input_size (model);
-  priv->model_out = priv->cur_per_channel ? 0 : out;
+  set_model_locked (self, model, out);
   GST_OBJECT_UNLOCK (self);
 
   priv->have_format = FALSE;
@@ -510,6 +575,60 @@ gst_rnn_signal_start (GstBaseTransform * trans)
       rnn_model_name (model), rnn_cell_name (rnn_model_cell (model)),
       rnn_model_input_size (model), out,
       priv->cur_per_channel ? ", per channel" : "");
+
+  /* model-file set while this model loaded: a change while running */
+  changed = gst_rnn_model_slot_started (&priv->slot, GST_ELEMENT (self), seq,
+      path);
+  if (changed)
+    gst_rnn_model_slot_set (&priv->slot, GST_ELEMENT (self), changed,
+        klass->task, check_running_model, NULL);
+  g_free (changed);
+  g_free (path);
+  return TRUE;
+}
+
+/* Streaming thread, at a buffer boundary: switch to the model of a
+ * model-file set while running, if there is one. The subclass makes its
+ * state for it (zeroed), the old model is freed (this thread is its only
+ * user), the next output is DISCONT and an INFO message names the file. */
+static gboolean
+take_next_model (GstRnnSignal * self)
+{
+  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
+  GstRnnSignalPrivate *priv = PRIV (self);
+  rnn_model *model, *old;
+  gchar *detail;
+
+  model = gst_rnn_model_slot_take (&priv->slot, GST_ELEMENT (self), NULL);
+  if (model == NULL)
+    return TRUE;
+
+  if (klass->model_loaded)
+    klass->model_loaded (self, model, TRUE);
+  GST_OBJECT_LOCK (self);
+  old = priv->model;
+  /* the sizes are those in use (checked) */
+  set_model_locked (self, model, priv->run_out);
+  GST_OBJECT_UNLOCK (self);
+
+  if (priv->have_format && !klass->setup (self, model, &priv->format)) {
+    rnn_model_free (old);
+    priv->have_format = FALSE;
+    return FALSE;
+  }
+  rnn_model_free (old);
+  priv->need_reset = FALSE;
+  priv->dirty = FALSE;
+  priv->mark_discont = TRUE;
+  priv->warned_nonfinite = FALSE;
+
+  detail = g_strdup_printf ("%s, %d layer(s), hidden %d; the state starts "
+      "from zero", rnn_cell_name (rnn_model_cell (model)),
+      rnn_model_num_layers (model), rnn_model_hidden_size (model));
+  GST_INFO_OBJECT (self, "switched to %s: %s", rnn_model_name (model),
+      detail);
+  gst_rnn_model_slot_post_switched (GST_ELEMENT (self), model, detail);
+  g_free (detail);
   return TRUE;
 }
 
@@ -524,10 +643,12 @@ gst_rnn_signal_stop (GstBaseTransform * trans)
   if (klass->release)
     klass->release (self);
 
+  gst_rnn_model_slot_stopped (&priv->slot, GST_ELEMENT (self));
   GST_OBJECT_LOCK (self);
   model = priv->model;
   priv->model = NULL;
   priv->model_in = priv->model_out = 0;
+  priv->run_in = priv->run_out = 0;
   GST_OBJECT_UNLOCK (self);
   rnn_model_free (model);
 
@@ -1118,6 +1239,9 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   GST_OBJECT_LOCK (self);
   reset_on_discont = priv->reset_on_discont;
   GST_OBJECT_UNLOCK (self);
+
+  if (!take_next_model (self))
+    return GST_FLOW_ERROR;
 
   if (g_atomic_int_compare_and_exchange (&priv->reset_requested, 1, 0)) {
     GST_DEBUG_OBJECT (self, "reset signal: reset");

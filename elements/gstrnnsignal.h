@@ -39,9 +39,18 @@ struct _GstRnnSignalClass {
   rnn_task task;                   /* the model task this element runs */
   gboolean post_messages_default;
 
-  /* The model was loaded (start()): validate it against the subclass's
-   * properties; on a problem post GST_ELEMENT_ERROR and return FALSE. */
-  gboolean (*model_loaded) (GstRnnSignal * self, const rnn_model * model);
+  /* Can the subclass run @model with its properties? No side effects, no
+   * message: FALSE with a newly allocated reason in *why. @running: the
+   * model is a change while running (called in the setting thread; the
+   * settings fixed at start stay as they are), else it is being loaded by
+   * start(). The base posts the error (start) or warning (running). */
+  gboolean (*check_model) (GstRnnSignal * self, const rnn_model * model,
+      gboolean running, gchar ** why);
+  /* @model passed check_model and becomes the one in use (start(), or the
+   * streaming thread at a change while running): take defaults from it.
+   * setup() follows when the format is known. */
+  void (*model_loaded) (GstRnnSignal * self, const rnn_model * model,
+      gboolean running);
   /* Output floats per frame for this model (e.g. its output size). */
   guint (*output_features) (GstRnnSignal * self, const rnn_model * model);
   /* The format is known or changed: (re)allocate per-stream state for

@@ -681,6 +681,89 @@ GST_START_TEST (test_per_channel_refused)
 
 GST_END_TEST;
 
+/* ------------------------------------------- model changes while running */
+
+/* Per-channel an_uni, then model-file=an_uni2 while PLAYING: from the next
+ * buffer the scores are a fresh element's with an_uni2 (the first frame
+ * scores 0 on every channel), the threshold follows the new model's, one
+ * INFO names the file. Then an_lstm (3 features, not univariate) is
+ * refused with a WARNING and an_uni2 keeps running. */
+GST_START_TEST (test_model_change_playing)
+{
+  const float *x = hu_expect ("uni.x", NULL);
+  float got[HALF * UNI_C], fresh[HALF * UNI_C], more[7 * UNI_C];
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (UNI_C);
+  gchar *p2 = hu_fixture ("an_uni2.safetensors");
+  gchar *p3 = hu_fixture ("an_lstm.safetensors");
+  GstElement *e = hu_element ("gruanomaly", "an_uni.safetensors",
+      "per-channel=true post-messages=false");
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h, *hf;
+  GstMessage *m;
+  const GstStructure *d = NULL;
+  GError *err = NULL;
+  gdouble thr = 0.0;
+  gchar *now = NULL;
+  guint c;
+
+  gst_element_set_bus (e, bus);
+  h = hu_harness_with (e);
+  gst_harness_set_src_caps_str (h, caps);
+  hu_run (h, x, UNI_C, 0, HALF, seven, 1, UNI_C, 0, NULL);
+  g_object_get (e, "threshold", &thr, NULL);
+  fail_unless_equals_float (thr, 1.5);
+
+  g_object_set (e, "model-file", p2, NULL);
+  hu_run (h, x, UNI_C, HALF, T, seven, 1, UNI_C, 0, got);
+  for (c = 0; c < UNI_C; c++)
+    fail_unless_equals_float (got[c], 0.0f);
+  g_object_get (e, "threshold", &thr, NULL);
+  fail_unless_equals_float (thr, 2.5);
+  m = gst_bus_pop_filtered (bus, GST_MESSAGE_INFO);
+  fail_unless (m != NULL, "no INFO for the change");
+  gst_message_parse_info_details (m, &d);
+  fail_unless (d != NULL);
+  fail_unless_equals_string (gst_structure_get_string (d, "model-file"), p2);
+  gst_message_unref (m);
+
+  hf = hu_harness ("gruanomaly", "an_uni2.safetensors",
+      "per-channel=true post-messages=false", caps);
+  hu_run (hf, x, UNI_C, HALF, T, seven, 1, UNI_C, 0, fresh);
+  gst_harness_teardown (hf);
+  hu_assert_same (got, fresh, HALF * UNI_C, "after the change vs fresh");
+
+  /* refused: not univariate; the per-channel stream goes on with an_uni2 */
+  g_object_set (e, "model-file", p3, NULL);
+  m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (m != NULL, "no WARNING for a 3-feature model");
+  gst_message_parse_warning (m, &err, NULL);
+  fail_unless (strstr (err->message, "input size 3") != NULL
+      && strstr (err->message, p2) != NULL, "%s", err->message);
+  g_clear_error (&err);
+  gst_message_unref (m);
+  g_object_get (e, "model-file", &now, NULL);
+  fail_unless_equals_string (now, p2);
+  g_free (now);
+  hu_run (h, x, UNI_C, 0, 7, seven, 1, UNI_C, 0, more);
+  hf = hu_harness ("gruanomaly", "an_uni2.safetensors",
+      "per-channel=true post-messages=false", caps);
+  hu_run (hf, x, UNI_C, HALF, T, seven, 1, UNI_C, 0, fresh);
+  hu_run (hf, x, UNI_C, 0, 7, seven, 1, UNI_C, 0, fresh);
+  gst_harness_teardown (hf);
+  hu_assert_same (more, fresh, 7 * UNI_C, "old model kept");
+
+  gst_element_set_bus (e, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_free (p2);
+  g_free (p3);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
 static Suite *
 gruanomaly_suite (void)
 {
@@ -711,6 +794,7 @@ gruanomaly_suite (void)
   tcase_add_test (tc, test_per_channel_messages);
   tcase_add_test (tc, test_per_channel_reset);
   tcase_add_test (tc, test_per_channel_refused);
+  tcase_add_test (tc, test_model_change_playing);
   return s;
 }
 

@@ -932,6 +932,239 @@ GST_START_TEST (test_per_channel_refused)
 
 GST_END_TEST;
 
+/* ------------------------------------------- model changes while running */
+
+/* Pop the messages of @type from @bus that come from @e. */
+static GList *
+pop_messages (GstBus * bus, GstMessageType type)
+{
+  GList *l = NULL;
+  GstMessage *m;
+
+  while ((m = gst_bus_pop_filtered (bus, type)))
+    l = g_list_append (l, m);
+  return l;
+}
+
+/* The model-file detail of an INFO/WARNING message. */
+static const gchar *
+message_model_file (GstMessage * m)
+{
+  const GstStructure *d = NULL;
+
+  if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_INFO)
+    gst_message_parse_info_details (m, &d);
+  else
+    gst_message_parse_warning_details (m, &d);
+  fail_unless (d != NULL, "no details");
+  return gst_structure_get_string (d, "model-file");
+}
+
+/* Frames 0..19 with fc_lstm, then model-file=fc_gru2 while PLAYING: from
+ * the next buffer on the outputs are those of a fresh element running
+ * fc_gru2 (and PyTorch's for fc_gru2 from a zero state at frame 20), the
+ * first one DISCONT, and one INFO names the file. */
+GST_START_TEST (test_model_change_playing)
+{
+  const float *x = hu_expect ("fc_lstm.x", NULL);
+  float got[HALF * 2], fresh[HALF * 2];
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (2), *path = hu_fixture ("fc_gru2.safetensors");
+  gchar *now = NULL;
+  GstElement *e = hu_element ("lstmforecast", "fc_lstm.safetensors", "");
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h, *hf;
+  GstBuffer *o;
+  GList *msgs;
+
+  gst_element_set_bus (e, bus);
+  h = hu_harness_with (e);
+  gst_harness_set_src_caps_str (h, caps);
+  hu_run (h, x, 2, 0, HALF, seven, 1, 2, 1, got);
+  hu_assert_close (got, hu_expect ("fc_lstm.h1", NULL), HALF * 2,
+      "before the change");
+
+  g_object_set (e, "model-file", path, NULL);
+  g_object_get (e, "model-file", &now, NULL);
+  fail_unless_equals_string (now, path);
+  g_free (now);
+  /* nothing changes before the next buffer */
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_INFO) == NULL);
+
+  fail_unless_equals_int (gst_harness_push (h, hu_buffer (x + HALF * 2, 7,
+              2, HALF)), GST_FLOW_OK);
+  o = gst_harness_pull (h);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (o, GST_BUFFER_FLAG_DISCONT),
+      "first buffer after the change is not DISCONT");
+  gst_buffer_extract (o, 0, got, 7 * 2 * 4);
+  gst_buffer_unref (o);
+  hu_run (h, x, 2, HALF + 7, T, seven, 1, 2, 1, got + 7 * 2);
+
+  msgs = pop_messages (bus, GST_MESSAGE_INFO);
+  fail_unless_equals_int (g_list_length (msgs), 1);
+  fail_unless_equals_string (message_model_file (msgs->data), path);
+  g_list_free_full (msgs, (GDestroyNotify) gst_message_unref);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL);
+
+  hf = hu_harness ("lstmforecast", "fc_gru2.safetensors", "", caps);
+  hu_run (hf, x, 2, HALF, T, seven, 1, 2, 1, fresh);
+  gst_harness_teardown (hf);
+  hu_assert_same (got, fresh, HALF * 2, "after the change vs fresh");
+
+  gst_element_set_bus (e, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_free (path);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+/* Files that cannot be used while PLAYING: one WARNING each naming the
+ * file and the problem; the old model keeps running with its state (the
+ * outputs stay PyTorch's carried forecasts) and model-file still reads it. */
+GST_START_TEST (test_model_change_refused)
+{
+  const float *x = hu_expect ("fc_lstm.x", NULL);
+  float got[T * 2];
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (2), *old = hu_fixture ("fc_lstm.safetensors");
+  gchar *f3 = hu_fixture ("fc_gru.safetensors");
+  gchar *fa = hu_fixture ("an_gru.safetensors");
+  gchar *fb = hu_fixture ("fc_bilstm.safetensors");
+  const gchar *files[] = { "/nonexistent/model.safetensors", f3, fa, fb, "" };
+  const gchar *needles[] = { "not", "3 features per frame", "task 'anomaly'",
+    "bidirectional", "no model-file"
+  };
+  GstElement *e = hu_element ("lstmforecast", "fc_lstm.safetensors", "");
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  guint i;
+
+  gst_element_set_bus (e, bus);
+  h = hu_harness_with (e);
+  gst_harness_set_src_caps_str (h, caps);
+  hu_run (h, x, 2, 0, HALF, seven, 1, 2, 1, got);
+  for (i = 0; i < G_N_ELEMENTS (files); i++) {
+    GList *msgs;
+    GError *err = NULL;
+    gchar *now = NULL;
+
+    g_object_set (e, "model-file", files[i], NULL);
+    msgs = pop_messages (bus, GST_MESSAGE_WARNING);
+    fail_unless_equals_int (g_list_length (msgs), 1);
+    gst_message_parse_warning (msgs->data, &err, NULL);
+    fail_unless (strstr (err->message, needles[i]) != NULL
+        && strstr (err->message, "Still using") != NULL
+        && strstr (err->message, old) != NULL, "'%s' for %s", err->message,
+        files[i]);
+    fail_unless_equals_string (message_model_file (msgs->data), files[i]);
+    g_clear_error (&err);
+    g_list_free_full (msgs, (GDestroyNotify) gst_message_unref);
+    g_object_get (e, "model-file", &now, NULL);
+    fail_unless_equals_string (now, old);
+    g_free (now);
+  }
+  hu_run (h, x, 2, HALF, T, seven, 1, 2, 1, got + HALF * 2);
+  hu_assert_close (got, hu_expect ("fc_lstm.h1", NULL), T * 2,
+      "old model kept");
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_INFO) == NULL);
+
+  gst_element_set_bus (e, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_free (old);
+  g_free (f3);
+  g_free (fa);
+  g_free (fb);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  GstElement *e;
+  gchar *files[3];
+  gint stop;
+  guint sets;
+} Swapper;
+
+static gpointer
+swapper_thread (gpointer data)
+{
+  Swapper *sw = data;
+
+  while (!g_atomic_int_get (&sw->stop)) {
+    g_object_set (sw->e, "model-file", sw->files[sw->sets % 3], NULL);
+    sw->sets++;
+    g_usleep (200);
+  }
+  return NULL;
+}
+
+/* A thread switching between two models (and a bad file) every 200 us
+ * while buffers flow: no crash, every output frame is one of the two
+ * models' forecasts after some reset, i.e. finite, and the sizes hold. */
+GST_START_TEST (test_model_change_threaded)
+{
+  const float *x = hu_expect ("fc_lstm.x", NULL);
+  gchar *caps = hu_audio_caps (2);
+  Swapper sw = { 0 };
+  GstHarness *h;
+  GThread *th;
+  guint i, n = 1500, infos = 0, warnings = 0;
+  gchar *now = NULL;
+  GstBus *bus = gst_bus_new ();
+  GstMessage *m;
+
+  sw.e = hu_element ("lstmforecast", "fc_lstm.safetensors", "");
+  sw.files[0] = hu_fixture ("fc_gru2.safetensors");
+  sw.files[1] = hu_fixture ("fc_gru.safetensors");     /* refused: 3 in */
+  sw.files[2] = hu_fixture ("fc_lstm.safetensors");
+  gst_element_set_bus (sw.e, bus);
+  h = hu_harness_with (sw.e);
+  gst_harness_set_src_caps_str (h, caps);
+  th = g_thread_new ("swapper", swapper_thread, &sw);
+  for (i = 0; i < n; i++) {
+    float y[2 * 2];
+    guint f = i % (T - 2);
+
+    fail_unless_equals_int (gst_harness_push (h, hu_buffer (x + f * 2, 2, 2,
+                i * 2)), GST_FLOW_OK);
+    hu_pull_check (h, 2, 2, i * 2, 1, y);
+    fail_unless (isfinite (y[0]) && isfinite (y[1]) && isfinite (y[2])
+        && isfinite (y[3]), "buffer %u not finite", i);
+    /* count the switches and refusals, draining the bus */
+    while ((m = gst_bus_pop (bus))) {
+      infos += GST_MESSAGE_TYPE (m) == GST_MESSAGE_INFO;
+      warnings += GST_MESSAGE_TYPE (m) == GST_MESSAGE_WARNING;
+      gst_message_unref (m);
+    }
+  }
+  g_atomic_int_set (&sw.stop, 1);
+  g_thread_join (th);
+  fail_unless (sw.sets > 10, "only %u sets", sw.sets);
+  fail_unless (infos >= 2 && warnings >= 1, "%u switches, %u refusals for "
+      "%u sets", infos, warnings, sw.sets);
+  GST_INFO ("%u sets: %u switches, %u refusals", sw.sets, infos, warnings);
+  gst_element_set_bus (sw.e, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  g_object_get (sw.e, "model-file", &now, NULL);
+  fail_unless (g_str_equal (now, sw.files[0])
+      || g_str_equal (now, sw.files[2]), "model-file %s", now);
+  g_free (now);
+  gst_harness_teardown (h);
+  for (i = 0; i < 3; i++)
+    g_free (sw.files[i]);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
 static Suite *
 lstmforecast_suite (void)
 {
@@ -973,6 +1206,9 @@ lstmforecast_suite (void)
   tcase_add_test (tc, test_per_channel_reset);
   tcase_add_test (tc, test_per_channel_nan);
   tcase_add_test (tc, test_per_channel_refused);
+  tcase_add_test (tc, test_model_change_playing);
+  tcase_add_test (tc, test_model_change_refused);
+  tcase_add_test (tc, test_model_change_threaded);
   return s;
 }
 
