@@ -342,3 +342,99 @@ gst_rnn_model_slot_post_switched (GstElement * element,
       ("Switched to model file \"%s\".", path), ("%s", detail),
       ("model-file", G_TYPE_STRING, path, NULL));
 }
+
+/* ------------------------------------------------ common properties */
+
+void
+gst_rnn_install_model_file (GObjectClass * klass, guint prop_id,
+    const gchar * blurb)
+{
+  g_object_class_install_property (klass, prop_id,
+      g_param_spec_string ("model-file", "Model file", blurb, NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY | GST_PARAM_MUTABLE_PLAYING));
+}
+
+void
+gst_rnn_install_reset_on_discont (GObjectClass * klass, guint prop_id,
+    gboolean default_value, const gchar * blurb)
+{
+  g_object_class_install_property (klass, prop_id,
+      g_param_spec_boolean ("reset-on-discont", "Reset on discont", blurb,
+          default_value, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+}
+
+void
+gst_rnn_install_post_messages (GObjectClass * klass, guint prop_id,
+    gboolean default_value, const gchar * blurb)
+{
+  g_object_class_install_property (klass, prop_id,
+      g_param_spec_boolean ("post-messages", "Post messages", blurb,
+          default_value, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+}
+
+guint
+gst_rnn_install_reset_signal (GObjectClass * klass, GCallback handler)
+{
+  return g_signal_new_class_handler ("reset", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION, handler, NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+}
+
+/* ------------------------------------------------------ reset triggers */
+
+void
+gst_rnn_lifecycle_init (GstRnnLifecycle * lc)
+{
+  g_atomic_int_set (&lc->reset_requested, 0);
+  lc->after_flush = FALSE;
+}
+
+const gchar *
+gst_rnn_lifecycle_sink_event (GstRnnLifecycle * lc, GstElement * element,
+    GstEvent * event, GstRnnSegmentJumps jumps)
+{
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+      return "stream-start";
+    case GST_EVENT_FLUSH_STOP:
+      lc->after_flush = TRUE;
+      return "flush-stop";
+    case GST_EVENT_SEGMENT:{
+      const GstSegment *seg;
+
+      gst_event_parse_segment (event, &seg);
+      if (lc->after_flush) {
+        lc->after_flush = FALSE;
+        return "segment after a flush";
+      }
+      if (jumps != NULL && jumps (element, seg))
+        return "segment jumps";
+      return NULL;
+    }
+    default:
+      return NULL;
+  }
+}
+
+void
+gst_rnn_lifecycle_request_reset (GstRnnLifecycle * lc)
+{
+  g_atomic_int_set (&lc->reset_requested, 1);
+}
+
+const gchar *
+gst_rnn_lifecycle_check_buffer (GstRnnLifecycle * lc, GstBuffer * buf,
+    gboolean reset_on_discont, gboolean dirty)
+{
+  const gchar *why = NULL;
+
+  if (g_atomic_int_compare_and_exchange (&lc->reset_requested, 1, 0))
+    why = "reset signal";
+  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
+      && reset_on_discont && dirty)
+    why = why ? "reset signal and discont" : "discont";
+  return why;
+}

@@ -34,6 +34,56 @@ const gchar *gst_rnn_element_name (GstElement * element);
 /* A GST_TYPE_ARRAY GValue of doubles from @n floats (caller unsets). */
 void gst_rnn_value_set_double_array (GValue * value, const float *v, guint n);
 
+/* ------------------------------------------------ common properties
+ * Each element keeps its own doc block per property (named after its
+ * type) and its blurb; the specs (names, types, flags) are made here. */
+
+/* `model-file` (string): settable in every state; a set while running is a
+ * model change (GstRnnModelSlot). */
+void gst_rnn_install_model_file (GObjectClass * klass, guint prop_id,
+    const gchar * blurb);
+/* `reset-on-discont` (boolean), changeable while playing. */
+void gst_rnn_install_reset_on_discont (GObjectClass * klass, guint prop_id,
+    gboolean default_value, const gchar * blurb);
+/* `post-messages` (boolean), changeable while playing. */
+void gst_rnn_install_post_messages (GObjectClass * klass, guint prop_id,
+    gboolean default_value, const gchar * blurb);
+/* The `reset` action signal (no arguments, no return), whose class handler
+ * @handler (void (*) (GstElement *)) calls gst_rnn_lifecycle_request_reset
+ * on the element's lifecycle. Returns the signal id. */
+guint gst_rnn_install_reset_signal (GObjectClass * klass, GCallback handler);
+
+/* ------------------------------------------------------ reset triggers
+ * When the recurrent state of a model-running element is zeroed: the
+ * events and buffer flags every such element treats the same way. What the
+ * element does on a reset (at once or before the next frame) is its own. */
+typedef struct {
+  gint reset_requested;         /* atomic: the `reset` action signal */
+  gboolean after_flush;         /* FLUSH_STOP seen, its SEGMENT not yet */
+} GstRnnLifecycle;
+
+/* Does a SEGMENT that arrives without a flush start somewhere else than
+ * where the stream is (the element's rule)? */
+typedef gboolean (*GstRnnSegmentJumps) (GstElement * element,
+    const GstSegment * segment);
+
+/* Streaming thread: is @event a reset trigger? STREAM_START and
+ * FLUSH_STOP are; a SEGMENT is when it follows a FLUSH_STOP or when
+ * @jumps says so. Returns a static string naming the trigger (for logs),
+ * or NULL. The event is not consumed. */
+const gchar *gst_rnn_lifecycle_sink_event (GstRnnLifecycle * lc,
+    GstElement * element, GstEvent * event, GstRnnSegmentJumps jumps);
+/* Any thread: ask for a reset before the next buffer. */
+void gst_rnn_lifecycle_request_reset (GstRnnLifecycle * lc);
+/* Streaming thread, at each buffer: a reset requested by the signal since
+ * the last call, or a DISCONT @buf when @reset_on_discont (and @dirty:
+ * frames went through since the last reset). Returns the trigger's name
+ * or NULL; the request is consumed. */
+const gchar *gst_rnn_lifecycle_check_buffer (GstRnnLifecycle * lc,
+    GstBuffer * buf, gboolean reset_on_discont, gboolean dirty);
+/* start(): no pending request, no flush. */
+void gst_rnn_lifecycle_init (GstRnnLifecycle * lc);
+
 /* ------------------------------------------- model changes while running
  *
  * The `model-file` property of an element whose model can change while it

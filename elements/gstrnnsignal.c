@@ -96,7 +96,7 @@ typedef struct
   gboolean reset_on_discont;
   gboolean post_messages;
   gboolean per_channel;
-  gint reset_requested;         /* atomic: the reset action was emitted */
+  GstRnnLifecycle lc;           /* reset requests (any thread), flush seen */
 
   /* set in start(), cleared in stop(); sizes also read by caps queries
    * under the object lock */
@@ -113,7 +113,6 @@ typedef struct
   GstRnnSignalFormat format;
   gboolean need_reset;          /* zero the state before the next frame */
   gboolean dirty;               /* frames went through since the last reset */
-  gboolean after_flush;
   gboolean mark_discont;        /* DISCONT on the next output buffer */
   gboolean warned_nonfinite;
   GstClockTime last_end;        /* end of the last input buffer */
@@ -161,7 +160,7 @@ static void
 gst_rnn_signal_reset_action (GstRnnSignal * self)
 {
   GST_DEBUG_OBJECT (self, "reset requested");
-  g_atomic_int_set (&PRIV (self)->reset_requested, 1);
+  gst_rnn_lifecycle_request_reset (&PRIV (self)->lc);
 }
 
 static void
@@ -196,13 +195,10 @@ gst_rnn_signal_class_init (GstRnnSignalClass * klass)
    * then still reads the file in use. When several sets race, the last one
    * wins.
    */
-  g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
-      g_param_spec_string ("model-file", "Model file",
-          "Path of the safetensors model to run (read when going to PAUSED; "
-          "its `task` metadata must match the element; a change while "
-          "playing is swapped in at the next buffer)", NULL,
-          G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
-          G_PARAM_STATIC_STRINGS));
+  gst_rnn_install_model_file (gobject_class, PROP_MODEL_FILE,
+      "Path of the safetensors model to run (read when going to PAUSED; "
+      "its `task` metadata must match the element; a change while playing "
+      "is swapped in at the next buffer)");
 
   /**
    * GstRnnSignal:reset-on-discont:
@@ -211,11 +207,8 @@ gst_rnn_signal_class_init (GstRnnSignalClass * klass)
    * data makes the carried state stale). When false the state is carried
    * across discontinuities.
    */
-  g_object_class_install_property (gobject_class, PROP_RESET_ON_DISCONT,
-      g_param_spec_boolean ("reset-on-discont", "Reset on discont",
-          "Zero the recurrent state when a DISCONT buffer arrives", TRUE,
-          G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
-          G_PARAM_STATIC_STRINGS));
+  gst_rnn_install_reset_on_discont (gobject_class, PROP_RESET_ON_DISCONT,
+      TRUE, "Zero the recurrent state when a DISCONT buffer arrives");
 
   /**
    * GstRnnSignal:per-channel:
@@ -248,10 +241,8 @@ gst_rnn_signal_class_init (GstRnnSignalClass * klass)
    * Action signal: zero the recurrent state before the next buffer is
    * processed. Safe to emit from any thread.
    */
-  signals[SIGNAL_RESET] = g_signal_new_class_handler ("reset",
-      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
-      G_CALLBACK (gst_rnn_signal_reset_action), NULL, NULL, NULL,
-      G_TYPE_NONE, 0);
+  signals[SIGNAL_RESET] = gst_rnn_install_reset_signal (gobject_class,
+      G_CALLBACK (gst_rnn_signal_reset_action));
 
   caps = gst_caps_from_string (SIGNAL_CAPS);
   gst_element_class_add_pad_template (element_class,
@@ -284,11 +275,8 @@ gst_rnn_signal_class_install_post_messages (GstRnnSignalClass * klass,
     gboolean default_value, const gchar * blurb)
 {
   klass->post_messages_default = default_value;
-  g_object_class_install_property (G_OBJECT_CLASS (klass),
-      PROP_POST_MESSAGES, g_param_spec_boolean ("post-messages",
-          "Post messages", blurb, default_value,
-          G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
-          G_PARAM_STATIC_STRINGS));
+  gst_rnn_install_post_messages (G_OBJECT_CLASS (klass), PROP_POST_MESSAGES,
+      default_value, blurb);
 }
 
 static void
@@ -565,11 +553,10 @@ gst_rnn_signal_start (GstBaseTransform * trans)
   priv->have_format = FALSE;
   priv->need_reset = FALSE;
   priv->dirty = FALSE;
-  priv->after_flush = FALSE;
   priv->mark_discont = TRUE;
   priv->warned_nonfinite = FALSE;
   priv->last_end = GST_CLOCK_TIME_NONE;
-  g_atomic_int_set (&priv->reset_requested, 0);
+  gst_rnn_lifecycle_init (&priv->lc);
 
   GST_INFO_OBJECT (self, "loaded %s: %s, input %d, output %u per frame%s",
       rnn_model_name (model), rnn_cell_name (rnn_model_cell (model)),
@@ -1083,40 +1070,37 @@ segment_jumps (GstRnnSignal * self, const GstSegment * seg)
       && seg->start <= priv->last_end + half);
 }
 
+/* GstRnnSegmentJumps: only a stream that moved can jump. */
+static gboolean
+segment_jumps_cb (GstElement * element, const GstSegment * seg)
+{
+  GstRnnSignal *self = GST_RNN_SIGNAL (element);
+
+  return PRIV (self)->dirty && segment_jumps (self, seg);
+}
+
 static gboolean
 gst_rnn_signal_sink_event (GstBaseTransform * trans, GstEvent * event)
 {
   GstRnnSignal *self = GST_RNN_SIGNAL (trans);
   GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
   GstRnnSignalPrivate *priv = PRIV (self);
+  const gchar *why;
+
+  why = gst_rnn_lifecycle_sink_event (&priv->lc, GST_ELEMENT (self), event,
+      segment_jumps_cb);
+  if (why != NULL) {
+    GST_DEBUG_OBJECT (self, "%s: reset", why);
+    priv->need_reset = TRUE;
+  }
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_STREAM_START:
-      GST_DEBUG_OBJECT (self, "stream-start: reset");
-      priv->need_reset = TRUE;
-      priv->warned_nonfinite = FALSE;
-      priv->last_end = GST_CLOCK_TIME_NONE;
-      break;
     case GST_EVENT_FLUSH_STOP:
-      GST_DEBUG_OBJECT (self, "flush-stop: reset");
-      priv->need_reset = TRUE;
-      priv->after_flush = TRUE;
+      /* a new stream, or a new position in it */
       priv->warned_nonfinite = FALSE;
       priv->last_end = GST_CLOCK_TIME_NONE;
       break;
-    case GST_EVENT_SEGMENT:{
-      const GstSegment *seg;
-
-      gst_event_parse_segment (event, &seg);
-      if (priv->after_flush) {
-        priv->need_reset = TRUE;
-        priv->after_flush = FALSE;
-      } else if (priv->dirty && segment_jumps (self, seg)) {
-        GST_DEBUG_OBJECT (self, "segment jumps: reset");
-        priv->need_reset = TRUE;
-      }
-      break;
-    }
     case GST_EVENT_GAP:{
       GstClockTime off = klass->output_offset ? klass->output_offset (self) : 0;
       GstClockTime ts, dur;
@@ -1219,6 +1203,7 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   gfloat *y;
   gboolean reset_on_discont, ok = TRUE;
   GstClockTime off, pts, dur;
+  const gchar *why;
 
   if (!priv->have_format) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("No format negotiated."),
@@ -1243,13 +1228,10 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   if (!take_next_model (self))
     return GST_FLOW_ERROR;
 
-  if (g_atomic_int_compare_and_exchange (&priv->reset_requested, 1, 0)) {
-    GST_DEBUG_OBJECT (self, "reset signal: reset");
-    priv->need_reset = TRUE;
-  }
-  if (GST_BUFFER_FLAG_IS_SET (inbuf, GST_BUFFER_FLAG_DISCONT)
-      && reset_on_discont && priv->dirty) {
-    GST_DEBUG_OBJECT (self, "discont: reset");
+  why = gst_rnn_lifecycle_check_buffer (&priv->lc, inbuf, reset_on_discont,
+      priv->dirty);
+  if (why != NULL) {
+    GST_DEBUG_OBJECT (self, "%s: reset", why);
     priv->need_reset = TRUE;
   }
 
