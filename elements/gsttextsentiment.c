@@ -184,12 +184,9 @@ gst_text_sentiment_class_init (GstTextSentimentClass * klass)
    * (details field `model-file`); the element keeps running with the
    * current model and the property keeps naming the current file.
    */
-  g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
-      g_param_spec_string ("model-file", "Model file",
-          "Path of the safetensors text classifier (task=classify); when "
-          "set while running, the element switches to it at the next text",
-          NULL, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY | GST_PARAM_MUTABLE_PLAYING));
+  gst_rnn_install_model_file (gobject_class, PROP_MODEL_FILE,
+      "Path of the safetensors text classifier (task=classify); when set "
+      "while running, the element switches to it at the next text");
 
   /**
    * GstTextSentiment:reset-on-discont:
@@ -197,11 +194,8 @@ gst_text_sentiment_class_init (GstTextSentimentClass * klass)
    * Zero the hidden state when a buffer carries the DISCONT flag (only
    * matters with `context=stream`).
    */
-  g_object_class_install_property (gobject_class, PROP_RESET_ON_DISCONT,
-      g_param_spec_boolean ("reset-on-discont", "Reset on discont",
-          "Zero the hidden state on a DISCONT buffer", DEFAULT_RESET_ON_DISCONT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+  gst_rnn_install_reset_on_discont (gobject_class, PROP_RESET_ON_DISCONT,
+      DEFAULT_RESET_ON_DISCONT, "Zero the hidden state on a DISCONT buffer");
 
   /**
    * GstTextSentiment:post-messages:
@@ -211,14 +205,11 @@ gst_text_sentiment_class_init (GstTextSentimentClass * klass)
    * ns), `label` (string), `confidence` (#gdouble), `class-index` (#gint)
    * and `probabilities` (#GstValueArray of #gdouble).
    */
-  g_object_class_install_property (gobject_class, PROP_POST_MESSAGES,
-      g_param_spec_boolean ("post-messages", "Post messages",
-          "Post a 'textsentiment' element message per text with fields "
-          "timestamp, stream-time, running-time, duration (guint64 ns), "
-          "label (string), confidence (double), class-index (int) and "
-          "probabilities (array of doubles)", DEFAULT_POST_MESSAGES,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+  gst_rnn_install_post_messages (gobject_class, PROP_POST_MESSAGES,
+      DEFAULT_POST_MESSAGES, "Post a 'textsentiment' element message per "
+      "text with fields timestamp, stream-time, running-time, duration "
+      "(guint64 ns), label (string), confidence (double), class-index (int) "
+      "and probabilities (array of doubles)");
 
   /**
    * GstTextSentiment:context:
@@ -258,10 +249,8 @@ gst_text_sentiment_class_init (GstTextSentimentClass * klass)
    * Action signal: zero the hidden state before the next text.
    */
   gst_text_sentiment_signals[SIGNAL_RESET] =
-      g_signal_new_class_handler ("reset", G_TYPE_FROM_CLASS (klass),
-      G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION,
-      G_CALLBACK (gst_text_sentiment_reset_action), NULL, NULL, NULL,
-      G_TYPE_NONE, 0);
+      gst_rnn_install_reset_signal (gobject_class,
+      G_CALLBACK (gst_text_sentiment_reset_action));
 
   element_class->change_state = gst_text_sentiment_change_state;
 
@@ -304,7 +293,7 @@ gst_text_sentiment_finalize (GObject * object)
 {
   GstTextSentiment *self = GST_TEXT_SENTIMENT (object);
 
-  g_free (self->model_file);
+  gst_rnn_model_slot_clear (&self->slot);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -352,7 +341,7 @@ gst_text_sentiment_get_property (GObject * object, guint prop_id,
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL_FILE:
-      g_value_set_string (value, self->model_file);
+      g_value_set_string (value, self->slot.path);
       break;
     case PROP_RESET_ON_DISCONT:
       g_value_set_boolean (value, self->reset_on_discont);
@@ -377,9 +366,7 @@ static void
 gst_text_sentiment_reset_action (GstTextSentiment * self)
 {
   GST_DEBUG_OBJECT (self, "reset requested");
-  GST_OBJECT_LOCK (self);
-  self->reset_pending = TRUE;
-  GST_OBJECT_UNLOCK (self);
+  gst_rnn_lifecycle_request_reset (&self->lc);
 }
 
 /* Number of class probabilities: the head's outputs, or 2 for a single
@@ -405,19 +392,11 @@ static GstCaps *gst_text_sentiment_make_src_caps (int n_classes);
 static void
 gst_text_sentiment_release (GstTextSentiment * self)
 {
-  rnn_model *next_model;
-  rnn_state *next_state;
-
+  /* a next model not yet taken is freed */
+  gst_rnn_model_slot_stopped (&self->slot, GST_ELEMENT (self));
   GST_OBJECT_LOCK (self);
   gst_caps_replace (&self->src_caps, NULL);
-  gst_caps_replace (&self->next_caps, NULL);
-  next_model = self->next_model;
-  next_state = self->next_state;
-  self->next_model = NULL;
-  self->next_state = NULL;
   GST_OBJECT_UNLOCK (self);
-  rnn_state_free (next_state);
-  rnn_model_free (next_model);
   rnn_state_free (self->state);
   self->state = NULL;
   rnn_model_free (self->model);
@@ -512,12 +491,11 @@ gst_text_sentiment_start (GstTextSentiment * self)
   gchar *path, *why = NULL, *changed = NULL;
   guint max_tokens, seq;
 
+  path = gst_rnn_model_slot_begin (&self->slot, GST_ELEMENT (self), &seq);
   GST_OBJECT_LOCK (self);
-  path = g_strdup (self->model_file);
   max_tokens = self->max_tokens;
-  seq = self->model_seq;
-  self->reset_pending = FALSE;
   GST_OBJECT_UNLOCK (self);
+  gst_rnn_lifecycle_init (&self->lc);
 
   self->model = gst_rnn_load_model (GST_ELEMENT (self), path,
       RNN_TASK_CLASSIFY);
@@ -546,18 +524,14 @@ gst_text_sentiment_start (GstTextSentiment * self)
   gst_caps_take (&self->src_caps,
       gst_text_sentiment_make_src_caps (gst_text_sentiment_num_classes
           (self)));
+  GST_OBJECT_UNLOCK (self);
   /* model-file set while this model was loading: it was only stored, as
    * no model was loaded yet; treat it as a change while running */
-  if (seq != self->model_seq)
-    changed = g_strdup (self->model_file);
-  GST_OBJECT_UNLOCK (self);
+  changed = gst_rnn_model_slot_started (&self->slot, GST_ELEMENT (self), seq,
+      path);
 
   gst_text_sentiment_log_model (self, path);
   if (changed) {
-    GST_OBJECT_LOCK (self);
-    g_free (self->model_file);
-    self->model_file = g_strdup (path);
-    GST_OBJECT_UNLOCK (self);
     gst_text_sentiment_change_model (self, changed);
     g_free (changed);
   }
@@ -570,101 +544,63 @@ failed:
   return FALSE;
 }
 
+/* What a model-file set while running hands to the streaming thread
+ * besides the model. */
+typedef struct
+{
+  rnn_state *state;
+  GstCaps *caps;                /* the source caps it implies */
+} GstTextSentimentNext;
+
+static void
+gst_text_sentiment_next_free (gpointer data)
+{
+  GstTextSentimentNext *next = data;
+
+  rnn_state_free (next->state);
+  gst_caps_unref (next->caps);
+  g_free (next);
+}
+
+/* GstRnnModelCheck: the checks of start, and a state for the model. */
+static gboolean
+gst_text_sentiment_check_next (GstElement * element, const rnn_model * model,
+    gpointer * data, gchar ** why)
+{
+  GstTextSentiment *self = GST_TEXT_SENTIMENT (element);
+  GstTextSentimentNext *next;
+  rnn_state *state;
+  guint max_tokens;
+  int out = rnn_model_output_size (model);
+
+  GST_OBJECT_LOCK (self);
+  max_tokens = self->max_tokens;
+  GST_OBJECT_UNLOCK (self);
+  state = gst_text_sentiment_check_model ((rnn_model *) model,
+      rnn_model_name (model), max_tokens, why);
+  if (state == NULL)
+    return FALSE;
+  next = g_new0 (GstTextSentimentNext, 1);
+  next->state = state;
+  next->caps = gst_text_sentiment_make_src_caps (out == 1 ? 2 : out);
+  *data = next;
+  return TRUE;
+}
+
 /* model-file set. Without a loaded model (NULL or READY) the path is only
  * stored, for the next start. With one (PAUSED, PLAYING), the new file is
  * loaded and checked here, in the caller's thread and without any lock
  * held, so streaming goes on meanwhile; then, under the object lock, it
  * becomes the next model, which the streaming thread swaps in at its next
  * buffer (gst_text_sentiment_take_next_model). A file that cannot be used
- * posts a warning and changes nothing. When two threads set the property
- * at once, the last set wins: each set takes a sequence number and a load
- * that finishes after a newer set started is dropped. */
+ * posts a warning and changes nothing. The last set wins. The mechanism is
+ * the one all model-running elements share (GstRnnModelSlot). */
 static void
 gst_text_sentiment_change_model (GstTextSentiment * self, const gchar * path)
 {
-  rnn_model *model = NULL;
-  rnn_state *state = NULL;
-  rnn_error err = { 0 };
-  gchar *why = NULL, *current;
-  guint seq, max_tokens;
-  int n_classes = 0;
-
-  GST_OBJECT_LOCK (self);
-  if (self->src_caps == NULL) {
-    g_free (self->model_file);
-    self->model_file = g_strdup (path);
-    self->model_seq++;
-    GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  seq = ++self->model_seq;
-  max_tokens = self->max_tokens;
-  GST_OBJECT_UNLOCK (self);
-
-  GST_DEBUG_OBJECT (self, "loading model \"%s\" while running",
-      GST_STR_NULL (path));
-  if (path == NULL || path[0] == '\0') {
-    why = g_strdup ("no model-file given");
-  } else if (rnn_model_load (path, &model, &err) != RNN_OK) {
-    why = g_strdup_printf ("%s", err.msg[0] ? err.msg :
-        rnn_status_str (err.code));
-  } else if (rnn_model_task (model) != RNN_TASK_CLASSIFY) {
-    why = g_strdup_printf ("model \"%s\" has task '%s' but textsentiment "
-        "needs 'classify'", path, rnn_task_name (rnn_model_task (model)));
-  } else {
-    state = gst_text_sentiment_check_model (model, path, max_tokens, &why);
-    n_classes = rnn_model_output_size (model) == 1 ? 2 :
-        rnn_model_output_size (model);
-  }
-  if (state == NULL) {
-    rnn_model_free (model);
-    model = NULL;
-  }
-
-  GST_OBJECT_LOCK (self);
-  if (seq != self->model_seq) {
-    /* a newer set overtook this one: it decides */
-    GST_OBJECT_UNLOCK (self);
-    GST_DEBUG_OBJECT (self, "model \"%s\" superseded", GST_STR_NULL (path));
-    rnn_state_free (state);
-    rnn_model_free (model);
-    g_free (why);
-    return;
-  }
-  if (self->src_caps == NULL) {
-    /* stopped meanwhile: the file is used at the next start */
-    g_free (self->model_file);
-    self->model_file = g_strdup (path);
-    GST_OBJECT_UNLOCK (self);
-    rnn_state_free (state);
-    rnn_model_free (model);
-    g_free (why);
-    return;
-  }
-  current = g_strdup (self->model_file);
-  if (model != NULL) {
-    rnn_state *old_state = self->next_state;
-    rnn_model *old_model = self->next_model;
-
-    /* a next model not yet taken is replaced (state before its model) */
-    self->next_state = state;
-    self->next_model = model;
-    gst_caps_take (&self->next_caps,
-        gst_text_sentiment_make_src_caps (n_classes));
-    g_free (self->model_file);
-    self->model_file = g_strdup (path);
-    GST_OBJECT_UNLOCK (self);
-    rnn_state_free (old_state);
-    rnn_model_free (old_model);
-  } else {
-    GST_OBJECT_UNLOCK (self);
-    GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, SETTINGS,
-        ("Could not switch to model file \"%s\": %s. Still using \"%s\".",
-            GST_STR_NULL (path), why, GST_STR_NULL (current)), (NULL),
-        ("model-file", G_TYPE_STRING, path, NULL));
-  }
-  g_free (current);
-  g_free (why);
+  gst_rnn_model_slot_set (&self->slot, GST_ELEMENT (self), path,
+      RNN_TASK_CLASSIFY, gst_text_sentiment_check_next,
+      gst_text_sentiment_next_free);
 }
 
 /* Streaming thread: switch to the model loaded by a model-file set while
@@ -676,26 +612,25 @@ static void
 gst_text_sentiment_take_next_model (GstTextSentiment * self)
 {
   rnn_model *model;
-  rnn_state *state;
-  gchar *path;
+  gpointer data = NULL;
+  GstTextSentimentNext *next;
+  gchar *path, *detail;
+
+  model = gst_rnn_model_slot_take (&self->slot, GST_ELEMENT (self), &data);
+  if (model == NULL)
+    return;
+  next = data;
 
   GST_OBJECT_LOCK (self);
-  model = self->next_model;
-  state = self->next_state;
-  if (model == NULL) {
-    GST_OBJECT_UNLOCK (self);
-    return;
-  }
-  self->next_model = NULL;
-  self->next_state = NULL;
-  gst_caps_replace (&self->src_caps, self->next_caps);
-  gst_caps_replace (&self->next_caps, NULL);
+  gst_caps_replace (&self->src_caps, next->caps);
   GST_OBJECT_UNLOCK (self);
 
   rnn_state_free (self->state);
   rnn_model_free (self->model);
   self->model = model;
-  self->state = state;
+  self->state = next->state;
+  next->state = NULL;
+  gst_text_sentiment_next_free (next);
   gst_text_sentiment_alloc_outputs (self);
   /* renegotiate: the class count, hence the tensor caps, may differ */
   self->output = GST_TEXT_SENTIMENT_OUT_NONE;
@@ -705,12 +640,11 @@ gst_text_sentiment_take_next_model (GstTextSentiment * self)
 
   path = g_strdup (rnn_model_name (model));
   gst_text_sentiment_log_model (self, path);
-  GST_ELEMENT_INFO_WITH_DETAILS (self, RESOURCE, SETTINGS,
-      ("Switched to model file \"%s\".", path),
-      ("%s, %d classes; the state starts from zero",
-          rnn_cell_name (rnn_model_cell (model)),
-          gst_text_sentiment_num_classes (self)),
-      ("model-file", G_TYPE_STRING, path, NULL));
+  detail = g_strdup_printf ("%s, %d classes; the state starts from zero",
+      rnn_cell_name (rnn_model_cell (model)),
+      gst_text_sentiment_num_classes (self));
+  gst_rnn_model_slot_post_switched (GST_ELEMENT (self), model, detail);
+  g_free (detail);
   g_free (path);
 }
 
@@ -900,11 +834,22 @@ gst_text_sentiment_set_sink_caps (GstTextSentiment * self, GstCaps * caps)
   return TRUE;
 }
 
+/* GstRnnSegmentJumps: a new segment (after a seek, or a new stream)
+ * starts a new timeline: what came before is no context for what follows.
+ * The same segment sent again changes nothing. */
+static gboolean
+gst_text_sentiment_segment_is_new (GstElement * element,
+    const GstSegment * seg)
+{
+  return !gst_segment_is_equal (seg, &GST_TEXT_SENTIMENT (element)->segment);
+}
+
 static gboolean
 gst_text_sentiment_sink_event (GstPad * pad, GstObject * parent,
     GstEvent * event)
 {
   GstTextSentiment *self = GST_TEXT_SENTIMENT (parent);
+  const gchar *why;
 
   GST_LOG_OBJECT (self, "event %" GST_PTR_FORMAT, event);
 
@@ -918,27 +863,27 @@ gst_text_sentiment_sink_event (GstPad * pad, GstObject * parent,
       gst_event_unref (event);
       return ret;
     }
+    default:
+      break;
+  }
+
+  /* the reset triggers every model-running element shares */
+  why = gst_rnn_lifecycle_sink_event (&self->lc, GST_ELEMENT (self), event,
+      gst_text_sentiment_segment_is_new);
+  if (why != NULL)
+    gst_text_sentiment_reset_state (self, why);
+
+  switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_STREAM_START:
-      gst_text_sentiment_reset_state (self, "stream-start");
       self->discont_pending = TRUE;
       break;
     case GST_EVENT_FLUSH_STOP:
-      gst_text_sentiment_reset_state (self, "flush-stop");
       gst_segment_init (&self->segment, GST_FORMAT_TIME);
       self->discont_pending = TRUE;
       break;
-    case GST_EVENT_SEGMENT:{
-      GstSegment seg;
-
-      /* a new segment (after a seek, or a new stream) starts a new
-       * timeline: what came before is no context for what follows. The
-       * same segment sent again changes nothing. */
-      gst_event_copy_segment (event, &seg);
-      if (!gst_segment_is_equal (&seg, &self->segment))
-        gst_text_sentiment_reset_state (self, "new segment");
-      self->segment = seg;
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment (event, &self->segment);
       break;
-    }
     default:
       break;
   }
@@ -1025,7 +970,8 @@ gst_text_sentiment_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   GstTextSentiment *self = GST_TEXT_SENTIMENT (parent);
   GstFlowReturn flow = GST_FLOW_OK;
-  gboolean reset_pending, reset_on_discont, post_messages;
+  gboolean reset_on_discont, post_messages;
+  const gchar *reset_why;
   GstTextSentimentContext context;
   guint max_tokens;
   GstMapInfo map;
@@ -1045,13 +991,14 @@ gst_text_sentiment_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   gst_text_sentiment_take_next_model (self);
 
   GST_OBJECT_LOCK (self);
-  reset_pending = self->reset_pending;
-  self->reset_pending = FALSE;
   reset_on_discont = self->reset_on_discont;
   post_messages = self->post_messages;
   context = self->context;
   max_tokens = self->max_tokens;
   GST_OBJECT_UNLOCK (self);
+  /* the reset signal, or a DISCONT buffer when reset-on-discont */
+  reset_why = gst_rnn_lifecycle_check_buffer (&self->lc, buf,
+      reset_on_discont, TRUE);
 
   if (self->output == GST_TEXT_SENTIMENT_OUT_NONE
       || gst_pad_check_reconfigure (self->srcpad)) {
@@ -1061,10 +1008,8 @@ gst_text_sentiment_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     }
   }
 
-  if (reset_pending)
-    gst_text_sentiment_reset_state (self, "reset signal");
-  if (reset_on_discont && GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
-    gst_text_sentiment_reset_state (self, "discont");
+  if (reset_why != NULL)
+    gst_text_sentiment_reset_state (self, reset_why);
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
     self->discont_pending = TRUE;
 

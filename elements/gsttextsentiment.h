@@ -6,6 +6,7 @@
 
 #include <gst/gst.h>
 #include "rnn.h"
+#include "gstrnncommon.h"
 
 G_BEGIN_DECLS
 
@@ -47,18 +48,14 @@ struct _GstTextSentiment
   GstPad *srcpad;
 
   /* properties, under the object lock */
-  gchar *model_file;
+  GstRnnModelSlot slot;         /* model-file and a change while running */
   gboolean reset_on_discont;
   gboolean post_messages;
   GstTextSentimentContext context;
   guint max_tokens;
-  gboolean reset_pending;       /* set by the `reset` action signal */
+  GstRnnLifecycle lc;           /* reset requests, flush seen */
   GstCaps *src_caps;            /* what the source pad can produce with the
                                  * loaded model; NULL when none is loaded */
-  guint model_seq;              /* bumped by each model-file set */
-  rnn_model *next_model;        /* set while running: loaded and checked, */
-  rnn_state *next_state;        /* swapped in at the next buffer */
-  GstCaps *next_caps;
 
   /* streaming thread only (and state changes while it is stopped) */
   rnn_model *model;
