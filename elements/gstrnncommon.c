@@ -355,24 +355,31 @@ gst_rnn_install_model_file (GObjectClass * klass, guint prop_id,
           GST_PARAM_MUTABLE_READY | GST_PARAM_MUTABLE_PLAYING));
 }
 
+/* A boolean that may change while playing. @name and @nick are static. */
+static void
+install_boolean (GObjectClass * klass, guint prop_id, const gchar * name,
+    const gchar * nick, gboolean default_value, const gchar * blurb)
+{
+  g_object_class_install_property (klass, prop_id,
+      g_param_spec_boolean (name, nick, blurb, default_value,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+}
+
 void
 gst_rnn_install_reset_on_discont (GObjectClass * klass, guint prop_id,
     gboolean default_value, const gchar * blurb)
 {
-  g_object_class_install_property (klass, prop_id,
-      g_param_spec_boolean ("reset-on-discont", "Reset on discont", blurb,
-          default_value, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+  install_boolean (klass, prop_id, "reset-on-discont", "Reset on discont",
+      default_value, blurb);
 }
 
 void
 gst_rnn_install_post_messages (GObjectClass * klass, guint prop_id,
     gboolean default_value, const gchar * blurb)
 {
-  g_object_class_install_property (klass, prop_id,
-      g_param_spec_boolean ("post-messages", "Post messages", blurb,
-          default_value, G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
+  install_boolean (klass, prop_id, "post-messages", "Post messages",
+      default_value, blurb);
 }
 
 guint
