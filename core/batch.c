@@ -131,10 +131,13 @@ rnn_batch_state_new (const rnn_model *m, size_t n_streams, size_t max_frames,
   s->k = rnn_kernels_get ();
   s->n_streams = n_streams;
   s->max_frames = max_frames;
-  /* From 4 streams one sgemm per step beats the paired GEMV (it packs
-   * W_hh once per step and blocks over streams in registers);
+  /* From 8 streams one sgemm per step is about as fast as the paired GEMV
+   * and wins as streams grow (it blocks over streams in registers, but
+   * repacks W_hh at every step, which costs more than it saves below that:
+   * at 4 streams bench-engine measured 67-108k vs 190-200k stream-frames/s
+   * for LSTM H=128, 22-33k vs 51-57k for GRU H=256, interleaved runs);
    * RNN_BATCH_GEMV=1 forces the GEMV (benchmarks compare the two). */
-  s->use_gemm = n_streams >= 4 && g_getenv ("RNN_BATCH_GEMV") == NULL;
+  s->use_gemm = n_streams >= 8 && g_getenv ("RNN_BATCH_GEMV") == NULL;
   s->blk = (size_t) (m->cell == RNN_CELL_LSTM ? 2 : 1) * H;
   s->layers = g_try_new0 (batch_layer, L);
   s->st = try_floats ((size_t) L * n_streams, s->blk);
@@ -304,9 +307,16 @@ rnn_state_forward_batch (rnn_batch_state *s, const float *x, size_t n_frames,
   if (n_frames == 0)
     return rnn__set_error (err, RNN_ERR_ARG,
         "%s: rnn_state_forward_batch needs at least one frame", s->m->name);
-  /* Unidirectional: chunks of max_frames carry the state exactly. */
+  /* Unidirectional: chunks carry the state exactly. A chunk is at most
+   * max_frames, and short enough that its pre-activations (frames x
+   * streams x G*H floats) stay within 64 KiB: they are written by the GEMM
+   * and read back frame by frame, which must not evict the weights. */
+  const size_t per_frame = s->n_streams * (size_t) s->m->gates
+      * s->m->hidden * sizeof (float);
+  const size_t chunk = MAX (1, MIN (s->max_frames, 65536 / per_frame));
+
   while (done < n_frames) {
-    size_t T = MIN (s->max_frames, n_frames - done);
+    size_t T = MIN (chunk, n_frames - done);
 
     run_block (s, x + done * s->n_streams * s->m->input_size, T,
         y + done * s->n_streams * s->m->output_size);
