@@ -14,7 +14,7 @@
  * 0.3), REPS times (default 3), and prints the medians:
  *
  *   pipe  ELEMENT  MODEL  S  PIPE_FPS  ELEM_FPS  ELEM_ALLOCS  THREAD_ALLOCS
- *         PEAK_RSS_KIB
+ *         PEAK_RSS_KIB  ENGINE_FPS
  *
  * PIPE_FPS: frames per second through the whole pipeline (measured at the
  * element's sink pad between the first steady buffer and the last one);
@@ -27,11 +27,16 @@
  * both from a separate run of 400 buffers in a child process whose GLib
  * slice allocator is routed to malloc (G_SLICE=always-malloc), so that
  * GstBuffer/GstMemory allocations are counted too.
- * PEAK_RSS_KIB: VmHWM of this process at the end.
+ * PEAK_RSS_KIB: VmHWM of this process at the end (engine runs included,
+ * which add one more state of the model). ENGINE_FPS: the engine alone on
+ * the same model and calls of S frames, timed after each pipeline run (the
+ * element's overhead is ENGINE_FPS / ELEM_FPS - 1).
  */
 #include "benchutil.h"
+#include "rnn.h"
 
 #include <gst/gst.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +179,44 @@ run_once (const char *element, const char *model, guint spb, guint n_buffers,
   return TRUE;
 }
 
+/* The engine alone on @model, calls of @spb frames with the state carried,
+ * @frames frames in all: frames per second (the same work as the element's
+ * engine calls, timed in the same process between the pipeline runs, so
+ * that the overhead estimate does not mix two moments of a noisy machine).
+ * 0 on error. */
+static double
+engine_fps (const char *model, guint spb, guint frames)
+{
+  rnn_model *m = NULL;
+  rnn_state *st = NULL;
+  rnn_error err;
+  float *x, *y;
+  guint i, calls = MAX (1, frames / spb);
+  double t0, dt;
+
+  if (rnn_model_load (model, &m, &err) != RNN_OK
+      || rnn_state_new (m, spb, &st, &err) != RNN_OK) {
+    fprintf (stderr, "bench-pipeline: %s\n", err.msg);
+    rnn_model_free (m);
+    return 0;
+  }
+  x = g_new (float, (gsize) spb * rnn_model_input_size (m));
+  y = g_new (float, (gsize) spb * rnn_model_output_size (m));
+  for (i = 0; i < spb * (guint) rnn_model_input_size (m); i++)
+    x[i] = sinf (0.1f * i);
+  for (i = 0; i < MIN (calls, 10); i++)
+    rnn_state_forward (st, x, spb, y, &err);
+  t0 = bu_now ();
+  for (i = 0; i < calls; i++)
+    rnn_state_forward (st, x, spb, y, &err);
+  dt = bu_now () - t0;
+  g_free (x);
+  g_free (y);
+  rnn_state_free (st);
+  rnn_model_free (m);
+  return (double) calls * spb / dt;
+}
+
 static int
 cmp_double (const void *a, const void *b)
 {
@@ -226,7 +269,8 @@ main (int argc, char **argv)
   double min_time = 0.3;
   int reps = 3, i;
   run_result r;
-  double pipe[16], elem[16], ea = -1, ta = -1;
+  double pipe[16], elem[16], eng[16], ea = -1, ta = -1;
+  gboolean with_engine;
   gchar **argv_copy = g_strdupv (argv);
 
   gst_init (&argc, &argv);
@@ -250,6 +294,9 @@ main (int argc, char **argv)
     return 0;
   }
 
+  with_engine = strcmp (element, "none") != 0
+      && strcmp (element, "control") != 0;
+
   /* Calibration (also the warm-up): 60 buffers, then size the runs. */
   if (!run_once (element, model, spb, 60, &r))
     return 1;
@@ -259,12 +306,13 @@ main (int argc, char **argv)
       return 1;
     pipe[i] = r.pipe_fps;
     elem[i] = r.elem_fps;
+    eng[i] = with_engine ? engine_fps (model, spb, n * spb) : 0;
   }
   if (!count_allocs (argv_copy, &ea, &ta))
     return 1;
-  printf ("pipe\t%s\t%s\t%u\t%.1f\t%.1f\t%.3f\t%.3f\t%ld\n", element,
-      model, spb, median (pipe, reps), median (elem, reps), ea, ta,
-      bu_peak_rss_kib ());
+  printf ("pipe\t%s\t%s\t%u\t%.1f\t%.1f\t%.3f\t%.3f\t%ld\t%.1f\n",
+      element, model, spb, median (pipe, reps), median (elem, reps), ea, ta,
+      bu_peak_rss_kib (), median (eng, reps));
   g_strfreev (argv_copy);
   return 0;
 }

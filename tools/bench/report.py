@@ -33,6 +33,7 @@ def model_key(path):
 
 def main(paths):
     engine, torch, roof, pipe, batch = {}, {}, {}, [], []
+    pipe_engine = {}  # engine alone, timed between the pipeline runs
     lines = []
     for p in paths or ["-"]:
         f = sys.stdin if p == "-" else open(p)
@@ -51,6 +52,8 @@ def main(paths):
         elif c[0] == "pipe" and len(c) >= 9:
             pipe.append((c[1], model_key(c[2]), int(c[3]), float(c[4]),
                          float(c[5]), float(c[6]), float(c[7]), int(c[8])))
+            if len(c) >= 10 and float(c[9]) > 0:
+                pipe_engine[(c[1], model_key(c[2]), int(c[3]))] = float(c[9])
 
     # ---------------------------------------------- engine vs torch vs roof
     print("Engine alone vs PyTorch 1.13 (steps/s = frames/s, batch 1, state "
@@ -101,7 +104,7 @@ def main(paths):
         if el in ("none", "control"):
             continue
         key = (m[:-len("-anomaly")] if m.endswith("-anomaly") else m, spb)
-        e = engine.get(key, (None, None))[0]
+        e = pipe_engine.get((el, m, spb), engine.get(key, (None, None))[0])
         t = torch.get(key)
         over = (e / efps - 1) * 100 if e else None
         rows.append((el, m, spb, fnum(pfps), fnum(efps), fnum(e),
@@ -162,8 +165,9 @@ def main(paths):
     ov = []
     for el, m, spb, pfps, efps, ea, ta, rss in pipe:
         key = (m[:-len("-anomaly")] if m.endswith("-anomaly") else m, spb)
-        if el not in ("none", "control") and spb == 100 and key in engine:
-            ov.append((engine[key][0] / efps - 1, el, m))
+        e = pipe_engine.get((el, m, spb), engine.get(key, (None, None))[0])
+        if el not in ("none", "control") and spb == 100 and e:
+            ov.append((e / efps - 1, el, m))
     if ov:
         worst = max(ov)
         print("- element overhead at 100 frames/buffer: worst %.1f%% (%s %s); "

@@ -53,7 +53,7 @@ pin="taskset -c 0"
 {
   echo "gst-rnn benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "host: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)," \
-       "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+       "$(getconf _NPROCESSORS_ONLN) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "build: $build ($buildtype); pinned to CPU 0; median of $reps runs" \
        "of >= ${min_time}s"
 } | tee "$out/header.txt"
