@@ -65,15 +65,23 @@ def build(tensors, meta):
     return rnn.eval(), fc.eval(), emb
 
 
-def signal_case(task, extra, name):
-    model = os.path.join(work, name + ".safetensors")
-    data = os.path.join(data_dir, "tiny-forecast.csv" if task == "forecast"
-                        else "tiny-anomaly.csv")
-    cols = (["--columns", "value,other", "--time-column", "t"]
-            if task == "forecast" else
-            ["--group-column", "sensor", "--label-column", "label"])
-    run(train, task, "--data", data, "--output", model, "--epochs", "3",
-        "--hidden", "12", "--quiet", "--seed", "2", *cols, *extra)
+def signal_case(task, extra, name, shipped=None):
+    """Train a small model (or take @shipped = (model, data, eval options))
+    and compare rnn-eval's output with PyTorch's."""
+    log = None
+    if shipped:
+        model, data, ev_cols = shipped
+    else:
+        model = os.path.join(work, name + ".safetensors")
+        data = os.path.join(data_dir, "tiny-forecast.csv"
+                            if task == "forecast" else "tiny-anomaly.csv")
+        cols = (["--columns", "value,other", "--time-column", "t"]
+                if task == "forecast" else
+                ["--group-column", "sensor", "--label-column", "label"])
+        log = run(train, task, "--data", data, "--output", model, "--epochs",
+                  "3", "--hidden", "12", "--seed", "2", *cols, *extra)
+        ev_cols = (["--time-column", "t"] if task == "forecast" else
+                   ["--group-column", "sensor", "--label-column", "label"])
     tensors, meta = stio.load(model)
     rnn, fc, _ = build(tensors, meta)
     mean = np.array(json.loads(meta["input.mean"]), np.float32)
@@ -81,14 +89,13 @@ def signal_case(task, extra, name):
     omean = np.array(json.loads(meta["output.mean"]), np.float32)
     ostd = np.array(json.loads(meta["output.std"]), np.float32)
     window = int(meta.get("window", "0"))
-    ev_cols = (["--time-column", "t"] if task == "forecast"
-               else ["--group-column", "sensor", "--label-column", "label"])
     out = run(evaluate, "signal", "--model", model, "--data", data, *ev_cols)
     rows = list(csv.reader(out.splitlines()))
     head, rows = rows[0], rows[1:]
     F = len(mean)
     x = np.array([[float(v) for v in r[3:3 + F]] for r in rows], np.float32)
     groups = np.array([int(r[1]) for r in rows])
+    wanted = 100 if not shipped else len(rows) - len(np.unique(groups))
     worst = 0.0
     ok = True
     n = 0
@@ -112,9 +119,9 @@ def signal_case(task, extra, name):
                 worst = max(worst, float(err.max()))
                 ok &= bool((err <= ATOL + RTOL * np.abs(p)).all())
                 n += 1
-    check(ok and n > 100, "%s (%s): %d C predictions match PyTorch, largest "
+    check(ok and n >= wanted, "%s (%s): %d C predictions match PyTorch, largest "
           "error %.3g" % (name, " ".join(extra) or "defaults", n, worst))
-    if task == "anomaly":
+    if task == "anomaly" and not shipped:
         # The score of SPEC section 5 from the PyTorch predictions.
         em = np.array(json.loads(meta["anomaly.error_mean"]))
         es = np.array(json.loads(meta["anomaly.error_std"]))
@@ -133,14 +140,61 @@ def signal_case(task, extra, name):
         check(worst_s < 1e-3, "%s: anomaly scores match the SPEC formula on "
               "PyTorch predictions (largest relative error %.3g)"
               % (name, worst_s))
+        # The calibration (docs/rnn-train.md) recomputed with PyTorch: the
+        # normal runs (labelled rows cut a sensor's rows), the last 20% of
+        # each as validation, errors of the validation frames with the state
+        # carried from the run's start.
+        labels = np.array([int(r[2]) for r in rows])
+        errs = []
+        with torch.no_grad():
+            for g in np.unique(groups):
+                idx = np.where(groups == g)[0]
+                a = 0
+                while a < len(idx):
+                    while a < len(idx) and labels[idx[a]]:
+                        a += 1
+                    b = a
+                    while b < len(idx) and not labels[idx[b]]:
+                        b += 1
+                    n = b - a
+                    if n >= 4:
+                        n_val = int(math.floor(n * 0.2))
+                        xn = (x[idx[a:b]] - mean) / std
+                        y, _ = rnn(torch.tensor(xn).unsqueeze(0))
+                        pn = fc(y)[0].numpy()
+                        for t in range(max(1, n - n_val), n):
+                            errs.append(xn[t] - pn[t - 1])
+                    a = b
+        errs = np.array(errs, np.float64)
+        em_t = errs.mean(0)
+        es_t = errs.std(0, ddof=1)
+        sc = np.sqrt((((errs - em_t) / es_t) ** 2).mean(1))
+        thr_t = max(4.0, 1.25 * sc.max())
+        thr = float(meta["anomaly.threshold"])
+        import re
+        m = re.search(r"calibration on (\d+) validation frames: max score "
+                      r"([0-9.]+)", log)
+        ok = (m is not None and int(m.group(1)) == len(errs)
+              and abs(float(m.group(2)) - sc.max()) <= 2e-3 * sc.max()
+              and np.allclose(em, em_t, rtol=1e-3, atol=1e-5)
+              and np.allclose(es, es_t, rtol=1e-3, atol=1e-6)
+              and abs(thr - thr_t) <= 1e-3 * thr_t + 1e-3)
+        check(ok, "%s: anomaly.error_mean/std, largest normal score and "
+              "threshold recomputed with PyTorch over %d validation frames "
+              "(C: %s; PyTorch: max score %.4g, threshold %.4g)"
+              % (name, len(errs), m.group(0) if m else "no calibration line",
+                 sc.max(), thr_t))
 
 
-def classify_case(extra, name):
-    model = os.path.join(work, name + ".safetensors")
-    data = os.path.join(data_dir, "tiny-texts.json")
-    run(train, "classify", "--data", data, "--output", model, "--epochs",
-        "3", "--hidden", "12", "--embed-dim", "6", "--quiet", "--seed", "4",
-        *extra)
+def classify_case(extra, name, shipped=None):
+    if shipped:
+        model, data = shipped
+    else:
+        model = os.path.join(work, name + ".safetensors")
+        data = os.path.join(data_dir, "tiny-texts.json")
+        run(train, "classify", "--data", data, "--output", model, "--epochs",
+            "3", "--hidden", "12", "--embed-dim", "6", "--quiet", "--seed",
+            "4", *extra)
     tensors, meta = stio.load(model)
     rnn, fc, emb = build(tensors, meta)
     vocab = {t: i for i, t in enumerate(json.loads(meta["tokenizer.vocab"]))}
@@ -174,7 +228,7 @@ def classify_case(extra, name):
             worst = max(worst, err)
             ok &= r[2] == labels[k] and err <= ATOL + RTOL * p[k]
             n += 1
-    check(ok and n > 50, "%s (%s): %d C classifications match PyTorch, "
+    check(ok and n >= (50 if not shipped else len(items)), "%s (%s): %d C classifications match PyTorch, "
           "largest probability error %.3g" % (name, " ".join(extra), n, worst))
 
 
@@ -186,5 +240,19 @@ signal_case("anomaly", [], "anomaly-gru")
 classify_case(["--pooling", "last"], "classify-lstm-last")
 classify_case(["--pooling", "mean", "--cell", "gru"], "classify-gru-mean")
 classify_case(["--bidirectional", "--layers", "2"], "classify-bilstm")
+# The shipped models (models/), on their data, as tools/train_models.sh runs
+# them.
+models = os.path.join(fixtures, "..", "..", "models")
+signal_case("forecast", ["shipped"], "models/forecast.safetensors",
+            (os.path.join(models, "forecast.safetensors"),
+             os.path.join(models, "data", "sunspots.csv"),
+             ["--time-column", "year"]))
+signal_case("anomaly", ["shipped"], "models/anomaly.safetensors",
+            (os.path.join(models, "anomaly.safetensors"),
+             os.path.join(models, "data", "sensors-test.csv"),
+             ["--group-column", "sensor", "--label-column", "label"]))
+classify_case(["shipped"], "models/sentiment.safetensors",
+              (os.path.join(models, "sentiment.safetensors"),
+               os.path.join(models, "data", "sentiment-test.json")))
 print("%s" % ("all passed" if not failed else "%d failed" % failed))
 sys.exit(1 if failed else 0)
