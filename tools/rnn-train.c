@@ -27,11 +27,16 @@
 static char *opt_data, *opt_output, *opt_columns, *opt_time_column;
 static char *opt_group_column, *opt_label_column;
 static char *opt_cell, *opt_optimizer, *opt_pooling;
-static int opt_hidden = -1, opt_layers = -1, opt_window = -1, opt_bptt = -1;
-static int opt_epochs = -1, opt_batch = -1, opt_patience = -1;
-static int opt_embed = -1, opt_vocab = -1, opt_min_count = -1;
-static double opt_lr = -1, opt_clip = -1, opt_val = -1, opt_wd = -1;
-static double opt_dropout = -1, opt_word_dropout = -1;
+/* Options left unset keep these values, replaced by per-task defaults. */
+#define UNSET_I G_MININT
+#define UNSET_D (-G_MAXDOUBLE)
+static int opt_hidden = UNSET_I, opt_layers = UNSET_I, opt_window = UNSET_I;
+static int opt_bptt = UNSET_I, opt_epochs = UNSET_I, opt_batch = UNSET_I;
+static int opt_patience = UNSET_I, opt_embed = UNSET_I, opt_vocab = UNSET_I;
+static int opt_min_count = UNSET_I;
+static double opt_lr = UNSET_D, opt_clip = UNSET_D, opt_val = UNSET_D;
+static double opt_wd = UNSET_D, opt_dropout = UNSET_D;
+static double opt_word_dropout = UNSET_D;
 static gint64 opt_seed = 1;
 static gboolean opt_bidir, opt_quiet;
 
@@ -961,7 +966,8 @@ parse_cell (const char *s)
   die ("--cell: '%s' is not lstm, gru, rnn or rnn_relu", s);
 }
 
-#define DEFAULT(v, d) do { if ((v) < 0) (v) = (d); } while (0)
+#define IS_SET(v) ((v) != UNSET_I && (v) != UNSET_D)
+#define DEFAULT(v, d) do { if (!IS_SET (v)) (v) = (d); } while (0)
 
 int
 main (int argc, char **argv)
@@ -1007,7 +1013,7 @@ main (int argc, char **argv)
   if (opt_pooling && strcmp (opt_pooling, "last") != 0
       && strcmp (opt_pooling, "mean") != 0)
     die ("--pooling: '%s' is not last or mean", opt_pooling);
-  if (opt_window >= 0 && opt_bptt >= 0)
+  if (IS_SET (opt_window) && IS_SET (opt_bptt))
     die ("--window and --bptt exclude each other: windows from a zero state, "
         "or a carried state");
 
@@ -1031,7 +1037,14 @@ main (int argc, char **argv)
   DEFAULT (opt_word_dropout, text ? 0.3 : 0.0);
   /* Forecast: windows (measured better on held-out sunspots, see
    * docs/rnn-train.md); anomaly: stateful, as gruanomaly carries its state. */
-  if (!text && opt_window < 0 && opt_bptt < 0) {
+  if (task == RNN_TASK_ANOMALY && IS_SET (opt_window))
+    die ("--window: gruanomaly carries its state, so an anomaly model "
+        "trains with --bptt");
+  if (IS_SET (opt_window) && opt_window < 1)
+    die ("--window %d: must be at least 1", opt_window);
+  if (IS_SET (opt_bptt) && opt_bptt < 1)
+    die ("--bptt %d: must be at least 1", opt_bptt);
+  if (!text && !IS_SET (opt_window) && !IS_SET (opt_bptt)) {
     if (task == RNN_TASK_FORECAST)
       opt_window = 32;
     else
@@ -1044,17 +1057,21 @@ main (int argc, char **argv)
       || opt_embed < 1 || opt_min_count < 1)
     die ("--hidden, --layers, --epochs, --batch-size, --embed-dim and "
         "--min-count must be at least 1");
-  if (opt_val >= 1.0)
-    die ("--val-split %g: must be below 1", opt_val);
+  if (opt_val < 0 || opt_val >= 1.0)
+    die ("--val-split %g: must be in [0, 1)", opt_val);
   if (opt_lr <= 0)
     die ("--lr %g: must be positive", opt_lr);
-  if (opt_dropout >= 1.0 || opt_word_dropout >= 1.0)
-    die ("--dropout and --word-dropout must be below 1");
+  if (opt_clip < 0 || opt_wd < 0 || opt_patience < 0)
+    die ("--clip, --weight-decay and --patience cannot be negative");
+  if (opt_dropout < 0 || opt_dropout >= 1.0 || opt_word_dropout < 0
+      || opt_word_dropout >= 1.0)
+    die ("--dropout and --word-dropout must be in [0, 1)");
+  if (opt_vocab < 3)
+    die ("--vocab-size %d: must be at least 3 (<pad>, <unk> and a word)",
+        opt_vocab);
   if (!text && opt_bidir)
     die ("--bidirectional: a %s model runs on a live signal, whose future "
         "is unknown; only classify models can be bidirectional", task_s);
-  if (!text && opt_window == 0 && opt_bptt < 1)
-    die ("--bptt must be at least 1");
   if (text && (opt_window > 0 || opt_bptt > 0))
     die ("--window and --bptt apply to signals, not to classify");
   if (text && (opt_columns || opt_time_column || opt_group_column

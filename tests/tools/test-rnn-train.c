@@ -377,6 +377,18 @@ test_errors (void)
   check (rc != 0 && errs && strstr (errs, "exclude each other"),
       "--window with --bptt refused");
   g_free (errs);
+  rc = run (NULL, &errs, "forecast", "--data", d, "--output", "y",
+      "--val-split", "1.5", NULL);
+  check (rc != 0 && errs && strstr (errs, "--val-split 1.5"),
+      "--val-split out of range refused");
+  g_free (errs);
+  char *a = data ("tiny-anomaly.csv");
+  rc = run (NULL, &errs, "anomaly", "--data", a, "--output", "y",
+      "--window", "8", NULL);
+  check (rc != 0 && errs && strstr (errs, "carries its state"),
+      "anomaly --window refused (gruanomaly carries its state)");
+  g_free (errs);
+  g_free (a);
   g_free (d);
   char *out = NULL;
   rc = run (&out, NULL, "--help", NULL);
