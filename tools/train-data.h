@@ -37,10 +37,11 @@ typedef struct {
 } td_signal;
 
 /* Read a CSV file of numeric columns. Header row optional (detected: a
- * first row with a non-numeric selected field is a header). Blank values
- * ("", NA, NaN) are filled by linear interpolation between the nearest
- * values of the same column in the same sequence (the nearest value at the
- * ends). */
+ * first row with any field that is neither a number nor blank is a header,
+ * so a file without header needs numbers in its first row). Blank values
+ * ("", NA, NaN, null) are filled by linear interpolation between the
+ * nearest values of the same column in the same sequence (the nearest value
+ * at the ends). */
 rnn_status td_signal_read (const char *path, const td_csv_options *opt,
     td_signal **out, rnn_error *err);
 void td_signal_free (td_signal *s);

@@ -160,6 +160,15 @@ test_forecast (void)
         "features");
     rnn_model_free (m);
   }
+  /* SGD with weight decay. */
+  rc = run (NULL, NULL, "forecast", "--data", d, "--output", o,
+      "--columns", "value", "--time-column", "t", "--hidden", "8",
+      "--epochs", "2", "--optimizer", "sgd", "--lr", "0.05",
+      "--weight-decay", "1e-4", "--layers", "1", "--quiet", NULL);
+  m = rc == 0 ? load (o) : NULL;
+  check (m != NULL && rnn_model_num_layers (m) == 1,
+      "--optimizer sgd --weight-decay trains a 1-layer model");
+  rnn_model_free (m);
   g_free (out);
   g_free (d);
   g_free (o);
