@@ -1163,6 +1163,81 @@ GST_START_TEST (test_model_change_concurrent)
 
 GST_END_TEST;
 
+typedef struct
+{
+  GstElement *e;
+  const gchar *const *paths;
+  guint n_paths;
+  gint stop;
+  guint sets;
+} SignalToggler;
+
+static gpointer
+toggle_signal_models (gpointer data)
+{
+  SignalToggler *t = data;
+
+  while (!g_atomic_int_get (&t->stop)) {
+    gchar *path = hu_fixture (t->paths[t->sets % t->n_paths]);
+
+    g_object_set (t->e, "model-file", path, NULL);
+    g_free (path);
+    t->sets++;
+    g_usleep (300);
+  }
+  return NULL;
+}
+
+/* Another thread sets model-file over and over (the same model again, a
+ * model of other sizes, a model of the wrong task) while frames flow: no
+ * crash, every push succeeds, every output is finite, and the element ends
+ * on the usable model. */
+GST_START_TEST (test_signal_model_change_concurrent)
+{
+  static const gchar *const fc_paths[] = { "fc_lstm.safetensors",
+    "fc_gru.safetensors", "an_gru.safetensors"
+  };
+  static const gchar *const an_paths[] = { "an_gru.safetensors",
+    "an_lstm.safetensors", "fc_lstm.safetensors"
+  };
+  guint k;
+
+  for (k = 0; k < 2; k++) {
+    const SignalCase *c = &signal_cases[k == 0 ? 0 : 3];
+    GstHarness *h = signal_harness (c);
+    GstBus *bus = attach_bus (h);
+    SignalToggler t = { h->element, k == 0 ? fc_paths : an_paths, 3, 0, 0 };
+    float *x = signal_frames (0, 4 * 1500, c->in), *y;
+    GThread *th;
+    guint i;
+    gchar *got, *want;
+
+    gst_bus_set_flushing (bus, TRUE);
+    y = g_new (float, 4 * c->out);
+    th = g_thread_new ("toggle", toggle_signal_models, &t);
+    for (i = 0; i < 1500; i++) {
+      push_frames (h, x + (gsize) 4 * i * c->in, 4, c->in, 4 * i);
+      pull_frames (h, 4, c->out, y);
+      assert_all_finite (y, 4 * c->out, "output while switching");
+    }
+    g_atomic_int_set (&t.stop, 1);
+    g_thread_join (th);
+    fail_unless (t.sets > 3, "only %u sets", t.sets);
+    /* the last usable file is the one in use */
+    g_object_get (h->element, "model-file", &got, NULL);
+    want = hu_fixture (c->model);
+    fail_unless_equals_string (got, want);
+    g_free (got);
+    g_free (want);
+    g_free (y);
+    g_free (x);
+    gst_object_unref (bus);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
 /* ---------------------------------------------------------------- csv */
 
 static GstHarness *
@@ -1418,6 +1493,7 @@ robustness_suite (void)
   tcase_add_test (tc, test_model_change_playing);
   tcase_add_test (tc, test_model_change_stream_state);
   tcase_add_test (tc, test_model_change_concurrent);
+  tcase_add_test (tc, test_signal_model_change_concurrent);
   tcase_add_test (tc, test_csv_malformed_rows);
   tcase_add_test (tc, test_csv_stray_quote);
   tcase_add_test (tc, test_csv_nan_into_gruanomaly);
