@@ -207,6 +207,22 @@ rnn_batch_state_reset (rnn_batch_state *s)
 }
 
 rnn_status
+rnn_batch_state_reset_stream (rnn_batch_state *s, size_t stream,
+    rnn_error *err)
+{
+  if (s == NULL)
+    return rnn__set_error (err, RNN_ERR_ARG,
+        "rnn_batch_state_reset_stream: state must not be NULL");
+  if (stream >= s->n_streams)
+    return rnn__set_error (err, RNN_ERR_ARG, "%s: stream %zu of %zu",
+        s->m->name, stream, s->n_streams);
+  for (int l = 0; l < s->m->num_layers; l++)
+    memset (s->st + ((size_t) l * s->n_streams + stream) * s->blk, 0,
+        s->blk * sizeof (float));
+  return RNN_OK;
+}
+
+rnn_status
 rnn_batch_state_get_stream (const rnn_batch_state *s, size_t stream,
     float *buf, size_t n, rnn_error *err)
 {

@@ -262,6 +262,10 @@ rnn_status rnn_batch_state_new (const rnn_model *m, size_t n_streams,
 void rnn_batch_state_free (rnn_batch_state *s);
 size_t rnn_batch_state_streams (const rnn_batch_state *s);
 void rnn_batch_state_reset (rnn_batch_state *s);
+/* Zero the state of stream @stream only (the others keep theirs);
+ * RNN_ERR_ARG when out of range. */
+rnn_status rnn_batch_state_reset_stream (rnn_batch_state *s, size_t stream,
+    rnn_error *err);
 /* Stream @stream's state, laid out as rnn_state_get's (@n must be what
  * rnn_state_size gives for the model). */
 rnn_status rnn_batch_state_get_stream (const rnn_batch_state *s,

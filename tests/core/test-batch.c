@@ -156,6 +156,24 @@ check_case (const char *name, double *worst_torch, double *worst_single)
   *worst_torch = MAX (*worst_torch, e_torch);
   *worst_single = MAX (*worst_single, e_single);
 
+  /* resetting one stream zeroes it and leaves the others alone */
+  {
+    float *before = malloc ((S + 1) * sizeof *before);
+    int zero = 1, kept;
+
+    rnn_batch_state_get_stream (bs, 0, before, S, &err);
+    kept = rnn_batch_state_reset_stream (bs, 1, &err) == RNN_OK;
+    rnn_batch_state_get_stream (bs, 1, snap, S, &err);
+    for (size_t i = 0; i < S; i++)
+      zero &= snap[i] == 0.0f;
+    rnn_batch_state_get_stream (bs, 0, snap, S, &err);
+    kept &= memcmp (before, snap, S * sizeof *snap) == 0;
+    tu_check (zero && kept && rnn_batch_state_reset_stream (bs, N, &err)
+        == RNN_ERR_ARG, "%s: reset_stream zeroes stream 1 only, refuses "
+        "stream %zu", name, N);
+    free (before);
+  }
+
   /* reset: the batch starts over and gives the same outputs again */
   rnn_batch_state_reset (bs);
   {
