@@ -120,7 +120,7 @@ struct _GstGruAnomaly
   gfloat *pred;                 /* CHUNK_FRAMES predictions, then normalised */
   gfloat *xn;                   /* CHUNK_FRAMES normalised inputs */
   gfloat *prev;                 /* normalised prediction of the next frame */
-  gboolean have_prev;
+  gboolean *have_prev;          /* [groups]: a prediction of this frame */
   const float *err_mean, *err_std;
   gboolean *in_anomaly;          /* [groups] */
   gdouble *peak;                /* [groups] */
@@ -181,7 +181,7 @@ free_stream (GstGruAnomaly * self)
   g_clear_pointer (&self->pred, g_free);
   g_clear_pointer (&self->xn, g_free);
   g_clear_pointer (&self->prev, g_free);
-  self->have_prev = FALSE;
+  g_clear_pointer (&self->have_prev, g_free);
   self->model = NULL;
 }
 
@@ -269,7 +269,7 @@ gst_gru_anomaly_setup (GstRnnSignal * base, const rnn_model * model,
   self->pred = g_new0 (gfloat, (gsize) CHUNK_FRAMES * self->nf);
   self->xn = g_new0 (gfloat, (gsize) CHUNK_FRAMES * self->nf);
   self->prev = g_new0 (gfloat, self->nf);
-  self->have_prev = FALSE;
+  self->have_prev = g_new0 (gboolean, self->groups);
   self->err_mean = rnn_model_anomaly_error_mean (model);
   self->err_std = rnn_model_anomaly_error_std (model);
   self->in_anomaly = g_new0 (gboolean, self->groups);
@@ -288,7 +288,20 @@ gst_gru_anomaly_reset (GstRnnSignal * base)
     rnn_state_reset (self->state);
   if (self->batch)
     rnn_batch_state_reset (self->batch);
-  self->have_prev = FALSE;
+  if (self->have_prev)
+    memset (self->have_prev, 0, self->groups * sizeof (gboolean));
+}
+
+/* Per-channel mode: @channel held NaN or infinity; its next frame scores
+ * 0 from a zero state. */
+static void
+gst_gru_anomaly_reset_channel (GstRnnSignal * base, guint channel)
+{
+  GstGruAnomaly *self = GST_GRU_ANOMALY (base);
+
+  if (self->batch)
+    rnn_batch_state_reset_stream (self->batch, channel, NULL);
+  self->have_prev[channel] = FALSE;
 }
 
 static void
@@ -351,6 +364,7 @@ gst_gru_anomaly_process (GstRnnSignal * base, const gfloat * in,
   rnn_error err;
   rnn_status st;
   guint done = 0;
+  const guint8 *bad = gst_rnn_signal_get_bad_channels (base);
 
   GST_OBJECT_LOCK (self);
   threshold = self->threshold;
@@ -387,7 +401,7 @@ gst_gru_anomaly_process (GstRnnSignal * base, const gfloat * in,
       for (c = 0; c < G; c++) {
         gdouble score = 0.0;
 
-        if (self->have_prev) {
+        if (self->have_prev[c]) {
           gdouble acc = 0.0;
 
           for (i = 0; i < per; i++) {
@@ -400,10 +414,13 @@ gst_gru_anomaly_process (GstRnnSignal * base, const gfloat * in,
           score = sqrt (acc / per);
         }
         out[(gsize) (done + j) * G + c] = (gfloat) score;
-        track (self, c, score, frame, threshold, post);
+        /* a channel holding NaN (its output becomes NaN) neither starts
+         * nor ends an anomaly */
+        if (bad == NULL || !bad[c])
+          track (self, c, score, frame, threshold, post);
+        self->have_prev[c] = TRUE;
       }
       memcpy (self->prev, self->pred + (gsize) j * nf, nf * sizeof (gfloat));
-      self->have_prev = TRUE;
     }
     done += m;
   }
@@ -465,6 +482,7 @@ gst_gru_anomaly_class_init (GstGruAnomalyClass * klass)
   signal_class->reset = gst_gru_anomaly_reset;
   signal_class->process = gst_gru_anomaly_process;
   signal_class->release = gst_gru_anomaly_release;
+  signal_class->reset_channel = gst_gru_anomaly_reset_channel;
 
   GST_DEBUG_CATEGORY_INIT (gst_gru_anomaly_debug, "gruanomaly", 0,
       "RNN anomaly detector");

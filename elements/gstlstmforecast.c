@@ -346,6 +346,16 @@ gst_lstm_forecast_reset (GstRnnSignal * base)
   self->ring_len = 0;
 }
 
+/* Per-channel mode: @channel held NaN or infinity. */
+static void
+gst_lstm_forecast_reset_channel (GstRnnSignal * base, guint channel)
+{
+  GstLstmForecast *self = GST_LSTM_FORECAST (base);
+
+  if (self->batch)
+    rnn_batch_state_reset_stream (self->batch, channel, NULL);
+}
+
 static void
 gst_lstm_forecast_release (GstRnnSignal * base)
 {
@@ -552,6 +562,7 @@ gst_lstm_forecast_class_init (GstLstmForecastClass * klass)
   signal_class->finish_buffer = gst_lstm_forecast_finish_buffer;
   signal_class->output_offset = gst_lstm_forecast_output_offset;
   signal_class->release = gst_lstm_forecast_release;
+  signal_class->reset_channel = gst_lstm_forecast_reset_channel;
 
   GST_DEBUG_CATEGORY_INIT (gst_lstm_forecast_debug, "lstmforecast", 0,
       "RNN signal forecaster");

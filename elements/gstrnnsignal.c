@@ -49,7 +49,9 @@
  * continuity). A frame holding NaN or infinity is not fed to the model: its
  * output frame is all NaN, the state is reset (the next frame starts from a
  * zero state) and a warning is posted for the first such frame after the
- * stream (re)starts.
+ * stream (re)starts. In per-channel mode (#GstRnnSignal:per-channel) this
+ * applies to each channel on its own: only the channels holding NaN or
+ * infinity get NaN and a reset.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -119,6 +121,9 @@ typedef struct
   GstClockTime cur_pts;         /* PTS of the buffer being processed */
   gfloat *aligned;              /* copy of unaligned input */
   gsize aligned_len;
+  gfloat *fixed;                /* per channel: a frame, non-finite -> 0 */
+  guint8 *bad;                  /* per channel: its non-finite channels */
+  gboolean bad_active;          /* process() runs a frame with some */
   GstCaps *refused;             /* input caps refused (error posted once) */
 } GstRnnSignalPrivate;
 
@@ -222,9 +227,9 @@ gst_rnn_signal_class_init (GstRnnSignalClass * klass)
    * the weights once for all channels, so one element costs far less than
    * C elements. A model with more than one input or output, or a
    * bidirectional one, is refused when going to PAUSED. A reset trigger
-   * resets every channel; a frame holding NaN or infinity in any channel
-   * gives NaN for every channel of that frame and resets every channel.
-   * Read when the element goes to PAUSED.
+   * resets every channel; a NaN or infinity in one channel gives NaN for
+   * that channel of that frame and resets that channel only, the others
+   * going on untouched. Read when the element goes to PAUSED.
    */
   g_object_class_install_property (gobject_class, PROP_PER_CHANNEL,
       g_param_spec_boolean ("per-channel", "Per channel",
@@ -312,6 +317,8 @@ gst_rnn_signal_finalize (GObject * object)
 
   gst_rnn_model_slot_clear (&priv->slot);
   g_free (priv->aligned);
+  g_free (priv->fixed);
+  g_free (priv->bad);
   gst_caps_replace (&priv->refused, NULL);
   rnn_model_free (priv->model);
   G_OBJECT_CLASS (gst_rnn_signal_parent_class)->finalize (object);
@@ -402,6 +409,12 @@ gboolean
 gst_rnn_signal_get_per_channel (GstRnnSignal * self)
 {
   return PRIV (self)->cur_per_channel;
+}
+
+const guint8 *
+gst_rnn_signal_get_bad_channels (GstRnnSignal * self)
+{
+  return PRIV (self)->bad_active ? PRIV (self)->bad : NULL;
 }
 
 GstClockTime
@@ -644,6 +657,8 @@ gst_rnn_signal_stop (GstBaseTransform * trans)
   g_free (priv->aligned);
   priv->aligned = NULL;
   priv->aligned_len = 0;
+  g_clear_pointer (&priv->fixed, g_free);
+  g_clear_pointer (&priv->bad, g_free);
   return TRUE;
 }
 
@@ -1009,6 +1024,10 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   gst_caps_replace (&priv->refused, NULL);
   priv->format = fmt;
   priv->have_format = TRUE;
+  g_free (priv->fixed);
+  g_free (priv->bad);
+  priv->fixed = g_new0 (gfloat, fmt.in_features);
+  priv->bad = g_new0 (guint8, fmt.in_features);
   if (!klass->setup (self, priv->model, &fmt)) {
     priv->have_format = FALSE;
     return FALSE;
@@ -1189,6 +1208,48 @@ frame_is_finite (const gfloat * x, guint n)
   return TRUE;
 }
 
+/* Per-channel mode: frame @i (@x, @y) holds NaN or infinity in some
+ * channels. The others go on as if nothing happened: the frame runs with
+ * the bad values replaced by 0 (the subclass told not to act on those
+ * channels), then each bad channel's output is NaN and its state zeroed. */
+static gboolean
+process_bad_channels (GstRnnSignal * self, const gfloat * x, gfloat * y,
+    guint i, GstClockTime pts)
+{
+  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
+  GstRnnSignalPrivate *priv = PRIV (self);
+  guint k, fin = priv->format.in_features, first = G_MAXUINT;
+  gboolean ok;
+
+  for (k = 0; k < fin; k++) {
+    priv->bad[k] = !isfinite (x[k]);
+    priv->fixed[k] = priv->bad[k] ? 0.0f : x[k];
+    if (priv->bad[k] && first == G_MAXUINT)
+      first = k;
+  }
+  if (!priv->warned_nonfinite) {
+    priv->warned_nonfinite = TRUE;
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Input frame holds NaN or infinity in channel %u; that channel's "
+            "state is reset and its output is NaN.", first),
+        ("frame %u of buffer at %" GST_TIME_FORMAT " (further ones are "
+            "only logged)", i, GST_TIME_ARGS (pts)));
+  } else {
+    GST_DEBUG_OBJECT (self, "non-finite value in frame %u, channel %u", i,
+        first);
+  }
+  priv->bad_active = TRUE;
+  ok = klass->process (self, priv->fixed, y, 1, i);
+  priv->bad_active = FALSE;
+  for (k = 0; k < fin; k++)
+    if (priv->bad[k]) {
+      /* per channel, out_features == in_features */
+      y[k] = NAN;
+      klass->reset_channel (self, k);
+    }
+  return ok;
+}
+
 static GstFlowReturn
 gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
     GstBuffer * outbuf)
@@ -1294,6 +1355,14 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
    * state and gets NaN outputs. */
   i = 0;
   while (i < n && ok) {
+    if (!frame_is_finite (x + (gsize) i * fin, fin) && priv->cur_per_channel
+        && klass->reset_channel) {
+      ok = process_bad_channels (self, x + (gsize) i * fin,
+          y + (gsize) i * fout, i, pts);
+      priv->dirty = TRUE;
+      i++;
+      continue;
+    }
     if (!frame_is_finite (x + (gsize) i * fin, fin)) {
       guint k;
 

@@ -73,8 +73,11 @@ struct _GstRnnSignalClass {
   GstClockTime (*output_offset) (GstRnnSignal * self);
   /* Free the per-stream state (stop()). */
   void (*release) (GstRnnSignal * self);
+  /* Per-channel mode: zero the state of @channel only (it held NaN or
+   * infinity). Without it a non-finite value resets every channel. */
+  void (*reset_channel) (GstRnnSignal * self, guint channel);
 
-  gpointer _padding[4];
+  gpointer _padding[3];
 };
 
 /* Property id the base uses for `post-messages`; subclasses number their
@@ -94,6 +97,12 @@ const rnn_model *gst_rnn_signal_get_model (GstRnnSignal * self);
  * a univariate model on each of the format's in_features channels, with
  * out_features == in_features. */
 gboolean gst_rnn_signal_get_per_channel (GstRnnSignal * self);
+/* Per-channel mode, inside process(): NULL, or for a frame where some
+ * channels held NaN or infinity, one flag per channel, non-zero for those
+ * (their input was replaced by 0 and their output will be NaN, then
+ * reset_channel() is called for each: the subclass must not act on them,
+ * e.g. post messages). */
+const guint8 *gst_rnn_signal_get_bad_channels (GstRnnSignal * self);
 /* Duration of @n frames at the negotiated rate. */
 GstClockTime gst_rnn_signal_frames_to_time (GstRnnSignal * self, guint64 n);
 /* PTS of frame @i of the input buffer being processed (NONE if unknown). */

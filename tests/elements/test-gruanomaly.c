@@ -662,6 +662,57 @@ GST_START_TEST (test_per_channel_reset)
 
 GST_END_TEST;
 
+/* NaN in channel 1 at frame 20: channel 1 scores NaN there and 0 at the
+ * next frame (a fresh state), the other channels go on untouched; each
+ * channel equals a single-channel element on it alone. */
+GST_START_TEST (test_per_channel_nan)
+{
+  const float *x0 = hu_expect ("uni.x", NULL);
+  const float *want = hu_expect ("an_uni.score", NULL);
+  float x[T * UNI_C], got[T * UNI_C], xc[T], one[T], gk[T];
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (UNI_C), *caps1 = hu_audio_caps (1);
+  GstHarness *h;
+  guint k, t;
+
+  memcpy (x, x0, sizeof (x));
+  x[HALF * UNI_C + 1] = NAN;
+  h = hu_harness ("gruanomaly", "an_uni.safetensors",
+      "per-channel=true post-messages=false", caps);
+  hu_run (h, x, UNI_C, 0, T, seven, 1, UNI_C, 0, got);
+  gst_harness_teardown (h);
+  fail_unless (isnan (got[HALF * UNI_C + 1]));
+  fail_unless_equals_float (got[(HALF + 1) * UNI_C + 1], 0.0f);
+
+  for (k = 0; k < UNI_C; k++) {
+    GstHarness *h1 = hu_harness ("gruanomaly", "an_uni.safetensors",
+        "post-messages=false", caps1);
+
+    for (t = 0; t < T; t++) {
+      xc[t] = x[t * UNI_C + k];
+      gk[t] = got[t * UNI_C + k];
+    }
+    hu_run (h1, xc, 1, 0, T, seven, 1, 1, 0, one);
+    gst_harness_teardown (h1);
+    for (t = 0; t < T; t++) {
+      fail_unless (!isnan (gk[t]) == !isnan (one[t]), "channel %u frame %u",
+          k, t);
+      if (isnan (one[t]))
+        gk[t] = one[t] = 0.0f;
+    }
+    hu_assert_same (gk, one, T, "per-channel NaN vs single channel");
+    if (k != 1) {
+      for (t = 0; t < T; t++)
+        gk[t] = want[t * UNI_C + k];
+      hu_assert_close (one, gk, T, "untouched channel vs PyTorch");
+    }
+  }
+  g_free (caps);
+  g_free (caps1);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_per_channel_refused)
 {
   gchar *path = hu_fixture ("an_gru.safetensors");
@@ -793,6 +844,7 @@ gruanomaly_suite (void)
   tcase_add_test (tc, test_per_channel_scores);
   tcase_add_test (tc, test_per_channel_messages);
   tcase_add_test (tc, test_per_channel_reset);
+  tcase_add_test (tc, test_per_channel_nan);
   tcase_add_test (tc, test_per_channel_refused);
   tcase_add_test (tc, test_model_change_playing);
   return s;
