@@ -253,17 +253,6 @@ gst_rnn_model_slot_set (GstRnnModelSlot * slot, GstElement * element,
 }
 
 gchar *
-gst_rnn_model_slot_dup_path (GstRnnModelSlot * slot, GstElement * element)
-{
-  gchar *p;
-
-  GST_OBJECT_LOCK (element);
-  p = g_strdup (slot->path);
-  GST_OBJECT_UNLOCK (element);
-  return p;
-}
-
-gchar *
 gst_rnn_model_slot_begin (GstRnnModelSlot * slot, GstElement * element,
     guint * seq)
 {
@@ -274,6 +263,14 @@ gst_rnn_model_slot_begin (GstRnnModelSlot * slot, GstElement * element,
   *seq = slot->seq;
   GST_OBJECT_UNLOCK (element);
   return p;
+}
+
+gchar *
+gst_rnn_model_slot_dup_path (GstRnnModelSlot * slot, GstElement * element)
+{
+  guint seq;
+
+  return gst_rnn_model_slot_begin (slot, element, &seq);
 }
 
 gchar *

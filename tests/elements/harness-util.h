@@ -213,6 +213,53 @@ hu_assert_same (const float *got, const float *want, size_t n,
         "%s[%zu]: %.9g != %.9g", what, i, got[i], want[i]);
 }
 
+/* Per-channel mode: @got [n, C] (one output per channel and frame) must
+ * be, channel by channel, what a single-channel @factory element with
+ * @model and @props gives on that channel of @x [n, C] alone, fed in
+ * buffers of 7 frames (output PTS shifted by @shift frames): the same
+ * floats, NaN exactly where it gives NaN. When @want is not NULL, the
+ * channels not in @touched (a C-bit mask) must also match @want [n, C]
+ * (PyTorch) within the parity tolerance. */
+static G_GNUC_UNUSED void
+hu_check_vs_single_channels (const gchar * factory, const gchar * model,
+    const gchar * props, const float *x, const float *got, guint n, guint C,
+    guint shift, const float *want, guint touched)
+{
+  static const guint seven[] = { 7 };
+  gchar *caps1 = hu_audio_caps (1);
+  float *xc = g_new (float, n), *one = g_new (float, n);
+  float *gk = g_new (float, n), *wk = g_new (float, n);
+  guint k, t;
+
+  for (k = 0; k < C; k++) {
+    GstHarness *h1 = hu_harness (factory, model, props, caps1);
+
+    for (t = 0; t < n; t++) {
+      xc[t] = x[(gsize) t * C + k];
+      gk[t] = got[(gsize) t * C + k];
+    }
+    hu_run (h1, xc, 1, 0, n, seven, 1, 1, shift, one);
+    gst_harness_teardown (h1);
+    for (t = 0; t < n; t++) {
+      fail_unless (!isnan (gk[t]) == !isnan (one[t]), "channel %u frame %u: "
+          "%g, alone %g", k, t, gk[t], one[t]);
+      if (isnan (one[t]))
+        gk[t] = one[t] = 0.0f;
+    }
+    hu_assert_same (gk, one, n, "per-channel vs the channel alone");
+    if (want != NULL && !(touched & (1u << k))) {
+      for (t = 0; t < n; t++)
+        wk[t] = want[(gsize) t * C + k];
+      hu_assert_close (gk, wk, n, "per-channel vs PyTorch");
+    }
+  }
+  g_free (xc);
+  g_free (one);
+  g_free (gk);
+  g_free (wk);
+  g_free (caps1);
+}
+
 /* Run a pipeline description until an ERROR (or EOS / timeout), return the
  * error's message + debug text (NULL if none). @state_ok receives whether
  * the change to PLAYING succeeded. */
