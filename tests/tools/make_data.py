@@ -20,6 +20,16 @@ with open("tiny-forecast.csv", "w") as f:
 with open("tiny-noheader.csv", "w") as f:
     for i in range(100):
         f.write("%.3f,%.3f\n" % (math.sin(i * 0.2) * 3 + 10, math.cos(i * 0.2)))
+# blanks: v = row index, blank on rows 0, 1 and every 7th row (also NA and
+# NaN spellings); linear interpolation restores v exactly except at the
+# start, which takes the first value (2)
+with open("blanks.csv", "w") as f:
+    f.write("v,w\n")
+    for i in range(100):
+        if i in (0, 1) or i % 7 == 3:
+            f.write(("", "NA", "NaN")[i % 3] + ",%d\n" % i)
+        else:
+            f.write("%d,%d\n" % (i, i))
 # anomaly: two sensors, two features, a labelled bump in sensor 2
 with open("tiny-anomaly.csv", "w") as f:
     f.write("sensor,humidity,temperature,label\n")

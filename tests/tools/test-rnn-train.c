@@ -210,6 +210,35 @@ test_normalisation (void)
   g_free (o);
 }
 
+/* Blank values: linear interpolation inside, the nearest value at the
+ * start (blanks.csv: v = row index with blanks, rows 0 and 1 blank). */
+static void
+test_blanks (void)
+{
+  char *d = data ("blanks.csv"), *o = work ("blanks.safetensors");
+  char *out = NULL;
+  int rc = run (&out, NULL, "forecast", "--data", d, "--output", o,
+      "--columns", "v", "--hidden", "4", "--epochs", "1", NULL);
+  check (rc == 0 && out && strstr (out, "(16 blank values filled)"),
+      "16 blank values (empty, NA, NaN) filled");
+  rnn_model *m = rc == 0 ? load (o) : NULL;
+  if (m) {
+    /* Rows 0..79 train: 0..79 with rows 0 and 1 taking the value 2. */
+    double expect = 0;
+    for (int i = 0; i < 80; i++)
+      expect += i < 2 ? 2 : i;
+    expect /= 80;
+    double mean[2] = { 0 };
+    meta_floats (m, "input.mean", mean, 2);
+    check (fabs (mean[0] - expect) < 1e-4, "mean of the filled training "
+        "rows %g (expected %g)", mean[0], expect);
+    rnn_model_free (m);
+  }
+  g_free (out);
+  g_free (d);
+  g_free (o);
+}
+
 static void
 test_anomaly (void)
 {
@@ -419,6 +448,7 @@ main (int argc, char **argv)
   g_mkdir_with_parents (work_dir, 0755);
   test_forecast ();
   test_normalisation ();
+  test_blanks ();
   test_anomaly ();
   test_classify ();
   test_seed ();
