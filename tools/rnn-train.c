@@ -59,47 +59,57 @@ static GOptionEntry entries[] = {
     "COL" },
   { "cell", 0, 0, G_OPTION_ARG_STRING, &opt_cell,
     "lstm, gru or rnn (default: lstm; gru for anomaly)", "CELL" },
-  { "hidden", 0, 0, G_OPTION_ARG_INT, &opt_hidden, "Hidden size", "H" },
-  { "layers", 0, 0, G_OPTION_ARG_INT, &opt_layers, "Stacked layers", "N" },
+  { "hidden", 0, 0, G_OPTION_ARG_INT, &opt_hidden,
+    "Hidden size (default 64; anomaly 32)", "H" },
+  { "layers", 0, 0, G_OPTION_ARG_INT, &opt_layers,
+    "Stacked layers (default 2; anomaly 1)", "N" },
   { "bidirectional", 0, 0, G_OPTION_ARG_NONE, &opt_bidir,
     "Bidirectional layers (classify only: a live signal has no future)",
     NULL },
   { "window", 0, 0, G_OPTION_ARG_INT, &opt_window,
-    "Train on windows of N frames (recorded as `window` metadata)", "N" },
+    "Train on windows of N frames, recorded as `window` metadata "
+    "(forecast default: 32)", "N" },
   { "bptt", 0, 0, G_OPTION_ARG_INT, &opt_bptt,
-    "Train statefully, truncated BPTT over K frames (the default)", "K" },
-  { "epochs", 'e', 0, G_OPTION_ARG_INT, &opt_epochs, "Epochs", "N" },
+    "Train statefully, truncated BPTT over K frames (anomaly default: "
+    "32)", "K" },
+  { "epochs", 'e', 0, G_OPTION_ARG_INT, &opt_epochs,
+    "Most epochs (default 100; classify 30)", "N" },
   { "batch-size", 'b', 0, G_OPTION_ARG_INT, &opt_batch,
-    "Sequences per step (for --bptt: parallel streams, at most)", "B" },
-  { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &opt_lr, "Learning rate", "LR" },
+    "Sequences per step; for --bptt the most parallel streams (default "
+    "16; classify 32)", "B" },
+  { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &opt_lr,
+    "Learning rate (default 0.003; classify 0.001)", "LR" },
   { "clip", 0, 0, G_OPTION_ARG_DOUBLE, &opt_clip,
-    "Clip the global gradient norm to this (0: no clipping)", "NORM" },
+    "Clip the global gradient norm to this (0: no clipping; default 1)",
+    "NORM" },
   { "val-split", 0, 0, G_OPTION_ARG_DOUBLE, &opt_val,
-    "Fraction held out for validation (signals: the end of every sequence; "
-    "texts: a seeded random subset)", "F" },
+    "Fraction held out for validation: the end of every sequence (default "
+    "0.2), or a seeded random subset of the texts (default 0.15)", "F" },
   { "seed", 0, 0, G_OPTION_ARG_INT64, &opt_seed,
-    "Random seed (initialisation, shuffling, dropout)", "S" },
+    "Random seed (initialisation, split, shuffling, dropout; default 1)",
+    "S" },
   { "patience", 0, 0, G_OPTION_ARG_INT, &opt_patience,
-    "Stop after N epochs without a better validation loss (0: never); the "
-    "best parameters are kept", "N" },
+    "Stop after N epochs without a better validation loss (0: never; "
+    "default 20, classify 6); the best parameters are kept", "N" },
   { "embed-dim", 0, 0, G_OPTION_ARG_INT, &opt_embed,
-    "classify: embedding size", "E" },
+    "classify: embedding size (default 64)", "E" },
   { "vocab-size", 0, 0, G_OPTION_ARG_INT, &opt_vocab,
-    "classify: largest vocabulary, <pad> and <unk> included", "N" },
+    "classify: largest vocabulary, <pad> and <unk> included (default "
+    "20000)", "N" },
   { "min-count", 0, 0, G_OPTION_ARG_INT, &opt_min_count,
-    "classify: keep tokens seen at least N times", "N" },
+    "classify: keep tokens seen at least N times (default 2)", "N" },
   { "pooling", 0, 0, G_OPTION_ARG_STRING, &opt_pooling,
     "classify: what the head reads, last (final hidden state) or mean "
-    "(mean of the outputs)", "last|mean" },
+    "(mean of the outputs); default last", "last|mean" },
   { "word-dropout", 0, 0, G_OPTION_ARG_DOUBLE, &opt_word_dropout,
-    "classify: replace each training token by <unk> with this probability",
-    "P" },
+    "classify: replace each training token by <unk> with this "
+    "probability (default 0.3)", "P" },
   { "optimizer", 0, 0, G_OPTION_ARG_STRING, &opt_optimizer,
-    "adam or sgd", "OPT" },
+    "adam (default) or sgd", "OPT" },
   { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &opt_wd,
-    "L2 weight decay", "WD" },
+    "L2 weight decay (default 0)", "WD" },
   { "dropout", 0, 0, G_OPTION_ARG_DOUBLE, &opt_dropout,
-    "Dropout between stacked layers", "P" },
+    "Dropout between stacked layers (default 0; classify 0.3)", "P" },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
     "Print only errors", NULL },
   { NULL }
@@ -986,8 +996,9 @@ main (int argc, char **argv)
       "Each epoch prints the mean training loss, the validation loss (MSE in "
       "normalised units, or cross-entropy), the mean and max pre-clip "
       "gradient norm over the steps and the time. --seed gives identical "
-      "model files.\n\nExample:\n  rnn-train forecast --data sunspots.csv "
-      "--columns SUNACTIVITY --output sunspots.safetensors");
+      "model files. See docs/rnn-train.md.\n\nExample:\n  rnn-train forecast "
+      "--data sunspots.csv --columns sunactivity --time-column year "
+      "--output forecast.safetensors");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &gerr))
     die ("%s (see --help)", gerr->message);
