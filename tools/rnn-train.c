@@ -26,7 +26,7 @@
 
 static char *opt_data, *opt_output, *opt_columns, *opt_time_column;
 static char *opt_group_column, *opt_label_column;
-static char *opt_cell, *opt_optimizer, *opt_pooling;
+static char *opt_cell, *opt_optimizer, *opt_pooling, *opt_label_names;
 /* Options left unset keep these values, replaced by per-task defaults. */
 #define UNSET_I G_MININT
 #define UNSET_D (-G_MAXDOUBLE)
@@ -98,6 +98,10 @@ static GOptionEntry entries[] = {
     "20000)", "N" },
   { "min-count", 0, 0, G_OPTION_ARG_INT, &opt_min_count,
     "classify: keep tokens seen at least N times (default 2)", "N" },
+  { "label-names", 0, 0, G_OPTION_ARG_STRING, &opt_label_names,
+    "classify: names written as the `labels` metadata, one per class in "
+    "class-index order, comma separated (default: the class values of the "
+    "data)", "LIST" },
   { "pooling", 0, 0, G_OPTION_ARG_STRING, &opt_pooling,
     "classify: what the head reads, last (final hidden state) or mean "
     "(mean of the outputs); default last", "last|mean" },
@@ -178,6 +182,31 @@ set_meta (rnn_model *m, const char *key, char *value_take)
   rnn_status st = rnn_model_set_meta (m, key, value_take, &err);
   g_free (value_take);
   check (st, &err);
+}
+
+/* --label-names split at commas, each name stripped of spaces; NULL when
+ * the option is absent. */
+static char **label_names;
+static int n_label_names;
+
+static void
+parse_label_names (void)
+{
+  if (!opt_label_names)
+    return;
+  label_names = g_strsplit (opt_label_names, ",", -1);
+  n_label_names = g_strv_length (label_names);
+  if (n_label_names == 0)
+    die ("--label-names: the list is empty; give one name per class");
+  for (int i = 0; i < n_label_names; i++) {
+    g_strstrip (label_names[i]);
+    if (!*label_names[i])
+      die ("--label-names '%s': name %d is empty", opt_label_names, i + 1);
+    for (int j = 0; j < i; j++)
+      if (strcmp (label_names[i], label_names[j]) == 0)
+        die ("--label-names '%s': '%s' is given twice (names %d and %d)",
+            opt_label_names, label_names[i], j + 1, i + 1);
+  }
 }
 
 static double
@@ -817,6 +846,12 @@ train_classify (rnn_cell cell)
   if (tx->n_classes < 2)
     die ("%s: found a single class ('%s'); a classifier needs two or more",
         opt_data, tx->classes[0]);
+  if (label_names && n_label_names != tx->n_classes) {
+    char *found = g_strjoinv (", ", tx->classes);
+    die ("--label-names gives %d name%s but %s has %d classes (%s)",
+        n_label_names, n_label_names == 1 ? "" : "s", opt_data,
+        tx->n_classes, found);
+  }
 
   /* Seeded split. */
   GRand *rng = g_rand_new_with_seed ((guint32) opt_seed);
@@ -859,6 +894,13 @@ train_classify (rnn_cell cell)
     printf ("%s: %zu texts, %d classes, vocabulary %d (min count %d); train "
         "%zu, validation %zu, %zu without tokens left out\n", opt_data,
         tx->n, tx->n_classes, V, opt_min_count, ntr, nva, empty);
+  if (!opt_quiet && label_names) {
+    printf ("label names:");
+    for (int c = 0; c < tx->n_classes; c++)
+      printf ("%s class %s = %s", c ? "," : "", tx->classes[c],
+          label_names[c]);
+    printf ("\n");
+  }
 
   int C = tx->n_classes;
   rnn_model_config mc;
@@ -937,7 +979,8 @@ train_classify (rnn_cell cell)
   }
   rnn_trainer_free (t);
 
-  set_meta (m, "labels", json_strings (tx->classes, C));
+  set_meta (m, "labels", json_strings (label_names ? label_names
+          : tx->classes, C));
   set_meta (m, "tokenizer.vocab", json_strings (vocab, V));
   set_meta (m, "tokenizer.unk_id", g_strdup ("1"));
   set_meta (m, "tokenizer.pad_id", g_strdup ("0"));
@@ -1091,6 +1134,10 @@ main (int argc, char **argv)
         "to CSV signals, not to classify");
   if (task == RNN_TASK_FORECAST && opt_label_column)
     die ("--label-column applies to anomaly");
+  if (!text && opt_label_names)
+    die ("--label-names names the classes of a classify model; a %s model "
+        "has no classes", task_s);
+  parse_label_names ();
 
   rnn_model *m;
   rnn_error err;

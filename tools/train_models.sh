@@ -70,21 +70,34 @@ print(json.loads(f.read(n))['__metadata__']['anomaly.threshold'])" \
 # 20%; then trained on two sources and tested on all of the third.
 echo "== classify: sentiment"
 sentiment_opts="--seed 1"   # the classify defaults (docs/rnn-train.md)
+# The UCI classes are 0 (negative) and 1 (positive): the models are trained
+# on them and written with these names as their `labels`.
+sentiment_names=negative,positive
+# rnn-eval compares the predicted label with the class of the data, so the
+# evaluations read copies of the data with the classes named the same way.
+for part in train test; do
+  $py -c "import json, sys; names = sys.argv[3].split(','); \
+items = json.load(open(sys.argv[1])); \
+[it.update({'class': names[int(it['class'])]}) for it in items]; \
+json.dump(items, open(sys.argv[2], 'w'), ensure_ascii=False, indent=0)" \
+    $d/sentiment-$part.json "$work/named-$part.json" $sentiment_names
+done
 $train classify --data $d/sentiment-train.json $sentiment_opts \
-  --output "$out/sentiment.safetensors"
+  --label-names $sentiment_names --output "$out/sentiment.safetensors"
 $evaluate classify --model "$out/sentiment.safetensors" \
-  --data $d/sentiment-test.json > "$work/sentiment-eval.csv"
+  --data "$work/named-test.json" > "$work/sentiment-eval.csv"
 for src in amazon imdb yelp; do
   $py tools/baselines.py select "$work/only-$src.json" --sources $src \
-    $d/sentiment-test.json
+    "$work/named-test.json"
   $evaluate classify --model "$out/sentiment.safetensors" \
     --data "$work/only-$src.json" > "$work/sentiment-eval-$src.csv"
   others=$(echo amazon imdb yelp | tr ' ' '\n' | grep -v $src | paste -sd,)
   $py tools/baselines.py select "$work/train-not-$src.json" --sources "$others" \
     $d/sentiment-train.json $d/sentiment-test.json
   $py tools/baselines.py select "$work/test-$src.json" --sources $src \
-    $d/sentiment-train.json $d/sentiment-test.json
+    "$work/named-train.json" "$work/named-test.json"
   $train classify --data "$work/train-not-$src.json" $sentiment_opts --quiet \
+    --label-names $sentiment_names \
     --output "$work/sentiment-not-$src.safetensors"
   $evaluate classify --model "$work/sentiment-not-$src.safetensors" \
     --data "$work/test-$src.json" > "$work/sentiment-cross-$src.csv"

@@ -318,6 +318,67 @@ test_classify (void)
   }
 }
 
+/* --label-names: the names become the `labels` metadata in class-index
+ * order; a count other than the number of classes, an empty or a repeated
+ * name, and the option on a signal task are refused before training. */
+static void
+test_label_names (void)
+{
+  char *d = data ("tiny-texts.json"), *o = work ("named.safetensors");
+  char *out = NULL, *errs = NULL;
+  int rc = run (&out, NULL, "classify", "--data", d, "--output", o,
+      "--hidden", "8", "--embed-dim", "4", "--epochs", "1",
+      "--label-names", "negative,positive", NULL);
+  check (rc == 0, "classify --label-names negative,positive trains");
+  check (out && strstr (out, "class 0 = negative, class 1 = positive"),
+      "the class names are printed with their classes");
+  rnn_model *m = load (o);
+  if (m) {
+    check (rnn_model_num_labels (m) == 2
+        && strcmp (rnn_model_label (m, 0), "negative") == 0
+        && strcmp (rnn_model_label (m, 1), "positive") == 0,
+        "labels [negative, positive] (got %d: %s, %s)",
+        rnn_model_num_labels (m), rnn_model_label (m, 0),
+        rnn_model_label (m, 1));
+    rnn_model_free (m);
+  }
+  g_free (out);
+
+  struct {
+    const char *task, *file, *names, *needle, *what;
+  } bad[] = {
+    { "classify", "tiny-texts.json", "neg,neutral,pos",
+      "--label-names gives 3 names but %s has 2 classes (0, 1)",
+      "three names for two classes" },
+    { "classify", "tiny-texts.json", "negative",
+      "--label-names gives 1 name but %s has 2 classes (0, 1)",
+      "one name for two classes" },
+    { "classify", "tiny-texts.json", "neg,,pos", "name 2 is empty",
+      "an empty name" },
+    { "classify", "tiny-texts.json", "pos,pos", "'pos' is given twice",
+      "a repeated name" },
+    { "forecast", "tiny-forecast.csv", "a,b", "a forecast model has no "
+      "classes", "--label-names on forecast" },
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS (bad); i++) {
+    char *f = data (bad[i].file), *never = work ("never.safetensors");
+    g_remove (never);
+    char *want = g_strdup_printf (bad[i].needle, f);
+    rc = run (NULL, &errs, bad[i].task, "--data", f, "--output", never,
+        "--epochs", "1", "--quiet", "--label-names", bad[i].names, NULL);
+    check (rc != 0 && errs && strstr (errs, want)
+        && !g_file_test (never, G_FILE_TEST_EXISTS),
+        "%s refused (\"%s\" in: %s)", bad[i].what, want,
+        errs ? g_strchomp (errs) : "");
+    g_free (errs);
+    g_free (want);
+    g_free (never);
+    g_free (f);
+  }
+  g_free (d);
+  g_free (o);
+}
+
 static void
 test_seed (void)
 {
@@ -451,6 +512,7 @@ main (int argc, char **argv)
   test_blanks ();
   test_anomaly ();
   test_classify ();
+  test_label_names ();
   test_seed ();
   test_errors ();
   printf ("%d checks, %d failed\n", n_checks, n_failed);
