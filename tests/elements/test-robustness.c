@@ -507,6 +507,80 @@ GST_START_TEST (test_signal_unaligned_and_big)
 
 GST_END_TEST;
 
+/* gruanomaly: a NaN frame in the middle of an anomaly neither starts nor
+ * ends it; the frame after it scores 0 (reset), which ends it. The
+ * expected start/end messages are derived from the output scores with the
+ * documented rule and compared with the messages posted. */
+GST_START_TEST (test_gruanomaly_nan_during_anomaly)
+{
+  const SignalCase *c = &signal_cases[3];
+  GstHarness *h = hu_harness (c->factory, c->model, "threshold=1.0", NULL);
+  GstBus *bus = attach_bus (h);
+  gchar *caps = hu_audio_caps (c->in);
+  guint n = 30, t, f, n_want = 0, n_got = 0;
+  float *x = signal_frames (0, n, c->in), score[30];
+  const gchar *want_event[30];
+  guint64 want_ts[30];
+  gboolean active = FALSE, active_at_nan = FALSE;
+  GstMessage *m;
+
+  gst_harness_set_src_caps_str (h, caps);
+  g_free (caps);
+  for (t = 8; t < 13; t++)
+    for (f = 0; f < c->in; f++)
+      x[t * c->in + f] += 20.0f;
+  x[13 * c->in] = NAN;
+  for (t = 0; t < n; t += 5) {
+    push_frames (h, x + t * c->in, 5, c->in, t);
+    pull_frames (h, 5, 1, score + t);
+  }
+  for (t = 0; t < n; t++) {
+    if (isnan (score[t])) {
+      fail_unless_equals_int (t, 13);
+      active_at_nan = active;
+      continue;
+    }
+    if (!active && score[t] >= 1.0) {
+      active = TRUE;
+      want_event[n_want] = "start";
+      want_ts[n_want++] = hu_frame_time (t);
+    } else if (active && score[t] < 1.0) {
+      active = FALSE;
+      want_event[n_want] = "end";
+      want_ts[n_want++] = hu_frame_time (t);
+    }
+  }
+  fail_unless (active_at_nan, "the test needs an anomaly open at frame 13");
+  fail_unless (score[14] == 0.0f, "score after the NaN frame: %g", score[14]);
+  for (t = 0; t < n_want; t++)
+    if (want_ts[t] == hu_frame_time (14))
+      break;
+  fail_unless (t < n_want && strcmp (want_event[t], "end") == 0,
+      "the anomaly should end at frame 14");
+
+  while ((m = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *st = gst_message_get_structure (m);
+    guint64 ts = 0;
+
+    if (gst_structure_has_name (st, "gruanomaly")) {
+      fail_unless (n_got < n_want, "more messages than expected");
+      fail_unless_equals_string (gst_structure_get_string (st, "event"),
+          want_event[n_got]);
+      fail_unless (gst_structure_get_uint64 (st, "timestamp", &ts));
+      fail_unless_equals_uint64 (ts, want_ts[n_got]);
+      n_got++;
+    }
+    gst_message_unref (m);
+  }
+  fail_unless_equals_int (n_got, n_want);
+  g_free (x);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 /* -------------------------------------------------------- textsentiment */
 
 #define CAPS_UTF8 "text/x-raw, format=(string)utf8"
@@ -1486,6 +1560,7 @@ robustness_suite (void)
   tcase_add_test (tc, test_signal_empty_buffer);
   tcase_add_test (tc, test_signal_no_timestamps);
   tcase_add_test (tc, test_signal_unaligned_and_big);
+  tcase_add_test (tc, test_gruanomaly_nan_during_anomaly);
   tcase_add_test (tc, test_text_invalid_utf8);
   tcase_add_test (tc, test_text_huge);
   tcase_add_test (tc, test_text_malformed_markup);
