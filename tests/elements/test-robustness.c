@@ -124,7 +124,16 @@ static const SignalCase signal_cases[] = {
   {"lstmforecast", "fc_gru.safetensors", "horizon=3", 3, 3},
   {"gruanomaly", "an_gru.safetensors", "", 2, 1},
   {"gruanomaly", "an_lstm.safetensors", "threshold=0.5", 3, 1},
+  /* a univariate model on each of 4 channels */
+  {"lstmforecast", "fc_uni.safetensors", "per-channel=true", 4, 4},
+  {"gruanomaly", "an_uni.safetensors", "per-channel=true", 4, 4},
 };
+
+static gboolean
+per_channel (const SignalCase * c)
+{
+  return strstr (c->props, "per-channel") != NULL;
+}
 
 /* Deterministic test signal: frame t, feature f. */
 static float
@@ -290,10 +299,91 @@ GST_START_TEST (test_signal_nonfinite)
   for (k = 0; k < G_N_ELEMENTS (signal_cases); k++) {
     const SignalCase *c = &signal_cases[k];
 
+    if (per_channel (c))
+      continue;                 /* test_signal_nonfinite_per_channel */
     GST_INFO ("%s %s", c->factory, c->model);
     check_nonfinite (c, NAN, 0);
     check_nonfinite (c, INFINITY, c->in - 1);
     check_nonfinite (c, -INFINITY, c->in / 2);
+  }
+}
+
+GST_END_TEST;
+
+/* per-channel=true: a NaN or inf in channel k makes that channel's output
+ * NaN at that frame and resets that channel alone. The other channels
+ * equal a run without the bad value; channel k after it equals a fresh
+ * one-channel element fed channel k from the next frame. One warning. */
+GST_START_TEST (test_signal_nonfinite_per_channel)
+{
+  static const float bad[] = { NAN, INFINITY, -INFINITY };
+  guint k, b;
+
+  for (k = 0; k < G_N_ELEMENTS (signal_cases); k++) {
+    const SignalCase *c = &signal_cases[k];
+    SignalCase one = *c;
+
+    if (!per_channel (c))
+      continue;
+    one.in = one.out = 1;
+    for (b = 0; b < G_N_ELEMENTS (bad); b++) {
+      guint ch = (b + 1) % c->in, n = 16, t, i;
+      GstHarness *h = signal_harness (c);
+      GstBus *bus = attach_bus (h);
+      float *x = signal_frames (0, n, c->in), *clean, *y, *want, *fresh;
+      gchar *texts = NULL;
+
+      clean = fresh_run (c, 0, n, 4, 0);
+      x[5 * c->in + ch] = bad[b];
+      y = g_new (float, (gsize) n * c->out);
+      for (t = 0; t < n; t += 4) {
+        push_frames (h, x + (gsize) t * c->in, 4, c->in, t);
+        pull_frames (h, 4, c->out, y + (gsize) t * c->out);
+      }
+      /* channel ch of frames 6.. from a fresh one-channel element */
+      {
+        GstHarness *h1 = signal_harness (&one);
+        float *x1 = g_new (float, n), *y1 = g_new (float, n);
+
+        for (t = 6; t < n; t++)
+          x1[t - 6] = x[t * c->in + ch];
+        push_frames (h1, x1, n - 6, 1, 6);
+        pull_frames (h1, n - 6, 1, y1);
+        fresh = y1;
+        g_free (x1);
+        gst_harness_teardown (h1);
+      }
+      for (t = 0; t < n; t++)
+        for (i = 0; i < c->out; i++) {
+          float got = y[t * c->out + i];
+
+          if (i == ch && t == 5)
+            fail_unless (isnan (got), "bad frame: %g", got);
+          else if (i == ch && t > 5)
+            want = &fresh[t - 6];
+          else
+            want = &clean[t * c->out + i];
+          if (!(i == ch && t == 5)) {
+            fail_unless (isfinite (got), "frame %u channel %u: %g", t, i, got);
+            fail_unless (fabsf (got - *want) <= 1e-5f * (1.0f + fabsf (*want)),
+                "%s frame %u channel %u: %g, want %g", c->factory, t, i, got,
+                *want);
+          }
+        }
+      if (strcmp (c->factory, "gruanomaly") == 0)
+        fail_unless (y[6 * c->out + ch] == 0.0f);
+      fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_WARNING, &texts),
+          1);
+      fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_ERROR, NULL), 0);
+      g_free (texts);
+      g_free (fresh);
+      g_free (clean);
+      g_free (y);
+      g_free (x);
+      gst_bus_set_flushing (bus, TRUE);
+      gst_object_unref (bus);
+      gst_harness_teardown (h);
+    }
   }
 }
 
@@ -1556,6 +1646,7 @@ robustness_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 240);
   tcase_add_test (tc, test_signal_nonfinite);
+  tcase_add_test (tc, test_signal_nonfinite_per_channel);
   tcase_add_test (tc, test_signal_partial_frames);
   tcase_add_test (tc, test_signal_empty_buffer);
   tcase_add_test (tc, test_signal_no_timestamps);
