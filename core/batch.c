@@ -131,13 +131,15 @@ rnn_batch_state_new (const rnn_model *m, size_t n_streams, size_t max_frames,
   s->k = rnn_kernels_get ();
   s->n_streams = n_streams;
   s->max_frames = max_frames;
-  /* From 8 streams one sgemm per step is about as fast as the paired GEMV
-   * and wins as streams grow (it blocks over streams in registers, but
-   * repacks W_hh at every step, which costs more than it saves below that:
-   * at 4 streams bench-engine measured 67-108k vs 190-200k stream-frames/s
-   * for LSTM H=128, 22-33k vs 51-57k for GRU H=256, interleaved runs);
-   * RNN_BATCH_GEMV=1 forces the GEMV (benchmarks compare the two). */
-  s->use_gemm = n_streams >= 8 && g_getenv ("RNN_BATCH_GEMV") == NULL;
+  /* From 16 streams one sgemm per step beats the paired GEMV (it blocks
+   * over streams in registers, but repacks W_hh at every step, which costs
+   * more than it saves with fewer streams). Measured, stream-frames/s of
+   * sgemm / paired GEMV, T = 100, quiet machine: LSTM H=64 0.81 / 1.06 /
+   * 1.28 at 8 / 16 / 32 streams, LSTM H=128 0.81 / 1.07 / 1.24, GRU H=256
+   * 0.95 / 1.29 / 1.58, LSTM H=512 0.95 / 1.27 / 1.62; at 4 streams sgemm
+   * ran at about half the GEMV's rate. RNN_BATCH_GEMV=1 forces the GEMV
+   * (benchmarks and tests compare the two). */
+  s->use_gemm = n_streams >= 16 && g_getenv ("RNN_BATCH_GEMV") == NULL;
   s->blk = (size_t) (m->cell == RNN_CELL_LSTM ? 2 : 1) * H;
   s->layers = g_try_new0 (batch_layer, L);
   s->st = try_floats ((size_t) L * n_streams, s->blk);

@@ -14,7 +14,7 @@
  * allocator calls made by rnn_state_forward over 1000 warm calls.
  *
  * With "batch", also times per-stream batching (rnn_state_forward_batch) of
- * the LSTM and GRU models of input 1 with 2, 4 and 8 streams (see
+ * the LSTM and GRU models of input 1 with 2, 4, 8 and 16 streams (see
  * bench_batch).
  */
 #include "benchutil.h"
@@ -57,7 +57,7 @@ run_batch_calls (void *data, uint64_t iters)
 static int
 bench_batch (const char *name, const rnn_model *m, double min_time, int reps)
 {
-  static const int ns[] = { 2, 4, 8 };
+  static const int ns[] = { 2, 4, 8, 16 };
   size_t i, q;
 
   for (i = 0; i < sizeof ns / sizeof ns[0]; i++) {

@@ -14,7 +14,7 @@
  * 0.3), REPS times (default 3), and prints the medians:
  *
  *   pipe  ELEMENT  MODEL  S  PIPE_FPS  ELEM_FPS  ELEM_ALLOCS  THREAD_ALLOCS
- *         PEAK_RSS_KIB  ENGINE_FPS
+ *         PEAK_RSS_KIB  ENGINE_FPS  OVERHEAD
  *
  * PIPE_FPS: frames per second through the whole pipeline (measured at the
  * element's sink pad between the first steady buffer and the last one);
@@ -29,8 +29,10 @@
  * GstBuffer/GstMemory allocations are counted too.
  * PEAK_RSS_KIB: VmHWM of this process at the end (engine runs included,
  * which add one more state of the model). ENGINE_FPS: the engine alone on
- * the same model and calls of S frames, timed after each pipeline run (the
- * element's overhead is ENGINE_FPS / ELEM_FPS - 1).
+ * the same model and calls of S frames, timed after each pipeline run.
+ * OVERHEAD: the element's cost on top of the engine, the median over the
+ * runs of (engine rate / element rate) - 1, each ratio taken from a
+ * pipeline run and the engine run right after it.
  */
 #include "benchutil.h"
 #include "rnn.h"
@@ -269,7 +271,7 @@ main (int argc, char **argv)
   double min_time = 0.3;
   int reps = 3, i;
   run_result r;
-  double pipe[16], elem[16], eng[16], ea = -1, ta = -1;
+  double pipe[16], elem[16], eng[16], ratio[16], ea = -1, ta = -1;
   gboolean with_engine;
   gchar **argv_copy = g_strdupv (argv);
 
@@ -307,12 +309,13 @@ main (int argc, char **argv)
     pipe[i] = r.pipe_fps;
     elem[i] = r.elem_fps;
     eng[i] = with_engine ? engine_fps (model, spb, n * spb) : 0;
+    ratio[i] = eng[i] / elem[i];
   }
   if (!count_allocs (argv_copy, &ea, &ta))
     return 1;
-  printf ("pipe\t%s\t%s\t%u\t%.1f\t%.1f\t%.3f\t%.3f\t%ld\t%.1f\n",
+  printf ("pipe\t%s\t%s\t%u\t%.1f\t%.1f\t%.3f\t%.3f\t%ld\t%.1f\t%.4f\n",
       element, model, spb, median (pipe, reps), median (elem, reps), ea, ta,
-      bu_peak_rss_kib (), median (eng, reps));
+      bu_peak_rss_kib (), median (eng, reps), median (ratio, reps) - 1);
   g_strfreev (argv_copy);
   return 0;
 }

@@ -34,6 +34,7 @@ def model_key(path):
 def main(paths):
     engine, torch, roof, pipe, batch = {}, {}, {}, [], []
     pipe_engine = {}  # engine alone, timed between the pipeline runs
+    pipe_over = {}    # median of per-run engine/element ratios, minus 1
     lines = []
     for p in paths or ["-"]:
         f = sys.stdin if p == "-" else open(p)
@@ -54,6 +55,8 @@ def main(paths):
                          float(c[5]), float(c[6]), float(c[7]), int(c[8])))
             if len(c) >= 10 and float(c[9]) > 0:
                 pipe_engine[(c[1], model_key(c[2]), int(c[3]))] = float(c[9])
+            if len(c) >= 11 and float(c[9]) > 0:
+                pipe_over[(c[1], model_key(c[2]), int(c[3]))] = float(c[10])
 
     # ---------------------------------------------- engine vs torch vs roof
     print("Engine alone vs PyTorch 1.13 (steps/s = frames/s, batch 1, state "
@@ -107,6 +110,8 @@ def main(paths):
         e = pipe_engine.get((el, m, spb), engine.get(key, (None, None))[0])
         t = torch.get(key)
         over = (e / efps - 1) * 100 if e else None
+        if (el, m, spb) in pipe_over:
+            over = 100 * pipe_over[(el, m, spb)]
         rows.append((el, m, spb, fnum(pfps), fnum(efps), fnum(e),
                      fnum(over, 1) + "%" if over is not None else "-",
                      fnum(pfps / t, 1) + "x" if t else "-",
@@ -167,7 +172,7 @@ def main(paths):
         key = (m[:-len("-anomaly")] if m.endswith("-anomaly") else m, spb)
         e = pipe_engine.get((el, m, spb), engine.get(key, (None, None))[0])
         if el not in ("none", "control") and spb == 100 and e:
-            ov.append((e / efps - 1, el, m))
+            ov.append((pipe_over.get((el, m, spb), e / efps - 1), el, m))
     if ov:
         worst = max(ov)
         print("- element overhead at 100 frames/buffer: worst %.1f%% (%s %s); "
