@@ -76,6 +76,8 @@ GST_DEBUG_CATEGORY_STATIC (csvparse_debug);
 #define DEFAULT_TIME_COLUMN NULL
 #define DEFAULT_RATE 1
 #define DEFAULT_FRAMES_PER_BUFFER 1
+/* Largest output buffer csvparse allocates (frames-per-buffer x columns). */
+#define MAX_BUFFER_BYTES (256u << 20)
 #define DEFAULT_HEADER GST_CSV_PARSE_HEADER_AUTO
 #define DEFAULT_MISSING GST_CSV_PARSE_MISSING_PREVIOUS
 #define DEFAULT_STRICT FALSE
@@ -464,7 +466,22 @@ configure (GstCsvParse * self, GPtrArray * fields, guint64 line)
     self->max_col = MAX (self->max_col, self->cols[i]);
   self->last = g_new0 (gfloat, self->n_cols);
   self->have_last = g_new0 (gboolean, self->n_cols);
-  self->frames = g_new0 (gfloat, (gsize) self->s_fpb * self->n_cols);
+  /* One output buffer's worth of frames; refuse rather than abort when
+   * frames-per-buffer x columns is more than a buffer may hold. */
+  if ((guint64) self->s_fpb * self->n_cols * sizeof (gfloat) >
+      MAX_BUFFER_BYTES
+      || !(self->frames = g_try_new0 (gfloat,
+              (gsize) self->s_fpb * self->n_cols))) {
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        ("Cannot hold %u frames of %u columns in one buffer (%"
+            G_GUINT64_FORMAT " bytes, at most %u MiB): lower "
+            "frames-per-buffer.", self->s_fpb, self->n_cols,
+            (guint64) self->s_fpb * self->n_cols * sizeof (gfloat),
+            MAX_BUFFER_BYTES >> 20), (NULL));
+    g_free (columns);
+    g_free (time_column);
+    return FALSE;
+  }
   self->n_frames = 0;
   GST_INFO_OBJECT (self, "%u columns, time column %d, rate %d, %u frames "
       "per buffer", self->n_cols, self->time_col, self->s_rate, self->s_fpb);
@@ -1030,7 +1047,8 @@ gst_csv_parse_class_init (GstCsvParseClass * klass)
    * GstCsvParse:frames-per-buffer:
    *
    * Rows per output buffer (the N of the tensor dimensions F:N). The last
-   * buffer at EOS may hold fewer with audio caps.
+   * buffer at EOS may hold fewer with audio caps. A buffer holds at most
+   * 256 MiB: more rows x columns than that is an error naming the sizes.
    */
   g_object_class_install_property (gobject_class, PROP_FRAMES_PER_BUFFER,
       g_param_spec_uint ("frames-per-buffer", "Frames per buffer",

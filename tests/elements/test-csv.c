@@ -273,6 +273,18 @@ GST_START_TEST (test_column_errors)
   expect_error ("csvparse columns=a", "1,2\n", "no header", NULL);
   expect_error ("csvparse time-column=when", "a,b\n1,2\n", "'when'", NULL);
   expect_error ("csvparse", "x,y\nfoo,bar\n", "no numeric column", NULL);
+  {
+    /* 2^20 frames x 3000 columns would be 12 GB per buffer: an error
+     * naming the sizes, not an abort (found by fuzz/repro). */
+    GString *wide = g_string_new (NULL);
+    guint i;
+    for (i = 0; i < 3000; i++)
+      g_string_append_printf (wide, i ? ",%u" : "%u", i);
+    g_string_append_c (wide, '\n');
+    expect_error ("csvparse frames-per-buffer=1048576", wide->str,
+        "1048576 frames of 3000 columns", "frames-per-buffer");
+    g_string_free (wide, TRUE);
+  }
 }
 
 GST_END_TEST;
