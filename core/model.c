@@ -41,8 +41,8 @@ join (const char *prefix, const char *leaf)
   return g_strconcat (prefix, ".", leaf, NULL);
 }
 
-static const char *
-fmt_shape (const int64_t *shape, int ndim, char *buf, size_t len)
+const char *
+rnn__format_shape (const int64_t *shape, int ndim, char *buf, size_t len)
 {
   size_t o = (size_t) snprintf (buf, len, "[");
   for (int i = 0; i < ndim && o < len; i++)
@@ -85,7 +85,7 @@ take (ctx *c, const char *name, int ndim, int64_t d0, int64_t d1,
     snprintf (exp + o, sizeof exp - o, "]");
     return rnn__set_error (c->err, RNN_ERR_MODEL,
         "%s: tensor '%s': shape %s but expected %s (%s)", c->file, name,
-        fmt_shape (r->shape, r->ndim, got, sizeof got), exp, why);
+        rnn__format_shape (r->shape, r->ndim, got, sizeof got), exp, why);
   }
   if (r->data == NULL)
     return rnn__set_error (c->err, RNN_ERR_UNSUPPORTED,
@@ -287,8 +287,8 @@ rnn_task_name (rnn_task t)
   return "unknown";
 }
 
-static const char *
-head_input_name (rnn_head_input h)
+const char *
+rnn__head_input_name (rnn_head_input h)
 {
   switch (h) {
     case RNN_HEAD_OUTPUT: return "output";
@@ -302,8 +302,8 @@ head_input_name (rnn_head_input h)
 /* ------------------------------------------------------------------- model */
 
 /* the recurrent prefix rnn_model_save writes when rnn.module is absent */
-static const char *
-default_rnn_module (rnn_cell cell)
+const char *
+rnn__cell_module (rnn_cell cell)
 {
   return cell == RNN_CELL_LSTM ? "lstm" : cell == RNN_CELL_GRU ? "gru"
       : "rnn";
@@ -692,7 +692,7 @@ load_embedding_and_head (ctx *c, rnn_model *m)
   if (rnn_tensors_find (c->t, n) != NULL) {
     char why[160];
     snprintf (why, sizeof why, "head on %s: %d columns = %s", 
-        head_input_name (m->head_input), width,
+        rnn__head_input_name (m->head_input), width,
         m->head_input == RNN_HEAD_FINAL_HIDDEN ? "hidden output size"
         : m->head_input == RNN_HEAD_FINAL_HIDDEN_BOTH
         ? "2 x hidden output size" : "directions x hidden output size");
@@ -959,7 +959,7 @@ rnn_model_from_tensors (const rnn_tensors *t, const char *name,
    * (e.g. "" for a bare nn.LSTM, "encoder") is remembered in the metadata,
    * so a saved model keeps PyTorch's names */
   if (!g_hash_table_contains (m->meta, "rnn.module")
-      && strcmp (prefix, default_rnn_module (m->cell)) != 0)
+      && strcmp (prefix, rnn__cell_module (m->cell)) != 0)
     g_hash_table_insert (m->meta, g_strdup ("rnn.module"), g_strdup (prefix));
   if ((st = rnn__engine_prepare (m, err)) != RNN_OK)
     goto fail;
@@ -1090,7 +1090,7 @@ rnn_model_save (const rnn_model *m, const char *path, rnn_error *err)
     g_hash_table_insert (meta, g_strdup ("rnn.cell"),
         g_strdup (rnn_cell_name (m->cell)));
   g_hash_table_insert (meta, g_strdup ("head.input"),
-      g_strdup (head_input_name (m->head_input)));
+      g_strdup (rnn__head_input_name (m->head_input)));
   if (m->task != RNN_TASK_NONE)
     meta_default (meta, "task", g_strdup (rnn_task_name (m->task)));
   meta_default (meta, "input.mean", floats_str (m->in_mean, m->input_size));
@@ -1126,7 +1126,7 @@ rnn_model_save (const rnn_model *m, const char *path, rnn_error *err)
 
   rmod = g_hash_table_lookup (meta, "rnn.module");
   if (rmod == NULL)
-    rmod = default_rnn_module (m->cell);
+    rmod = rnn__cell_module (m->cell);
   emod = g_hash_table_lookup (meta, "embedding.module");
   if (emod == NULL)
     emod = "embedding";

@@ -76,4 +76,18 @@ void rnn__engine_release (rnn_model *m);
 rnn_status rnn__set_error (rnn_error *err, rnn_status code, const char *fmt,
     ...) G_GNUC_PRINTF (3, 4);
 
+/* Shared by the loader, the saver and the trainer (defined in model.c). */
+
+/* The rnn.head.input metadata spelling of @h ("output", "final_hidden",
+ * "final_hidden_both", "mean"). */
+const char *rnn__head_input_name (rnn_head_input h);
+
+/* The module prefix of the recurrent stack when rnn.module is absent
+ * ("lstm", "gru" or "rnn"). */
+const char *rnn__cell_module (rnn_cell cell);
+
+/* Writes a shape as "[4,8]" into @buf (truncated to @len) and returns @buf. */
+const char *rnn__format_shape (const int64_t *shape, int ndim, char *buf,
+    size_t len);
+
 #endif /* RNN_PRIVATE_H */

@@ -246,20 +246,6 @@ str_ptr_cmp (const void *a, const void *b)
   return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
-/* "[4,8]" into @buf */
-static const char *
-shape_str (const int64_t *shape, int ndim, char *buf, size_t len)
-{
-  size_t o = 0;
-  o += (size_t) snprintf (buf + o, len - o, "[");
-  for (int i = 0; i < ndim && o < len; i++)
-    o += (size_t) snprintf (buf + o, len - o, "%s%" G_GINT64_FORMAT,
-        i ? "," : "", shape[i]);
-  if (o < len)
-    snprintf (buf + o, len - o, "]");
-  return buf;
-}
-
 static rnn_status
 parse_entry (const char *file, const char *name, const rnn_json *v,
     entry *e, rnn_error *err)
@@ -470,7 +456,7 @@ rnn_tensors_parse (const void *data, size_t size, const char *name,
     if (e->numel > UINT64_MAX / e->dt->bits) {
       st = rnn__set_error (err, RNN_ERR_FORMAT,
           "%s: tensor '%s': byte size of %s %s overflows", file, e->name,
-          e->dt->name, shape_str (e->shape, e->ndim, sb, sizeof sb));
+          e->dt->name, rnn__format_shape (e->shape, e->ndim, sb, sizeof sb));
       goto out;
     }
     bits = e->numel * e->dt->bits;
@@ -478,7 +464,7 @@ rnn_tensors_parse (const void *data, size_t size, const char *name,
       st = rnn__set_error (err, RNN_ERR_FORMAT,
           "%s: tensor '%s': %s %s does not end on a whole byte (%"
           G_GUINT64_FORMAT " bits)", file, e->name, e->dt->name,
-          shape_str (e->shape, e->ndim, sb, sizeof sb), bits);
+          rnn__format_shape (e->shape, e->ndim, sb, sizeof sb), bits);
       goto out;
     }
     need = bits / 8;
@@ -488,7 +474,7 @@ rnn_tensors_parse (const void *data, size_t size, const char *name,
           G_GUINT64_FORMAT "] hold %" G_GUINT64_FORMAT " bytes but %s %s "
           "needs %" G_GUINT64_FORMAT, file, e->name, e->begin, e->end,
           e->end - e->begin, e->dt->name,
-          shape_str (e->shape, e->ndim, sb, sizeof sb), need);
+          rnn__format_shape (e->shape, e->ndim, sb, sizeof sb), need);
       goto out;
     }
     pos = e->end;

@@ -117,28 +117,6 @@ rnn_model_config_init (rnn_model_config *cfg)
   cfg->task = RNN_TASK_NONE;
 }
 
-static const char *
-head_input_name (rnn_head_input h)
-{
-  switch (h) {
-    case RNN_HEAD_OUTPUT: return "output";
-    case RNN_HEAD_FINAL_HIDDEN: return "final_hidden";
-    case RNN_HEAD_FINAL_HIDDEN_BOTH: return "final_hidden_both";
-    case RNN_HEAD_MEAN: return "mean";
-  }
-  return "output";
-}
-
-static const char *
-cell_module (rnn_cell c)
-{
-  switch (c) {
-    case RNN_CELL_LSTM: return "lstm";
-    case RNN_CELL_GRU: return "gru";
-    default: return "rnn";
-  }
-}
-
 static int
 cell_gates (rnn_cell c)
 {
@@ -296,7 +274,7 @@ rnn_model_new (const rnn_model_config *cfg, uint64_t seed, rnn_model **out,
 
   if (cfg->task != RNN_TASK_NONE)
     meta_set (m, "task", rnn_task_name (cfg->task));
-  meta_set (m, "head.input", head_input_name (cfg->head_input));
+  meta_set (m, "head.input", rnn__head_input_name (cfg->head_input));
   if (cfg->cell == RNN_CELL_RNN_RELU)
     meta_set (m, "rnn.nonlinearity", "relu");
   if (cfg->vocab_size > 0 && cfg->padding_idx >= 0) {
@@ -348,7 +326,7 @@ rnn_model_set_meta (rnn_model *m, const char *key, const char *value,
     if (value != NULL) {
       int found = 0;
       for (int i = RNN_HEAD_OUTPUT; i <= RNN_HEAD_MEAN; i++)
-        if (strcmp (value, head_input_name (i)) == 0) {
+        if (strcmp (value, rnn__head_input_name (i)) == 0) {
           h = i;
           found = 1;
         }
@@ -359,7 +337,7 @@ rnn_model_set_meta (rnn_model *m, const char *key, const char *value,
       if (h != m->head_input)
         return rnn__set_error (err, RNN_ERR_ARG,
             "metadata head.input: the model was built for \"%s\", cannot "
-            "change it to \"%s\"", head_input_name (m->head_input), value);
+            "change it to \"%s\"", rnn__head_input_name (m->head_input), value);
     }
   } else if (strcmp (key, "window") == 0) {
     unsigned w = 0;
@@ -486,7 +464,7 @@ rnn_trainer_new (rnn_model *m, const rnn_train_config *cfg,
   if (cfg->target == RNN_TARGET_LAST && m->head_input != RNN_HEAD_OUTPUT)
     return rnn__set_error (err, RNN_ERR_ARG,
         "rnn_trainer_new: target `last frame` needs head input `output`, "
-        "the model's is `%s`", head_input_name (m->head_input));
+        "the model's is `%s`", rnn__head_input_name (m->head_input));
   if (m->head_input == RNN_HEAD_FINAL_HIDDEN_BOTH
       && m->num_layers * m->num_dirs < 2)
     return rnn__set_error (err, RNN_ERR_MODEL,
@@ -503,7 +481,7 @@ rnn_trainer_new (rnn_model *m, const rnn_train_config *cfg,
       ? 4 * t->H : t->H;
   rng_seed (&t->rng, cfg->seed);
 
-  rp = module_prefix (m, "rnn.module", cell_module (m->cell));
+  rp = module_prefix (m, "rnn.module", rnn__cell_module (m->cell));
   hp = module_prefix (m, "head.module", "fc");
   ep = module_prefix (m, "embedding.module", "embedding");
   t->params = g_new0 (rnn_param, 3 + 4 * t->L * t->D);
