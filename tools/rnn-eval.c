@@ -43,28 +43,6 @@ static GOptionEntry entries[] = {
   { NULL }
 };
 
-static void
-die (const char *fmt, ...) G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN;
-
-static void
-die (const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  fputs ("rnn-eval: ", stderr);
-  vfprintf (stderr, fmt, ap);
-  fputc ('\n', stderr);
-  va_end (ap);
-  exit (1);
-}
-
-static void
-check (rnn_status st, const rnn_error *err)
-{
-  if (st != RNN_OK)
-    die ("%s", err->msg);
-}
-
 /* Column list from the model's input.names (a JSON array of strings). */
 static char *
 columns_from_model (const rnn_model *m)
@@ -95,7 +73,7 @@ read_time_column (const char *path, const td_signal *s, const char *col)
   td_csv_options co = { col, NULL, NULL, NULL };
   td_signal *t;
   rnn_error err;
-  check (td_signal_read (path, &co, &t, &err), &err);
+  td_check (td_signal_read (path, &co, &t, &err), &err);
   char **v = g_new0 (char *, s->n_frames + 1);
   for (size_t i = 0; i < s->n_frames && i < t->n_frames; i++)
     v[i] = g_strdup_printf ("%.10g", t->x[i]);
@@ -108,25 +86,25 @@ eval_signal (void)
 {
   rnn_error err;
   rnn_model *m;
-  check (rnn_model_load (opt_model, &m, &err), &err);
+  td_check (rnn_model_load (opt_model, &m, &err), &err);
   char *cols = opt_columns ? g_strdup (opt_columns) : columns_from_model (m);
   td_csv_options co = { cols, opt_time_column, opt_group_column,
     opt_label_column };
   td_signal *s;
-  check (td_signal_read (opt_data, &co, &s, &err), &err);
+  td_check (td_signal_read (opt_data, &co, &s, &err), &err);
   int F = s->n_features, O = rnn_model_output_size (m);
   if (F != rnn_model_input_size (m))
-    die ("%s: %d feature columns, the model %s takes %d", opt_data, F,
+    td_die ("%s: %d feature columns, the model %s takes %d", opt_data, F,
         opt_model, rnn_model_input_size (m));
   if (O != F)
-    die ("%s: output size %d differs from its input size %d: not a one-step "
+    td_die ("%s: output size %d differs from its input size %d: not a one-step "
         "forecaster", opt_model, O, F);
   int N = opt_window >= 0 ? opt_window : (int) rnn_model_window (m);
   char **times = opt_time_column ? read_time_column (opt_data, s,
       opt_time_column) : NULL;
 
   rnn_state *st;
-  check (rnn_state_new (m, MAX (N, 1), &st, &err), &err);
+  td_check (rnn_state_new (m, MAX (N, 1), &st, &err), &err);
   const float *em = rnn_model_anomaly_error_mean (m);
   const float *es = rnn_model_anomaly_error_std (m);
   float *y = g_new (float, (size_t) MAX (N, 1) * O);
@@ -174,11 +152,11 @@ eval_signal (void)
 
       /* The prediction of row t+1. */
       if (N == 0) {
-        check (rnn_state_forward (st, x, 1, pred, &err), &err);
+        td_check (rnn_state_forward (st, x, 1, pred, &err), &err);
       } else {
         size_t len = MIN ((size_t) N, t + 1);
         rnn_state_reset (st);
-        check (rnn_state_forward (st, s->x + (r + 1 - len) * F, len, y,
+        td_check (rnn_state_forward (st, s->x + (r + 1 - len) * F, len, y,
                 &err), &err);
         memcpy (pred, y + (len - 1) * O, O * sizeof (float));
       }
@@ -203,11 +181,11 @@ eval_classify (void)
 {
   rnn_error err;
   rnn_model *m;
-  check (rnn_model_load (opt_model, &m, &err), &err);
+  td_check (rnn_model_load (opt_model, &m, &err), &err);
   td_texts *tx;
-  check (td_texts_read (opt_data, &tx, &err), &err);
+  td_check (td_texts_read (opt_data, &tx, &err), &err);
   rnn_state *st;
-  check (rnn_state_new (m, 256, &st, &err), &err);
+  td_check (rnn_state_new (m, 256, &st, &err), &err);
   int C = rnn_model_output_size (m);
   float *y = g_new (float, C);
   size_t cap = 256, n_ok = 0, n_pred = 0;
@@ -217,12 +195,12 @@ eval_classify (void)
   for (size_t i = 0; i < tx->n; i++) {
     size_t n;
     const char *text = tx->text[i];
-    check (rnn_model_tokenize (m, text, strlen (text), ids, cap, &n, &err),
+    td_check (rnn_model_tokenize (m, text, strlen (text), ids, cap, &n, &err),
         &err);
     if (n > cap) {
       cap = n;
       ids = g_renew (int32_t, ids, cap);
-      check (rnn_model_tokenize (m, text, strlen (text), ids, cap, &n, &err),
+      td_check (rnn_model_tokenize (m, text, strlen (text), ids, cap, &n, &err),
           &err);
     }
     if (n == 0) {
@@ -230,7 +208,7 @@ eval_classify (void)
       continue;
     }
     rnn_state_reset (st);
-    check (rnn_state_forward_ids (st, ids, n, y, &err), &err);
+    td_check (rnn_state_forward_ids (st, ids, n, y, &err), &err);
     /* Softmax (C >= 2) or sigmoid (one output), as textsentiment. */
     int best = 0;
     double conf;
@@ -269,18 +247,21 @@ int
 main (int argc, char **argv)
 {
   GError *gerr = NULL;
-  GOptionContext *ctx = g_option_context_new ("signal|classify");
+  GOptionContext *ctx;
+
+  td_tool_name = "rnn-eval";
+  ctx = g_option_context_new ("signal|classify");
   g_option_context_set_summary (ctx, "Run a model through the gst-rnn "
       "engine as the elements do and print its outputs as CSV.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &gerr))
-    die ("%s (see --help)", gerr->message);
+    td_die ("%s (see --help)", gerr->message);
   g_option_context_free (ctx);
   if (argc != 2 || !opt_model || !opt_data)
-    die ("usage: rnn-eval signal|classify --model MODEL --data FILE");
+    td_die ("usage: rnn-eval signal|classify --model MODEL --data FILE");
   if (strcmp (argv[1], "signal") == 0)
     return eval_signal ();
   if (strcmp (argv[1], "classify") == 0)
     return eval_classify ();
-  die ("unknown mode '%s': expected signal or classify", argv[1]);
+  td_die ("unknown mode '%s': expected signal or classify", argv[1]);
 }

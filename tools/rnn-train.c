@@ -121,28 +121,6 @@ static GOptionEntry entries[] = {
 
 /* ------------------------------------------------------------- utilities */
 
-static void
-die (const char *fmt, ...) G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN;
-
-static void
-die (const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  fputs ("rnn-train: ", stderr);
-  vfprintf (stderr, fmt, ap);
-  fputc ('\n', stderr);
-  va_end (ap);
-  exit (1);
-}
-
-static void
-check (rnn_status st, const rnn_error *err)
-{
-  if (st != RNN_OK)
-    die ("%s", err->msg);
-}
-
 /* A JSON array of numbers, shortest round-trip float formatting. */
 static char *
 json_floats (const float *v, int n)
@@ -181,7 +159,7 @@ set_meta (rnn_model *m, const char *key, char *value_take)
   rnn_error err;
   rnn_status st = rnn_model_set_meta (m, key, value_take, &err);
   g_free (value_take);
-  check (st, &err);
+  td_check (st, &err);
 }
 
 /* --label-names split at commas, each name stripped of spaces; NULL when
@@ -197,14 +175,14 @@ parse_label_names (void)
   label_names = g_strsplit (opt_label_names, ",", -1);
   n_label_names = g_strv_length (label_names);
   if (n_label_names == 0)
-    die ("--label-names: the list is empty; give one name per class");
+    td_die ("--label-names: the list is empty; give one name per class");
   for (int i = 0; i < n_label_names; i++) {
     g_strstrip (label_names[i]);
     if (!*label_names[i])
-      die ("--label-names '%s': name %d is empty", opt_label_names, i + 1);
+      td_die ("--label-names '%s': name %d is empty", opt_label_names, i + 1);
     for (int j = 0; j < i; j++)
       if (strcmp (label_names[i], label_names[j]) == 0)
-        die ("--label-names '%s': '%s' is given twice (names %d and %d)",
+        td_die ("--label-names '%s': '%s' is given twice (names %d and %d)",
             opt_label_names, label_names[i], j + 1, i + 1);
   }
 }
@@ -313,11 +291,11 @@ train_step (rnn_trainer *t, const rnn_batch *b, double clip, double *loss)
 {
   rnn_error err;
   rnn_trainer_zero_grad (t);
-  check (rnn_trainer_backward (t, b, loss, NULL, &err), &err);
+  td_check (rnn_trainer_backward (t, b, loss, NULL, &err), &err);
   double gn = rnn_trainer_clip_grad_norm (t, clip);
-  check (rnn_trainer_step (t, &err), &err);
+  td_check (rnn_trainer_step (t, &err), &err);
   if (!isfinite (*loss))
-    die ("the training loss diverged (%g); try a smaller --lr or --clip",
+    td_die ("the training loss diverged (%g); try a smaller --lr or --clip",
         *loss);
   return gn;
 }
@@ -378,7 +356,7 @@ signal_prepare (signal_set *d, gboolean anomaly)
   td_csv_options co = { opt_columns, opt_time_column, opt_group_column,
     opt_label_column };
   rnn_error err;
-  check (td_signal_read (opt_data, &co, &d->sig, &err), &err);
+  td_check (td_signal_read (opt_data, &co, &d->sig, &err), &err);
   td_signal *s = d->sig;
   d->F = s->n_features;
   d->runs = g_array_new (FALSE, FALSE, sizeof (run));
@@ -403,7 +381,7 @@ signal_prepare (signal_set *d, gboolean anomaly)
     }
   }
   if (d->runs->len == 0)
-    die ("%s: no usable sequence of at least 4 frames", opt_data);
+    td_die ("%s: no usable sequence of at least 4 frames", opt_data);
 
   /* Normalisation statistics on the training part only. */
   int F = d->F;
@@ -502,7 +480,7 @@ window_eval (rnn_trainer *t, signal_set *d, int N, GArray *samples,
         lengths);
     rnn_batch b = { nb, N, x, NULL, lengths, y, NULL };
     double loss;
-    check (rnn_trainer_evaluate (t, &b, &loss, NULL, &err), &err);
+    td_check (rnn_trainer_evaluate (t, &b, &loss, NULL, &err), &err);
     sum += loss * nb;
     n += nb;
   }
@@ -527,7 +505,7 @@ bptt_eval_exact (rnn_trainer *t, signal_set *d, int K, float *x, float *y,
       size_t T = MIN ((size_t) K, total - off);
       memcpy (x, d->xn + (r->start + off) * F, T * F * sizeof (float));
       rnn_batch b = { 1, T, x, NULL, NULL, NULL, NULL };
-      check (rnn_trainer_evaluate (t, &b, NULL, out, &err), &err);
+      td_check (rnn_trainer_evaluate (t, &b, NULL, out, &err), &err);
       for (size_t j = 0; j < T; j++) {
         size_t tgt = off + j + 1;
         if ((tgt < r->n_train) != on_train)
@@ -561,7 +539,7 @@ train_signal (signal_set *d, rnn_task task, rnn_cell cell, int N, int K)
   mc.head_input = RNN_HEAD_OUTPUT;
   mc.task = task;
   rnn_model *m;
-  check (rnn_model_new (&mc, (uint64_t) opt_seed, &m, &err), &err);
+  td_check (rnn_model_new (&mc, (uint64_t) opt_seed, &m, &err), &err);
 
   rnn_train_config tc;
   rnn_train_config_init (&tc);
@@ -575,7 +553,7 @@ train_signal (signal_set *d, rnn_task task, rnn_cell cell, int N, int K)
   tc.stateful = N == 0;
   tc.seed = (uint64_t) opt_seed;
   rnn_trainer *t;
-  check (rnn_trainer_new (m, &tc, &t, &err), &err);
+  td_check (rnn_trainer_new (m, &tc, &t, &err), &err);
 
   GRand *rng = g_rand_new_with_seed ((guint32) opt_seed);
   size_t B = opt_batch;
@@ -589,7 +567,7 @@ train_signal (signal_set *d, rnn_task task, rnn_cell cell, int N, int K)
     GArray *va = g_array_new (FALSE, FALSE, sizeof (wsample));
     window_samples (d, N, tr, va);
     if (tr->len == 0)
-      die ("%s: no training window", opt_data);
+      td_die ("%s: no training window", opt_data);
     size_t EB = MAX (B, 256);
     float *x = g_new (float, EB * N * F);
     float *y = g_new (float, EB * F);
@@ -685,7 +663,7 @@ train_signal (signal_set *d, rnn_task task, rnn_cell cell, int N, int K)
 
   snapshot_restore (&st.snap, t);
   snapshot_clear (&st.snap);
-  check (rnn_trainer_sync (t, &err), &err);
+  td_check (rnn_trainer_sync (t, &err), &err);
   if (!opt_quiet)
     printf ("best epoch %d, validation loss %.5f\n", st.best_epoch, st.best);
   rnn_trainer_free (t);
@@ -710,7 +688,7 @@ anomaly_calibrate (rnn_model *m, signal_set *d)
   rnn_error err;
   int F = d->F;
   rnn_state *s;
-  check (rnn_state_new (m, 1, &s, &err), &err);
+  td_check (rnn_state_new (m, 1, &s, &err), &err);
   gboolean has_val = FALSE;
   for (guint i = 0; i < d->runs->len; i++)
     has_val |= g_array_index (d->runs, run, i).n_val > 0;
@@ -725,7 +703,7 @@ anomaly_calibrate (rnn_model *m, signal_set *d)
       /* The in-memory model has no normalisation yet (the metadata takes
        * effect on load): feed normalised frames, read normalised
        * predictions. */
-      check (rnn_state_forward (s, d->xn + (r->start + t) * F, 1, pn, &err),
+      td_check (rnn_state_forward (s, d->xn + (r->start + t) * F, 1, pn, &err),
           &err);
       size_t tgt = t + 1;
       if (has_val && tgt < r->n_train)
@@ -738,7 +716,7 @@ anomaly_calibrate (rnn_model *m, signal_set *d)
   }
   size_t n = errs->len / F;
   if (n < 2)
-    die ("%s: too few frames to calibrate the anomaly statistics", opt_data);
+    td_die ("%s: too few frames to calibrate the anomaly statistics", opt_data);
   float *e = (float *) errs->data;
   float *mean = g_new0 (float, F), *std = g_new0 (float, F);
   for (int k = 0; k < F; k++) {
@@ -823,7 +801,7 @@ text_eval (rnn_trainer *t, td_texts *tx, GArray **ids, const size_t *rows,
     text_batch (tx, ids, rows + i, nb, buf, lengths, classes, &T, NULL);
     rnn_batch b = { nb, T, NULL, buf, lengths, NULL, classes };
     double loss;
-    check (rnn_trainer_evaluate (t, &b, &loss, out, &err), &err);
+    td_check (rnn_trainer_evaluate (t, &b, &loss, out, &err), &err);
     sum += loss * nb;
     for (size_t j = 0; j < nb; j++) {
       int best = 0;
@@ -842,13 +820,13 @@ train_classify (rnn_cell cell)
 {
   rnn_error err;
   td_texts *tx;
-  check (td_texts_read (opt_data, &tx, &err), &err);
+  td_check (td_texts_read (opt_data, &tx, &err), &err);
   if (tx->n_classes < 2)
-    die ("%s: found a single class ('%s'); a classifier needs two or more",
+    td_die ("%s: found a single class ('%s'); a classifier needs two or more",
         opt_data, tx->classes[0]);
   if (label_names && n_label_names != tx->n_classes) {
     char *found = g_strjoinv (", ", tx->classes);
-    die ("--label-names gives %d name%s but %s has %d classes (%s)",
+    td_die ("--label-names gives %d name%s but %s has %d classes (%s)",
         n_label_names, n_label_names == 1 ? "" : "s", opt_data,
         tx->n_classes, found);
   }
@@ -889,7 +867,7 @@ train_classify (rnn_cell cell)
       va[nva++] = r;
   }
   if (ntr == 0)
-    die ("%s: no training text has a token", opt_data);
+    td_die ("%s: no training text has a token", opt_data);
   if (!opt_quiet)
     printf ("%s: %zu texts, %d classes, vocabulary %d (min count %d); train "
         "%zu, validation %zu, %zu without tokens left out\n", opt_data,
@@ -920,7 +898,7 @@ train_classify (rnn_cell cell)
         : RNN_HEAD_FINAL_HIDDEN;
   mc.task = RNN_TASK_CLASSIFY;
   rnn_model *m;
-  check (rnn_model_new (&mc, (uint64_t) opt_seed, &m, &err), &err);
+  td_check (rnn_model_new (&mc, (uint64_t) opt_seed, &m, &err), &err);
 
   rnn_train_config tc;
   rnn_train_config_init (&tc);
@@ -933,7 +911,7 @@ train_classify (rnn_cell cell)
   tc.target = RNN_TARGET_ALL;
   tc.seed = (uint64_t) opt_seed;
   rnn_trainer *t;
-  check (rnn_trainer_new (m, &tc, &t, &err), &err);
+  td_check (rnn_trainer_new (m, &tc, &t, &err), &err);
 
   size_t B = opt_batch, EB = MAX (B, 64);
   int32_t *buf = g_new (int32_t, EB * maxlen);
@@ -969,7 +947,7 @@ train_classify (rnn_cell cell)
   }
   snapshot_restore (&st.snap, t);
   snapshot_clear (&st.snap);
-  check (rnn_trainer_sync (t, &err), &err);
+  td_check (rnn_trainer_sync (t, &err), &err);
   if (!opt_quiet) {
     double acc = NAN;
     if (nva)
@@ -1016,7 +994,7 @@ parse_cell (const char *s)
     return RNN_CELL_RNN_TANH;
   if (g_strcmp0 (s, "rnn_relu") == 0)
     return RNN_CELL_RNN_RELU;
-  die ("--cell: '%s' is not lstm, gru, rnn or rnn_relu", s);
+  td_die ("--cell: '%s' is not lstm, gru, rnn or rnn_relu", s);
 }
 
 #define IS_SET(v) ((v) != UNSET_I && (v) != UNSET_D)
@@ -1026,7 +1004,10 @@ int
 main (int argc, char **argv)
 {
   GError *gerr = NULL;
-  GOptionContext *ctx = g_option_context_new ("forecast|anomaly|classify");
+  GOptionContext *ctx;
+
+  td_tool_name = "rnn-train";
+  ctx = g_option_context_new ("forecast|anomaly|classify");
   g_option_context_set_summary (ctx,
       "Train a recurrent model for the gst-rnn elements and write it as a "
       "safetensors file.\n\n"
@@ -1044,11 +1025,11 @@ main (int argc, char **argv)
       "--output forecast.safetensors");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &gerr))
-    die ("%s (see --help)", gerr->message);
+    td_die ("%s (see --help)", gerr->message);
   g_option_context_free (ctx);
 
   if (argc != 2)
-    die ("expected one task, forecast, anomaly or classify (see --help)");
+    td_die ("expected one task, forecast, anomaly or classify (see --help)");
   const char *task_s = argv[1];
   rnn_task task;
   if (strcmp (task_s, "forecast") == 0)
@@ -1058,18 +1039,19 @@ main (int argc, char **argv)
   else if (strcmp (task_s, "classify") == 0)
     task = RNN_TASK_CLASSIFY;
   else
-    die ("unknown task '%s': expected forecast, anomaly or classify", task_s);
+    td_die ("unknown task '%s': expected forecast, anomaly or classify",
+        task_s);
   if (!opt_data || !opt_output)
-    die ("--data and --output are required (see --help)");
+    td_die ("--data and --output are required (see --help)");
   if (opt_optimizer && strcmp (opt_optimizer, "adam") != 0
       && strcmp (opt_optimizer, "sgd") != 0)
-    die ("--optimizer: '%s' is not adam or sgd", opt_optimizer);
+    td_die ("--optimizer: '%s' is not adam or sgd", opt_optimizer);
   if (opt_pooling && strcmp (opt_pooling, "last") != 0
       && strcmp (opt_pooling, "mean") != 0)
-    die ("--pooling: '%s' is not last or mean", opt_pooling);
+    td_die ("--pooling: '%s' is not last or mean", opt_pooling);
   if (IS_SET (opt_window) && IS_SET (opt_bptt))
-    die ("--window and --bptt exclude each other: windows from a zero state, "
-        "or a carried state");
+    td_die ("--window and --bptt exclude each other: windows from a zero "
+        "state, or a carried state");
 
   /* Defaults per task (docs/rnn-train.md gives the reasons). */
   rnn_cell cell = parse_cell (opt_cell ? opt_cell
@@ -1092,12 +1074,12 @@ main (int argc, char **argv)
   /* Forecast: windows (measured better on held-out sunspots, see
    * docs/rnn-train.md); anomaly: stateful, as gruanomaly carries its state. */
   if (task == RNN_TASK_ANOMALY && IS_SET (opt_window))
-    die ("--window: gruanomaly carries its state, so an anomaly model "
+    td_die ("--window: gruanomaly carries its state, so an anomaly model "
         "trains with --bptt");
   if (IS_SET (opt_window) && opt_window < 1)
-    die ("--window %d: must be at least 1", opt_window);
+    td_die ("--window %d: must be at least 1", opt_window);
   if (IS_SET (opt_bptt) && opt_bptt < 1)
-    die ("--bptt %d: must be at least 1", opt_bptt);
+    td_die ("--bptt %d: must be at least 1", opt_bptt);
   if (!text && !IS_SET (opt_window) && !IS_SET (opt_bptt)) {
     if (task == RNN_TASK_FORECAST)
       opt_window = 32;
@@ -1109,33 +1091,33 @@ main (int argc, char **argv)
 
   if (opt_hidden < 1 || opt_layers < 1 || opt_epochs < 1 || opt_batch < 1
       || opt_embed < 1 || opt_min_count < 1)
-    die ("--hidden, --layers, --epochs, --batch-size, --embed-dim and "
+    td_die ("--hidden, --layers, --epochs, --batch-size, --embed-dim and "
         "--min-count must be at least 1");
   if (opt_val < 0 || opt_val >= 1.0)
-    die ("--val-split %g: must be in [0, 1)", opt_val);
+    td_die ("--val-split %g: must be in [0, 1)", opt_val);
   if (opt_lr <= 0)
-    die ("--lr %g: must be positive", opt_lr);
+    td_die ("--lr %g: must be positive", opt_lr);
   if (opt_clip < 0 || opt_wd < 0 || opt_patience < 0)
-    die ("--clip, --weight-decay and --patience cannot be negative");
+    td_die ("--clip, --weight-decay and --patience cannot be negative");
   if (opt_dropout < 0 || opt_dropout >= 1.0 || opt_word_dropout < 0
       || opt_word_dropout >= 1.0)
-    die ("--dropout and --word-dropout must be in [0, 1)");
+    td_die ("--dropout and --word-dropout must be in [0, 1)");
   if (opt_vocab < 3)
-    die ("--vocab-size %d: must be at least 3 (<pad>, <unk> and a word)",
+    td_die ("--vocab-size %d: must be at least 3 (<pad>, <unk> and a word)",
         opt_vocab);
   if (!text && opt_bidir)
-    die ("--bidirectional: a %s model runs on a live signal, whose future "
+    td_die ("--bidirectional: a %s model runs on a live signal, whose future "
         "is unknown; only classify models can be bidirectional", task_s);
   if (text && (opt_window > 0 || opt_bptt > 0))
-    die ("--window and --bptt apply to signals, not to classify");
+    td_die ("--window and --bptt apply to signals, not to classify");
   if (text && (opt_columns || opt_time_column || opt_group_column
           || opt_label_column))
-    die ("--columns, --time-column, --group-column and --label-column apply "
+    td_die ("--columns, --time-column, --group-column and --label-column apply "
         "to CSV signals, not to classify");
   if (task == RNN_TASK_FORECAST && opt_label_column)
-    die ("--label-column applies to anomaly");
+    td_die ("--label-column applies to anomaly");
   if (!text && opt_label_names)
-    die ("--label-names names the classes of a classify model; a %s model "
+    td_die ("--label-names names the classes of a classify model; a %s model "
         "has no classes", task_s);
   parse_label_names ();
 
@@ -1158,7 +1140,7 @@ main (int argc, char **argv)
       anomaly_calibrate (m, &d);
     signal_clear (&d);
   }
-  check (rnn_model_save (m, opt_output, &err), &err);
+  td_check (rnn_model_save (m, opt_output, &err), &err);
   if (!opt_quiet)
     printf ("wrote %s\n", opt_output);
   rnn_model_free (m);

@@ -6,8 +6,31 @@
 #include <json-glib/json-glib.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+const char *td_tool_name = "rnn-tool";
+
+void
+td_die (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  fprintf (stderr, "%s: ", td_tool_name);
+  vfprintf (stderr, fmt, ap);
+  fputc ('\n', stderr);
+  va_end (ap);
+  exit (1);
+}
+
+void
+td_check (rnn_status st, const rnn_error *err)
+{
+  if (st != RNN_OK)
+    td_die ("%s", err->msg);
+}
 
 static rnn_status
 set_err (rnn_error *err, rnn_status code, const char *fmt, ...)

@@ -9,6 +9,17 @@
 #include "rnn.h"
 #include <glib.h>
 
+/* ------------------------------------------------------------ failures */
+
+/* The program name td_die prefixes its messages with (set first in main). */
+extern const char *td_tool_name;
+
+/* Prints "<td_tool_name>: <message>" to stderr and exits with status 1. */
+void td_die (const char *fmt, ...) G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN;
+
+/* td_die with @err's message unless @st is RNN_OK. */
+void td_check (rnn_status st, const rnn_error *err);
+
 /* ------------------------------------------------------------------ CSV */
 
 typedef struct {
