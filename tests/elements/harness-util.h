@@ -52,19 +52,10 @@ hu_expect (const gchar * name, size_t * numel)
   return e->data;
 }
 
-/* A new element with "k=v k=v" properties applied. */
-static G_GNUC_UNUSED GstElement *
-hu_element (const gchar * factory, const gchar * model, const gchar * props)
+/* Applies "k=v k=v" properties (@props may be NULL or empty) to @e. */
+static G_GNUC_UNUSED void
+hu_set_props (GstElement * e, const gchar * props)
 {
-  GstElement *e = gst_element_factory_make (factory, NULL);
-
-  fail_unless (e != NULL, "no element %s (GST_PLUGIN_PATH?)", factory);
-  if (model) {
-    gchar *path = hu_fixture (model);
-
-    g_object_set (e, "model-file", path, NULL);
-    g_free (path);
-  }
   if (props && *props) {
     gchar **kv = g_strsplit (props, " ", -1);
     guint i;
@@ -78,6 +69,22 @@ hu_element (const gchar * factory, const gchar * model, const gchar * props)
     }
     g_strfreev (kv);
   }
+}
+
+/* A new element with "k=v k=v" properties applied. */
+static G_GNUC_UNUSED GstElement *
+hu_element (const gchar * factory, const gchar * model, const gchar * props)
+{
+  GstElement *e = gst_element_factory_make (factory, NULL);
+
+  fail_unless (e != NULL, "no element %s (GST_PLUGIN_PATH?)", factory);
+  if (model) {
+    gchar *path = hu_fixture (model);
+
+    g_object_set (e, "model-file", path, NULL);
+    g_free (path);
+  }
+  hu_set_props (e, props);
   return e;
 }
 
@@ -299,6 +306,223 @@ hu_pipeline_error (const gchar * desc, gboolean * state_ok)
   gst_object_unref (bus);
   gst_object_unref (p);
   return ret;
+}
+
+/* Fails unless @err (an error text) holds every string of the
+ * NULL-terminated @needles. */
+static G_GNUC_UNUSED void
+hu_assert_mentions (const gchar * err, const gchar * const *needles)
+{
+  guint i;
+
+  fail_unless (err != NULL, "no error");
+  for (i = 0; needles[i]; i++)
+    fail_unless (strstr (err, needles[i]) != NULL,
+        "error '%s' does not mention '%s'", err, needles[i]);
+}
+
+/* Runs the pipeline @desc: it must post an ERROR mentioning every string
+ * of @needles and, when @must_fail_start, its change to PLAYING must
+ * fail. */
+static G_GNUC_UNUSED void
+hu_expect_error (const gchar * desc, const gchar * const *needles,
+    gboolean must_fail_start)
+{
+  gboolean ok = TRUE;
+  gchar *err = hu_pipeline_error (desc, &ok);
+
+  if (must_fail_start)
+    fail_unless (!ok, "state change succeeded: %s", desc);
+  fail_unless (err != NULL, "no error from: %s", desc);
+  hu_assert_mentions (err, needles);
+  g_free (err);
+}
+
+/* A bus of our own on the harnessed element, so that its messages can be
+ * counted (release with hu_release_bus). */
+static G_GNUC_UNUSED GstBus *
+hu_attach_bus (GstHarness * h)
+{
+  GstBus *bus = gst_bus_new ();
+
+  gst_element_set_bus (h->element, bus);
+  return bus;
+}
+
+/* hu_harness with a bus of our own set on the element before the
+ * harness starts it (so that no message is lost); *bus receives it. */
+static G_GNUC_UNUSED GstHarness *
+hu_harness_bus (const gchar * factory, const gchar * model,
+    const gchar * props, const gchar * caps, GstBus ** bus)
+{
+  GstElement *e = hu_element (factory, model, props);
+  GstHarness *h;
+
+  *bus = gst_bus_new ();
+  gst_element_set_bus (e, *bus);
+  h = hu_harness_with (e);
+  if (caps)
+    gst_harness_set_src_caps_str (h, caps);
+  return h;
+}
+
+/* Takes @bus off the harnessed element, drops its messages, unrefs it. */
+static G_GNUC_UNUSED void
+hu_release_bus (GstHarness * h, GstBus * bus)
+{
+  gst_element_set_bus (h->element, NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+}
+
+/* A (non-flushing) TIME segment starting at @start. */
+static G_GNUC_UNUSED void
+hu_push_segment (GstHarness * h, GstClockTime start)
+{
+  GstSegment seg;
+
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.start = start;
+  seg.time = start;
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+}
+
+/* Things that happen to a stream between two runs of frames; the element
+ * tests check which of them reset the recurrent state. */
+typedef enum
+{
+  HU_TRIG_DISCONT,              /* a DISCONT buffer */
+  HU_TRIG_DISCONT_KEEP,         /* the same with reset-on-discont=false */
+  HU_TRIG_FLUSH,
+  HU_TRIG_STREAM_START,
+  HU_TRIG_SEEK_SEGMENT,
+  HU_TRIG_SAME_SEGMENT,         /* not a reset */
+  HU_TRIG_CONT_SEGMENT,         /* not a reset */
+  HU_TRIG_CAPS,
+  HU_TRIG_SIGNAL,
+  HU_TRIG_EMPTY,                /* not a reset */
+  HU_TRIG_GAP_BUFFER,           /* not a reset */
+  HU_TRIG_GAP_EVENT,            /* not a reset */
+} HuTrigger;
+
+/* Makes @trig happen on @h, a stream of @feat-float frames (@x) at frame
+ * @frame whose outputs are @out_feat floats with PTS shifted by @shift
+ * frames; a GAP buffer holds @gap_frames frames. The DISCONT and seek
+ * triggers depend on the test: they are not done here (returns FALSE). */
+static G_GNUC_UNUSED gboolean
+hu_trigger (GstHarness * h, HuTrigger trig, const float *x, guint feat,
+    guint frame, guint out_feat, guint shift, guint gap_frames)
+{
+  switch (trig) {
+    case HU_TRIG_FLUSH:
+      fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
+      fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
+      hu_push_segment (h, 0);
+      return TRUE;
+    case HU_TRIG_STREAM_START:
+      fail_unless (gst_harness_push_event (h,
+              gst_event_new_stream_start ("second")));
+      return TRUE;
+    case HU_TRIG_SAME_SEGMENT:
+      hu_push_segment (h, 0);
+      return TRUE;
+    case HU_TRIG_CONT_SEGMENT:
+      hu_push_segment (h, hu_frame_time (frame));
+      return TRUE;
+    case HU_TRIG_CAPS:{
+      gchar *c2 = g_strdup_printf ("audio/x-raw,format=F32LE,layout="
+          "interleaved,rate=%d,channels=2,channel-mask=(bitmask)0x3", HU_RATE);
+      gst_harness_set_src_caps_str (h, c2);
+      g_free (c2);
+      return TRUE;
+    }
+    case HU_TRIG_SIGNAL:
+      g_signal_emit_by_name (h->element, "reset");
+      return TRUE;
+    case HU_TRIG_EMPTY:
+      fail_unless_equals_int (gst_harness_push (h, hu_buffer (x, 0, feat,
+                  frame)), GST_FLOW_OK);
+      hu_pull_check (h, 0, out_feat, frame, shift, NULL);
+      return TRUE;
+    case HU_TRIG_GAP_BUFFER:{
+      GstBuffer *gap = hu_buffer (x, gap_frames, feat, frame);
+
+      GST_BUFFER_FLAG_SET (gap, GST_BUFFER_FLAG_GAP);
+      fail_unless_equals_int (gst_harness_push (h, gap), GST_FLOW_OK);
+      fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
+      return TRUE;
+    }
+    case HU_TRIG_GAP_EVENT:
+      fail_unless (gst_harness_push_event (h,
+              gst_event_new_gap (hu_frame_time (frame), hu_frame_time (1))));
+      return TRUE;
+    case HU_TRIG_DISCONT:
+    case HU_TRIG_DISCONT_KEEP:
+    case HU_TRIG_SEEK_SEGMENT:
+      break;
+  }
+  return FALSE;
+}
+
+/* A DISCONT buffer of @n frames of @x from frame @frame, its output
+ * pulled and checked into @out. */
+static G_GNUC_UNUSED void
+hu_push_discont (GstHarness * h, const float *x, guint feat, guint frame,
+    guint n, guint out_feat, guint shift, float *out)
+{
+  GstBuffer *b = hu_buffer (x + (gsize) frame * feat, n, feat, frame);
+
+  GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_DISCONT);
+  fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+  hu_pull_check (h, n, out_feat, frame, shift, out);
+}
+
+/* A fresh element (@factory, @model, @props, @caps) run on frames
+ * [start, end) of @x, its outputs into @out. */
+static G_GNUC_UNUSED void
+hu_run_fresh (const gchar * factory, const gchar * model,
+    const gchar * props, const gchar * caps, const float *x, guint feat,
+    guint start, guint end, const guint * chunks, guint n_chunks,
+    guint out_feat, guint shift, float *out)
+{
+  GstHarness *h = hu_harness (factory, model, props, caps);
+
+  hu_run (h, x, feat, start, end, chunks, n_chunks, out_feat, shift, out);
+  gst_harness_teardown (h);
+}
+
+/* Frames [0, @half) then, after the "reset" action signal, [@half, @n)
+ * of @x through one element (outputs of all @n frames into @got), and
+ * frames [@half, @n) through a fresh element (outputs into @fresh); in
+ * buffers of @chunk frames. */
+static G_GNUC_UNUSED void
+hu_run_reset_and_fresh (const gchar * factory, const gchar * model,
+    const gchar * props, const gchar * caps, const float *x, guint feat,
+    guint half, guint n, guint chunk, guint out_feat, guint shift,
+    float *got, float *fresh)
+{
+  GstHarness *h = hu_harness (factory, model, props, caps);
+  const guint chunks[] = { chunk };
+
+  hu_run (h, x, feat, 0, half, chunks, 1, out_feat, shift, got);
+  g_signal_emit_by_name (h->element, "reset");
+  hu_run (h, x, feat, half, n, chunks, 1, out_feat, shift,
+      got + (gsize) half * out_feat);
+  gst_harness_teardown (h);
+  hu_run_fresh (factory, model, props, caps, x, feat, half, n, chunks, 1,
+      out_feat, shift, fresh);
+}
+
+/* The largest |a[i] - b[i]| over @n floats. */
+static G_GNUC_UNUSED double
+hu_max_abs_diff (const float *a, const float *b, size_t n)
+{
+  double d = 0.0;
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    d = MAX (d, fabs ((double) a[i] - (double) b[i]));
+  return d;
 }
 
 /* Collect the element messages named @name posted on @bus so far. */

@@ -120,8 +120,7 @@ GST_START_TEST (test_messages)
   const float *ev = hu_expect ("an_gru.events", &n_ev);
   static const guint seven[] = { 7 };
   gchar *caps = hu_audio_caps (2);
-  GstElement *e = hu_element ("gruanomaly", "an_gru.safetensors", "");
-  GstBus *bus = gst_bus_new ();
+  GstBus *bus;
   GstHarness *h;
   GList *msgs, *l;
   gdouble thr = 0.0, peak = 0.0;
@@ -129,11 +128,9 @@ GST_START_TEST (test_messages)
 
   n_ev /= 2;
   fail_unless (n_ev >= 4);
-  gst_element_set_bus (e, bus);
-  h = hu_harness_with (e);
-  gst_harness_set_src_caps_str (h, caps);
+  h = hu_harness_bus ("gruanomaly", "an_gru.safetensors", "", caps, &bus);
   /* not set: the model's anomaly.threshold */
-  g_object_get (e, "threshold", &thr, NULL);
+  g_object_get (h->element, "threshold", &thr, NULL);
   fail_unless (fabs (thr - 7.243784) < 1e-9, "threshold %g", thr);
 
   hu_run (h, x, 2, 0, T, seven, 1, 1, 0, NULL);
@@ -146,7 +143,7 @@ GST_START_TEST (test_messages)
     guint64 ts, st, rt, dur;
     gdouble sc, th;
 
-    fail_unless (GST_MESSAGE_SRC (l->data) == GST_OBJECT (e));
+    fail_unless (GST_MESSAGE_SRC (l->data) == GST_OBJECT (h->element));
     fail_unless (gst_structure_get_uint64 (s, "timestamp", &ts));
     fail_unless (gst_structure_get_uint64 (s, "stream-time", &st));
     fail_unless (gst_structure_get_uint64 (s, "running-time", &rt));
@@ -174,9 +171,7 @@ GST_START_TEST (test_messages)
   }
   g_list_free_full (msgs, (GDestroyNotify) gst_message_unref);
 
-  gst_element_set_bus (e, NULL);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  hu_release_bus (h, bus);
   gst_harness_teardown (h);
   g_free (caps);
 }
@@ -189,22 +184,17 @@ count_messages (const gchar * props)
   const float *x = hu_expect ("an_gru.x", NULL);
   static const guint seven[] = { 7 };
   gchar *caps = hu_audio_caps (2);
-  GstElement *e = hu_element ("gruanomaly", "an_gru.safetensors", props);
-  GstBus *bus = gst_bus_new ();
+  GstBus *bus;
   GstHarness *h;
   GList *msgs;
   guint n;
 
-  gst_element_set_bus (e, bus);
-  h = hu_harness_with (e);
-  gst_harness_set_src_caps_str (h, caps);
+  h = hu_harness_bus ("gruanomaly", "an_gru.safetensors", props, caps, &bus);
   hu_run (h, x, 2, 0, T, seven, 1, 1, 0, NULL);
   msgs = hu_element_messages (bus, "gruanomaly");
   n = g_list_length (msgs);
   g_list_free_full (msgs, (GDestroyNotify) gst_message_unref);
-  gst_element_set_bus (e, NULL);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  hu_release_bus (h, bus);
   gst_harness_teardown (h);
   g_free (caps);
   return n;
@@ -243,91 +233,33 @@ GST_END_TEST;
 
 /* ------------------------------------------------------------- resets */
 
-typedef enum
-{
-  TRIG_DISCONT,
-  TRIG_DISCONT_KEEP,
-  TRIG_FLUSH,
-  TRIG_STREAM_START,
-  TRIG_SEEK_SEGMENT,
-  TRIG_CAPS,
-  TRIG_SIGNAL,
-  TRIG_GAP_BUFFER,
-} Trigger;
-
 static void
-push_segment (GstHarness * h, GstClockTime start)
-{
-  GstSegment seg;
-
-  gst_segment_init (&seg, GST_FORMAT_TIME);
-  seg.start = start;
-  seg.time = start;
-  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
-}
-
-static void
-check_trigger (Trigger trig, gboolean resets)
+check_trigger (HuTrigger trig, gboolean resets)
 {
   const float *x = hu_expect ("an_gru.x", NULL);
   const float *want = hu_expect ("an_gru.score", NULL);
   float got[HALF], fresh[HALF];
   static const guint five[] = { 5 };
   gchar *caps = hu_audio_caps (2);
-  GstHarness *h, *hf;
+  GstHarness *h;
   guint f = HALF;
 
   h = hu_harness ("gruanomaly", "an_gru.safetensors",
-      trig == TRIG_DISCONT_KEEP ? "reset-on-discont=false" : "", caps);
+      trig == HU_TRIG_DISCONT_KEEP ? "reset-on-discont=false" : "", caps);
   hu_run (h, x, 2, 0, HALF, five, 1, 1, 0, NULL);
-  switch (trig) {
-    case TRIG_DISCONT:
-    case TRIG_DISCONT_KEEP:{
-      GstBuffer *b = hu_buffer (x + f * 2, 5, 2, f);
-
-      GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_DISCONT);
-      fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
-      hu_pull_check (h, 5, 1, f, 0, got);
-      f += 5;
-      break;
-    }
-    case TRIG_FLUSH:
-      fail_unless (gst_harness_push_event (h, gst_event_new_flush_start ()));
-      fail_unless (gst_harness_push_event (h, gst_event_new_flush_stop (TRUE)));
-      push_segment (h, 0);
-      break;
-    case TRIG_STREAM_START:
-      fail_unless (gst_harness_push_event (h,
-              gst_event_new_stream_start ("second")));
-      break;
-    case TRIG_SEEK_SEGMENT:
-      push_segment (h, hu_frame_time (3));
-      break;
-    case TRIG_CAPS:{
-      gchar *c2 = g_strdup_printf ("audio/x-raw,format=F32LE,layout="
-          "interleaved,rate=%d,channels=2,channel-mask=(bitmask)0x3", HU_RATE);
-      gst_harness_set_src_caps_str (h, c2);
-      g_free (c2);
-      break;
-    }
-    case TRIG_SIGNAL:
-      g_signal_emit_by_name (h->element, "reset");
-      break;
-    case TRIG_GAP_BUFFER:{
-      GstBuffer *gap = hu_buffer (x, 3, 2, HALF);
-
-      GST_BUFFER_FLAG_SET (gap, GST_BUFFER_FLAG_GAP);
-      fail_unless_equals_int (gst_harness_push (h, gap), GST_FLOW_OK);
-      fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
-      break;
-    }
+  if (trig == HU_TRIG_DISCONT || trig == HU_TRIG_DISCONT_KEEP) {
+    hu_push_discont (h, x, 2, f, 5, 1, 0, got);
+    f += 5;
+  } else if (trig == HU_TRIG_SEEK_SEGMENT) {
+    hu_push_segment (h, hu_frame_time (3));
+  } else {
+    fail_unless (hu_trigger (h, trig, x, 2, HALF, 1, 0, 3));
   }
   hu_run (h, x, 2, f, T, five, 1, 1, 0, got + (f - HALF));
   gst_harness_teardown (h);
 
-  hf = hu_harness ("gruanomaly", "an_gru.safetensors", "", caps);
-  hu_run (hf, x, 2, HALF, T, five, 1, 1, 0, fresh);
-  gst_harness_teardown (hf);
+  hu_run_fresh ("gruanomaly", "an_gru.safetensors", "", caps, x, 2, HALF, T,
+      five, 1, 1, 0, fresh);
 
   if (resets) {
     fail_unless_equals_float (got[0], 0.0f);
@@ -343,50 +275,50 @@ check_trigger (Trigger trig, gboolean resets)
 
 GST_START_TEST (test_reset_discont)
 {
-  check_trigger (TRIG_DISCONT, TRUE);
-  check_trigger (TRIG_DISCONT_KEEP, FALSE);
+  check_trigger (HU_TRIG_DISCONT, TRUE);
+  check_trigger (HU_TRIG_DISCONT_KEEP, FALSE);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_reset_flush)
 {
-  check_trigger (TRIG_FLUSH, TRUE);
+  check_trigger (HU_TRIG_FLUSH, TRUE);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_reset_stream_start)
 {
-  check_trigger (TRIG_STREAM_START, TRUE);
+  check_trigger (HU_TRIG_STREAM_START, TRUE);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_reset_seek_segment)
 {
-  check_trigger (TRIG_SEEK_SEGMENT, TRUE);
+  check_trigger (HU_TRIG_SEEK_SEGMENT, TRUE);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_reset_caps_change)
 {
-  check_trigger (TRIG_CAPS, TRUE);
+  check_trigger (HU_TRIG_CAPS, TRUE);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_reset_signal)
 {
-  check_trigger (TRIG_SIGNAL, TRUE);
+  check_trigger (HU_TRIG_SIGNAL, TRUE);
 }
 
 GST_END_TEST;
 
 GST_START_TEST (test_gap_keeps_state)
 {
-  check_trigger (TRIG_GAP_BUFFER, FALSE);
+  check_trigger (HU_TRIG_GAP_BUFFER, FALSE);
 }
 
 GST_END_TEST;
@@ -447,16 +379,8 @@ expect_error (const gchar * model, const gchar * const *needles)
   gchar *path = hu_fixture (model);
   gchar *d = g_strdup_printf ("audiotestsrc num-buffers=1 ! gruanomaly "
       "model-file=%s ! fakesink", path);
-  gboolean ok = TRUE;
-  gchar *err = hu_pipeline_error (d, &ok);
-  guint i;
 
-  fail_unless (!ok, "state change succeeded with %s", model);
-  fail_unless (err != NULL, "no error with %s", model);
-  for (i = 0; needles[i]; i++)
-    fail_unless (strstr (err, needles[i]) != NULL,
-        "error '%s' does not mention '%s'", err, needles[i]);
-  g_free (err);
+  hu_expect_error (d, needles, TRUE);
   g_free (d);
   g_free (path);
 }
@@ -498,12 +422,9 @@ GST_START_TEST (test_caps_mismatch)
   gchar *d = g_strdup_printf ("audiotestsrc num-buffers=2 samplesperbuffer=4"
       " ! audio/x-raw,format=F32LE,rate=10,channels=5 ! gruanomaly "
       "model-file=%s ! fakesink", path);
-  gchar *err = hu_pipeline_error (d, NULL);
+  const gchar *n[] = { "5 features", "needs 2", NULL };
 
-  fail_unless (err != NULL);
-  fail_unless (strstr (err, "5 features") != NULL, "%s", err);
-  fail_unless (strstr (err, "needs 2") != NULL, "%s", err);
-  g_free (err);
+  hu_expect_error (d, n, FALSE);
   g_free (d);
   g_free (path);
 }
@@ -558,9 +479,7 @@ GST_START_TEST (test_per_channel_messages)
   const float *score = hu_expect ("an_uni.score", NULL);
   static const guint seven[] = { 7 };
   gchar *caps = hu_audio_caps (UNI_C);
-  GstElement *e = hu_element ("gruanomaly", "an_uni.safetensors",
-      "per-channel=true");
-  GstBus *bus = gst_bus_new ();
+  GstBus *bus;
   GstHarness *h;
   GList *msgs, *l;
   guint n_want[UNI_C] = { 0 }, n_got[UNI_C] = { 0 }, c, t, total = 0;
@@ -580,9 +499,9 @@ GST_START_TEST (test_per_channel_messages)
     total += n_want[c];
   fail_unless (total >= 2, "the fixture has no anomaly (%u events)", total);
 
-  gst_element_set_bus (e, bus);
-  h = hu_harness_with (e);
-  gst_harness_set_src_caps_str (h, caps);
+  h = hu_harness_bus ("gruanomaly", "an_uni.safetensors", "per-channel=true",
+
+      caps, &bus);
   hu_run (h, x, UNI_C, 0, T, seven, 1, UNI_C, 0, NULL);
   msgs = hu_element_messages (bus, "gruanomaly");
   memset (on, 0, sizeof (on));
@@ -612,9 +531,7 @@ GST_START_TEST (test_per_channel_messages)
     fail_unless_equals_int (n_got[c], n_want[c]);
   g_list_free_full (msgs, (GDestroyNotify) gst_message_unref);
 
-  gst_element_set_bus (e, NULL);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  hu_release_bus (h, bus);
   gst_harness_teardown (h);
   g_free (caps);
 }
@@ -627,23 +544,14 @@ GST_START_TEST (test_per_channel_reset)
 {
   const float *x = hu_expect ("uni.x", NULL);
   float got[T * UNI_C], fresh[T * UNI_C];
-  static const guint seven[] = { 7 };
   gchar *caps = hu_audio_caps (UNI_C);
-  GstHarness *h, *hf;
   guint c;
 
-  h = hu_harness ("gruanomaly", "an_uni.safetensors",
-      "per-channel=true post-messages=false", caps);
-  hu_run (h, x, UNI_C, 0, HALF, seven, 1, UNI_C, 0, got);
-  g_signal_emit_by_name (h->element, "reset");
-  hu_run (h, x, UNI_C, HALF, T, seven, 1, UNI_C, 0, got + HALF * UNI_C);
-  gst_harness_teardown (h);
+  hu_run_reset_and_fresh ("gruanomaly", "an_uni.safetensors",
+      "per-channel=true post-messages=false", caps, x, UNI_C, HALF, T, 7,
+      UNI_C, 0, got, fresh);
   for (c = 0; c < UNI_C; c++)
     fail_unless_equals_float (got[HALF * UNI_C + c], 0.0f);
-  hf = hu_harness ("gruanomaly", "an_uni.safetensors",
-      "per-channel=true post-messages=false", caps);
-  hu_run (hf, x, UNI_C, HALF, T, seven, 1, UNI_C, 0, fresh);
-  gst_harness_teardown (hf);
   hu_assert_same (got + HALF * UNI_C, fresh, HALF * UNI_C,
       "per-channel after reset");
   g_free (caps);
@@ -684,13 +592,9 @@ GST_START_TEST (test_per_channel_refused)
   gchar *d = g_strdup_printf ("audiotestsrc num-buffers=1 ! audio/x-raw,"
       "format=F32LE,rate=10,channels=2 ! gruanomaly per-channel=true "
       "model-file=%s ! fakesink", path);
-  gboolean ok = TRUE;
-  gchar *err = hu_pipeline_error (d, &ok);
+  const gchar *n[] = { "input size 2", "per-channel=true", NULL };
 
-  fail_unless (!ok);
-  fail_unless (err != NULL && strstr (err, "input size 2") != NULL
-      && strstr (err, "per-channel=true") != NULL, "%s", err);
-  g_free (err);
+  hu_expect_error (d, n, TRUE);
   g_free (d);
   g_free (path);
 }
@@ -712,9 +616,7 @@ GST_START_TEST (test_model_change_playing)
   gchar *caps = hu_audio_caps (UNI_C);
   gchar *p2 = hu_fixture ("an_uni2.safetensors");
   gchar *p3 = hu_fixture ("an_lstm.safetensors");
-  GstElement *e = hu_element ("gruanomaly", "an_uni.safetensors",
-      "per-channel=true post-messages=false");
-  GstBus *bus = gst_bus_new ();
+  GstBus *bus;
   GstHarness *h, *hf;
   GstMessage *m;
   const GstStructure *d = NULL;
@@ -723,18 +625,18 @@ GST_START_TEST (test_model_change_playing)
   gchar *now = NULL;
   guint c;
 
-  gst_element_set_bus (e, bus);
-  h = hu_harness_with (e);
-  gst_harness_set_src_caps_str (h, caps);
+  h = hu_harness_bus ("gruanomaly", "an_uni.safetensors",
+
+      "per-channel=true post-messages=false", caps, &bus);
   hu_run (h, x, UNI_C, 0, HALF, seven, 1, UNI_C, 0, NULL);
-  g_object_get (e, "threshold", &thr, NULL);
+  g_object_get (h->element, "threshold", &thr, NULL);
   fail_unless_equals_float (thr, 1.5);
 
-  g_object_set (e, "model-file", p2, NULL);
+  g_object_set (h->element, "model-file", p2, NULL);
   hu_run (h, x, UNI_C, HALF, T, seven, 1, UNI_C, 0, got);
   for (c = 0; c < UNI_C; c++)
     fail_unless_equals_float (got[c], 0.0f);
-  g_object_get (e, "threshold", &thr, NULL);
+  g_object_get (h->element, "threshold", &thr, NULL);
   fail_unless_equals_float (thr, 2.5);
   m = gst_bus_pop_filtered (bus, GST_MESSAGE_INFO);
   fail_unless (m != NULL, "no INFO for the change");
@@ -743,14 +645,13 @@ GST_START_TEST (test_model_change_playing)
   fail_unless_equals_string (gst_structure_get_string (d, "model-file"), p2);
   gst_message_unref (m);
 
-  hf = hu_harness ("gruanomaly", "an_uni2.safetensors",
-      "per-channel=true post-messages=false", caps);
-  hu_run (hf, x, UNI_C, HALF, T, seven, 1, UNI_C, 0, fresh);
-  gst_harness_teardown (hf);
+  hu_run_fresh ("gruanomaly", "an_uni2.safetensors",
+      "per-channel=true post-messages=false", caps, x, UNI_C, HALF, T, seven,
+      1, UNI_C, 0, fresh);
   hu_assert_same (got, fresh, HALF * UNI_C, "after the change vs fresh");
 
   /* refused: not univariate; the per-channel stream goes on with an_uni2 */
-  g_object_set (e, "model-file", p3, NULL);
+  g_object_set (h->element, "model-file", p3, NULL);
   m = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
   fail_unless (m != NULL, "no WARNING for a 3-feature model");
   gst_message_parse_warning (m, &err, NULL);
@@ -758,7 +659,7 @@ GST_START_TEST (test_model_change_playing)
       && strstr (err->message, p2) != NULL, "%s", err->message);
   g_clear_error (&err);
   gst_message_unref (m);
-  g_object_get (e, "model-file", &now, NULL);
+  g_object_get (h->element, "model-file", &now, NULL);
   fail_unless_equals_string (now, p2);
   g_free (now);
   hu_run (h, x, UNI_C, 0, 7, seven, 1, UNI_C, 0, more);
@@ -769,9 +670,7 @@ GST_START_TEST (test_model_change_playing)
   gst_harness_teardown (hf);
   hu_assert_same (more, fresh, 7 * UNI_C, "old model kept");
 
-  gst_element_set_bus (e, NULL);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  hu_release_bus (h, bus);
   gst_harness_teardown (h);
   g_free (p2);
   g_free (p3);

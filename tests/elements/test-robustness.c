@@ -35,16 +35,6 @@ text_fixture (const gchar * name)
   return path;
 }
 
-/* A bus on the harnessed element, so that its messages can be counted. */
-static GstBus *
-attach_bus (GstHarness * h)
-{
-  GstBus *bus = gst_bus_new ();
-
-  gst_element_set_bus (h->element, bus);
-  return bus;
-}
-
 /* Pops every message of @type from @bus; returns how many there were and,
  * in @texts (when not NULL), their texts ("message | debug") joined with
  * newlines. */
@@ -227,7 +217,7 @@ static void
 check_nonfinite (const SignalCase * c, float bad, guint bad_feature)
 {
   GstHarness *h = signal_harness (c);
-  GstBus *bus = attach_bus (h);
+  GstBus *bus = hu_attach_bus (h);
   guint fin = c->in, fout = c->out, i;
   float *x, *y, *want;
   gchar *texts = NULL;
@@ -287,8 +277,7 @@ check_nonfinite (const SignalCase * c, float bad, guint bad_feature)
   fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_ERROR, NULL), 0);
   g_free (texts);
   g_free (y);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  hu_release_bus (h, bus);
   gst_harness_teardown (h);
 }
 
@@ -329,7 +318,7 @@ GST_START_TEST (test_signal_nonfinite_per_channel)
     for (b = 0; b < G_N_ELEMENTS (bad); b++) {
       guint ch = (b + 1) % c->in, n = 16, t, i;
       GstHarness *h = signal_harness (c);
-      GstBus *bus = attach_bus (h);
+      GstBus *bus = hu_attach_bus (h);
       float *x = signal_frames (0, n, c->in), *clean, *y, *want, *fresh;
       gchar *texts = NULL;
 
@@ -380,8 +369,7 @@ GST_START_TEST (test_signal_nonfinite_per_channel)
       g_free (clean);
       g_free (y);
       g_free (x);
-      gst_bus_set_flushing (bus, TRUE);
-      gst_object_unref (bus);
+      hu_release_bus (h, bus);
       gst_harness_teardown (h);
     }
   }
@@ -401,7 +389,7 @@ GST_START_TEST (test_signal_partial_frames)
   for (k = 0; k < G_N_ELEMENTS (signal_cases); k++) {
     const SignalCase *c = &signal_cases[k];
     GstHarness *h = signal_harness (c);
-    GstBus *bus = attach_bus (h);
+    GstBus *bus = hu_attach_bus (h);
     gsize bad_size = 2 * c->in * sizeof (float) + 3;
     float *x = signal_frames (0, 12, c->in), *y, *want;
     GstBuffer *b;
@@ -436,8 +424,7 @@ GST_START_TEST (test_signal_partial_frames)
     g_free (want);
     g_free (y);
     g_free (x);
-    gst_bus_set_flushing (bus, TRUE);
-    gst_object_unref (bus);
+    hu_release_bus (h, bus);
     gst_harness_teardown (h);
   }
 }
@@ -453,7 +440,7 @@ GST_START_TEST (test_signal_empty_buffer)
   for (k = 0; k < G_N_ELEMENTS (signal_cases); k++) {
     const SignalCase *c = &signal_cases[k];
     GstHarness *h = signal_harness (c);
-    GstBus *bus = attach_bus (h);
+    GstBus *bus = hu_attach_bus (h);
     float *x = signal_frames (0, 8, c->in), *y, *want;
     GstBuffer *b;
 
@@ -478,8 +465,7 @@ GST_START_TEST (test_signal_empty_buffer)
     g_free (want);
     g_free (y);
     g_free (x);
-    gst_bus_set_flushing (bus, TRUE);
-    gst_object_unref (bus);
+    hu_release_bus (h, bus);
     gst_harness_teardown (h);
   }
 }
@@ -496,7 +482,7 @@ GST_START_TEST (test_signal_no_timestamps)
   for (k = 0; k < G_N_ELEMENTS (signal_cases); k++) {
     const SignalCase *c = &signal_cases[k];
     GstHarness *h = signal_harness (c);
-    GstBus *bus = attach_bus (h);
+    GstBus *bus = hu_attach_bus (h);
     float *x = signal_frames (0, 12, c->in), *y, *want;
     GstMessage *m;
     guint i, n_msg = 0;
@@ -537,8 +523,7 @@ GST_START_TEST (test_signal_no_timestamps)
     g_free (want);
     g_free (y);
     g_free (x);
-    gst_bus_set_flushing (bus, TRUE);
-    gst_object_unref (bus);
+    hu_release_bus (h, bus);
     gst_harness_teardown (h);
   }
 }
@@ -605,7 +590,7 @@ GST_START_TEST (test_gruanomaly_nan_during_anomaly)
 {
   const SignalCase *c = &signal_cases[3];
   GstHarness *h = hu_harness (c->factory, c->model, "threshold=1.0", NULL);
-  GstBus *bus = attach_bus (h);
+  GstBus *bus = hu_attach_bus (h);
   gchar *caps = hu_audio_caps (c->in);
   guint n = 30, t, f, n_want = 0, n_got = 0;
   float *x = signal_frames (0, n, c->in), score[30];
@@ -664,8 +649,7 @@ GST_START_TEST (test_gruanomaly_nan_during_anomaly)
   }
   fail_unless_equals_int (n_got, n_want);
   g_free (x);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  hu_release_bus (h, bus);
   gst_harness_teardown (h);
 }
 
@@ -688,18 +672,7 @@ text_harness (const gchar * model, const gchar * props, const gchar * caps)
   fail_unless (e != NULL);
   g_object_set (e, "model-file", path, NULL);
   g_free (path);
-  if (props && *props) {
-    gchar **kv = g_strsplit (props, " ", -1);
-    guint i;
-
-    for (i = 0; kv[i]; i++) {
-      gchar **p = g_strsplit (kv[i], "=", 2);
-
-      gst_util_set_object_arg (G_OBJECT (e), p[0], p[1]);
-      g_strfreev (p);
-    }
-    g_strfreev (kv);
-  }
+  hu_set_props (e, props);
   h = gst_harness_new_with_element (e, "sink", "src");
   gst_object_unref (e);
   gst_harness_set_sink_caps_str (h, CAPS_TENSORS);
@@ -775,7 +748,7 @@ GST_START_TEST (test_text_invalid_utf8)
   };
   GstHarness *h = text_harness ("lstm2", NULL, CAPS_UTF8);
   GstHarness *ref = text_harness ("lstm2", NULL, CAPS_UTF8);
-  GstBus *bus = attach_bus (h);
+  GstBus *bus = hu_attach_bus (h);
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -792,8 +765,7 @@ GST_START_TEST (test_text_invalid_utf8)
   }
   fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_ERROR, NULL), 0);
   fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_WARNING, NULL), 0);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  hu_release_bus (h, bus);
   gst_harness_teardown (h);
   gst_harness_teardown (ref);
 }
@@ -827,7 +799,7 @@ GST_START_TEST (test_text_huge)
 {
   GstHarness *h = text_harness ("lstm2", NULL, CAPS_UTF8);
   GstHarness *ref = text_harness ("lstm2", NULL, CAPS_UTF8);
-  GstBus *bus = attach_bus (h);
+  GstBus *bus = hu_attach_bus (h);
   GString *huge = many_words (200000, " ,\n "), *head = many_words (512, " ");
   gchar *blob, *texts = NULL;
   float p[16], q[16];
@@ -867,8 +839,7 @@ GST_START_TEST (test_text_huge)
   fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_ERROR, NULL), 0);
   g_string_free (huge, TRUE);
   g_string_free (head, TRUE);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  hu_release_bus (h, bus);
   gst_harness_teardown (h);
   gst_harness_teardown (ref);
 }
@@ -894,7 +865,7 @@ GST_START_TEST (test_text_malformed_markup)
   };
   GstHarness *h = text_harness ("rnn_mean3", NULL, CAPS_MARKUP);
   GstHarness *ref = text_harness ("rnn_mean3", NULL, CAPS_UTF8);
-  GstBus *bus = attach_bus (h);
+  GstBus *bus = hu_attach_bus (h);
   guint i, n_pred = 0;
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++) {
@@ -919,8 +890,7 @@ GST_START_TEST (test_text_malformed_markup)
       n_pred);
   fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_ERROR, NULL), 0);
   fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_WARNING, NULL), 0);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  hu_release_bus (h, bus);
   gst_harness_teardown (h);
   gst_harness_teardown (ref);
 }
@@ -935,7 +905,7 @@ GST_START_TEST (test_text_empty_gap_no_timestamps)
 {
   GstHarness *h = text_harness ("gru_bi", "context=stream", CAPS_UTF8);
   GstHarness *ref = text_harness ("gru_bi", "context=stream", CAPS_UTF8);
-  GstBus *bus = attach_bus (h);
+  GstBus *bus = hu_attach_bus (h);
   const char *t0 = "loved this place", *t1 = "not tasty";
   float p[16], q[16];
   GstBuffer *b;
@@ -1001,8 +971,7 @@ GST_START_TEST (test_text_empty_gap_no_timestamps)
   }
   fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_ERROR, NULL), 0);
   fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_WARNING, NULL), 0);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  hu_release_bus (h, bus);
   gst_harness_teardown (h);
   gst_harness_teardown (ref);
 }
@@ -1141,7 +1110,7 @@ GST_START_TEST (test_model_change_playing)
 
   load_cases ();
   h = text_harness ("lstm2", NULL, CAPS_UTF8);
-  bus = attach_bus (h);
+  bus = hu_attach_bus (h);
 
   for (i = 0; i < n_cases; i++) {
     if (!usable_case (i))
@@ -1212,8 +1181,7 @@ GST_START_TEST (test_model_change_playing)
   }
   fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_INFO, NULL), 0);
   fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_ERROR, NULL), 0);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  hu_release_bus (h, bus);
   gst_harness_teardown (h);
 }
 
@@ -1289,7 +1257,7 @@ GST_START_TEST (test_model_change_concurrent)
 
   load_cases ();
   h = text_harness ("lstm2", NULL, CAPS_UTF8);
-  bus = attach_bus (h);
+  bus = hu_attach_bus (h);
   gst_bus_set_flushing (bus, TRUE);     /* no need to keep the messages */
   t.e = h->element;
   th = g_thread_new ("toggle", toggle_models, &t);
@@ -1369,7 +1337,7 @@ GST_START_TEST (test_signal_model_change_concurrent)
   for (k = 0; k < 2; k++) {
     const SignalCase *c = &signal_cases[k == 0 ? 0 : 3];
     GstHarness *h = signal_harness (c);
-    GstBus *bus = attach_bus (h);
+    GstBus *bus = hu_attach_bus (h);
     SignalToggler t = { h->element, k == 0 ? fc_paths : an_paths, 3, 0, 0 };
     float *x = signal_frames (0, 4 * 1500, c->in), *y;
     GThread *th;
@@ -1466,7 +1434,7 @@ GST_START_TEST (test_csv_malformed_rows)
 
   for (k = 0; k < G_N_ELEMENTS (chunks); k++) {
     GstHarness *h = csvparse_harness ("frames-per-buffer=1", NULL);
-    GstBus *bus = attach_bus (h);
+    GstBus *bus = hu_attach_bus (h);
     gchar *texts = NULL;
     GArray *a = csv_run (h, text, sizeof (text) - 1, chunks[k]);
 
@@ -1478,8 +1446,7 @@ GST_START_TEST (test_csv_malformed_rows)
     fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_ERROR, NULL), 0);
     g_free (texts);
     g_array_free (a, TRUE);
-    gst_bus_set_flushing (bus, TRUE);
-    gst_object_unref (bus);
+    hu_release_bus (h, bus);
     gst_harness_teardown (h);
   }
 }
@@ -1494,7 +1461,7 @@ GST_START_TEST (test_csv_stray_quote)
   GString *s = g_string_new ("a\n1\n\"");
   static const float want[] = { 1, 2, 3 };
   GstHarness *h = csvparse_harness (NULL, NULL);
-  GstBus *bus = attach_bus (h);
+  GstBus *bus = hu_attach_bus (h);
   GArray *a;
   guint i;
 
@@ -1507,8 +1474,7 @@ GST_START_TEST (test_csv_stray_quote)
   fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_ERROR, NULL), 0);
   g_array_free (a, TRUE);
   g_string_free (s, TRUE);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  hu_release_bus (h, bus);
   gst_harness_teardown (h);
 }
 
@@ -1595,7 +1561,7 @@ GST_START_TEST (test_csvenc_bad_input)
   GstHarness *h = hu_harness ("csvenc", NULL, NULL,
       "audio/x-raw, format=F32LE, layout=interleaved, rate=4, channels=2, "
       "channel-mask=(bitmask)0");
-  GstBus *bus = attach_bus (h);
+  GstBus *bus = hu_attach_bus (h);
   GstBuffer *b;
   gchar *out, *texts = NULL;
 
@@ -1630,8 +1596,7 @@ GST_START_TEST (test_csvenc_bad_input)
   g_free (out);
 
   fail_unless_equals_int (pop_messages (bus, GST_MESSAGE_ERROR, NULL), 0);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
+  hu_release_bus (h, bus);
   gst_harness_teardown (h);
 }
 
