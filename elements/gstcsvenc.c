@@ -51,6 +51,7 @@
 #include <string.h>
 
 #include "gstcsvenc.h"
+#include "gstcsvcommon.h"
 #include "gstrnnelements.h"
 
 GST_DEBUG_CATEGORY_STATIC (csvenc_debug);
@@ -459,12 +460,8 @@ gst_csv_enc_set_property (GObject * object, guint prop_id,
       break;
     case PROP_DELIMITER:{
       const gchar *d = g_value_get_string (value);
-      if (d && (strcmp (d, "\\t") == 0 || g_ascii_strcasecmp (d, "tab") == 0))
-        self->delimiter = '\t';
-      else if (d && strlen (d) == 1 && d[0] != '"' && d[0] != '\n'
-          && d[0] != '\r' && d[0] != '.' && d[0] != '-')
-        self->delimiter = d[0];
-      else
+      /* '.' and '-' would be read back as parts of the numbers */
+      if (!gst_csv_delimiter_parse (d, ".-", &self->delimiter))
         g_warning ("csvenc: delimiter must be one character (or \"tab\"), "
             "not '%s'; keeping '%c'", d ? d : "(null)", self->delimiter);
       break;
@@ -490,11 +487,9 @@ gst_csv_enc_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_COLUMN_NAMES:
       g_value_set_string (value, self->column_names);
       break;
-    case PROP_DELIMITER:{
-      gchar d[2] = { self->delimiter, '\0' };
-      g_value_set_string (value, self->delimiter == '\t' ? "tab" : d);
+    case PROP_DELIMITER:
+      gst_csv_delimiter_to_value (self->delimiter, value);
       break;
-    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;

@@ -67,6 +67,7 @@
 #include <gst/base/gstadapter.h>
 
 #include "gstcsvparse.h"
+#include "gstcsvcommon.h"
 #include "gstrnnelements.h"
 
 GST_DEBUG_CATEGORY_STATIC (csvparse_debug);
@@ -882,22 +883,6 @@ gst_csv_parse_change_state (GstElement * element, GstStateChange transition)
 
 /* ------------------------------------------------------------ properties */
 
-static gboolean
-parse_delimiter (const gchar * s, gchar * out)
-{
-  if (s == NULL)
-    return FALSE;
-  if (strcmp (s, "\\t") == 0 || g_ascii_strcasecmp (s, "tab") == 0) {
-    *out = '\t';
-    return TRUE;
-  }
-  if (strlen (s) == 1 && s[0] != '"' && s[0] != '\n' && s[0] != '\r') {
-    *out = s[0];
-    return TRUE;
-  }
-  return FALSE;
-}
-
 static void
 gst_csv_parse_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
@@ -930,7 +915,8 @@ gst_csv_parse_set_property (GObject * object, guint prop_id,
       self->strict = g_value_get_boolean (value);
       break;
     case PROP_DELIMITER:
-      if (!parse_delimiter (g_value_get_string (value), &self->delimiter))
+      if (!gst_csv_delimiter_parse (g_value_get_string (value), NULL,
+              &self->delimiter))
         g_warning ("csvparse: delimiter must be one character (or \"tab\"), "
             "not '%s'; keeping '%c'", g_value_get_string (value),
             self->delimiter);
@@ -971,11 +957,9 @@ gst_csv_parse_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_STRICT:
       g_value_set_boolean (value, self->strict);
       break;
-    case PROP_DELIMITER:{
-      gchar d[2] = { self->delimiter, '\0' };
-      g_value_set_string (value, self->delimiter == '\t' ? "tab" : d);
+    case PROP_DELIMITER:
+      gst_csv_delimiter_to_value (self->delimiter, value);
       break;
-    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
