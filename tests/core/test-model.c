@@ -138,15 +138,6 @@ same_tensors (const char *a_path, const char *b_path)
   return ok;
 }
 
-static char *
-read_all (const char *path, gsize *len)
-{
-  char *data = NULL;
-  if (!g_file_get_contents (path, &data, len, NULL))
-    return NULL;
-  return data;
-}
-
 static void
 test_good_models (const char *tmpdir)
 {
@@ -279,8 +270,8 @@ test_good_models (const char *tmpdir)
       gsize l1 = 0, l2 = 0;
       char *d1, *d2;
       rnn_model_save (m2, saved2, NULL);
-      d1 = read_all (saved, &l1);
-      d2 = read_all (saved2, &l2);
+      d1 = tu_read_all (saved, &l1);
+      d2 = tu_read_all (saved2, &l2);
       tu_check (d1 != NULL && d2 != NULL && l1 == l2
           && memcmp (d1, d2, l1) == 0,
           "%s: a re-saved model has the same bytes (%zu)", name,

@@ -459,15 +459,6 @@ test_dtypes (void)
   rnn_tensors_free (t);
 }
 
-static char *
-read_all (const char *path, gsize *len)
-{
-  char *d = NULL;
-  if (!g_file_get_contents (path, &d, len, NULL))
-    return NULL;
-  return d;
-}
-
 static void
 test_writer (const char *tmpdir)
 {
@@ -511,8 +502,8 @@ test_writer (const char *tmpdir)
       &err);
   tu_check (st == RNN_OK, "write %zu tensors, %zu metadata: %s", n, nm,
       st == RNN_OK ? "ok" : err.msg);
-  d1 = read_all (out, &l1);
-  d2 = read_all (tu_fixture ("models/writer_ref.safetensors"), &l2);
+  d1 = tu_read_all (out, &l1);
+  d2 = tu_read_all (tu_fixture ("models/writer_ref.safetensors"), &l2);
   tu_check (d1 != NULL && d2 != NULL && l1 == l2 && memcmp (d1, d2, l1) == 0,
       "written bytes equal the reference layout from Python (%zu bytes)",
       (size_t) l1);
@@ -520,7 +511,7 @@ test_writer (const char *tmpdir)
       "header length is a multiple of 8");
   st = rnn_tensors_write (out2, n, names, ndims, shapes, data, nm, mk, mv,
       &err);
-  d3 = read_all (out2, &l3);
+  d3 = tu_read_all (out2, &l3);
   tu_check (st == RNN_OK && d3 != NULL && l3 == l1
       && memcmp (d1, d3, l1) == 0, "writing twice gives the same bytes");
   g_free (d1);

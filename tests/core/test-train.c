@@ -561,15 +561,6 @@ test_init (void)
 
 /* --------------------------------------------------- reproducibility */
 
-static char *
-read_all (const char *path, gsize *len)
-{
-  char *data = NULL;
-  if (!g_file_get_contents (path, &data, len, NULL))
-    return NULL;
-  return data;
-}
-
 /* Make a 2-layer GRU from @seed, train it 3 steps with dropout (the trainer
  * seeded with @seed too), save it to @path. */
 static bool
@@ -631,8 +622,8 @@ test_reproducible (void)
   if (train_and_save (42, p1, &l1) && train_and_save (42, p2, &l2)
       && train_and_save (43, p3, &l3)) {
     gsize n1 = 0, n2 = 0, n3 = 0;
-    char *a = read_all (p1, &n1), *b = read_all (p2, &n2),
-        *c = read_all (p3, &n3);
+    char *a = tu_read_all (p1, &n1), *b = tu_read_all (p2, &n2),
+        *c = tu_read_all (p3, &n3);
     tu_check (a && b && n1 == n2 && n1 > 0 && memcmp (a, b, n1) == 0,
         "reproducible: same seed, same model bytes after training with "
         "dropout (%zu bytes)", (size_t) n1);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "testutil.h"
 
+#include <glib.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -54,4 +55,16 @@ tu_finish (void)
 {
   printf ("# %d checks, %d failed\n", tu_run, tu_failed);
   return tu_failed == 0 && tu_run > 0 ? 0 : 1;
+}
+
+char *
+tu_read_all (const char *path, size_t *len)
+{
+  char *data = NULL;
+  gsize n = 0;
+
+  if (!g_file_get_contents (path, &data, &n, NULL))
+    return NULL;
+  *len = n;
+  return data;
 }

@@ -19,6 +19,10 @@ void tu_check (int ok, const char *fmt, ...) __attribute__ ((format (printf, 2, 
 int tu_close (const float *a, const float *b, size_t n, double atol,
     double rtol, double *max_err);
 
+/* The whole contents of @path (g_free), its size in *len; NULL when it
+ * cannot be read. */
+char *tu_read_all (const char *path, size_t *len);
+
 /* Exit status for main: 0 when every check passed, 1 otherwise; prints the
  * totals. */
 int tu_finish (void);
