@@ -133,6 +133,14 @@ class Forecaster(nn.Module):
         return self.fc(out), state
 
 
+def step(model, opt, loss):
+    """One optimiser step on `loss`, the gradient norm clipped to 1."""
+    opt.zero_grad()
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+
+
 def train_stateful(z, epochs=300, seed=SEED, streams=16, chunk=26, lr=5e-3):
     """Truncated BPTT: the training series cut into `streams` contiguous
     parts run side by side in chunks of `chunk` weeks, the state carried
@@ -152,10 +160,7 @@ def train_stateful(z, epochs=300, seed=SEED, streams=16, chunk=26, lr=5e-3):
             # the first chunk starts from a zero state: skip its warm-up
             w = WARMUP if s == 0 else 0
             loss = nn.functional.mse_loss(pred[:, w:], y[:, s + w:s + chunk])
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
+            step(model, opt, loss)
         sched.step()
     return model.eval()
 
@@ -179,10 +184,7 @@ def train_windowed(z, epochs=12, seed=SEED, window=WINDOW, batch=32, lr=5e-3):
             i = perm[b:b + batch]
             pred, _ = model(xs[i])
             loss = nn.functional.mse_loss(pred[:, WARMUP:], ys[i][:, WARMUP:])
-            opt.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
+            step(model, opt, loss)
         sched.step()
     return model.eval()
 
