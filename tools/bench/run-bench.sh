@@ -7,7 +7,7 @@
 # (buildtype release or debugoptimized, the project default); the benchmark
 # programs and the plugin are built in it first. Everything runs pinned to
 # CPU 0 with one BLAS thread. The raw lines and the report are also written
-# to BUILD_DIR/bench-results/. Takes about 5 minutes.
+# to BUILD_DIR/bench-results/. Takes about 7 minutes on an idle 2-CPU machine.
 #
 # Environment: BENCH_MIN_TIME (seconds per timed run, default 0.2),
 # BENCH_REPS (timed runs per figure, median taken, default 3).
