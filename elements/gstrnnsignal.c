@@ -125,6 +125,8 @@ typedef struct
   guint8 *bad;                  /* per channel: its non-finite channels */
   gboolean bad_active;          /* process() runs a frame with some */
   GstCaps *refused;             /* input caps refused (error posted once) */
+  GstBufferPool *pool;          /* output buffers when downstream has none */
+  gsize pool_size;              /* bytes per buffer of @pool */
 } GstRnnSignalPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_CODE (GstRnnSignal, gst_rnn_signal,
@@ -158,6 +160,8 @@ static gboolean gst_rnn_signal_src_event (GstBaseTransform * trans,
     GstEvent * event);
 static gboolean gst_rnn_signal_query (GstBaseTransform * trans,
     GstPadDirection direction, GstQuery * query);
+static GstFlowReturn gst_rnn_signal_prepare_output_buffer (GstBaseTransform *
+    trans, GstBuffer * inbuf, GstBuffer ** outbuf);
 static GstFlowReturn gst_rnn_signal_transform (GstBaseTransform * trans,
     GstBuffer * inbuf, GstBuffer * outbuf);
 
@@ -267,6 +271,8 @@ gst_rnn_signal_class_init (GstRnnSignalClass * klass)
   trans_class->src_event = GST_DEBUG_FUNCPTR (gst_rnn_signal_src_event);
   trans_class->query = GST_DEBUG_FUNCPTR (gst_rnn_signal_query);
   trans_class->transform = GST_DEBUG_FUNCPTR (gst_rnn_signal_transform);
+  trans_class->prepare_output_buffer =
+      GST_DEBUG_FUNCPTR (gst_rnn_signal_prepare_output_buffer);
   trans_class->passthrough_on_same_caps = FALSE;
 
   klass->task = RNN_TASK_NONE;
@@ -654,6 +660,11 @@ gst_rnn_signal_stop (GstBaseTransform * trans)
 
   priv->have_format = FALSE;
   gst_caps_replace (&priv->refused, NULL);
+  if (priv->pool) {
+    gst_buffer_pool_set_active (priv->pool, FALSE);
+    gst_clear_object (&priv->pool);
+  }
+  priv->pool_size = 0;
   g_free (priv->aligned);
   priv->aligned = NULL;
   priv->aligned_len = 0;
@@ -1248,6 +1259,69 @@ process_bad_channels (GstRnnSignal * self, const gfloat * x, gfloat * y,
       klass->reset_channel (self, k);
     }
   return ok;
+}
+
+/* A pool of buffers of @size bytes (or NULL after an error). */
+static GstBufferPool *
+make_pool (GstRnnSignal * self, gsize size)
+{
+  GstBufferPool *pool = gst_buffer_pool_new ();
+  GstStructure *config = gst_buffer_pool_get_config (pool);
+
+  gst_buffer_pool_config_set_params (config, NULL, size, 0, 0);
+  if (!gst_buffer_pool_set_config (pool, config)
+      || !gst_buffer_pool_set_active (pool, TRUE)) {
+    GST_WARNING_OBJECT (self, "cannot set up a pool of %" G_GSIZE_FORMAT
+        "-byte buffers", size);
+    gst_object_unref (pool);
+    return NULL;
+  }
+  return pool;
+}
+
+/* Output buffers come from downstream's pool when it offers one; otherwise
+ * from the element's own, which holds buffers of the largest output size
+ * seen so far (replaced once when a larger buffer arrives), each trimmed to
+ * the buffer at hand; a pool buffer gets its full size back when it
+ * returns. So a steady stream allocates nothing per buffer. */
+static GstFlowReturn
+gst_rnn_signal_prepare_output_buffer (GstBaseTransform * trans,
+    GstBuffer * inbuf, GstBuffer ** outbuf)
+{
+  GstRnnSignal *self = GST_RNN_SIGNAL (trans);
+  GstRnnSignalPrivate *priv = PRIV (self);
+  GstBaseTransformClass *bclass = GST_BASE_TRANSFORM_CLASS (gst_rnn_signal_parent_class);
+  GstBufferPool *downstream = gst_base_transform_get_buffer_pool (trans);
+  gsize outsize;
+  GstFlowReturn ret;
+
+  if (downstream != NULL || !priv->have_format
+      || !gst_rnn_signal_transform_size (trans, GST_PAD_SINK, NULL,
+          gst_buffer_get_size (inbuf), NULL, &outsize) || outsize == 0) {
+    if (downstream)
+      gst_object_unref (downstream);
+    return bclass->prepare_output_buffer (trans, inbuf, outbuf);
+  }
+
+  if (priv->pool == NULL || outsize > priv->pool_size) {
+    if (priv->pool) {
+      gst_buffer_pool_set_active (priv->pool, FALSE);
+      gst_clear_object (&priv->pool);
+    }
+    priv->pool = make_pool (self, outsize);
+    priv->pool_size = priv->pool ? outsize : 0;
+    if (priv->pool == NULL)
+      return bclass->prepare_output_buffer (trans, inbuf, outbuf);
+  }
+
+  ret = gst_buffer_pool_acquire_buffer (priv->pool, outbuf, NULL);
+  if (ret != GST_FLOW_OK)
+    return ret;
+  if (outsize < priv->pool_size)
+    gst_buffer_resize (*outbuf, 0, outsize);
+  if (bclass->copy_metadata && !bclass->copy_metadata (trans, inbuf, *outbuf))
+    GST_DEBUG_OBJECT (self, "could not copy all metadata");
+  return GST_FLOW_OK;
 }
 
 static GstFlowReturn
