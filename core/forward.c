@@ -77,18 +77,6 @@ rnn__engine_release (rnn_model *m)
   m->engine = NULL;
 }
 
-static const char *
-head_input_name (rnn_head_input hi)
-{
-  switch (hi) {
-    case RNN_HEAD_OUTPUT: return "output";
-    case RNN_HEAD_FINAL_HIDDEN: return "final_hidden";
-    case RNN_HEAD_FINAL_HIDDEN_BOTH: return "final_hidden_both";
-    case RNN_HEAD_MEAN: return "mean";
-  }
-  return "?";
-}
-
 rnn_status
 rnn__engine_prepare (rnn_model *m, rnn_error *err)
 {
@@ -138,7 +126,7 @@ rnn__engine_prepare (rnn_model *m, rnn_error *err)
     engine_free (e);
     return rnn__set_error (err, RNN_ERR_MODEL,
         "%s: head input '%s' gives %d values per row, but the %s expects %d",
-        name, head_input_name (m->head_input), e->vec_size,
+        name, rnn__head_input_name (m->head_input), e->vec_size,
         m->head_w != NULL ? "head" : "output size", m->head_w != NULL
         ? m->head_in : m->output_size);
   }
