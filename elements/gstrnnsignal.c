@@ -129,6 +129,17 @@ typedef struct
   gsize pool_size;              /* bytes per buffer of @pool */
 } GstRnnSignalPrivate;
 
+/* Deactivate and release the element's own output pool, if any. */
+static void
+drop_pool (GstRnnSignalPrivate * priv)
+{
+  if (priv->pool) {
+    gst_buffer_pool_set_active (priv->pool, FALSE);
+    gst_clear_object (&priv->pool);
+  }
+  priv->pool_size = 0;
+}
+
 G_DEFINE_ABSTRACT_TYPE_WITH_CODE (GstRnnSignal, gst_rnn_signal,
     GST_TYPE_BASE_TRANSFORM, G_ADD_PRIVATE (GstRnnSignal)
     GST_DEBUG_CATEGORY_INIT (gst_rnn_signal_debug, "rnnsignal", 0,
@@ -660,11 +671,7 @@ gst_rnn_signal_stop (GstBaseTransform * trans)
 
   priv->have_format = FALSE;
   gst_caps_replace (&priv->refused, NULL);
-  if (priv->pool) {
-    gst_buffer_pool_set_active (priv->pool, FALSE);
-    gst_clear_object (&priv->pool);
-  }
-  priv->pool_size = 0;
+  drop_pool (priv);
   g_free (priv->aligned);
   priv->aligned = NULL;
   priv->aligned_len = 0;
@@ -1304,10 +1311,7 @@ gst_rnn_signal_prepare_output_buffer (GstBaseTransform * trans,
   }
 
   if (priv->pool == NULL || outsize > priv->pool_size) {
-    if (priv->pool) {
-      gst_buffer_pool_set_active (priv->pool, FALSE);
-      gst_clear_object (&priv->pool);
-    }
+    drop_pool (priv);
     priv->pool = make_pool (self, outsize);
     priv->pool_size = priv->pool ? outsize : 0;
     if (priv->pool == NULL)
