@@ -360,22 +360,22 @@ static void
 fill_input (rnn_state *s, const source *src, size_t t0, size_t n)
 {
   const rnn_model *m = s->m;
-  const size_t I = m->input_size;
+  const size_t n_in = m->input_size;
 
   if (src->ids != NULL) {
     for (size_t t = 0; t < n; t++)
-      memcpy (s->xin + t * I, m->emb + (size_t) src->ids[t0 + t] * I,
-          I * sizeof (float));
+      memcpy (s->xin + t * n_in, m->emb + (size_t) src->ids[t0 + t] * n_in,
+          n_in * sizeof (float));
     return;
   }
   for (size_t t = 0; t < n; t++) {
-    const float *xr = src->x + (t0 + t) * I;
-    float *dst = s->xin + t * I;
+    const float *xr = src->x + (t0 + t) * n_in;
+    float *dst = s->xin + t * n_in;
     if (m->in_mean != NULL && m->in_std != NULL)
-      for (size_t k = 0; k < I; k++)
+      for (size_t k = 0; k < n_in; k++)
         dst[k] = (xr[k] - m->in_mean[k]) / m->in_std[k];
     else
-      memcpy (dst, xr, I * sizeof (float));
+      memcpy (dst, xr, n_in * sizeof (float));
   }
 }
 
@@ -524,7 +524,7 @@ forward (rnn_state *s, const source *src0, size_t T, float *y,
   const rnn_model *m = s->m;
   const int D = m->num_dirs, hout = m->hout;
   const size_t ld = (size_t) D * hout, O = m->output_size;
-  const size_t I = m->input_size;
+  const size_t n_in = m->input_size;
   const rnn_head_input hi = m->head_input;
   size_t seg;
 
@@ -542,7 +542,7 @@ forward (rnn_state *s, const source *src0, size_t T, float *y,
 
   for (size_t t0 = 0; t0 < T; t0 += seg) {
     size_t n = MIN (seg, T - t0);
-    source src = { src0->x ? src0->x + t0 * I : NULL,
+    source src = { src0->x ? src0->x + t0 * n_in : NULL,
       src0->ids ? src0->ids + t0 : NULL };
     const float *top = run_block (s, &src, n);
 

@@ -178,8 +178,8 @@ rnn_model_new (const rnn_model_config *cfg, uint64_t seed, rnn_model **out,
     double hin = cfg->head_input == RNN_HEAD_FINAL_HIDDEN ? H
         : cfg->head_input == RNN_HEAD_FINAL_HIDDEN_BOTH ? 2.0 * H
         : (double) D * H;
-    double total = (double) cfg->vocab_size * I
-        + (double) D * G * H * ((double) I + H + 2)
+    double total = (double) cfg->vocab_size * NI
+        + (double) D * G * H * ((double) NI + H + 2)
         + (double) (L - 1) * D * G * H * ((double) D * H + H + 2)
         + (double) cfg->head_out * (hin + 1);
     if (total > 1073741824.0)

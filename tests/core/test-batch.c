@@ -39,7 +39,7 @@ check_case (const char *name, double *worst_torch, double *worst_single)
   rnn_batch_state *bs = NULL;
   rnn_error err;
   const rnn_tensor *tx, *ty, *th, *tc;
-  size_t T, I, O, S, N = N_STREAMS;
+  size_t T, n_in, O, S, N = N_STREAMS;
   float *x, *y, *ys, *snap, *want;
   double e_torch = 0, e_single = 0, e;
   int ok_torch = 1, ok_single = 1, ok_state = 1;
@@ -59,19 +59,19 @@ check_case (const char *name, double *worst_torch, double *worst_single)
   ty = rnn_tensors_find (io, "y");
   th = rnn_tensors_find (io, "h_n");
   tc = rnn_tensors_find (io, "c_n");
-  I = rnn_model_input_size (m);
+  n_in = rnn_model_input_size (m);
   O = rnn_model_output_size (m);
-  T = tx->numel / I;
+  T = tx->numel / n_in;
 
   /* Even streams get the fixture's input; odd ones their own random
    * signals, checked against a single-stream state. */
-  x = malloc (T * N * I * sizeof *x);
+  x = malloc (T * N * n_in * sizeof *x);
   y = malloc (T * N * O * sizeof *y);
   ys = malloc (T * O * sizeof *ys);
   for (size_t t = 0; t < T; t++)
     for (size_t b = 0; b < N; b++)
-      for (size_t i = 0; i < I; i++)
-        x[(t * N + b) * I + i] = b % 2 == 0 ? tx->data[t * I + i]
+      for (size_t i = 0; i < n_in; i++)
+        x[(t * N + b) * n_in + i] = b % 2 == 0 ? tx->data[t * n_in + i]
             : 2.0f * frand ();
 
   /* max_frames 7, calls of 1, 10 and the rest: chunking inside and across
@@ -85,7 +85,7 @@ check_case (const char *name, double *worst_torch, double *worst_single)
 
     for (int c = 0; c < 3 && done < T; c++) {
       size_t n = MIN (sizes[c], T - done);
-      if (rnn_state_forward_batch (bs, x + done * N * I, n, y + done * N * O,
+      if (rnn_state_forward_batch (bs, x + done * N * n_in, n, y + done * N * O,
               &err) != RNN_OK) {
         tu_check (0, "%s: rnn_state_forward_batch: %s", name, err.msg);
         goto out;
@@ -128,11 +128,11 @@ check_case (const char *name, double *worst_torch, double *worst_single)
       }
     } else {
       rnn_state *st = NULL;
-      float *xs = malloc (T * I * sizeof *xs), *yr = malloc (T * O *
+      float *xs = malloc (T * n_in * sizeof *xs), *yr = malloc (T * O *
           sizeof *yr);
 
       for (size_t t = 0; t < T; t++)
-        memcpy (xs + t * I, x + (t * N + b) * I, I * sizeof *xs);
+        memcpy (xs + t * n_in, x + (t * N + b) * n_in, n_in * sizeof *xs);
       if (rnn_state_new (m, T, &st, &err) != RNN_OK
           || rnn_state_forward (st, xs, T, yr, &err) != RNN_OK) {
         tu_check (0, "%s: single stream: %s", name, err.msg);

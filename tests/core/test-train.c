@@ -881,6 +881,20 @@ test_errors (void)
   st = rnn_model_new (&mc, 1, &m, &err);
   tu_check (st == RNN_ERR_ARG && m == NULL && strstr (err.msg, "parameters"),
       "errors: a model too large refused: %s", err.msg);
+  /* 2^21 tokens x 1024 dims is 2^31 parameters in the embedding alone, with
+   * a tiny stack: the count must include vocabulary x embedding dim.  (A
+   * count that drops the embedding lets this through to an 8 GiB
+   * allocation, so a regression shows as NOMEM, a slow pass to the check
+   * below, or an OOM; never as a silent pass.) */
+  rnn_model_config_init (&mc);
+  mc.vocab_size = 1 << 21;
+  mc.embed_dim = 1024;
+  mc.hidden_size = 4;
+  st = rnn_model_new (&mc, 1, &m, &err);
+  tu_check (st == RNN_ERR_ARG && m == NULL && strstr (err.msg, "2.15e+09"),
+      "errors: a 2.1e9-parameter embedding refused: %s", err.msg);
+  rnn_model_free (m);
+  m = NULL;
 
   rnn_model_config_init (&mc);
   rnn_model_new (&mc, 1, &m, &err);
