@@ -1,10 +1,6 @@
 /* gst-rnn: behaviour shared by the CSV elements (csvparse, csvenc).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <string.h>
 
 #include "gstcsvcommon.h"

@@ -43,10 +43,6 @@
  * gst-launch-1.0 filesrc location=examples/co2.csv ! csvparse columns=co2 ! lstmforecast model-file=models/co2-forecast.safetensors ! csvenc column-names=co2_forecast ! filesink location=forecast.csv
  * ]| Forecasts of the shipped CO2 series, one row per week.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <math.h>
 #include <string.h>
 

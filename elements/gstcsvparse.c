@@ -57,10 +57,6 @@
  * printf 't,a,b\n0,1,2\n0.5,3,4\n' | gst-launch-1.0 fdsrc ! csvparse time-column=t rate=2 ! csvenc ! fdsink
  * ]| Two features from a pipe, timestamps from the `t` column.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <math.h>
 #include <string.h>
 

@@ -79,10 +79,6 @@
  * ]| scores each of 4 channels with a univariate model, one state per
  * channel, posting anomaly messages that name the channel.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <math.h>
 #include <string.h>
 

@@ -74,10 +74,6 @@
  * ]| forecasts each of 16 channels with a univariate model, one state per
  * channel, all channels in one batched pass (run from the source tree).
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <string.h>
 
 #include "gstlstmforecast.h"

@@ -1,10 +1,6 @@
 /* gst-rnn: behaviour shared by every model-running element.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <errno.h>
 #include <string.h>
 #include <glib/gstdio.h>

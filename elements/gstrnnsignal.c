@@ -53,10 +53,6 @@
  * applies to each channel on its own: only the channels holding NaN or
  * infinity get NaN and a reset.
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <math.h>
 #include <string.h>
 #include <stdlib.h>

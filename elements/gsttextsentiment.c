@@ -61,10 +61,6 @@
  * ]| writes the label and confidence of each subtitle to stdout.
  */
 
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

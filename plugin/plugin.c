@@ -1,10 +1,6 @@
 /* gst-rnn: registers the plugin's elements, nothing else.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
-#ifdef HAVE_CONFIG_H
-#include "config.h"
-#endif
-
 #include "gstrnnelements.h"
 
 static gboolean
