@@ -1020,7 +1020,7 @@ main (int argc, char **argv)
       "Each epoch prints the mean training loss, the validation loss (MSE in "
       "normalised units, or cross-entropy), the mean and max pre-clip "
       "gradient norm over the steps and the time. --seed gives identical "
-      "model files. See docs/rnn-train.md.\n\nExample:\n  rnn-train forecast "
+      "model files. See " RNN_DOCDIR "/rnn-train.md.\n\nExample:\n  rnn-train forecast "
       "--data sunspots.csv --columns sunactivity --time-column year "
       "--output forecast.safetensors");
   g_option_context_add_main_entries (ctx, entries, NULL);
