@@ -139,6 +139,29 @@ run_bus (GstElement * pipeline, guint * starts, guint * ends)
   return ok;
 }
 
+/* The pipeline "appsrc name=src (@channels channels, one frame a second) !
+ * @rest", set to PLAYING, and its appsrc in *src; NULL after printing the
+ * parse error. */
+static GstElement *
+start_pipeline (guint channels, const gchar * rest, GstElement ** src)
+{
+  GError *error = NULL;
+  gchar *desc = g_strdup_printf ("appsrc name=src format=time "
+      "caps=audio/x-raw,format=F32LE,layout=interleaved,channels=%u,rate=1 ! "
+      "%s", channels, rest);
+  GstElement *pipeline = gst_parse_launch (desc, &error);
+
+  g_free (desc);
+  if (pipeline == NULL) {
+    g_printerr ("%s\n", error->message);
+    g_error_free (error);
+    return NULL;
+  }
+  *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  return pipeline;
+}
+
 /* appsrc ! lstmforecast ! appsink over the yearly sunspot numbers. */
 static gboolean
 forecast (const gchar * models)
@@ -149,25 +172,19 @@ forecast (const gchar * models)
   gchar *desc;
   gfloat *x;
   gsize frames = read_csv (data, cols, 1, NULL, NULL, &x), got = 0;
-  GstElement *pipeline, *src, *sink;
-  GError *error = NULL;
-  gboolean ok = frames > 0;
+  GstElement *pipeline = NULL, *src = NULL, *sink;
+  gboolean ok = FALSE;
   guint starts = 0, ends = 0;
 
   /* One frame per year, played as one frame per second (rate=1). */
-  desc = g_strdup_printf ("appsrc name=src format=time caps=audio/x-raw,"
-      "format=F32LE,layout=interleaved,channels=1,rate=1 ! "
-      "lstmforecast model-file=\"%s\" ! appsink name=sink sync=false", model);
-  pipeline = ok ? gst_parse_launch (desc, &error) : NULL;
-  if (pipeline == NULL) {
-    g_printerr ("%s\n", error ? error->message : "no data");
-    g_clear_error (&error);
-    ok = FALSE;
+  desc = g_strdup_printf ("lstmforecast model-file=\"%s\" ! "
+      "appsink name=sink sync=false", model);
+  if (frames > 0)
+    pipeline = start_pipeline (1, desc, &src);
+  if (pipeline == NULL)
     goto out;
-  }
-  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  ok = TRUE;
   sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
   push_frames (GST_APP_SRC (src), x, frames, 1, 1, 16);
 
   g_print ("lstmforecast on %" G_GSIZE_FORMAT " years of sunspot numbers "
@@ -232,23 +249,17 @@ anomaly (const gchar * models)
   gchar *desc;
   gfloat *x;
   gsize frames = read_csv (data, cols, 2, "sensor", "s1", &x);
-  GstElement *pipeline, *src;
-  GError *error = NULL;
-  gboolean ok = frames > 0;
+  GstElement *pipeline = NULL, *src = NULL;
+  gboolean ok;
   guint starts = 0, ends = 0;
 
-  desc = g_strdup_printf ("appsrc name=src format=time caps=audio/x-raw,"
-      "format=F32LE,layout=interleaved,channels=2,rate=1 ! "
-      "gruanomaly model-file=\"%s\" ! fakesink", model);
-  pipeline = ok ? gst_parse_launch (desc, &error) : NULL;
+  desc = g_strdup_printf ("gruanomaly model-file=\"%s\" ! fakesink", model);
+  if (frames > 0)
+    pipeline = start_pipeline (2, desc, &src);
   if (pipeline == NULL) {
-    g_printerr ("%s\n", error ? error->message : "no data");
-    g_clear_error (&error);
     ok = FALSE;
     goto out;
   }
-  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
-  gst_element_set_state (pipeline, GST_STATE_PLAYING);
   g_print ("gruanomaly on %" G_GSIZE_FORMAT " readings of mote s1:\n", frames);
   push_frames (GST_APP_SRC (src), x, frames, 2, 1, 64);
   ok = run_bus (pipeline, &starts, &ends);
