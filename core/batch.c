@@ -314,17 +314,17 @@ run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
 }
 
 rnn_status
-rnn_state_forward_batch (rnn_batch_state *s, const float *x, size_t n_frames,
+rnn_batch_state_forward (rnn_batch_state *s, const float *x, size_t n_frames,
     float *y, rnn_error *err)
 {
   size_t done = 0;
 
   if (s == NULL || x == NULL || y == NULL)
     return rnn__set_error (err, RNN_ERR_ARG,
-        "rnn_state_forward_batch: state, input and output must not be NULL");
+        "rnn_batch_state_forward: state, input and output must not be NULL");
   if (n_frames == 0)
     return rnn__set_error (err, RNN_ERR_ARG,
-        "%s: rnn_state_forward_batch needs at least one frame", s->m->name);
+        "%s: rnn_batch_state_forward needs at least one frame", s->m->name);
   /* Unidirectional: chunks carry the state exactly. A chunk is at most
    * max_frames, and short enough that its pre-activations (frames x
    * streams x G*H floats) stay within 64 KiB: they are written by the GEMM

@@ -256,7 +256,7 @@ typedef struct rnn_batch_state rnn_batch_state;
 
 /* A zeroed state for @n_streams streams of @m (which must outlive it), with
  * work buffers for calls of up to @max_frames frames (longer calls are
- * split), so rnn_state_forward_batch never allocates. Caller owns *out. */
+ * split), so rnn_batch_state_forward never allocates. Caller owns *out. */
 rnn_status rnn_batch_state_new (const rnn_model *m, size_t n_streams,
     size_t max_frames, rnn_batch_state **out, rnn_error *err);
 void rnn_batch_state_free (rnn_batch_state *s);
@@ -273,7 +273,7 @@ rnn_status rnn_batch_state_get_stream (const rnn_batch_state *s,
 /* @x: n_frames x N x input_size floats (frame after frame, the streams
  * interleaved like the channels of an audio buffer), raw; @y receives
  * n_frames x N x output_size values, de-normalised. */
-rnn_status rnn_state_forward_batch (rnn_batch_state *s, const float *x,
+rnn_status rnn_batch_state_forward (rnn_batch_state *s, const float *x,
     size_t n_frames, float *y, rnn_error *err);
 
 /* ---------------------------------------------------------------- training
@@ -398,20 +398,20 @@ typedef struct {
    * ignored but must be present). */
   const float *y;
   const int32_t *classes;
-} rnn_batch;
+} rnn_minibatch;
 
 /* Training-mode forward (dropout on) over @b, loss, and backward: ADDS the
  * loss's gradients to the trainer's gradients (call rnn_trainer_zero_grad
  * before each minibatch, as with PyTorch). *loss receives the mean loss.
  * When @outputs is not NULL it receives the model outputs the loss reads
- * (rows x output_size floats, see rnn_batch.y). */
-rnn_status rnn_trainer_backward (rnn_trainer *t, const rnn_batch *b,
+ * (rows x output_size floats, see rnn_minibatch.y). */
+rnn_status rnn_trainer_backward (rnn_trainer *t, const rnn_minibatch *b,
     double *loss, float *outputs, rnn_error *err);
 
 /* Eval-mode forward (no dropout, gradients untouched) and loss; the same
  * outputs as rnn_trainer_backward. A stateful trainer carries its state
  * through this call too. @loss may be NULL, and the targets then too. */
-rnn_status rnn_trainer_evaluate (rnn_trainer *t, const rnn_batch *b,
+rnn_status rnn_trainer_evaluate (rnn_trainer *t, const rnn_minibatch *b,
     double *loss, float *outputs, rnn_error *err);
 
 void rnn_trainer_zero_grad (rnn_trainer *t);

@@ -926,7 +926,7 @@ gather_features (rnn_trainer *t, size_t T, size_t B)
 }
 
 static rnn_status
-check_batch (rnn_trainer *t, const rnn_batch *bt, bool need_targets,
+check_batch (rnn_trainer *t, const rnn_minibatch *bt, bool need_targets,
     rnn_error *err)
 {
   const rnn_model *m = t->m;
@@ -978,7 +978,7 @@ check_batch (rnn_trainer *t, const rnn_batch *bt, bool need_targets,
 
 /* Forward over the batch; the number of head rows into *n_rows. */
 static rnn_status
-forward (rnn_trainer *t, const rnn_batch *bt, bool train, size_t *n_rows,
+forward (rnn_trainer *t, const rnn_minibatch *bt, bool train, size_t *n_rows,
     rnn_error *err)
 {
   rnn_model *m = t->m;
@@ -1064,7 +1064,7 @@ forward (rnn_trainer *t, const rnn_batch *bt, bool train, size_t *n_rows,
 /* Loss over @n rows of t->z; gradient dL/dz into t->dz. The target row of
  * head row r: batch-first (sequence b, frame ti) for per-frame targets. */
 static rnn_status
-loss_fn (rnn_trainer *t, const rnn_batch *bt, size_t n, double *loss,
+loss_fn (rnn_trainer *t, const rnn_minibatch *bt, size_t n, double *loss,
     rnn_error *err)
 {
   const rnn_model *m = t->m;
@@ -1336,7 +1336,7 @@ backward (rnn_trainer *t, size_t T, size_t B, size_t n)
 }
 
 static rnn_status
-run (rnn_trainer *t, const rnn_batch *b, bool train, double *loss,
+run (rnn_trainer *t, const rnn_minibatch *b, bool train, double *loss,
     float *outputs, rnn_error *err)
 {
   rnn_status st;
@@ -1366,14 +1366,14 @@ run (rnn_trainer *t, const rnn_batch *b, bool train, double *loss,
 }
 
 rnn_status
-rnn_trainer_backward (rnn_trainer *t, const rnn_batch *b, double *loss,
+rnn_trainer_backward (rnn_trainer *t, const rnn_minibatch *b, double *loss,
     float *outputs, rnn_error *err)
 {
   return run (t, b, true, loss, outputs, err);
 }
 
 rnn_status
-rnn_trainer_evaluate (rnn_trainer *t, const rnn_batch *b, double *loss,
+rnn_trainer_evaluate (rnn_trainer *t, const rnn_minibatch *b, double *loss,
     float *outputs, rnn_error *err)
 {
   return run (t, b, false, loss, outputs, err);

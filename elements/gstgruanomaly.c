@@ -374,7 +374,7 @@ gst_gru_anomaly_process (GstRnnSignal * base, const gfloat * in,
     /* pred row j: the de-normalised prediction of frame j+1 (per channel:
      * nf univariate predictions) */
     if (self->batch != NULL)
-      st = rnn_state_forward_batch (self->batch, x, m, self->pred, &err);
+      st = rnn_batch_state_forward (self->batch, x, m, self->pred, &err);
     else
       st = rnn_state_forward (self->state, x, m, self->pred, &err);
     if (st != RNN_OK) {

@@ -399,7 +399,7 @@ gst_lstm_forecast_process (GstRnnSignal * base, const gfloat * in,
 
   if (self->batch != NULL) {
     /* per channel: window 0, horizon 1 (checked at start) */
-    if (rnn_state_forward_batch (self->batch, in, n_frames, out, &err)
+    if (rnn_batch_state_forward (self->batch, in, n_frames, out, &err)
         != RNN_OK)
       return forward_failed (self, &err);
     return TRUE;

@@ -29,10 +29,10 @@ bench_batch (const rnn_model *m, int C, const float *x, float *y,
     fprintf (stderr, "batch state: %s\n", err.msg);
     exit (1);
   }
-  rnn_state_forward_batch (s, x, BLOCK, y, &err);    /* warm-up */
+  rnn_batch_state_forward (s, x, BLOCK, y, &err);    /* warm-up */
   t0 = g_get_monotonic_time ();
   do {
-    rnn_state_forward_batch (s, x, BLOCK, y, &err);
+    rnn_batch_state_forward (s, x, BLOCK, y, &err);
     frames += BLOCK;
     t = g_get_monotonic_time ();
   } while (t - t0 < seconds * 1e6);

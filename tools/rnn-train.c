@@ -287,7 +287,7 @@ snapshot_clear (snapshot *s)
 
 /* One optimisation step on @b; returns the pre-clip gradient norm. */
 static double
-train_step (rnn_trainer *t, const rnn_batch *b, double clip, double *loss)
+train_step (rnn_trainer *t, const rnn_minibatch *b, double clip, double *loss)
 {
   rnn_error err;
   rnn_trainer_zero_grad (t);
@@ -478,7 +478,7 @@ window_eval (rnn_trainer *t, signal_set *d, int N, GArray *samples,
     size_t nb = MIN (B, samples->len - i);
     window_batch (d, N, &g_array_index (samples, wsample, i), nb, x, y,
         lengths);
-    rnn_batch b = { nb, N, x, NULL, lengths, y, NULL };
+    rnn_minibatch b = { nb, N, x, NULL, lengths, y, NULL };
     double loss;
     td_check (rnn_trainer_evaluate (t, &b, &loss, NULL, &err), &err);
     sum += loss * nb;
@@ -504,7 +504,7 @@ bptt_eval_exact (rnn_trainer *t, signal_set *d, int K, float *x, float *y,
     for (size_t off = 0; off < total; off += K) {
       size_t T = MIN ((size_t) K, total - off);
       memcpy (x, d->xn + (r->start + off) * F, T * F * sizeof (float));
-      rnn_batch b = { 1, T, x, NULL, NULL, NULL, NULL };
+      rnn_minibatch b = { 1, T, x, NULL, NULL, NULL, NULL };
       td_check (rnn_trainer_evaluate (t, &b, NULL, out, &err), &err);
       for (size_t j = 0; j < T; j++) {
         size_t tgt = off + j + 1;
@@ -586,7 +586,7 @@ train_signal (signal_set *d, rnn_task task, rnn_cell cell, int N, int K)
         for (size_t j = 0; j < nb; j++)
           batch[j] = g_array_index (tr, wsample, order[i + j]);
         window_batch (d, N, batch, nb, x, y, lengths);
-        rnn_batch b = { nb, N, x, NULL, lengths, y, NULL };
+        rnn_minibatch b = { nb, N, x, NULL, lengths, y, NULL };
         double loss;
         double gn = train_step (t, &b, opt_clip, &loss);
         progress_step (&p, loss, gn);
@@ -645,7 +645,7 @@ train_signal (signal_set *d, rnn_task task, rnn_cell cell, int N, int K)
             memcpy (y + b * T * F, d->xn + (s0 + 1) * F,
                 T * F * sizeof (float));
           }
-          rnn_batch b = { nb, T, x, NULL, NULL, y, NULL };
+          rnn_minibatch b = { nb, T, x, NULL, NULL, y, NULL };
           double loss;
           double gn = train_step (t, &b, opt_clip, &loss);
           progress_step (&p, loss, gn);
@@ -799,7 +799,7 @@ text_eval (rnn_trainer *t, td_texts *tx, GArray **ids, const size_t *rows,
   for (size_t i = 0; i < n; i += EB) {
     size_t nb = MIN (EB, n - i), T;
     text_batch (tx, ids, rows + i, nb, buf, lengths, classes, &T, NULL);
-    rnn_batch b = { nb, T, NULL, buf, lengths, NULL, classes };
+    rnn_minibatch b = { nb, T, NULL, buf, lengths, NULL, classes };
     double loss;
     td_check (rnn_trainer_evaluate (t, &b, &loss, out, &err), &err);
     sum += loss * nb;
@@ -927,7 +927,7 @@ train_classify (rnn_cell cell)
     for (size_t i = 0; i < ntr; i += B) {
       size_t nb = MIN (B, ntr - i), T;
       text_batch (tx, ids, tr + i, nb, buf, lengths, classes, &T, rng);
-      rnn_batch b = { nb, T, NULL, buf, lengths, NULL, classes };
+      rnn_minibatch b = { nb, T, NULL, buf, lengths, NULL, classes };
       double loss;
       double gn = train_step (t, &b, opt_clip, &loss);
       progress_step (&p, loss, gn);

@@ -85,9 +85,9 @@ check_case (const char *name, double *worst_torch, double *worst_single)
 
     for (int c = 0; c < 3 && done < T; c++) {
       size_t n = MIN (sizes[c], T - done);
-      if (rnn_state_forward_batch (bs, x + done * N * n_in, n, y + done * N * O,
+      if (rnn_batch_state_forward (bs, x + done * N * n_in, n, y + done * N * O,
               &err) != RNN_OK) {
-        tu_check (0, "%s: rnn_state_forward_batch: %s", name, err.msg);
+        tu_check (0, "%s: rnn_batch_state_forward: %s", name, err.msg);
         goto out;
       }
       done += n;
@@ -178,7 +178,7 @@ check_case (const char *name, double *worst_torch, double *worst_single)
   rnn_batch_state_reset (bs);
   {
     float *y2 = malloc (T * N * O * sizeof *y2);
-    rnn_state_forward_batch (bs, x, T, y2, &err);
+    rnn_batch_state_forward (bs, x, T, y2, &err);
     tu_check (memcmp (y, y2, T * N * O * sizeof *y) == 0 || tu_close (y2, y,
             T * N * O, 1e-6, 1e-5, NULL), "%s: after reset the same input "
         "gives the same outputs", name);
@@ -293,7 +293,7 @@ check_errors (void)
         "3 streams accepted");
     if (bs != NULL) {
       float buf[4];
-      st = rnn_state_forward_batch (bs, buf, 0, buf, &err);
+      st = rnn_batch_state_forward (bs, buf, 0, buf, &err);
       tu_check (st == RNN_ERR_ARG, "0 frames refused: %s", err.msg);
       st = rnn_batch_state_get_stream (bs, 3, buf, 4, &err);
       tu_check (st == RNN_ERR_ARG, "stream out of range refused: %s",

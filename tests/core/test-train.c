@@ -218,7 +218,7 @@ run_case (const char *file)
     int O = mc.head_out;
     size_t rows = 0;
     float *want = g_new (float, tz->numel), *got = g_new (float, tz->numel);
-    rnn_batch b = { .batch = B, .frames = T, .x = x, .ids = ids,
+    rnn_minibatch b = { .batch = B, .frames = T, .x = x, .ids = ids,
       .lengths = lengths, .y = y, .classes = cls };
     double loss = 0, e = 0;
     for (int s = 0; s < B; s++) {
@@ -239,7 +239,7 @@ run_case (const char *file)
   }
 
   for (int k = 0; k < steps; k++) {
-    rnn_batch b = { 0 };
+    rnn_minibatch b = { 0 };
     double loss = 0, norm;
     char key[64];
     const rnn_tensor *want;
@@ -572,7 +572,7 @@ train_and_save (uint64_t seed, const char *path, double *final_loss)
   rnn_trainer *tr = NULL;
   rnn_error err = { 0 };
   float x[2 * 8 * 2], y[2 * 8 * 2];
-  rnn_batch b = { .batch = 2, .frames = 8, .x = x, .y = y };
+  rnn_minibatch b = { .batch = 2, .frames = 8, .x = x, .y = y };
   bool ok = true;
 
   for (int i = 0; i < 32; i++) {
@@ -665,7 +665,7 @@ test_dropout (void)
   rnn_trainer *t0 = NULL, *t1 = NULL;
   rnn_error err = { 0 };
   float x[4 * 10 * 3], y[4 * 10];
-  rnn_batch b = { .batch = 4, .frames = 10, .x = x, .y = y };
+  rnn_minibatch b = { .batch = 4, .frames = 10, .x = x, .y = y };
   double e0 = 0, e1 = 0, tr_loss = 0, tr_loss2 = 0;
   float *g1;
   size_t n;
@@ -734,7 +734,7 @@ test_dropout_rate (void)
   rnn_error err = { 0 };
   float *x = g_new0 (float, B * T), *y = g_new0 (float, B * T * H);
   float *out = g_new0 (float, B * T * H);
-  rnn_batch b = { .batch = B, .frames = T, .x = x, .y = y };
+  rnn_minibatch b = { .batch = B, .frames = T, .x = x, .y = y };
   size_t zeros = 0, kept_ok = 0, n = (size_t) B * T * H;
   double loss;
 
@@ -799,7 +799,7 @@ test_sync_engine (void)
   rnn_state *s = NULL;
   rnn_error err = { 0 };
   float x[12 * 2], y[12], out_t[12], out_e[12];
-  rnn_batch b = { .batch = 1, .frames = 12, .x = x, .y = y };
+  rnn_minibatch b = { .batch = 1, .frames = 12, .x = x, .y = y };
   double e = 0;
 
   for (int i = 0; i < 24; i++)
@@ -856,7 +856,7 @@ test_errors (void)
   int32_t ids[6] = { 1, 2, 3, 4, 5, 99 };
   int32_t cls[2] = { 0, 7 };
   size_t lens[2] = { 3, 0 };
-  rnn_batch b = { .batch = 2, .frames = 3, .x = x, .y = y };
+  rnn_minibatch b = { .batch = 2, .frames = 3, .x = x, .y = y };
   rnn_status st;
 
   rnn_model_config_init (&mc);

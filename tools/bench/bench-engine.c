@@ -13,7 +13,7 @@
  * MIN_TIME (default 0.2) seconds after a warm-up; ALLOCS_PER_CALL counts the
  * allocator calls made by rnn_state_forward over 1000 warm calls.
  *
- * With "batch", also times per-stream batching (rnn_state_forward_batch) of
+ * With "batch", also times per-stream batching (rnn_batch_state_forward) of
  * the LSTM and GRU models of input 1 with 2, 4, 8 and 16 streams (see
  * bench_batch).
  */
@@ -40,10 +40,10 @@ run_batch_calls (void *data, uint64_t iters)
   uint64_t k;
 
   for (k = 0; k < iters; k++) {
-    if (rnn_state_forward_batch (j->state, j->x + (k & 7) * j->frames * j->n,
+    if (rnn_batch_state_forward (j->state, j->x + (k & 7) * j->frames * j->n,
             j->frames, j->y, &err) != RNN_OK) {
       if (!j->failed)
-        fprintf (stderr, "rnn_state_forward_batch: %s\n", err.msg);
+        fprintf (stderr, "rnn_batch_state_forward: %s\n", err.msg);
       j->failed = 1;
       return;
     }

@@ -100,7 +100,7 @@ main (int argc, char **argv)
         memcpy (x + b * WINDOW, s + perm[i + b], WINDOW * sizeof (float));
         y[b] = s[perm[i + b] + WINDOW];
       }
-      rnn_batch batch = { .batch = nb, .frames = WINDOW, .x = x, .y = y };
+      rnn_minibatch batch = { .batch = nb, .frames = WINDOW, .x = x, .y = y };
       rnn_trainer_zero_grad (t);
       check (rnn_trainer_backward (t, &batch, &loss, NULL, &err), &err);
       rnn_trainer_clip_grad_norm (t, 1.0);

@@ -77,7 +77,7 @@ def main(paths):
 
     # ------------------------------------------------------------- batch
     if batch:
-        print("\nPer-stream batching (rnn_state_forward_batch, T = 100): "
+        print("\nPer-stream batching (rnn_batch_state_forward, T = 100): "
               "frames/s summed over N streams,\nagainst one rnn_state "
               "(N = 1, from the table above)")
         rows = []
