@@ -353,6 +353,7 @@ rnn_state_copy (rnn_state *dst, const rnn_state *src, rnn_error *err)
 typedef struct {
   const float *x;
   const int32_t *ids;
+  const rnn_token *tokens;
 } source;
 
 /* Layer-0 input rows [t0, t0+n) of @src into s->xin. */
@@ -362,10 +363,12 @@ fill_input (rnn_state *s, const source *src, size_t t0, size_t n)
   const rnn_model *m = s->m;
   const size_t n_in = m->input_size;
 
-  if (src->ids != NULL) {
-    for (size_t t = 0; t < n; t++)
-      memcpy (s->xin + t * n_in, m->emb + (size_t) src->ids[t0 + t] * n_in,
+  if (src->ids != NULL || src->tokens != NULL) {
+    for (size_t t = 0; t < n; t++) {
+      int32_t id = src->ids ? src->ids[t0 + t] : src->tokens[t0 + t].id;
+      memcpy (s->xin + t * n_in, m->emb + (size_t) id * n_in,
           n_in * sizeof (float));
+    }
     return;
   }
   for (size_t t = 0; t < n; t++) {
@@ -543,7 +546,8 @@ forward (rnn_state *s, const source *src0, size_t T, float *y,
   for (size_t t0 = 0; t0 < T; t0 += seg) {
     size_t n = MIN (seg, T - t0);
     source src = { src0->x ? src0->x + t0 * n_in : NULL,
-      src0->ids ? src0->ids + t0 : NULL };
+      src0->ids ? src0->ids + t0 : NULL,
+      src0->tokens ? src0->tokens + t0 : NULL };
     const float *top = run_block (s, &src, n);
 
     if (hi == RNN_HEAD_OUTPUT) {
@@ -580,7 +584,7 @@ rnn_status
 rnn_state_forward (rnn_state *s, const float *x, size_t n_frames, float *y,
     rnn_error *err)
 {
-  source src = { x, NULL };
+  source src = { x, NULL, NULL };
 
   if (s == NULL || x == NULL || y == NULL)
     return rnn__set_error (err, RNN_ERR_ARG,
@@ -599,7 +603,7 @@ rnn_status
 rnn_state_forward_ids (rnn_state *s, const int32_t *ids, size_t n_ids,
     float *y, rnn_error *err)
 {
-  source src = { NULL, ids };
+  source src = { NULL, ids, NULL };
 
   if (s == NULL || ids == NULL || y == NULL)
     return rnn__set_error (err, RNN_ERR_ARG,
@@ -619,4 +623,36 @@ rnn_state_forward_ids (rnn_state *s, const int32_t *ids, size_t n_ids,
           "has %d entries (0 .. %d)", s->m->name, (int) ids[i], i,
           s->m->vocab, s->m->vocab - 1);
   return forward (s, &src, n_ids, y, err);
+}
+
+rnn_status
+rnn_state_forward_tokens (rnn_state *s, const char *text, size_t len,
+    const rnn_token *tokens, size_t n_tokens, float *y, rnn_error *err)
+{
+  source src = { NULL, NULL, tokens };
+
+  if (s == NULL || tokens == NULL || y == NULL || (text == NULL && len > 0))
+    return rnn__set_error (err, RNN_ERR_ARG,
+        "rnn_state_forward_tokens: state, text, tokens and output must not "
+        "be NULL");
+  if (n_tokens == 0)
+    return rnn__set_error (err, RNN_ERR_ARG,
+        "%s: rnn_state_forward_tokens needs at least one token", s->m->name);
+  if (s->m->emb == NULL)
+    return rnn__set_error (err, RNN_ERR_ARG,
+        "%s: a signal model (%d features per frame, no embedding) cannot "
+        "take tokens: use rnn_state_forward", s->m->name, s->m->input_size);
+  for (size_t i = 0; i < n_tokens; i++) {
+    const rnn_token *t = &tokens[i];
+    if (t->start >= t->end || t->end > len)
+      return rnn__set_error (err, RNN_ERR_ARG,
+          "%s: token %zu spans bytes [%zu, %zu) outside the text of %zu "
+          "bytes", s->m->name, i, t->start, t->end, len);
+    if (t->id < 0 || t->id >= s->m->vocab)
+      return rnn__set_error (err, RNN_ERR_ARG,
+          "%s: token id %d at position %zu is out of range: the vocabulary "
+          "has %d entries (0 .. %d)", s->m->name, (int) t->id, i,
+          s->m->vocab, s->m->vocab - 1);
+  }
+  return forward (s, &src, n_tokens, y, err);
 }

@@ -275,6 +275,20 @@ rnn_cell_name (rnn_cell cell)
   return "unknown";
 }
 
+bool
+rnn__task_parse (const char *name, rnn_task *out)
+{
+  static const rnn_task tasks[] = { RNN_TASK_FORECAST, RNN_TASK_ANOMALY,
+    RNN_TASK_CLASSIFY, RNN_TASK_TAG };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (tasks); i++)
+    if (strcmp (name, rnn_task_name (tasks[i])) == 0) {
+      *out = tasks[i];
+      return true;
+    }
+  return false;
+}
+
 const char *
 rnn_task_name (rnn_task t)
 {
@@ -283,6 +297,7 @@ rnn_task_name (rnn_task t)
     case RNN_TASK_FORECAST: return "forecast";
     case RNN_TASK_ANOMALY: return "anomaly";
     case RNN_TASK_CLASSIFY: return "classify";
+    case RNN_TASK_TAG: return "tag";
   }
   return "unknown";
 }
@@ -844,12 +859,20 @@ load_metadata (ctx *c, rnn_model *m)
           GINT_TO_POINTER (i + 1));
     }
     g_strfreev (vocab);
-  } else if (m->vocab > 0 && m->task == RNN_TASK_CLASSIFY) {
+  } else if (m->vocab > 0 && (m->task == RNN_TASK_CLASSIFY
+          || m->task == RNN_TASK_TAG)) {
     return rnn__set_error (c->err, RNN_ERR_MODEL,
-        "%s: metadata tokenizer.vocab is missing: a text classifier needs "
-        "its vocabulary (a JSON array of %d tokens, index = token id)",
-        c->file, m->vocab);
+        "%s: metadata tokenizer.vocab is missing: a text %s needs its "
+        "vocabulary (a JSON array of %d tokens, index = token id)",
+        c->file, m->task == RNN_TASK_TAG ? "tagger" : "classifier",
+        m->vocab);
   }
+  v = rnn_tensors_meta (c->t, "tokenizer.lowercase");
+  if (v != NULL && strcmp (v, "true") != 0 && strcmp (v, "false") != 0)
+    return rnn__set_error (c->err, RNN_ERR_MODEL,
+        "%s: metadata tokenizer.lowercase: '%s' is neither true nor false",
+        c->file, v);
+  m->keep_case = v != NULL && strcmp (v, "false") == 0;
   m->unk_id = 1;
   m->pad_id = 0;
   if (m->vocab > 0) {
@@ -937,15 +960,10 @@ rnn_model_from_tensors (const rnn_tensors *t, const char *name,
   task = rnn_tensors_meta (t, "task");
   if (task == NULL)
     m->task = RNN_TASK_NONE;
-  else if (strcmp (task, "forecast") == 0)
-    m->task = RNN_TASK_FORECAST;
-  else if (strcmp (task, "anomaly") == 0)
-    m->task = RNN_TASK_ANOMALY;
-  else if (strcmp (task, "classify") == 0)
-    m->task = RNN_TASK_CLASSIFY;
-  else {
+  else if (!rnn__task_parse (task, &m->task)) {
     st = rnn__set_error (err, RNN_ERR_MODEL, "%s: metadata task: unknown "
-        "task '%s' (expected forecast, anomaly or classify)", name, task);
+        "task '%s' (expected forecast, anomaly, classify or tag)", name,
+        task);
     goto fail;
   }
 

@@ -59,6 +59,7 @@ struct rnn_model {
   int num_labels;
   GHashTable *vocab_index;    /* token -> GINT_TO_POINTER(id + 1) */
   int unk_id, pad_id;
+  bool keep_case;             /* tokenizer.lowercase=false */
   float *anom_mean, *anom_std;  /* [output_size] */
   double anom_threshold;
   unsigned window;
@@ -81,6 +82,10 @@ rnn_status rnn__set_error (rnn_error *err, rnn_status code, const char *fmt,
 /* The rnn.head.input metadata spelling of @h ("output", "final_hidden",
  * "final_hidden_both", "mean"). */
 const char *rnn__head_input_name (rnn_head_input h);
+
+/* The task named @name ("forecast", "anomaly", "classify", "tag"): true
+ * and *out set, or false for another name. */
+bool rnn__task_parse (const char *name, rnn_task *out);
 
 /* The module prefix of the recurrent stack when rnn.module is absent
  * ("lstm", "gru" or "rnn"). */

@@ -115,7 +115,8 @@ typedef enum {
   RNN_TASK_NONE,        /* no `task` metadata */
   RNN_TASK_FORECAST,
   RNN_TASK_ANOMALY,
-  RNN_TASK_CLASSIFY
+  RNN_TASK_CLASSIFY,
+  RNN_TASK_TAG          /* a label per token (head input `output`) */
 } rnn_task;
 
 typedef enum {
@@ -203,6 +204,32 @@ typedef int (*rnn_token_cb) (const char *token, size_t len, void *user);
 int rnn_tokenize_foreach (const char *text, size_t len, rnn_token_cb cb,
     void *user);
 
+/* The same walk, lower-casing only when @lowercase (the model's
+ * `tokenizer.lowercase`), that also gives where each token is in @text:
+ * bytes [start, end), original case. A token's bytes are those of the
+ * characters it came from, so text[start, end) is the token as written
+ * (lower-cased when @lowercase); invalid UTF-8 is never inside a token. */
+typedef int (*rnn_token_span_cb) (const char *token, size_t len,
+    size_t start, size_t end, void *user);
+int rnn_tokenize_spans_foreach (const char *text, size_t len, bool lowercase,
+    rnn_token_span_cb cb, void *user);
+
+/* One token of a text: bytes [start, end) of the text it was found in, and
+ * its vocabulary id. */
+typedef struct {
+  size_t start;
+  size_t end;
+  int32_t id;
+} rnn_token;
+
+/* rnn_model_tokenize with the position of every token: writes at most
+ * @max_tokens tokens to @tokens and the total found to *n_tokens. A tagger
+ * runs the tokens with rnn_state_forward_tokens and reports its labels at
+ * these positions. */
+rnn_status rnn_model_tokenize_spans (const rnn_model *m, const char *text,
+    size_t len, rnn_token *tokens, size_t max_tokens, size_t *n_tokens,
+    rnn_error *err);
+
 /* ------------------------------------------------------------------- state */
 
 typedef struct rnn_state rnn_state;
@@ -244,6 +271,18 @@ rnn_status rnn_state_forward (rnn_state *s, const float *x, size_t n_frames,
  * range are an RNN_ERR_ARG. */
 rnn_status rnn_state_forward_ids (rnn_state *s, const int32_t *ids,
     size_t n_ids, float *y, rnn_error *err);
+
+/* The same for the tokens rnn_model_tokenize_spans found in @text (@len
+ * bytes): what the text elements call, so that whatever a model derives
+ * from a token (its id today) is computed here, in one place, for every
+ * caller. Spans outside the text and ids out of range are an RNN_ERR_ARG.
+ * For a tagger (head input `output`) @y receives n_tokens * output_size
+ * values, one row per token; call rnn_state_reset first to run the text
+ * as one closed sequence (both directions of a bidirectional stack then
+ * see exactly this text, like PyTorch on the sentence alone). */
+rnn_status rnn_state_forward_tokens (rnn_state *s, const char *text,
+    size_t len, const rnn_token *tokens, size_t n_tokens, float *y,
+    rnn_error *err);
 
 /* ------------------------------------------------------ per-stream batch
  * One model run independently on N streams at once (e.g. a univariate

@@ -145,17 +145,22 @@ lower_at (const gunichar * u, size_t n, size_t i, gunichar out[2])
 }
 
 /* Decode @len bytes of UTF-8 into a new array of code points; each byte
- * that does not start a valid sequence becomes one U+FFFD. */
+ * that does not start a valid sequence becomes one U+FFFD. When @offs is
+ * not NULL it receives a new array of n + 1 byte offsets: code point i
+ * came from bytes [offs[i], offs[i + 1]) of @text. */
 static gunichar *
-decode (const char *text, size_t len, size_t * n_out)
+decode (const char *text, size_t len, size_t * n_out, size_t ** offs)
 {
   gunichar *u = g_new (gunichar, len + 1);
+  size_t *o = offs ? g_new (size_t, len + 1) : NULL;
   size_t i = 0, n = 0;
 
   while (i < len) {
     const guchar b = (guchar) text[i];
     gunichar c;
 
+    if (o)
+      o[n] = i;
     if (b < 0x80) {
       u[n++] = b;
       i++;
@@ -167,84 +172,151 @@ decode (const char *text, size_t len, size_t * n_out)
       i++;
     } else {
       u[n++] = c;
-      i += g_utf8_skip[b];
+      i += (size_t) g_utf8_skip[b];
     }
   }
+  if (o)
+    o[n] = len;
   *n_out = n;
+  if (offs)
+    *offs = o;
   return u;
 }
 
 /* -------------------------------------------------------------- tokenizer */
 
-int
-rnn_tokenize_foreach (const char *text, size_t len, rnn_token_cb cb,
+/* The one tokenizer walk: calls @cb with each token (lower-cased when
+ * @lowercase), NUL-terminated, and the bytes [start, end) of @text it came
+ * from: from the first byte of the character that gave its first code
+ * point to the last byte of the character that gave its last one. (A
+ * lower-case mapping to two code points can split one character between a
+ * token and a separator: U+0130 gives "i" + U+0307, so "İstanbul" is the
+ * tokens "i" (the bytes of "İ") and "stanbul".) */
+static int
+walk (const char *text, size_t len, bool lowercase, rnn_token_span_cb cb,
     void *user)
 {
   gunichar *u;
-  size_t n, i;
+  size_t n, i, *offs, start = 0, end = 0;
   GString *tok;
   int ret = 0;
 
   if (text == NULL || len == 0 || cb == NULL)
     return 0;
 
-  u = decode (text, len, &n);
+  u = decode (text, len, &n, &offs);
   tok = g_string_sized_new (64);
   for (i = 0; i < n && ret == 0; i++) {
     gunichar lo[2];
-    int k, nl = lower_at (u, n, i, lo);
+    int k, nl;
 
+    if (lowercase) {
+      nl = lower_at (u, n, i, lo);
+    } else {
+      lo[0] = u[i];
+      nl = 1;
+    }
     for (k = 0; k < nl && ret == 0; k++) {
       if (is_word_char (lo[k])) {
+        if (tok->len == 0)
+          start = offs[i];
+        end = offs[i + 1];
         g_string_append_unichar (tok, lo[k]);
       } else if (tok->len > 0) {
-        ret = cb (tok->str, tok->len, user);
+        ret = cb (tok->str, tok->len, start, end, user);
         g_string_truncate (tok, 0);
       }
     }
   }
   if (ret == 0 && tok->len > 0)
-    ret = cb (tok->str, tok->len, user);
+    ret = cb (tok->str, tok->len, start, end, user);
 
   g_string_free (tok, TRUE);
+  g_free (offs);
   g_free (u);
   return ret;
 }
 
 typedef struct
 {
+  rnn_token_cb cb;
+  void *user;
+} PlainCtx;
+
+static int
+plain_cb (const char *token, size_t len, size_t start, size_t end, void *user)
+{
+  PlainCtx *ctx = user;
+
+  (void) start;
+  (void) end;
+  return ctx->cb (token, len, ctx->user);
+}
+
+int
+rnn_tokenize_foreach (const char *text, size_t len, rnn_token_cb cb,
+    void *user)
+{
+  PlainCtx ctx = { cb, user };
+
+  if (cb == NULL)
+    return 0;
+  return walk (text, len, true, plain_cb, &ctx);
+}
+
+int
+rnn_tokenize_spans_foreach (const char *text, size_t len, bool lowercase,
+    rnn_token_span_cb cb, void *user)
+{
+  return walk (text, len, lowercase, cb, user);
+}
+
+typedef struct
+{
   const rnn_model *m;
   int32_t *ids;
-  size_t max_ids;
+  rnn_token *tokens;
+  size_t max;
   size_t n;
 } TokenizeCtx;
 
 static int
-lookup_cb (const char *token, size_t len, void *user)
+lookup_cb (const char *token, size_t len, size_t start, size_t end,
+    void *user)
 {
   TokenizeCtx *ctx = user;
   gpointer v = g_hash_table_lookup (ctx->m->vocab_index, token);
   int32_t id = v ? GPOINTER_TO_INT (v) - 1 : ctx->m->unk_id;
 
-  if (ctx->n < ctx->max_ids)
-    ctx->ids[ctx->n] = id;
+  (void) len;
+  if (ctx->n < ctx->max) {
+    if (ctx->ids)
+      ctx->ids[ctx->n] = id;
+    if (ctx->tokens) {
+      ctx->tokens[ctx->n].start = start;
+      ctx->tokens[ctx->n].end = end;
+      ctx->tokens[ctx->n].id = id;
+    }
+  }
   ctx->n++;
   return 0;
 }
 
-rnn_status
-rnn_model_tokenize (const rnn_model * m, const char *text, size_t len,
-    int32_t * ids, size_t max_ids, size_t * n_ids, rnn_error * err)
+/* The shared body of rnn_model_tokenize and rnn_model_tokenize_spans. */
+static rnn_status
+tokenize (const rnn_model * m, const char *text, size_t len, int32_t * ids,
+    rnn_token * tokens, size_t max, size_t * n_out, const char *fn,
+    rnn_error * err)
 {
   TokenizeCtx ctx;
 
-  if (n_ids)
-    *n_ids = 0;
-  if (m == NULL || n_ids == NULL || (text == NULL && len > 0)
-      || (ids == NULL && max_ids > 0))
+  if (n_out)
+    *n_out = 0;
+  if (m == NULL || n_out == NULL || (text == NULL && len > 0)
+      || (ids == NULL && tokens == NULL && max > 0))
     return rnn__set_error (err, RNN_ERR_ARG,
-        "rnn_model_tokenize: %s is NULL", m == NULL ? "model" :
-        n_ids == NULL ? "n_ids" : text == NULL ? "text" : "ids");
+        "%s: %s is NULL", fn, m == NULL ? "model" :
+        n_out == NULL ? "the count" : text == NULL ? "text" : "the output");
   if (m->vocab_index == NULL)
     return rnn__set_error (err, RNN_ERR_MODEL,
         "%s: no tokenizer vocabulary (metadata key tokenizer.vocab)",
@@ -252,11 +324,29 @@ rnn_model_tokenize (const rnn_model * m, const char *text, size_t len,
 
   ctx.m = m;
   ctx.ids = ids;
-  ctx.max_ids = max_ids;
+  ctx.tokens = tokens;
+  ctx.max = max;
   ctx.n = 0;
-  rnn_tokenize_foreach (text, len, lookup_cb, &ctx);
-  *n_ids = ctx.n;
+  walk (text, len, !m->keep_case, lookup_cb, &ctx);
+  *n_out = ctx.n;
   return RNN_OK;
+}
+
+rnn_status
+rnn_model_tokenize (const rnn_model * m, const char *text, size_t len,
+    int32_t * ids, size_t max_ids, size_t * n_ids, rnn_error * err)
+{
+  return tokenize (m, text, len, ids, NULL, max_ids, n_ids,
+      "rnn_model_tokenize", err);
+}
+
+rnn_status
+rnn_model_tokenize_spans (const rnn_model * m, const char *text, size_t len,
+    rnn_token * tokens, size_t max_tokens, size_t * n_tokens,
+    rnn_error * err)
+{
+  return tokenize (m, text, len, NULL, tokens, max_tokens, n_tokens,
+      "rnn_model_tokenize_spans", err);
 }
 
 /* ----------------------------------------------------------------- markup */

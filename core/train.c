@@ -308,19 +308,18 @@ rnn_model_set_meta (rnn_model *m, const char *key, const char *value,
         "rnn_model_set_meta: NULL model or empty key");
   if (strcmp (key, "task") == 0) {
     rnn_task t = RNN_TASK_NONE;
-    if (value != NULL) {
-      if (strcmp (value, "forecast") == 0)
-        t = RNN_TASK_FORECAST;
-      else if (strcmp (value, "anomaly") == 0)
-        t = RNN_TASK_ANOMALY;
-      else if (strcmp (value, "classify") == 0)
-        t = RNN_TASK_CLASSIFY;
-      else
-        return rnn__set_error (err, RNN_ERR_ARG,
-            "metadata task: expected forecast, anomaly or classify, found "
-            "\"%s\"", value);
-    }
+    if (value != NULL && !rnn__task_parse (value, &t))
+      return rnn__set_error (err, RNN_ERR_ARG,
+          "metadata task: expected forecast, anomaly, classify or tag, "
+          "found \"%s\"", value);
     m->task = t;
+  } else if (strcmp (key, "tokenizer.lowercase") == 0) {
+    if (value != NULL && strcmp (value, "true") != 0
+        && strcmp (value, "false") != 0)
+      return rnn__set_error (err, RNN_ERR_ARG,
+          "metadata tokenizer.lowercase: expected true or false, found "
+          "\"%s\"", value);
+    m->keep_case = value != NULL && strcmp (value, "false") == 0;
   } else if (strcmp (key, "head.input") == 0) {
     rnn_head_input h = m->head_input;
     if (value != NULL) {

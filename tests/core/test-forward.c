@@ -425,6 +425,56 @@ test_bidir_calls (const fcase *c)
   rnn_state_free (s);
 }
 
+/* rnn_state_forward_tokens runs the same computation as
+ * rnn_state_forward_ids on the tokens' ids, and checks the spans. */
+static void
+test_tokens (const fcase *c)
+{
+  rnn_state *a = NULL, *b = NULL;
+  float *ya = calloc (c->out_per_call, sizeof (float));
+  float *yb = calloc (c->out_per_call, sizeof (float));
+  rnn_token *tok = calloc (c->T, sizeof (rnn_token));
+  char *text = malloc (2 * c->T);
+  rnn_error err = { 0 };
+  rnn_status st;
+  int ok;
+
+  /* a text "a a a ..." with one token per letter */
+  for (size_t i = 0; i < c->T; i++) {
+    text[2 * i] = 'a';
+    text[2 * i + 1] = ' ';
+    tok[i].start = 2 * i;
+    tok[i].end = 2 * i + 1;
+    tok[i].id = c->ids[i];
+  }
+  rnn_state_new (c->m, 4, &a, NULL);
+  rnn_state_new (c->m, 4, &b, NULL);
+  ok = rnn_state_forward_ids (a, c->ids, c->T, ya, NULL) == RNN_OK;
+  ok &= rnn_state_forward_tokens (b, text, 2 * c->T, tok, c->T, yb,
+      NULL) == RNN_OK;
+  tu_check (ok && memcmp (ya, yb, c->out_per_call * sizeof (float)) == 0,
+      "%s: forward_tokens gives forward_ids' outputs", c->name);
+
+  tok[c->T - 1].end = 2 * c->T + 1;
+  st = rnn_state_forward_tokens (b, text, 2 * c->T, tok, c->T, yb, &err);
+  tu_check (st == RNN_ERR_ARG && msg_has (&err, "outside the text"),
+      "%s: a span past the text is refused (%s)", c->name, err.msg);
+  tok[c->T - 1].end = 2 * c->T - 1;
+  tok[0].id = rnn_model_vocab_size (c->m);
+  st = rnn_state_forward_tokens (b, text, 2 * c->T, tok, c->T, yb, &err);
+  tu_check (st == RNN_ERR_ARG && msg_has (&err, "out of range"),
+      "%s: an id out of range is refused (%s)", c->name, err.msg);
+  st = rnn_state_forward_tokens (b, text, 2 * c->T, tok, 0, yb, &err);
+  tu_check (st == RNN_ERR_ARG, "%s: no tokens is refused (%s)", c->name,
+      err.msg);
+  rnn_state_free (a);
+  rnn_state_free (b);
+  free (text);
+  free (tok);
+  free (ya);
+  free (yb);
+}
+
 /* The kernels against double precision. */
 static void
 test_kernels (void)
@@ -548,6 +598,8 @@ main (void)
     test_chunks (&c);
     test_snapshot (&c);
     test_bidir_calls (&c);
+    if (c.ids != NULL)
+      test_tokens (&c);
     if (sig.m == NULL && c.ids == NULL)
       sig = c;
     else if (txt.m == NULL && c.ids != NULL)

@@ -5,7 +5,8 @@
  * tokens of re.findall (r"[^\W_]+", text.lower ()); unicode.tsv holds the
  * per-code-point facts of Python's Unicode database (lower case, word
  * characters, the two Final_Sigma classes), checked here for every code
- * point Python knows.
+ * point Python knows; spans.tsv the byte spans of the tokens with and
+ * without lower case.
  */
 #include "testutil.h"
 #include "rnn-private.h"
@@ -41,6 +42,56 @@ stop_cb (const char *token, size_t len, void *user)
 {
   int *count = user;
   return ++(*count) == 2 ? 42 : 0;
+}
+
+/* A fixture line's escaped text (g_strcompress escapes) as raw bytes: a
+ * new string and its length (it may hold NUL bytes). */
+static char *
+unescape (const char *esc, size_t *len)
+{
+  char *raw = g_strcompress (esc);
+  size_t n = strlen (raw);
+
+  /* g_strcompress stops at an escaped NUL: count bytes by hand */
+  if (strstr (esc, "\\000")) {
+    n = 0;
+    for (const char *p = esc; *p; n++) {
+      if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7') {
+        raw[n] = (char) (((p[1] - '0') << 6) | ((p[2] - '0') << 3)
+            | (p[3] - '0'));
+        p += 4;
+      } else if (p[0] == '\\') {
+        raw[n] = p[1];
+        p += 2;
+      } else {
+        raw[n] = *p++;
+      }
+    }
+  }
+  *len = n;
+  return raw;
+}
+
+typedef struct
+{
+  GString *tokens, *spans, *written;
+  const char *text;
+} SpanJoin;
+
+static int
+span_cb (const char *token, size_t len, size_t start, size_t end, void *user)
+{
+  SpanJoin *j = user;
+
+  if (j->tokens->len > 0) {
+    g_string_append_c (j->tokens, ' ');
+    g_string_append_c (j->spans, ' ');
+    g_string_append_c (j->written, ' ');
+  }
+  g_string_append_len (j->tokens, token, (gssize) len);
+  g_string_append_printf (j->spans, "%zu:%zu", start, end);
+  g_string_append_len (j->written, j->text + start, (gssize) (end - start));
+  return 0;
 }
 
 /* -------------------------------------------------------- unicode tables */
@@ -237,24 +288,7 @@ test_corpus (void)
       continue;
     }
     *tab = '\0';
-    /* g_strcompress stops at an escaped NUL: count bytes by hand */
-    raw = g_strcompress (*l);
-    rawlen = strlen (raw);
-    if (strstr (*l, "\\000")) {
-      rawlen = 0;
-      for (const char *p = *l; *p; rawlen++) {
-        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7') {
-          raw[rawlen] = (char) (((p[1] - '0') << 6) | ((p[2] - '0') << 3)
-              | (p[3] - '0'));
-          p += 4;
-        } else if (p[0] == '\\') {
-          raw[rawlen] = p[1];
-          p += 2;
-        } else {
-          raw[rawlen] = *p++;
-        }
-      }
-    }
+    raw = unescape (*l, &rawlen);
     if (!g_utf8_validate_len (raw, rawlen, NULL))
       invalid++;
     got = tokens_of (raw, rawlen);
@@ -271,6 +305,72 @@ test_corpus (void)
       "invalid UTF-8)", n, invalid);
   tu_check (bad == 0, "corpus: tokens equal Python's re.findall on every "
       "text (%u differ)", bad);
+  g_strfreev (lines);
+  g_free (contents);
+}
+
+/* spans.tsv: positions of the tokens with and without lower case, and the
+ * tokens with tokenizer.lowercase=false, against Python. */
+static void
+test_spans (void)
+{
+  gchar *contents = NULL, **lines;
+  unsigned n = 0, bad = 0, bad_written = 0, differ = 0;
+  gboolean ok;
+
+  ok = g_file_get_contents (tu_fixture ("tokenizer/spans.tsv"), &contents,
+      NULL, NULL);
+  tu_check (ok, "spans.tsv read");
+  if (!ok)
+    return;
+  lines = g_strsplit (contents, "\n", -1);
+  for (gchar ** l = lines; *l; l++) {
+    gchar **col;
+    char *raw;
+    size_t rawlen;
+
+    if (**l == '\0')
+      continue;
+    col = g_strsplit (*l, "\t", -1);
+    if (g_strv_length (col) != 5) {
+      tu_check (0, "spans.tsv: line without 5 columns '%s'", *l);
+      g_strfreev (col);
+      continue;
+    }
+    raw = unescape (col[0], &rawlen);
+    n++;
+    for (int lower = 1; lower >= 0; lower--) {
+      SpanJoin j = { g_string_new (NULL), g_string_new (NULL),
+        g_string_new (NULL), raw
+      };
+      const char *want_tok = col[lower ? 1 : 3], *want_sp = col[lower ? 2 : 4];
+
+      rnn_tokenize_spans_foreach (raw, rawlen, lower, span_cb, &j);
+      if (strcmp (j.tokens->str, want_tok) != 0
+          || strcmp (j.spans->str, want_sp) != 0) {
+        bad++;
+        tu_check (0, "spans line %u '%s' (lowercase %d): got '%s' [%s], "
+            "Python '%s' [%s]", n, col[0], lower, j.tokens->str,
+            j.spans->str, want_tok, want_sp);
+      }
+      /* without lower case the bytes at the span are the token itself */
+      if (!lower && strcmp (j.written->str, j.tokens->str) != 0)
+        bad_written++;
+      if (!lower && strcmp (col[1], col[3]) != 0)
+        differ++;
+      g_string_free (j.tokens, TRUE);
+      g_string_free (j.spans, TRUE);
+      g_string_free (j.written, TRUE);
+    }
+    g_free (raw);
+    g_strfreev (col);
+  }
+  tu_check (n >= 300 && differ >= 50, "spans: %u texts read (%u where case "
+      "matters)", n, differ);
+  tu_check (bad == 0, "spans: tokens and byte spans equal Python's, with "
+      "and without lower case, on every text (%u differ)", bad);
+  tu_check (bad_written == 0, "spans: without lower case each span holds "
+      "its token exactly (%u differ)", bad_written);
   g_strfreev (lines);
   g_free (contents);
 }
@@ -337,6 +437,26 @@ test_vocab (void)
       "vocab: NULL text is an argument error (%s)", err.msg);
   st = rnn_model_tokenize (NULL, "a", 1, ids, 8, &n, &err);
   tu_check (st == RNN_ERR_ARG, "vocab: NULL model is an argument error");
+
+  {
+    rnn_token tok[8];
+    const char *t2 = "Zzz the CAFÉ";   /* unk_id is 4 here */
+
+    st = rnn_model_tokenize_spans (m, t2, strlen (t2), tok, 8, &n, NULL);
+    tu_check (st == RNN_OK && n == 3 && tok[0].id == 4 && tok[0].start == 0
+        && tok[0].end == 3 && tok[1].id == 2 && tok[1].start == 4
+        && tok[1].end == 7 && tok[2].id == 3 && tok[2].start == 8
+        && tok[2].end == 13, "vocab: spans with ids (n=%zu)", n);
+    st = rnn_model_tokenize_spans (m, t2, strlen (t2), tok, 1, &n, NULL);
+    tu_check (st == RNN_OK && n == 3, "vocab: spans, max_tokens=1 "
+        "reports 3");
+    m->keep_case = true;
+    st = rnn_model_tokenize_spans (m, t2, strlen (t2), tok, 8, &n, NULL);
+    tu_check (st == RNN_OK && n == 3 && tok[0].id == 4 && tok[1].id == 2
+        && tok[2].id == 4 && tok[2].end == 13, "vocab: tokenizer.lowercase="
+        "false looks up \"CAFÉ\" as written (unknown)");
+    m->keep_case = false;
+  }
 
   ret = rnn_tokenize_foreach ("a b c d", 7, stop_cb, &count);
   tu_check (ret == 42 && count == 2, "foreach: a non-zero callback value stops the walk "
@@ -450,6 +570,7 @@ main (void)
 {
   test_unicode ();
   test_corpus ();
+  test_spans ();
   test_vocab ();
   test_markup ();
   return tu_finish ();
