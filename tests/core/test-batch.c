@@ -18,7 +18,7 @@
 static const char *cases[] = {
   "rnn_tanh_1l", "rnn_tanh_3l", "rnn_relu_1l", "lstm_1l", "lstm_2l_norm",
   "lstm_3l", "lstm_2l_nobias", "lstm_long", "gru_1l", "gru_2l_nohead",
-  "gru_3l_norm", "gru_1l_nobias",
+  "gru_3l_norm", "gru_1l_nobias", "lstm_mean_only", "gru_std_only",
 };
 
 static unsigned rng = 12345;
