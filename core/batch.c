@@ -15,40 +15,34 @@
  *     LSTM / RNN:  G = GX[t, b] + W_hh h_b, then the fused cell
  *     GRU:         GH = W_hh h_b (no bias), then the fused cell with b_hn
  *
- * with the bias folded as in forward.c: b_ih + b_hh for every row, except
- * the GRU n row, which keeps b_in in GX and b_hn apart.
+ * The weights are the model's own, prepared once at load (engine.h: folded
+ * biases, packed W_hh), and the cell update is the single-stream engine's
+ * (rnn__cell_update), as are the input normalisation and the output
+ * de-normalisation (rnn_model_normalize_input, rnn_model_denormalize_output).
  *
- * Supported: unidirectional stacks, no LSTM projection, head `output` (or
- * no head), signal input. Anything else is RNN_ERR_UNSUPPORTED.
+ * Supported: unidirectional stacks, head `output` (or no head), signal
+ * input. Anything else is RNN_ERR_UNSUPPORTED.
  */
-#include "kernels.h"
+#include "engine.h"
 
 #include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-  int in;
-  const float *w_ih;          /* the model's [G*H, in] */
-  const float *w_hh;          /* the model's [G*H, H] */
-  float *bias;                /* [G*H], folded */
-  float *b_hn;                /* [H], GRU only */
-  rnn_packed whh;
-} batch_layer;
-
 struct rnn_batch_state {
   const rnn_model *m;
-  const rnn_kernels *k;
+  const rnn_engine *e;        /* the model's prepared weights */
   size_t n_streams;
   size_t max_frames;
-  batch_layer *layers;
-  size_t blk;                 /* floats of state per stream and layer */
+  size_t blk;                 /* floats of state per stream and layer: h
+                               * (Hout) then, LSTM, c (H), as rnn_state */
   bool use_gemm;              /* recurrent step by sgemm, not gemv_batch */
-  float *st;                  /* [layers][streams][blk]: h then c */
+  float *st;                  /* [layers][streams][blk] */
   float *xin;                 /* [max_frames * streams, input], normalised */
   float *gx;                  /* [max_frames * streams, G*H] */
   float *gh;                  /* [streams, G*H] (GRU) */
-  float *seq[2];              /* [max_frames * streams, H] layer outputs */
+  float *hfull;               /* [H] LSTM projection scratch */
+  float *seq[2];              /* [max_frames * streams, Hout] layer outputs */
 };
 
 void
@@ -56,17 +50,11 @@ rnn_batch_state_free (rnn_batch_state *s)
 {
   if (s == NULL)
     return;
-  if (s->layers != NULL)
-    for (int l = 0; l < s->m->num_layers; l++) {
-      g_free (s->layers[l].bias);
-      g_free (s->layers[l].b_hn);
-      rnn_packed_clear (&s->layers[l].whh);
-    }
-  g_free (s->layers);
   g_free (s->st);
   g_free (s->xin);
   g_free (s->gx);
   g_free (s->gh);
+  g_free (s->hfull);
   g_free (s->seq[0]);
   g_free (s->seq[1]);
   g_free (s);
@@ -85,7 +73,6 @@ rnn_batch_state_new (const rnn_model *m, size_t n_streams, size_t max_frames,
     rnn_batch_state **out, rnn_error *err)
 {
   rnn_batch_state *s;
-  int G, H, L;
   size_t GH, rows;
 
   if (out == NULL)
@@ -109,18 +96,14 @@ rnn_batch_state_new (const rnn_model *m, size_t n_streams, size_t max_frames,
     return rnn__set_error (err, RNN_ERR_UNSUPPORTED, "%s: per-stream "
         "batching runs unidirectional models only (found %d directions)",
         m->name, m->num_dirs);
-  if (m->proj > 0)
-    return rnn__set_error (err, RNN_ERR_UNSUPPORTED, "%s: per-stream "
-        "batching does not run LSTM projections (proj_size %d)", m->name,
-        m->proj);
+  if (m->engine == NULL)
+    return rnn__set_error (err, RNN_ERR_ARG,
+        "%s: the model's engine data is not prepared", m->name);
   if (m->head_w != NULL && m->head_input != RNN_HEAD_OUTPUT)
     return rnn__set_error (err, RNN_ERR_UNSUPPORTED, "%s: per-stream "
         "batching needs head input 'output'", m->name);
 
-  G = m->gates;
-  H = m->hidden;
-  L = m->num_layers;
-  GH = (size_t) G * H;
+  GH = (size_t) m->gates * (size_t) m->hidden;
   rows = max_frames * n_streams;
 
   s = g_try_new0 (rnn_batch_state, 1);
@@ -128,7 +111,7 @@ rnn_batch_state_new (const rnn_model *m, size_t n_streams, size_t max_frames,
     return rnn__set_error (err, RNN_ERR_NOMEM, "%s: out of memory for a "
         "batched state", m->name);
   s->m = m;
-  s->k = rnn_kernels_get ();
+  s->e = m->engine;
   s->n_streams = n_streams;
   s->max_frames = max_frames;
   /* From 16 streams one sgemm per step beats the paired GEMV (it blocks
@@ -140,56 +123,23 @@ rnn_batch_state_new (const rnn_model *m, size_t n_streams, size_t max_frames,
    * ran at about half the GEMV's rate. RNN_BATCH_GEMV=1 forces the GEMV
    * (benchmarks and tests compare the two). */
   s->use_gemm = n_streams >= 16 && g_getenv ("RNN_BATCH_GEMV") == NULL;
-  s->blk = (size_t) (m->cell == RNN_CELL_LSTM ? 2 : 1) * H;
-  s->layers = g_try_new0 (batch_layer, L);
-  s->st = try_floats ((size_t) L * n_streams, s->blk);
-  s->xin = try_floats (rows, m->input_size);
+  s->blk = (size_t) m->hout
+      + (size_t) (m->cell == RNN_CELL_LSTM ? m->hidden : 0);
+  s->st = try_floats ((size_t) m->num_layers * n_streams, s->blk);
+  s->xin = try_floats (rows, (size_t) m->input_size);
   s->gx = try_floats (rows, GH);
   s->gh = try_floats (n_streams, GH);
-  s->seq[0] = try_floats (rows, H);
-  s->seq[1] = try_floats (rows, H);
-  if (s->layers == NULL || s->st == NULL || s->xin == NULL || s->gx == NULL
-      || s->gh == NULL || s->seq[0] == NULL || s->seq[1] == NULL) {
+  s->hfull = try_floats ((size_t) m->hidden, 1);
+  s->seq[0] = try_floats (rows, (size_t) m->hout);
+  s->seq[1] = try_floats (rows, (size_t) m->hout);
+  if (s->st == NULL || s->xin == NULL || s->gx == NULL || s->gh == NULL
+      || s->hfull == NULL || s->seq[0] == NULL || s->seq[1] == NULL) {
     rnn_batch_state_free (s);
     return rnn__set_error (err, RNN_ERR_NOMEM, "%s: out of memory for a "
         "batched state of %zu streams x %zu frames", m->name, n_streams,
         max_frames);
   }
 
-  for (int l = 0; l < L; l++) {
-    const rnn_dir_params *p = &m->params[l];
-    batch_layer *bl = &s->layers[l];
-    rnn_status st;
-
-    bl->in = p->in;
-    bl->w_ih = p->w_ih;
-    bl->w_hh = p->w_hh;
-    bl->bias = try_floats (GH, 1);
-    if (bl->bias == NULL) {
-      rnn_batch_state_free (s);
-      return rnn__set_error (err, RNN_ERR_NOMEM, "%s: out of memory",
-          m->name);
-    }
-    for (size_t r = 0; r < GH; r++)
-      bl->bias[r] = p->b_ih[r] + p->b_hh[r];
-    if (m->cell == RNN_CELL_GRU) {
-      bl->b_hn = try_floats (H, 1);
-      if (bl->b_hn == NULL) {
-        rnn_batch_state_free (s);
-        return rnn__set_error (err, RNN_ERR_NOMEM, "%s: out of memory",
-            m->name);
-      }
-      for (int r = 0; r < H; r++) {
-        bl->bias[2 * H + r] = p->b_ih[2 * H + r];
-        bl->b_hn[r] = p->b_hh[2 * H + r];
-      }
-    }
-    st = rnn_packed_init (&bl->whh, p->w_hh, (int) GH, m->hout, err);
-    if (st != RNN_OK) {
-      rnn_batch_state_free (s);
-      return st;
-    }
-  }
   *out = s;
   return RNN_OK;
 }
@@ -248,68 +198,54 @@ static void
 run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
 {
   const rnn_model *m = s->m;
-  const rnn_kernels *k = s->k;
+  const rnn_kernels *k = s->e->k;
   const size_t N = s->n_streams, rows = T * N;
-  const int H = m->hidden, L = m->num_layers;
-  const size_t GH = (size_t) m->gates * H;
+  const int L = m->num_layers;
+  const size_t hout = (size_t) m->hout;
+  const size_t GH = (size_t) m->gates * (size_t) m->hidden;
+  const bool adds = rnn__cell_adds_product (m);
   const float *in = s->xin;
   float *out = NULL;
 
   rnn_model_normalize_input (m, x, s->xin, rows);
   for (int l = 0; l < L; l++) {
-    const batch_layer *bl = &s->layers[l];
+    const rnn_eng_dir *ed = &s->e->dirs[l];
     float *st = s->st + (size_t) l * N * s->blk;
 
     out = s->seq[l & 1];
-    rnn_gemm_xwt (rows, (int) GH, bl->in, in, bl->in, bl->w_ih, bl->bias,
+    rnn_gemm_xwt (rows, (int) GH, ed->in, in, ed->in, ed->w_ih, ed->bias,
         s->gx, (int) GH);
     for (size_t t = 0; t < T; t++) {
       float *gx = s->gx + t * N * GH;
-      float *ot = out + t * N * H;
+      float *ot = out + t * N * hout;
+      float *prod = adds ? gx : s->gh;
 
       /* the recurrent product of all streams' h, then each stream's cell */
       if (s->use_gemm)
         /* one matrix product for the N streams: rows b of
-         * G[N, GH] (+)= Hprev[N, H] W_hh^T, each weight read once */
+         * G[N, GH] (+)= Hprev[N, Hout] W_hh^T, each weight read once */
         cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) N,
-            (int) GH, H, 1.0f, st, (int) s->blk, bl->w_hh, H,
-            m->cell == RNN_CELL_GRU ? 0.0f : 1.0f,
-            m->cell == RNN_CELL_GRU ? s->gh : gx, (int) GH);
-      else if (m->cell == RNN_CELL_GRU)
-        k->gemv_batch (&bl->whh, (int) N, st, (int) s->blk, NULL, 0, s->gh,
-            (int) GH);
+            (int) GH, m->hout, 1.0f, st, (int) s->blk, m->params[l].w_hh,
+            m->hout, adds ? 1.0f : 0.0f, prod, (int) GH);
       else
-        k->gemv_batch (&bl->whh, (int) N, st, (int) s->blk, gx, (int) GH,
-            gx, (int) GH);
+        k->gemv_batch (&ed->whh, (int) N, st, (int) s->blk, adds ? gx : NULL,
+            adds ? (int) GH : 0, prod, (int) GH);
       for (size_t b = 0; b < N; b++) {
-        float *h = st + b * s->blk, *g = gx + b * GH;
+        float *h = st + b * s->blk;
 
-        switch (m->cell) {
-          case RNN_CELL_LSTM:
-            k->lstm_cell (g, h + H, h, H);
-            break;
-          case RNN_CELL_GRU:
-            k->gru_cell (g, s->gh + b * GH, bl->b_hn, h, H);
-            break;
-          case RNN_CELL_RNN_TANH:
-            k->tanh (g, h, H);
-            break;
-          case RNN_CELL_RNN_RELU:
-            for (int i = 0; i < H; i++)
-              h[i] = g[i] > 0.0f ? g[i] : 0.0f;
-            break;
-        }
-        memcpy (ot + b * H, h, H * sizeof (float));
+        rnn__cell_update (m, k, ed, gx + b * GH, s->gh + b * GH, h,
+            s->hfull);
+        memcpy (ot + b * hout, h, hout * sizeof (float));
       }
     }
     in = out;
   }
 
   if (m->head_w != NULL)
-    rnn_gemm_xwt (rows, m->head_out, m->head_in, out, H, m->head_w,
+    rnn_gemm_xwt (rows, m->head_out, m->head_in, out, m->hout, m->head_w,
         m->head_b, y, m->output_size);
   else
-    memcpy (y, out, rows * H * sizeof (float));
+    memcpy (y, out, rows * hout * sizeof (float));
   rnn_model_denormalize_output (m, y, y, rows);
 }
 
@@ -330,14 +266,14 @@ rnn_batch_state_forward (rnn_batch_state *s, const float *x, size_t n_frames,
    * streams x G*H floats) stay within 64 KiB: they are written by the GEMM
    * and read back frame by frame, which must not evict the weights. */
   const size_t per_frame = s->n_streams * (size_t) s->m->gates
-      * s->m->hidden * sizeof (float);
+      * (size_t) s->m->hidden * sizeof (float);
   const size_t chunk = MAX (1, MIN (s->max_frames, 65536 / per_frame));
 
   while (done < n_frames) {
     size_t T = MIN (chunk, n_frames - done);
 
-    run_block (s, x + done * s->n_streams * s->m->input_size, T,
-        y + done * s->n_streams * s->m->output_size);
+    run_block (s, x + done * s->n_streams * (size_t) s->m->input_size, T,
+        y + done * s->n_streams * (size_t) s->m->output_size);
     done += T;
   }
   return RNN_OK;

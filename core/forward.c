@@ -23,35 +23,18 @@
  * Every bias pair is pre-summed into the input projection except b_hn,
  * which sits inside the product with r and stays separate.
  */
-#include "kernels.h"
+#include "engine.h"
 
 #include <math.h>
 #include <string.h>
 
 /* ------------------------------------------------------- engine data */
 
-typedef struct {
-  const float *w_ih;    /* the model's [G*H, in] */
-  int in;
-  float *bias;          /* [G*H] folded biases (GRU n rows: b_in only) */
-  const float *b_hn;    /* GRU: the model's b_hh + 2H; else NULL */
-  rnn_packed wih;       /* W_ih packed, for short blocks */
-  rnn_packed whh;       /* [G*H, Hout] */
-  rnn_packed whr;       /* [P, H] with a projection */
-} eng_dir;
-
 /* Blocks of at most this many frames compute their input projection with
  * the packed GEMV, frame by frame: a CBLAS call costs more than the work
  * for one or two frames (streaming one frame per call is the common
  * case). */
 #define SMALL_BLOCK 2
-
-typedef struct {
-  const rnn_kernels *k;
-  eng_dir *dirs;        /* [num_layers * num_dirs], index layer*D+dir */
-  int n_dirs;
-  int vec_size;         /* values the head reads per output row */
-} rnn_engine;
 
 static void
 engine_free (rnn_engine *e)
@@ -104,7 +87,7 @@ rnn__engine_prepare (rnn_model *m, rnn_error *err)
     return rnn__set_error (err, RNN_ERR_NOMEM, "%s: out of memory", name);
   e->k = rnn_kernels_get ();
   e->n_dirs = L * D;
-  e->dirs = g_try_new0 (eng_dir, (gsize) L * D);
+  e->dirs = g_try_new0 (rnn_eng_dir, (gsize) L * D);
   if (e->dirs == NULL) {
     engine_free (e);
     return rnn__set_error (err, RNN_ERR_NOMEM, "%s: out of memory", name);
@@ -140,7 +123,7 @@ rnn__engine_prepare (rnn_model *m, rnn_error *err)
   for (int l = 0; l < L; l++) {
     for (int d = 0; d < D; d++) {
       const rnn_dir_params *p = &m->params[l * D + d];
-      eng_dir *ed = &e->dirs[l * D + d];
+      rnn_eng_dir *ed = &e->dirs[l * D + d];
       int expect_in = l == 0 ? m->input_size : D * hout;
 
       if (p->in != expect_in || p->w_ih == NULL || p->w_hh == NULL
@@ -371,53 +354,51 @@ fill_input (rnn_state *s, const source *src, size_t t0, size_t n)
     }
     return;
   }
-  for (size_t t = 0; t < n; t++) {
-    const float *xr = src->x + (t0 + t) * n_in;
-    float *dst = s->xin + t * n_in;
-    if (m->in_mean != NULL && m->in_std != NULL)
-      for (size_t k = 0; k < n_in; k++)
-        dst[k] = (xr[k] - m->in_mean[k]) / m->in_std[k];
-    else
-      memcpy (dst, xr, n_in * sizeof (float));
-  }
+  rnn_model_normalize_input (m, src->x + t0 * n_in, s->xin, n);
 }
 
-/* One recurrent step of layer/direction @ed on the pre-activations @g
- * (G*H values, overwritten); updates the state block @h (and c after it)
- * and leaves the new h in @h. */
-static inline void
-cell_step (rnn_state *s, const eng_dir *ed, float *g, float *h)
+void
+rnn__cell_update (const rnn_model *m, const rnn_kernels *k,
+    const rnn_eng_dir *ed, float *g, const float *gh, float *h, float *hfull)
 {
-  const rnn_model *m = s->m;
-  const rnn_kernels *k = s->e->k;
   const int H = m->hidden;
 
   switch (m->cell) {
-    case RNN_CELL_LSTM:{
-      float *c = h + m->hout;
-      k->gemv (&ed->whh, h, g, g);
+    case RNN_CELL_LSTM:
       if (m->proj > 0) {
-        k->lstm_cell (g, c, s->hfull, H);
-        k->gemv (&ed->whr, s->hfull, NULL, h);
+        k->lstm_cell (g, h + m->hout, hfull, H);
+        k->gemv (&ed->whr, hfull, NULL, h);
       } else {
-        k->lstm_cell (g, c, h, H);
+        k->lstm_cell (g, h + m->hout, h, H);
       }
       break;
-    }
     case RNN_CELL_GRU:
-      k->gemv (&ed->whh, h, NULL, s->gh);
-      k->gru_cell (g, s->gh, ed->b_hn, h, H);
+      k->gru_cell (g, gh, ed->b_hn, h, H);
       break;
     case RNN_CELL_RNN_TANH:
-      k->gemv (&ed->whh, h, g, g);
-      k->tanh (g, h, H);
+      k->tanh (g, h, (size_t) H);
       break;
     case RNN_CELL_RNN_RELU:
-      k->gemv (&ed->whh, h, g, g);
       for (int i = 0; i < H; i++)
         h[i] = g[i] > 0.0f ? g[i] : 0.0f;
       break;
   }
+}
+
+/* One recurrent step of layer/direction @ed on the pre-activations @g
+ * (G*H values, overwritten): the product W_hh h, then the cell update of
+ * the state block @h (and c after it), leaving the new h in @h. */
+static inline void
+cell_step (rnn_state *s, const rnn_eng_dir *ed, float *g, float *h)
+{
+  const rnn_model *m = s->m;
+  const rnn_kernels *k = s->e->k;
+
+  if (rnn__cell_adds_product (m))
+    k->gemv (&ed->whh, h, g, g);
+  else
+    k->gemv (&ed->whh, h, NULL, s->gh);
+  rnn__cell_update (m, k, ed, g, s->gh, h, s->hfull);
 }
 
 /* Run every layer over frames [0, T) of @src (T <= s->seq_cap), leaving the
@@ -438,7 +419,7 @@ run_block (rnn_state *s, const source *src, size_t T)
     out = s->seq[l & 1];
 
     for (int d = 0; d < D; d++) {
-      const eng_dir *ed = &s->e->dirs[l * D + d];
+      const rnn_eng_dir *ed = &s->e->dirs[l * D + d];
       float *h = s->st + (size_t) (l * D + d) * s->blk;
 
       /* The reverse direction sees the call as a closed sequence: it
@@ -492,10 +473,7 @@ apply_head (const rnn_model *m, const float *rows, size_t n, size_t ld,
     for (size_t t = 0; t < n; t++)
       memcpy (y + t * O, rows + t * ld, O * sizeof (float));
   }
-  if (m->out_mean != NULL && m->out_std != NULL)
-    for (size_t t = 0; t < n; t++)
-      for (size_t k = 0; k < O; k++)
-        y[t * O + k] = y[t * O + k] * m->out_std[k] + m->out_mean[k];
+  rnn_model_denormalize_output (m, y, y, n);
 }
 
 static rnn_status

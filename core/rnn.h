@@ -172,9 +172,12 @@ const float *rnn_model_anomaly_error_mean (const rnn_model *m);
 const float *rnn_model_anomaly_error_std (const rnn_model *m);
 double rnn_model_anomaly_threshold (const rnn_model *m);
 
-/* Normalisation from the metadata, in place allowed (@in may equal @out).
- * Without statistics these copy. n_frames frames of input_size (resp.
- * output_size) values. */
+/* Normalisation from the metadata, in place allowed (@in may equal @out):
+ * x' = (x - input.mean) / input.std and y' = y * output.std + output.mean,
+ * each statistic applied on its own (an absent mean counts as 0, an absent
+ * std as 1; without statistics these copy). n_frames frames of input_size
+ * (resp. output_size) values. rnn_state_forward and rnn_state_forward_batch
+ * apply exactly these. */
 void rnn_model_normalize_input (const rnn_model *m, const float *in,
     float *out, size_t n_frames);
 void rnn_model_denormalize_output (const rnn_model *m, const float *in,
@@ -288,8 +291,8 @@ rnn_status rnn_state_forward_tokens (rnn_state *s, const char *text,
  * One model run independently on N streams at once (e.g. a univariate
  * model on every channel of a multi-channel signal): the same results as N
  * rnn_state objects, each fed its own stream, but each recurrent step reads
- * the weights once for several streams. Unidirectional signal models without
- * LSTM projection, head input `output` (or no head); others give
+ * the weights once for several streams. Unidirectional signal models (LSTM
+ * projection included), head input `output` (or no head); others give
  * RNN_ERR_UNSUPPORTED. */
 typedef struct rnn_batch_state rnn_batch_state;
 

@@ -1,0 +1,58 @@
+/* gst-rnn: the forward engine's prepared weights and its cell update,
+ * shared by the single-stream engine (forward.c) and the per-stream batch
+ * (batch.c). Internal to core/.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * rnn__engine_prepare (forward.c) builds one rnn_engine per model, once at
+ * load: biases folded, W_ih, W_hh and W_hr packed for the GEMV. Every state,
+ * single or batched, reads these and never rebuilds them.
+ */
+#ifndef RNN_ENGINE_H
+#define RNN_ENGINE_H
+
+#include "kernels.h"
+
+/* One direction of one layer, ready to run. */
+typedef struct {
+  const float *w_ih;    /* the model's [G*H, in] */
+  int in;
+  float *bias;          /* [G*H] folded: b_ih + b_hh, except the GRU n rows
+                         * (b_in only) */
+  const float *b_hn;    /* GRU: the model's b_hh + 2H (kept apart: it is
+                         * multiplied by r); else NULL */
+  rnn_packed wih;       /* W_ih packed, for short blocks */
+  rnn_packed whh;       /* [G*H, Hout] */
+  rnn_packed whr;       /* [P, H] with a projection */
+} rnn_eng_dir;
+
+typedef struct {
+  const rnn_kernels *k;
+  rnn_eng_dir *dirs;    /* [num_layers * num_dirs], index layer*D+dir */
+  int n_dirs;
+  int vec_size;         /* values the head reads per output row */
+} rnn_engine;
+
+/* The recurrent product's destination for @m's cell: LSTM and RNN add
+ * W_hh h into the pre-activations themselves (@g += W_hh h), a GRU keeps
+ * W_hh h apart (@gh = W_hh h) because its n row multiplies it by r. */
+static inline gboolean
+rnn__cell_adds_product (const rnn_model *m)
+{
+  return m->cell != RNN_CELL_GRU;
+}
+
+/* The cell update of one step of one stream, after the recurrent product:
+ *  @g    G*H pre-activations: W_ih x + folded bias, plus W_hh h for LSTM
+ *        and RNN (overwritten);
+ *  @gh   GRU: the G*H products W_hh h without bias; else unused;
+ *  @h    the state block of this layer/direction: h (Hout values) then, for
+ *        an LSTM, c (H values); updated in place;
+ *  @hfull LSTM with a projection: H floats of scratch; else unused.
+ * LSTM: c' = sigmoid(f) c + sigmoid(i) tanh(g), h' = sigmoid(o) tanh(c')
+ *       (then h' <- W_hr h' with a projection); GRU: see kernels.h;
+ * RNN: h' = tanh(g) or max(g, 0). */
+void rnn__cell_update (const rnn_model *m, const rnn_kernels *k,
+    const rnn_eng_dir *ed, float *g, const float *gh, float *h,
+    float *hfull);
+
+#endif /* RNN_ENGINE_H */
