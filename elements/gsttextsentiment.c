@@ -62,46 +62,23 @@
  */
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "gsttextsentiment.h"
-#include "gstrnncommon.h"
 #include "gstrnnelements.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_text_sentiment_debug);
 #define GST_CAT_DEFAULT gst_text_sentiment_debug
 
-#define DEFAULT_RESET_ON_DISCONT TRUE
 #define DEFAULT_POST_MESSAGES TRUE
 #define DEFAULT_CONTEXT GST_TEXT_SENTIMENT_CONTEXT_UTTERANCE
 #define DEFAULT_MAX_TOKENS 512
 
-/* initial size of the token buffer; it grows up to max-tokens */
-#define INITIAL_IDS 64
-
 enum
 {
   PROP_0,
-  PROP_MODEL_FILE,
-  PROP_RESET_ON_DISCONT,
-  PROP_POST_MESSAGES,
-  PROP_CONTEXT,
-  PROP_MAX_TOKENS
+  PROP_CONTEXT
 };
-
-enum
-{
-  SIGNAL_RESET,
-  LAST_SIGNAL
-};
-
-static guint gst_text_sentiment_signals[LAST_SIGNAL];
-
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
-    GST_PAD_SINK,
-    GST_PAD_ALWAYS,
-    GST_STATIC_CAPS ("text/x-raw, format = (string) { utf8, pango-markup }"));
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC,
@@ -130,37 +107,47 @@ gst_text_sentiment_context_get_type (void)
 }
 
 #define gst_text_sentiment_parent_class parent_class
-G_DEFINE_TYPE (GstTextSentiment, gst_text_sentiment, GST_TYPE_ELEMENT);
+G_DEFINE_TYPE (GstTextSentiment, gst_text_sentiment, GST_TYPE_RNN_TEXT);
 GST_ELEMENT_REGISTER_DEFINE (textsentiment, "textsentiment", GST_RANK_NONE,
     GST_TYPE_TEXT_SENTIMENT);
 
-static void gst_text_sentiment_finalize (GObject * object);
 static void gst_text_sentiment_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
 static void gst_text_sentiment_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
-static GstStateChangeReturn gst_text_sentiment_change_state (GstElement *
-    element, GstStateChange transition);
-static GstFlowReturn gst_text_sentiment_chain (GstPad * pad,
-    GstObject * parent, GstBuffer * buf);
-static gboolean gst_text_sentiment_sink_event (GstPad * pad,
-    GstObject * parent, GstEvent * event);
-static gboolean gst_text_sentiment_src_query (GstPad * pad,
-    GstObject * parent, GstQuery * query);
-static void gst_text_sentiment_reset_action (GstTextSentiment * self);
+static gboolean gst_text_sentiment_check_model (GstRnnText * base,
+    const rnn_model * model, const gchar * path, gchar ** why);
+static GstCaps *gst_text_sentiment_make_src_caps (GstRnnText * base,
+    const rnn_model * model);
+static void gst_text_sentiment_model_loaded (GstRnnText * base,
+    const rnn_model * model);
+static void gst_text_sentiment_caps_chosen (GstRnnText * base,
+    const GstStructure * s);
+static GstFlowReturn gst_text_sentiment_process (GstRnnText * base,
+    GstBuffer * inbuf, const gchar * text, gsize len,
+    const rnn_token * tokens, gsize n_tokens);
+static void gst_text_sentiment_release (GstRnnText * base);
 
 static void
 gst_text_sentiment_class_init (GstTextSentimentClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstRnnTextClass *text_class = GST_RNN_TEXT_CLASS (klass);
 
   GST_DEBUG_CATEGORY_INIT (gst_text_sentiment_debug, "textsentiment", 0,
       "Text classification with a recurrent network");
 
   gobject_class->set_property = gst_text_sentiment_set_property;
   gobject_class->get_property = gst_text_sentiment_get_property;
-  gobject_class->finalize = gst_text_sentiment_finalize;
+
+  text_class->task = RNN_TASK_CLASSIFY;
+  text_class->check_model = gst_text_sentiment_check_model;
+  text_class->make_src_caps = gst_text_sentiment_make_src_caps;
+  text_class->model_loaded = gst_text_sentiment_model_loaded;
+  text_class->caps_chosen = gst_text_sentiment_caps_chosen;
+  text_class->process = gst_text_sentiment_process;
+  text_class->release = gst_text_sentiment_release;
 
   /**
    * GstTextSentiment:model-file:
@@ -180,19 +167,12 @@ gst_text_sentiment_class_init (GstTextSentimentClass * klass)
    * (details field `model-file`); the element keeps running with the
    * current model and the property keeps naming the current file.
    */
-  gst_rnn_install_model_file (gobject_class, PROP_MODEL_FILE,
-      "Path of the safetensors text classifier (task=classify); when set "
-      "while running, the element switches to it at the next text");
-
   /**
    * GstTextSentiment:reset-on-discont:
    *
    * Zero the hidden state when a buffer carries the DISCONT flag (only
    * matters with `context=stream`).
    */
-  gst_rnn_install_reset_on_discont (gobject_class, PROP_RESET_ON_DISCONT,
-      DEFAULT_RESET_ON_DISCONT, "Zero the hidden state on a DISCONT buffer");
-
   /**
    * GstTextSentiment:post-messages:
    *
@@ -201,11 +181,29 @@ gst_text_sentiment_class_init (GstTextSentimentClass * klass)
    * ns), `label` (string), `confidence` (#gdouble), `class-index` (#gint)
    * and `probabilities` (#GstValueArray of #gdouble).
    */
-  gst_rnn_install_post_messages (gobject_class, PROP_POST_MESSAGES,
+  /**
+   * GstTextSentiment:max-tokens:
+   *
+   * Largest number of tokens classified per text; 0 means no limit. Only
+   * the first max-tokens tokens of a longer text are fed to the model (the
+   * way classifiers are usually trained on truncated texts) and a warning
+   * is posted the first time this happens.
+   */
+  /**
+   * GstTextSentiment::reset:
+   * @textsentiment: the element
+   *
+   * Action signal: zero the hidden state before the next text.
+   */
+  gst_rnn_text_class_install_properties (text_class,
+      "Path of the safetensors text classifier (task=classify); when set "
+      "while running, the element switches to it at the next text",
       DEFAULT_POST_MESSAGES, "Post a 'textsentiment' element message per "
       "text with fields timestamp, stream-time, running-time, duration "
       "(guint64 ns), label (string), confidence (double), class-index (int) "
-      "and probabilities (array of doubles)");
+      "and probabilities (array of doubles)", DEFAULT_MAX_TOKENS,
+      "Tokens kept per text, the first ones; longer texts are truncated "
+      "(0 = no limit)");
 
   /**
    * GstTextSentiment:context:
@@ -223,34 +221,6 @@ gst_text_sentiment_class_init (GstTextSentimentClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
-  /**
-   * GstTextSentiment:max-tokens:
-   *
-   * Largest number of tokens classified per text; 0 means no limit. Only
-   * the first max-tokens tokens of a longer text are fed to the model (the
-   * way classifiers are usually trained on truncated texts) and a warning
-   * is posted the first time this happens.
-   */
-  g_object_class_install_property (gobject_class, PROP_MAX_TOKENS,
-      g_param_spec_uint ("max-tokens", "Maximum tokens",
-          "Tokens kept per text, the first ones; longer texts are truncated "
-          "(0 = no limit)", 0, G_MAXINT32, DEFAULT_MAX_TOKENS,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_PLAYING));
-
-  /**
-   * GstTextSentiment::reset:
-   * @textsentiment: the element
-   *
-   * Action signal: zero the hidden state before the next text.
-   */
-  gst_text_sentiment_signals[SIGNAL_RESET] =
-      gst_rnn_install_reset_signal (gobject_class,
-      G_CALLBACK (gst_text_sentiment_reset_action));
-
-  element_class->change_state = gst_text_sentiment_change_state;
-
-  gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
       "Text sentiment classifier", "Filter/Analyzer/Text",
@@ -265,36 +235,8 @@ gst_text_sentiment_class_init (GstTextSentimentClass * klass)
 static void
 gst_text_sentiment_init (GstTextSentiment * self)
 {
-  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
-  gst_pad_set_chain_function (self->sinkpad,
-      GST_DEBUG_FUNCPTR (gst_text_sentiment_chain));
-  gst_pad_set_event_function (self->sinkpad,
-      GST_DEBUG_FUNCPTR (gst_text_sentiment_sink_event));
-  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
-
-  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
-  gst_pad_set_query_function (self->srcpad,
-      GST_DEBUG_FUNCPTR (gst_text_sentiment_src_query));
-  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
-
-  self->reset_on_discont = DEFAULT_RESET_ON_DISCONT;
-  self->post_messages = DEFAULT_POST_MESSAGES;
   self->context = DEFAULT_CONTEXT;
-  self->max_tokens = DEFAULT_MAX_TOKENS;
-  gst_segment_init (&self->segment, GST_FORMAT_TIME);
 }
-
-static void
-gst_text_sentiment_finalize (GObject * object)
-{
-  GstTextSentiment *self = GST_TEXT_SENTIMENT (object);
-
-  gst_rnn_model_slot_clear (&self->slot);
-  G_OBJECT_CLASS (parent_class)->finalize (object);
-}
-
-static void gst_text_sentiment_change_model (GstTextSentiment * self,
-    const gchar * path);
 
 static void
 gst_text_sentiment_set_property (GObject * object, guint prop_id,
@@ -302,29 +244,13 @@ gst_text_sentiment_set_property (GObject * object, guint prop_id,
 {
   GstTextSentiment *self = GST_TEXT_SENTIMENT (object);
 
-  if (prop_id == PROP_MODEL_FILE) {
-    gst_text_sentiment_change_model (self, g_value_get_string (value));
+  if (prop_id != PROP_CONTEXT) {
+    G_OBJECT_CLASS (parent_class)->set_property (object, prop_id, value,
+        pspec);
     return;
   }
-
   GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_RESET_ON_DISCONT:
-      self->reset_on_discont = g_value_get_boolean (value);
-      break;
-    case PROP_POST_MESSAGES:
-      self->post_messages = g_value_get_boolean (value);
-      break;
-    case PROP_CONTEXT:
-      self->context = g_value_get_enum (value);
-      break;
-    case PROP_MAX_TOKENS:
-      self->max_tokens = g_value_get_uint (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
-  }
+  self->context = g_value_get_enum (value);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -334,356 +260,63 @@ gst_text_sentiment_get_property (GObject * object, guint prop_id,
 {
   GstTextSentiment *self = GST_TEXT_SENTIMENT (object);
 
-  GST_OBJECT_LOCK (self);
-  switch (prop_id) {
-    case PROP_MODEL_FILE:
-      g_value_set_string (value, self->slot.path);
-      break;
-    case PROP_RESET_ON_DISCONT:
-      g_value_set_boolean (value, self->reset_on_discont);
-      break;
-    case PROP_POST_MESSAGES:
-      g_value_set_boolean (value, self->post_messages);
-      break;
-    case PROP_CONTEXT:
-      g_value_set_enum (value, self->context);
-      break;
-    case PROP_MAX_TOKENS:
-      g_value_set_uint (value, self->max_tokens);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-      break;
+  if (prop_id != PROP_CONTEXT) {
+    G_OBJECT_CLASS (parent_class)->get_property (object, prop_id, value,
+        pspec);
+    return;
   }
+  GST_OBJECT_LOCK (self);
+  g_value_set_enum (value, self->context);
   GST_OBJECT_UNLOCK (self);
-}
-
-static void
-gst_text_sentiment_reset_action (GstTextSentiment * self)
-{
-  GST_DEBUG_OBJECT (self, "reset requested");
-  gst_rnn_lifecycle_request_reset (&self->lc);
 }
 
 /* Number of class probabilities: the head's outputs, or 2 for a single
  * sigmoid output. */
 static int
-gst_text_sentiment_num_classes (GstTextSentiment * self)
+gst_text_sentiment_num_classes (const rnn_model * model)
 {
-  int out = rnn_model_output_size (self->model);
+  int out = rnn_model_output_size (model);
 
   return out == 1 ? 2 : out;
 }
 
-static void
-gst_text_sentiment_reset_state (GstTextSentiment * self, const gchar * why)
+static gboolean
+gst_text_sentiment_check_model (GstRnnText * base, const rnn_model * model,
+    const gchar * path, gchar ** why)
 {
-  GST_DEBUG_OBJECT (self, "state reset: %s", why);
-  if (self->state)
-    rnn_state_reset (self->state);
-}
+  int n_classes, n_labels;
 
-static GstCaps *gst_text_sentiment_make_src_caps (int n_classes);
-
-static void
-gst_text_sentiment_release (GstTextSentiment * self)
-{
-  /* a next model not yet taken is freed */
-  gst_rnn_model_slot_stopped (&self->slot, GST_ELEMENT (self));
-  GST_OBJECT_LOCK (self);
-  gst_caps_replace (&self->src_caps, NULL);
-  GST_OBJECT_UNLOCK (self);
-  rnn_state_free (self->state);
-  self->state = NULL;
-  rnn_model_free (self->model);
-  self->model = NULL;
-  g_free (self->ids);
-  self->ids = NULL;
-  self->ids_size = 0;
-  g_free (self->logits);
-  self->logits = NULL;
-  g_free (self->probs);
-  self->probs = NULL;
-  gst_caps_replace (&self->sink_caps, NULL);
-  self->output = GST_TEXT_SENTIMENT_OUT_NONE;
-}
-
-/* Checks that @model (loaded from @path) is a text classifier this element
- * can run and makes a state for it, with work buffers for a text of
- * @max_tokens tokens (longer calls, after max-tokens is raised while
- * playing or set to 0, are split by the engine). Returns NULL when it
- * cannot be used, with *why (newly allocated) naming the file and the
- * problem. */
-static rnn_state *
-gst_text_sentiment_check_model (rnn_model * model, const gchar * path,
-    guint max_tokens, gchar ** why)
-{
-  rnn_error err = { 0 };
-  rnn_state *state = NULL;
-  int out, n_classes, n_labels;
-
-  if (rnn_model_vocab_size (model) <= 0) {
-    *why = g_strdup_printf ("Model file \"%s\" has no embedding: "
-        "textsentiment needs a text model (embedding + tokenizer.vocab)",
-        path);
-    return NULL;
-  }
-  if (!rnn_model_has_head (model)) {
-    *why = g_strdup_printf ("Model file \"%s\" has no linear head: "
-        "textsentiment needs one that outputs class scores", path);
-    return NULL;
-  }
   if (rnn_model_head_input (model) == RNN_HEAD_OUTPUT) {
     *why = g_strdup_printf ("Model file \"%s\" has head.input=output (one "
         "prediction per token); textsentiment needs final_hidden, "
-        "final_hidden_both or mean", path);
-    return NULL;
+        "final_hidden_both or mean (a tagger runs in texttagger)", path);
+    return FALSE;
   }
-  out = rnn_model_output_size (model);
-  n_classes = out == 1 ? 2 : out;
+  n_classes = gst_text_sentiment_num_classes (model);
   n_labels = rnn_model_num_labels (model);
   if (n_labels != n_classes) {
     *why = g_strdup_printf ("Model file \"%s\" has %d labels but its head "
         "gives %d class probabilities", path, n_labels, n_classes);
-    return NULL;
-  }
-  if (rnn_state_new (model, max_tokens > 0 ? MIN (max_tokens, 4096) : 512,
-          &state, &err) != RNN_OK) {
-    *why = g_strdup_printf ("Could not create the state for model \"%s\": "
-        "%s", path, err.msg);
-    return NULL;
-  }
-  return state;
-}
-
-/* (Re)allocates the buffers sized by the model. Streaming thread, or while
- * it is stopped. */
-static void
-gst_text_sentiment_alloc_outputs (GstTextSentiment * self)
-{
-  g_free (self->logits);
-  g_free (self->probs);
-  self->logits = g_new0 (float, rnn_model_output_size (self->model));
-  self->probs = g_new0 (float, gst_text_sentiment_num_classes (self));
-}
-
-static void
-gst_text_sentiment_log_model (GstTextSentiment * self, const gchar * path)
-{
-  GST_INFO_OBJECT (self, "model \"%s\": %s, %d layer(s) x %d direction(s), "
-      "hidden %d, vocabulary %d, %d classes", path,
-      rnn_cell_name (rnn_model_cell (self->model)),
-      rnn_model_num_layers (self->model),
-      rnn_model_num_directions (self->model),
-      rnn_model_hidden_size (self->model), rnn_model_vocab_size (self->model),
-      gst_text_sentiment_num_classes (self));
-}
-
-/* Load the model and check that it is a text classifier this element can
- * run: posts an element error and returns FALSE otherwise. */
-static gboolean
-gst_text_sentiment_start (GstTextSentiment * self)
-{
-  gchar *path, *why = NULL, *changed = NULL;
-  guint max_tokens, seq;
-
-  path = gst_rnn_model_slot_begin (&self->slot, GST_ELEMENT (self), &seq);
-  GST_OBJECT_LOCK (self);
-  max_tokens = self->max_tokens;
-  GST_OBJECT_UNLOCK (self);
-  gst_rnn_lifecycle_init (&self->lc);
-
-  self->model = gst_rnn_load_model (GST_ELEMENT (self), path,
-      RNN_TASK_CLASSIFY);
-  if (self->model == NULL)
-    goto failed;
-
-  self->state = gst_text_sentiment_check_model (self->model, path,
-      max_tokens, &why);
-  if (self->state == NULL) {
-    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS, ("%s", why), (NULL));
-    g_free (why);
-    goto failed;
-  }
-
-  self->ids_size = INITIAL_IDS;
-  self->ids = g_new (int32_t, self->ids_size);
-  gst_text_sentiment_alloc_outputs (self);
-  self->output = GST_TEXT_SENTIMENT_OUT_NONE;
-  self->markup = FALSE;
-  self->discont_pending = TRUE;
-  self->truncation_warned = FALSE;
-  self->negotiation_failed = FALSE;
-  gst_segment_init (&self->segment, GST_FORMAT_TIME);
-
-  GST_OBJECT_LOCK (self);
-  gst_caps_take (&self->src_caps,
-      gst_text_sentiment_make_src_caps (gst_text_sentiment_num_classes
-          (self)));
-  GST_OBJECT_UNLOCK (self);
-  /* model-file set while this model was loading: it was only stored, as
-   * no model was loaded yet; treat it as a change while running */
-  changed = gst_rnn_model_slot_started (&self->slot, GST_ELEMENT (self), seq,
-      path);
-
-  gst_text_sentiment_log_model (self, path);
-  if (changed) {
-    gst_text_sentiment_change_model (self, changed);
-    g_free (changed);
-  }
-  g_free (path);
-  return TRUE;
-
-failed:
-  g_free (path);
-  gst_text_sentiment_release (self);
-  return FALSE;
-}
-
-/* What a model-file set while running hands to the streaming thread
- * besides the model. */
-typedef struct
-{
-  rnn_state *state;
-  GstCaps *caps;                /* the source caps it implies */
-} GstTextSentimentNext;
-
-static void
-gst_text_sentiment_next_free (gpointer data)
-{
-  GstTextSentimentNext *next = data;
-
-  rnn_state_free (next->state);
-  gst_caps_unref (next->caps);
-  g_free (next);
-}
-
-/* GstRnnModelCheck: the checks of start, and a state for the model. */
-static gboolean
-gst_text_sentiment_check_next (GstElement * element, const rnn_model * model,
-    gpointer * data, gchar ** why)
-{
-  GstTextSentiment *self = GST_TEXT_SENTIMENT (element);
-  GstTextSentimentNext *next;
-  rnn_state *state;
-  guint max_tokens;
-  int out = rnn_model_output_size (model);
-
-  GST_OBJECT_LOCK (self);
-  max_tokens = self->max_tokens;
-  GST_OBJECT_UNLOCK (self);
-  state = gst_text_sentiment_check_model ((rnn_model *) model,
-      rnn_model_name (model), max_tokens, why);
-  if (state == NULL)
     return FALSE;
-  next = g_new0 (GstTextSentimentNext, 1);
-  next->state = state;
-  next->caps = gst_text_sentiment_make_src_caps (out == 1 ? 2 : out);
-  *data = next;
+  }
   return TRUE;
 }
 
-/* model-file set. Without a loaded model (NULL or READY) the path is only
- * stored, for the next start. With one (PAUSED, PLAYING), the new file is
- * loaded and checked here, in the caller's thread and without any lock
- * held, so streaming goes on meanwhile; then, under the object lock, it
- * becomes the next model, which the streaming thread swaps in at its next
- * buffer (gst_text_sentiment_take_next_model). A file that cannot be used
- * posts a warning and changes nothing. The last set wins. The mechanism is
- * the one all model-running elements share (GstRnnModelSlot). */
-static void
-gst_text_sentiment_change_model (GstTextSentiment * self, const gchar * path)
-{
-  gst_rnn_model_slot_set (&self->slot, GST_ELEMENT (self), path,
-      RNN_TASK_CLASSIFY, gst_text_sentiment_check_next,
-      gst_text_sentiment_next_free);
-}
-
-/* Streaming thread: switch to the model loaded by a model-file set while
- * running, if there is one. The old model and state are freed here (the
- * streaming thread is their only user), the state starts from zero, the
- * source caps are renegotiated before the next output, and an INFO message
- * names the new file. */
-static void
-gst_text_sentiment_take_next_model (GstTextSentiment * self)
-{
-  rnn_model *model;
-  gpointer data = NULL;
-  GstTextSentimentNext *next;
-  gchar *path, *detail;
-
-  model = gst_rnn_model_slot_take (&self->slot, GST_ELEMENT (self), &data);
-  if (model == NULL)
-    return;
-  next = data;
-
-  GST_OBJECT_LOCK (self);
-  gst_caps_replace (&self->src_caps, next->caps);
-  GST_OBJECT_UNLOCK (self);
-
-  rnn_state_free (self->state);
-  rnn_model_free (self->model);
-  self->model = model;
-  self->state = next->state;
-  next->state = NULL;
-  gst_text_sentiment_next_free (next);
-  gst_text_sentiment_alloc_outputs (self);
-  /* renegotiate: the class count, hence the tensor caps, may differ */
-  self->output = GST_TEXT_SENTIMENT_OUT_NONE;
-  self->negotiation_failed = FALSE;
-  self->truncation_warned = FALSE;
-  self->discont_pending = TRUE;
-
-  path = g_strdup (rnn_model_name (model));
-  gst_text_sentiment_log_model (self, path);
-  detail = g_strdup_printf ("%s, %d classes; the state starts from zero",
-      rnn_cell_name (rnn_model_cell (model)),
-      gst_text_sentiment_num_classes (self));
-  gst_rnn_model_slot_post_switched (GST_ELEMENT (self), model, detail);
-  g_free (detail);
-  g_free (path);
-}
-
-static GstStateChangeReturn
-gst_text_sentiment_change_state (GstElement * element,
-    GstStateChange transition)
-{
-  GstTextSentiment *self = GST_TEXT_SENTIMENT (element);
-  GstStateChangeReturn ret;
-
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
-    if (!gst_text_sentiment_start (self))
-      return GST_STATE_CHANGE_FAILURE;
-  }
-
-  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-  if (ret == GST_STATE_CHANGE_FAILURE) {
-    if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
-      gst_text_sentiment_release (self);
-    return ret;
-  }
-
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
-    gst_text_sentiment_release (self);
-
-  return ret;
-}
-
-/* The caps the source pad can produce for @n_classes classes, in order of
+/* The caps the source pad can produce for the model's classes, in order of
  * preference: the tensor caps with `dimensions` as a string, the same with
  * `dimensions` as the GstFlagSet an unquoted `C:1` parses to in a caps
  * string (so that `textsentiment ! other/tensors,dimensions=2:1 ! ...`
  * negotiates; that form cannot tell 2:1 from 4:1, the string form can), and
  * the readable text. */
 static GstCaps *
-gst_text_sentiment_make_src_caps (int n_classes)
+gst_text_sentiment_make_src_caps (GstRnnText * base, const rnn_model * model)
 {
   GstCaps *caps;
   GstStructure *s;
   GValue flags = G_VALUE_INIT;
   gchar *dims;
 
-  dims = g_strdup_printf ("%d:1", n_classes);
+  dims = g_strdup_printf ("%d:1", gst_text_sentiment_num_classes (model));
   caps = gst_caps_new_simple ("other/tensors",
       "format", G_TYPE_STRING, "static",
       "num_tensors", G_TYPE_INT, 1,
@@ -705,395 +338,98 @@ gst_text_sentiment_make_src_caps (int n_classes)
   return caps;
 }
 
-/* A reference to the source caps of the loaded model, or the template
- * caps while none is loaded. Any thread. */
-static GstCaps *
-gst_text_sentiment_src_caps (GstTextSentiment * self)
+/* (Re)allocates the buffers sized by the model. */
+static void
+gst_text_sentiment_model_loaded (GstRnnText * base, const rnn_model * model)
 {
-  GstCaps *caps = NULL;
+  GstTextSentiment *self = GST_TEXT_SENTIMENT (base);
 
-  GST_OBJECT_LOCK (self);
-  if (self->src_caps)
-    caps = gst_caps_ref (self->src_caps);
-  GST_OBJECT_UNLOCK (self);
-  if (caps == NULL)
-    caps = gst_pad_get_pad_template_caps (self->srcpad);
-  return caps;
+  g_free (self->logits);
+  g_free (self->probs);
+  self->logits = g_new0 (float, rnn_model_output_size (model));
+  self->probs = g_new0 (float, gst_text_sentiment_num_classes (model));
 }
 
-static gboolean
-gst_text_sentiment_src_query (GstPad * pad, GstObject * parent,
-    GstQuery * query)
+static void
+gst_text_sentiment_release (GstRnnText * base)
 {
-  GstTextSentiment *self = GST_TEXT_SENTIMENT (parent);
+  GstTextSentiment *self = GST_TEXT_SENTIMENT (base);
 
-  switch (GST_QUERY_TYPE (query)) {
-    case GST_QUERY_CAPS:{
-      GstCaps *filter, *caps;
-
-      /* everything we can produce, so that downstream can renegotiate */
-      caps = gst_text_sentiment_src_caps (self);
-      gst_query_parse_caps (query, &filter);
-      if (filter) {
-        GstCaps *tmp = gst_caps_intersect_full (filter, caps,
-            GST_CAPS_INTERSECT_FIRST);
-        gst_caps_unref (caps);
-        caps = tmp;
-      }
-      gst_query_set_caps_result (query, caps);
-      gst_caps_unref (caps);
-      return TRUE;
-    }
-    default:
-      /* latency: we add none, the default forwards upstream's */
-      return gst_pad_query_default (pad, parent, query);
-  }
+  g_clear_pointer (&self->logits, g_free);
+  g_clear_pointer (&self->probs, g_free);
 }
 
-/* Pick the first of our source caps downstream accepts and set it. */
-static gboolean
-gst_text_sentiment_negotiate (GstTextSentiment * self)
+static void
+gst_text_sentiment_caps_chosen (GstRnnText * base, const GstStructure * s)
 {
-  GstCaps *ours, *peer, *chosen = NULL;
-  guint i;
-  gboolean ok = FALSE;
-
-  if (self->model == NULL)
-    return FALSE;
-
-  ours = gst_text_sentiment_src_caps (self);
-  peer = gst_pad_peer_query_caps (self->srcpad, NULL);
-  GST_DEBUG_OBJECT (self, "ours %" GST_PTR_FORMAT ", downstream %"
-      GST_PTR_FORMAT, ours, peer);
-
-  for (i = 0; i < gst_caps_get_size (ours) && chosen == NULL; i++) {
-    GstCaps *c = gst_caps_copy_nth (ours, i);
-
-    if (gst_caps_can_intersect (c, peer)) {
-      /* the flag-set form is not fixed (its mask is partial): fixate */
-      chosen = gst_caps_fixate (gst_caps_intersect_full (c, peer,
-              GST_CAPS_INTERSECT_FIRST));
-    }
-    gst_caps_unref (c);
-  }
-
-  if (chosen == NULL && self->negotiation_failed) {
-    GST_DEBUG_OBJECT (self, "still not negotiated");
-  } else if (chosen == NULL) {
-    self->negotiation_failed = TRUE;
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Downstream accepts neither other/tensors with dimensions=%d:1 "
-            "nor text/x-raw,format=utf8",
-            gst_text_sentiment_num_classes (self)),
-        ("downstream caps: %" GST_PTR_FORMAT, peer));
-  } else {
-    ok = gst_pad_set_caps (self->srcpad, chosen);
-    if (ok) {
-      self->negotiation_failed = FALSE;
-      self->output =
-          gst_structure_has_name (gst_caps_get_structure (chosen, 0),
-          "text/x-raw") ? GST_TEXT_SENTIMENT_OUT_TEXT :
-          GST_TEXT_SENTIMENT_OUT_TENSOR;
-      GST_INFO_OBJECT (self, "output caps %" GST_PTR_FORMAT, chosen);
-    } else {
-      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-          ("Downstream refused caps %" GST_PTR_FORMAT, chosen), (NULL));
-    }
-    gst_caps_unref (chosen);
-  }
-
-  gst_caps_unref (peer);
-  gst_caps_unref (ours);
-  if (!ok)
-    self->output = GST_TEXT_SENTIMENT_OUT_NONE;
-  return ok;
-}
-
-static gboolean
-gst_text_sentiment_set_sink_caps (GstTextSentiment * self, GstCaps * caps)
-{
-  const gchar *format;
-
-  format = gst_structure_get_string (gst_caps_get_structure (caps, 0),
-      "format");
-  self->markup = g_strcmp0 (format, "pango-markup") == 0;
-
-  if (self->sink_caps == NULL || !gst_caps_is_equal (self->sink_caps, caps)) {
-    if (self->sink_caps)
-      gst_text_sentiment_reset_state (self, "caps change");
-    gst_caps_replace (&self->sink_caps, caps);
-  }
-
-  if (self->output == GST_TEXT_SENTIMENT_OUT_NONE
-      || gst_pad_check_reconfigure (self->srcpad))
-    return gst_text_sentiment_negotiate (self);
-  return TRUE;
-}
-
-/* GstRnnSegmentJumps: a new segment (after a seek, or a new stream)
- * starts a new timeline: what came before is no context for what follows.
- * The same segment sent again changes nothing. */
-static gboolean
-gst_text_sentiment_segment_is_new (GstElement * element,
-    const GstSegment * seg)
-{
-  return !gst_segment_is_equal (seg, &GST_TEXT_SENTIMENT (element)->segment);
-}
-
-static gboolean
-gst_text_sentiment_sink_event (GstPad * pad, GstObject * parent,
-    GstEvent * event)
-{
-  GstTextSentiment *self = GST_TEXT_SENTIMENT (parent);
-  const gchar *why;
-
-  GST_LOG_OBJECT (self, "event %" GST_PTR_FORMAT, event);
-
-  switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_CAPS:{
-      GstCaps *caps;
-      gboolean ret;
-
-      gst_event_parse_caps (event, &caps);
-      ret = gst_text_sentiment_set_sink_caps (self, caps);
-      gst_event_unref (event);
-      return ret;
-    }
-    default:
-      break;
-  }
-
-  /* the reset triggers every model-running element shares */
-  why = gst_rnn_lifecycle_sink_event (&self->lc, GST_ELEMENT (self), event,
-      gst_text_sentiment_segment_is_new);
-  if (why != NULL)
-    gst_text_sentiment_reset_state (self, why);
-
-  switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_STREAM_START:
-      self->discont_pending = TRUE;
-      break;
-    case GST_EVENT_FLUSH_STOP:
-      gst_segment_init (&self->segment, GST_FORMAT_TIME);
-      self->discont_pending = TRUE;
-      break;
-    case GST_EVENT_SEGMENT:
-      gst_event_copy_segment (event, &self->segment);
-      break;
-    default:
-      break;
-  }
-  return gst_pad_event_default (pad, parent, event);
-}
-
-/* No prediction for this buffer: let downstream time advance. */
-static GstFlowReturn
-gst_text_sentiment_push_gap (GstTextSentiment * self, GstBuffer * buf)
-{
-  GstClockTime pts = GST_BUFFER_PTS (buf);
-  GstClockTime dur = GST_BUFFER_DURATION (buf);
-
-  if (GST_CLOCK_TIME_IS_VALID (pts)) {
-    GST_LOG_OBJECT (self, "gap %" GST_TIME_FORMAT " + %" GST_TIME_FORMAT,
-        GST_TIME_ARGS (pts), GST_TIME_ARGS (dur));
-    gst_pad_push_event (self->srcpad, gst_event_new_gap (pts, dur));
-  }
-  return GST_FLOW_OK;
+  GST_TEXT_SENTIMENT (base)->output = gst_structure_has_name (s, "text/x-raw")
+      ? GST_TEXT_SENTIMENT_OUT_TEXT : GST_TEXT_SENTIMENT_OUT_TENSOR;
 }
 
 /* Class probabilities from the head's outputs: softmax for C >= 2 outputs,
  * [1 - p, p] with p = 1 / (1 + exp(-z)) for a single output. Computed in
- * double, with the maximum subtracted before exp() so nothing overflows. */
+ * double, so nothing overflows. */
 static void
 gst_text_sentiment_probabilities (const float *z, int n_out, float *p)
 {
-  int i;
-
   if (n_out == 1) {
     double s = 1.0 / (1.0 + exp (-(double) z[0]));
 
     p[0] = (float) (1.0 - s);
     p[1] = (float) s;
-    return;
   } else {
-    double max = z[0], sum = 0.0;
-
-    for (i = 1; i < n_out; i++)
-      if (z[i] > max)
-        max = z[i];
-    for (i = 0; i < n_out; i++)
-      sum += exp ((double) z[i] - max);
-    for (i = 0; i < n_out; i++)
-      p[i] = (float) (exp ((double) z[i] - max) / sum);
+    gst_rnn_text_softmax (z, n_out, p);
   }
-}
-
-/* Tokenize the text into self->ids, at most @max_tokens of them (0: all).
- * Returns the number of ids kept and the total found in *n_found. */
-static gboolean
-gst_text_sentiment_tokenize (GstTextSentiment * self, const gchar * text,
-    gsize len, guint max_tokens, gsize * n_kept, gsize * n_found)
-{
-  rnn_error err = { 0 };
-  gsize want;
-
-  if (rnn_model_tokenize (self->model, text, len, self->ids, self->ids_size,
-          n_found, &err) != RNN_OK)
-    goto error;
-
-  want = max_tokens > 0 ? MIN (*n_found, (gsize) max_tokens) : *n_found;
-  if (want > self->ids_size) {
-    self->ids_size = MAX (want, self->ids_size * 2);
-    if (max_tokens > 0)
-      self->ids_size = MIN (self->ids_size, (gsize) max_tokens);
-    g_free (self->ids);
-    self->ids = g_new (int32_t, self->ids_size);
-    if (rnn_model_tokenize (self->model, text, len, self->ids,
-            self->ids_size, n_found, &err) != RNN_OK)
-      goto error;
-  }
-  *n_kept = want;
-  return TRUE;
-
-error:
-  GST_ELEMENT_ERROR (self, STREAM, FAILED,
-      ("Could not tokenize the text: %s", err.msg), (NULL));
-  return FALSE;
 }
 
 static GstFlowReturn
-gst_text_sentiment_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
+gst_text_sentiment_process (GstRnnText * base, GstBuffer * inbuf,
+    const gchar * text, gsize len, const rnn_token * tokens, gsize n_tokens)
 {
-  GstTextSentiment *self = GST_TEXT_SENTIMENT (parent);
-  GstFlowReturn flow = GST_FLOW_OK;
-  gboolean reset_on_discont, post_messages;
-  const gchar *reset_why;
+  GstTextSentiment *self = GST_TEXT_SENTIMENT (base);
+  rnn_model *model = gst_rnn_text_get_model (base);
+  rnn_state *state = gst_rnn_text_get_state (base);
   GstTextSentimentContext context;
-  guint max_tokens;
-  GstMapInfo map;
-  gchar *stripped = NULL;
-  const gchar *text;
-  gsize len, n_ids = 0, n_found = 0;
   rnn_error err = { 0 };
   int n_out, n_classes, i, best;
   GstBuffer *out;
-  GstClockTime pts, duration;
-
-  if (self->model == NULL) {
-    gst_buffer_unref (buf);
-    return GST_FLOW_FLUSHING;
-  }
-
-  gst_text_sentiment_take_next_model (self);
 
   GST_OBJECT_LOCK (self);
-  reset_on_discont = self->reset_on_discont;
-  post_messages = self->post_messages;
   context = self->context;
-  max_tokens = self->max_tokens;
   GST_OBJECT_UNLOCK (self);
-  /* the reset signal, or a DISCONT buffer when reset-on-discont */
-  reset_why = gst_rnn_lifecycle_check_buffer (&self->lc, buf,
-      reset_on_discont, TRUE);
-
-  if (self->output == GST_TEXT_SENTIMENT_OUT_NONE
-      || gst_pad_check_reconfigure (self->srcpad)) {
-    if (!gst_text_sentiment_negotiate (self)) {
-      gst_buffer_unref (buf);
-      return GST_FLOW_NOT_NEGOTIATED;
-    }
-  }
-
-  if (reset_why != NULL)
-    gst_text_sentiment_reset_state (self, reset_why);
-  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
-    self->discont_pending = TRUE;
-
-  pts = GST_BUFFER_PTS (buf);
-  duration = GST_BUFFER_DURATION (buf);
-
-  /* GAP buffers and empty texts: nothing to classify, state untouched */
-  if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_GAP)
-      || gst_buffer_get_size (buf) == 0) {
-    flow = gst_text_sentiment_push_gap (self, buf);
-    gst_buffer_unref (buf);
-    return flow;
-  }
-
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not map the text buffer"),
-        (NULL));
-    gst_buffer_unref (buf);
-    return GST_FLOW_ERROR;
-  }
-  text = (const gchar *) map.data;
-  len = map.size;
-  if (self->markup) {
-    if (rnn_markup_strip (text, len, &stripped, &err) != RNN_OK) {
-      GST_ELEMENT_ERROR (self, STREAM, FAILED,
-          ("Could not read the pango markup: %s", err.msg), (NULL));
-      flow = GST_FLOW_ERROR;
-      goto done;
-    }
-    text = stripped;
-    len = strlen (stripped);
-  }
-
-  if (!gst_text_sentiment_tokenize (self, text, len, max_tokens, &n_ids,
-          &n_found)) {
-    flow = GST_FLOW_ERROR;
-    goto done;
-  }
-  if (n_ids < n_found) {
-    GST_DEBUG_OBJECT (self, "text of %" G_GSIZE_FORMAT " tokens truncated to "
-        "the first %" G_GSIZE_FORMAT, n_found, n_ids);
-    if (!self->truncation_warned) {
-      self->truncation_warned = TRUE;
-      GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-          ("A text of %" G_GSIZE_FORMAT " tokens was truncated to its first "
-              "%u tokens (max-tokens); this warning is posted once",
-              n_found, max_tokens), (NULL));
-    }
-  }
-
-  if (n_ids == 0) {
-    GST_LOG_OBJECT (self, "text without tokens");
-    flow = gst_text_sentiment_push_gap (self, buf);
-    goto done;
-  }
 
   if (context == GST_TEXT_SENTIMENT_CONTEXT_UTTERANCE)
-    rnn_state_reset (self->state);
-  if (rnn_state_forward_ids (self->state, self->ids, n_ids, self->logits,
-          &err) != RNN_OK) {
+    rnn_state_reset (state);
+  if (rnn_state_forward_tokens (state, text, len, tokens, n_tokens,
+          self->logits, &err) != RNN_OK) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED,
         ("Model \"%s\" failed on a text of %" G_GSIZE_FORMAT " tokens: %s",
-            rnn_model_name (self->model), n_ids, err.msg), (NULL));
-    flow = GST_FLOW_ERROR;
-    goto done;
+            rnn_model_name (model), n_tokens, err.msg), (NULL));
+    return GST_FLOW_ERROR;
   }
 
-  n_out = rnn_model_output_size (self->model);
-  n_classes = gst_text_sentiment_num_classes (self);
+  n_out = rnn_model_output_size (model);
+  n_classes = gst_text_sentiment_num_classes (model);
   gst_text_sentiment_probabilities (self->logits, n_out, self->probs);
   best = 0;
   for (i = 1; i < n_classes; i++)
     if (self->probs[i] > self->probs[best])
       best = i;
 
-  GST_LOG_OBJECT (self, "%" G_GSIZE_FORMAT " tokens -> %s (%.4f)", n_ids,
-      rnn_model_label (self->model, best), self->probs[best]);
+  GST_LOG_OBJECT (self, "%" G_GSIZE_FORMAT " tokens -> %s (%.4f)", n_tokens,
+      rnn_model_label (model, best), self->probs[best]);
 
-  if (post_messages) {
+  if (gst_rnn_text_post_messages (base)) {
     GstStructure *s;
     GValue arr = G_VALUE_INIT;
 
-    s = gst_rnn_message_new (GST_ELEMENT (self), &self->segment, pts,
-        duration);
+    s = gst_rnn_message_new (GST_ELEMENT (self),
+        gst_rnn_text_get_segment (base), GST_BUFFER_PTS (inbuf),
+        GST_BUFFER_DURATION (inbuf));
     gst_structure_set (s, "label", G_TYPE_STRING,
-        rnn_model_label (self->model, best), "confidence", G_TYPE_DOUBLE,
+        rnn_model_label (model, best), "confidence", G_TYPE_DOUBLE,
         (gdouble) self->probs[best], "class-index", G_TYPE_INT, best, NULL);
-    gst_rnn_value_set_double_array (&arr, self->probs, n_classes);
+    gst_rnn_value_set_double_array (&arr, self->probs, (guint) n_classes);
     gst_structure_take_value (s, "probabilities", &arr);
     gst_rnn_post_message (GST_ELEMENT (self), s);
   }
@@ -1103,29 +439,13 @@ gst_text_sentiment_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     gchar *str;
 
     g_ascii_formatd (conf, sizeof (conf), "%.2f", self->probs[best]);
-    str = g_strdup_printf ("%s (%s)", rnn_model_label (self->model, best),
-        conf);
+    str = g_strdup_printf ("%s (%s)", rnn_model_label (model, best), conf);
     out = gst_buffer_new_wrapped (str, strlen (str));
   } else {
-    out = gst_buffer_new_allocate (NULL, n_classes * sizeof (float), NULL);
-    gst_buffer_fill (out, 0, self->probs, n_classes * sizeof (float));
-  }
-  GST_BUFFER_PTS (out) = pts;
-  GST_BUFFER_DTS (out) = GST_BUFFER_DTS (buf);
-  GST_BUFFER_DURATION (out) = duration;
-  if (self->discont_pending) {
-    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DISCONT);
-    self->discont_pending = FALSE;
-  }
+    gsize size = (gsize) n_classes * sizeof (float);
 
-  gst_buffer_unmap (buf, &map);
-  gst_buffer_unref (buf);
-  free (stripped);
-  return gst_pad_push (self->srcpad, out);
-
-done:
-  gst_buffer_unmap (buf, &map);
-  gst_buffer_unref (buf);
-  free (stripped);
-  return flow;
+    out = gst_buffer_new_allocate (NULL, size, NULL);
+    gst_buffer_fill (out, 0, self->probs, size);
+  }
+  return gst_rnn_text_push (base, inbuf, out);
 }

@@ -5,8 +5,7 @@
 #define GST_TEXT_SENTIMENT_H
 
 #include <gst/gst.h>
-#include "rnn.h"
-#include "gstrnncommon.h"
+#include "gstrnntext.h"
 
 G_BEGIN_DECLS
 
@@ -30,45 +29,24 @@ GType gst_text_sentiment_context_get_type (void);
 
 #define GST_TYPE_TEXT_SENTIMENT (gst_text_sentiment_get_type ())
 G_DECLARE_FINAL_TYPE (GstTextSentiment, gst_text_sentiment, GST,
-    TEXT_SENTIMENT, GstElement)
+    TEXT_SENTIMENT, GstRnnText)
 
 /* Which caps the source pad produces. */
 typedef enum
 {
-  GST_TEXT_SENTIMENT_OUT_NONE,
   GST_TEXT_SENTIMENT_OUT_TENSOR,
   GST_TEXT_SENTIMENT_OUT_TEXT
 } GstTextSentimentOutput;
 
 struct _GstTextSentiment
 {
-  GstElement element;
+  GstRnnText parent;
 
-  GstPad *sinkpad;
-  GstPad *srcpad;
-
-  /* properties, under the object lock */
-  GstRnnModelSlot slot;         /* model-file and a change while running */
-  gboolean reset_on_discont;
-  gboolean post_messages;
+  /* property, under the object lock */
   GstTextSentimentContext context;
-  guint max_tokens;
-  GstRnnLifecycle lc;           /* reset requests, flush seen */
-  GstCaps *src_caps;            /* what the source pad can produce with the
-                                 * loaded model; NULL when none is loaded */
 
   /* streaming thread only (and state changes while it is stopped) */
-  rnn_model *model;
-  rnn_state *state;
-  GstCaps *sink_caps;
-  gboolean markup;              /* sink format is pango-markup */
   GstTextSentimentOutput output;
-  GstSegment segment;
-  gboolean discont_pending;     /* mark the next output buffer DISCONT */
-  gboolean truncation_warned;
-  gboolean negotiation_failed;  /* error posted, not again until success */
-  int32_t *ids;                 /* token buffer */
-  gsize ids_size;
   float *logits;                /* model output size */
   float *probs;                 /* number of labels */
 };
