@@ -213,7 +213,7 @@ run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
     float *st = s->st + (size_t) l * N * s->blk;
 
     out = s->seq[l & 1];
-    rnn_gemm_xwt (rows, (int) GH, ed->in, in, ed->in, ed->w_ih, ed->bias,
+    rnn__gemm_xwt (rows, (int) GH, ed->in, in, ed->in, ed->w_ih, ed->bias,
         s->gx, (int) GH);
     for (size_t t = 0; t < T; t++) {
       float *gx = s->gx + t * N * GH;
@@ -242,7 +242,7 @@ run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
   }
 
   if (m->head_w != NULL)
-    rnn_gemm_xwt (rows, m->head_out, m->head_in, out, m->hout, m->head_w,
+    rnn__gemm_xwt (rows, m->head_out, m->head_in, out, m->hout, m->head_w,
         m->head_b, y, m->output_size);
   else
     memcpy (y, out, rows * hout * sizeof (float));

@@ -3,7 +3,7 @@
  *
  * A call runs layer after layer over a block of frames:
  *  1. the input projection of the whole block for one layer and direction,
- *     Gx[t] = W_ih x_t + bias, is one GEMM (rnn_gemm_xwt);
+ *     Gx[t] = W_ih x_t + bias, is one GEMM (rnn__gemm_xwt);
  *  2. then the recurrence runs frame by frame: one packed GEMV W_hh h and a
  *     fused element-wise cell update (kernels.h);
  *  3. the layer's outputs, [T, D*Hout], are the next layer's input.
@@ -43,9 +43,9 @@ engine_free (rnn_engine *e)
     return;
   for (int i = 0; e->dirs != NULL && i < e->n_dirs; i++) {
     g_free (e->dirs[i].bias);
-    rnn_packed_clear (&e->dirs[i].wih);
-    rnn_packed_clear (&e->dirs[i].whh);
-    rnn_packed_clear (&e->dirs[i].whr);
+    rnn__packed_clear (&e->dirs[i].wih);
+    rnn__packed_clear (&e->dirs[i].whh);
+    rnn__packed_clear (&e->dirs[i].whr);
   }
   g_free (e->dirs);
   g_free (e);
@@ -85,7 +85,7 @@ rnn__engine_prepare (rnn_model *m, rnn_error *err)
   e = g_try_new0 (rnn_engine, 1);
   if (e == NULL)
     return rnn__set_error (err, RNN_ERR_NOMEM, "%s: out of memory", name);
-  e->k = rnn_kernels_get ();
+  e->k = rnn__kernels_get ();
   e->n_dirs = L * D;
   e->dirs = g_try_new0 (rnn_eng_dir, (gsize) L * D);
   if (e->dirs == NULL) {
@@ -149,11 +149,11 @@ rnn__engine_prepare (rnn_model *m, rnn_error *err)
         memcpy (ed->bias + 2 * H, p->b_ih + 2 * H, H * sizeof (float));
         ed->b_hn = p->b_hh + 2 * H;
       }
-      st = rnn_packed_init (&ed->wih, p->w_ih, G * H, p->in, err);
+      st = rnn__packed_init (&ed->wih, p->w_ih, G * H, p->in, err);
       if (st == RNN_OK)
-        st = rnn_packed_init (&ed->whh, p->w_hh, G * H, hout, err);
+        st = rnn__packed_init (&ed->whh, p->w_hh, G * H, hout, err);
       if (st == RNN_OK && p->w_hr != NULL)
-        st = rnn_packed_init (&ed->whr, p->w_hr, m->proj, H, err);
+        st = rnn__packed_init (&ed->whr, p->w_hr, m->proj, H, err);
       if (st != RNN_OK) {
         engine_free (e);
         return st;
@@ -443,7 +443,7 @@ run_block (rnn_state *s, const source *src, size_t T)
           for (size_t i = 0; i < n; i++)
             k->gemv (&ed->wih, rows + i * ldr, ed->bias, s->gx + i * GH);
         } else {
-          rnn_gemm_xwt (n, (int) GH, ed->in, rows, (int) ldr, ed->w_ih,
+          rnn__gemm_xwt (n, (int) GH, ed->in, rows, (int) ldr, ed->w_ih,
               ed->bias, s->gx, (int) GH);
         }
         for (size_t i = 0; i < n; i++) {
@@ -467,7 +467,7 @@ apply_head (const rnn_model *m, const float *rows, size_t n, size_t ld,
   const size_t O = m->output_size;
 
   if (m->head_w != NULL) {
-    rnn_gemm_xwt (n, m->head_out, m->head_in, rows, (int) ld, m->head_w,
+    rnn__gemm_xwt (n, m->head_out, m->head_in, rows, (int) ld, m->head_w,
         m->head_b, y, (int) O);
   } else {
     for (size_t t = 0; t < n; t++)

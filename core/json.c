@@ -41,7 +41,7 @@ fail (parser *p, const char *fmt, ...)
 }
 
 const char *
-rnn_json_type_name (rnn_json_type t)
+rnn__json_type_name (rnn_json_type t)
 {
   switch (t) {
     case RNN_JSON_NULL: return "null";
@@ -55,12 +55,12 @@ rnn_json_type_name (rnn_json_type t)
 }
 
 void
-rnn_json_free (rnn_json *v)
+rnn__json_free (rnn_json *v)
 {
   if (v == NULL)
     return;
   for (size_t i = 0; i < v->n; i++) {
-    rnn_json_free (v->items[i]);
+    rnn__json_free (v->items[i]);
     if (v->keys != NULL)
       g_free (v->keys[i]);
   }
@@ -71,7 +71,7 @@ rnn_json_free (rnn_json *v)
 }
 
 const rnn_json *
-rnn_json_member (const rnn_json *obj, const char *key)
+rnn__json_member (const rnn_json *obj, const char *key)
 {
   if (obj == NULL || obj->type != RNN_JSON_OBJECT)
     return NULL;
@@ -332,9 +332,9 @@ done:
   v->items = (rnn_json **) g_ptr_array_free (items, FALSE);
   return v;
 error:
-  g_ptr_array_set_free_func (items, (GDestroyNotify) rnn_json_free);
+  g_ptr_array_set_free_func (items, (GDestroyNotify) rnn__json_free);
   g_ptr_array_free (items, TRUE);
-  rnn_json_free (v);
+  rnn__json_free (v);
   return NULL;
 }
 
@@ -406,11 +406,11 @@ done:
   return v;
 error:
   g_hash_table_destroy (seen);
-  g_ptr_array_set_free_func (items, (GDestroyNotify) rnn_json_free);
+  g_ptr_array_set_free_func (items, (GDestroyNotify) rnn__json_free);
   g_ptr_array_free (items, TRUE);
   g_ptr_array_set_free_func (keys, g_free);
   g_ptr_array_free (keys, TRUE);
-  rnn_json_free (v);
+  rnn__json_free (v);
   return NULL;
 }
 
@@ -471,7 +471,7 @@ parse_value (parser *p, int depth)
 }
 
 rnn_json *
-rnn_json_parse (const char *text, size_t len, char *errbuf, size_t errlen)
+rnn__json_parse (const char *text, size_t len, char *errbuf, size_t errlen)
 {
   parser p = { text, len, 0, errbuf, errlen, false };
   rnn_json *v;
@@ -491,7 +491,7 @@ rnn_json_parse (const char *text, size_t len, char *errbuf, size_t errlen)
   skip_ws (&p);
   if (p.pos != len) {
     fail (&p, "trailing characters after the JSON value");
-    rnn_json_free (v);
+    rnn__json_free (v);
     return NULL;
   }
   return v;

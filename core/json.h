@@ -48,15 +48,15 @@ struct rnn_json {
 /* Parse @len bytes at @text as one JSON value (surrounding whitespace
  * allowed). Returns NULL on error with a message (including the byte offset
  * of the problem) written to @errbuf. The result is freed with
- * rnn_json_free(). */
-rnn_json *rnn_json_parse (const char *text, size_t len, char *errbuf,
+ * rnn__json_free(). */
+rnn_json *rnn__json_parse (const char *text, size_t len, char *errbuf,
     size_t errlen);
-void rnn_json_free (rnn_json *v);
+void rnn__json_free (rnn_json *v);
 
 /* Member @key of an object, or NULL (also when @obj is not an object). */
-const rnn_json *rnn_json_member (const rnn_json *obj, const char *key);
+const rnn_json *rnn__json_member (const rnn_json *obj, const char *key);
 
 /* "null", "boolean", "number", "string", "array", "object" */
-const char *rnn_json_type_name (rnn_json_type t);
+const char *rnn__json_type_name (rnn_json_type t);
 
 #endif /* RNN_JSON_H */

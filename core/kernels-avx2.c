@@ -1,5 +1,5 @@
 /* gst-rnn: AVX2 + FMA kernels (this file alone is compiled with -mavx2
- * -mfma; rnn_kernels_get only hands it out when the CPU has both).
+ * -mfma; rnn__kernels_get only hands it out when the CPU has both).
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "kernels.h"
@@ -376,7 +376,7 @@ static const rnn_kernels kernels_avx2 = {
 };
 
 const rnn_kernels *
-rnn_kernels_avx2 (void)
+rnn__kernels_avx2 (void)
 {
   __builtin_cpu_init ();
   if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))

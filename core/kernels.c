@@ -15,7 +15,7 @@ round8 (int n)
 }
 
 rnn_status
-rnn_packed_init (rnn_packed *p, const float *w, int rows, int cols,
+rnn__packed_init (rnn_packed *p, const float *w, int rows, int cols,
     rnn_error *err)
 {
   size_t total = (size_t) round8 (rows) * (size_t) cols;
@@ -48,7 +48,7 @@ rnn_packed_init (rnn_packed *p, const float *w, int rows, int cols,
 }
 
 void
-rnn_packed_clear (rnn_packed *p)
+rnn__packed_clear (rnn_packed *p)
 {
   free (p->data);
   p->data = NULL;
@@ -147,21 +147,21 @@ static const rnn_kernels kernels_generic = {
 };
 
 const rnn_kernels *
-rnn_kernels_generic (void)
+rnn__kernels_generic (void)
 {
   return &kernels_generic;
 }
 
 #ifndef RNN_HAVE_AVX2
 const rnn_kernels *
-rnn_kernels_avx2 (void)
+rnn__kernels_avx2 (void)
 {
   return NULL;
 }
 #endif
 
 const rnn_kernels *
-rnn_kernels_get (void)
+rnn__kernels_get (void)
 {
   static gsize chosen;
 
@@ -169,7 +169,7 @@ rnn_kernels_get (void)
     const rnn_kernels *k = NULL;
     const char *force = g_getenv ("RNN_KERNELS");
     if (force == NULL || strcmp (force, "generic") != 0)
-      k = rnn_kernels_avx2 ();
+      k = rnn__kernels_avx2 ();
     if (k == NULL)
       k = &kernels_generic;
     g_once_init_leave (&chosen, (gsize) k);
@@ -234,7 +234,7 @@ gemm_xwt_one_row (size_t n, int cols, const float *x, int ldx,
 }
 
 void
-rnn_gemm_xwt (size_t n, int rows, int cols, const float *x, int ldx,
+rnn__gemm_xwt (size_t n, int rows, int cols, const float *x, int ldx,
     const float *w, const float *b, float *y, int ldy)
 {
   float beta = 0.0f;

@@ -4,7 +4,7 @@
  * The cell logic in forward.c only talks to this interface, so the kernels
  * can be replaced (another instruction set, another layout) without touching
  * it. Two implementations exist: portable C (kernels.c) and AVX2+FMA
- * (kernels-avx2.c); rnn_kernels_get() picks one at run time from the CPU.
+ * (kernels-avx2.c); rnn__kernels_get() picks one at run time from the CPU.
  * Every kernel is deterministic: the same inputs give the same bits, whatever
  * the call history, which the snapshot/restore guarantee relies on.
  */
@@ -28,14 +28,14 @@ typedef struct {
   int rows;
   int cols;
   float *data;    /* round8(rows) * cols floats, 64-byte aligned
-                   * (posix_memalign, freed by rnn_packed_clear); NULL if
+                   * (posix_memalign, freed by rnn__packed_clear); NULL if
                    * empty */
 } rnn_packed;
 
 /* Pack @w into @p (which is overwritten). RNN_ERR_NOMEM on failure. */
-rnn_status rnn_packed_init (rnn_packed *p, const float *w, int rows, int cols,
+rnn_status rnn__packed_init (rnn_packed *p, const float *w, int rows, int cols,
     rnn_error *err);
-void rnn_packed_clear (rnn_packed *p);
+void rnn__packed_clear (rnn_packed *p);
 
 typedef struct {
   const char *name;
@@ -78,11 +78,11 @@ typedef struct {
 
 /* The best implementation for this CPU (AVX2+FMA when available, unless the
  * environment variable RNN_KERNELS is "generic"). Never NULL. */
-const rnn_kernels *rnn_kernels_get (void);
+const rnn_kernels *rnn__kernels_get (void);
 /* The portable implementation, always available. */
-const rnn_kernels *rnn_kernels_generic (void);
+const rnn_kernels *rnn__kernels_generic (void);
 /* The AVX2+FMA implementation, or NULL when the build or the CPU lacks it. */
-const rnn_kernels *rnn_kernels_avx2 (void);
+const rnn_kernels *rnn__kernels_avx2 (void);
 
 /* Make @m's engine use @k from now on (tests and benchmarks compare the
  * implementations; not while a state of @m is running). */
@@ -93,7 +93,7 @@ void rnn__engine_use_kernels (rnn_model *m, const rnn_kernels *k);
  * through CBLAS (one sgemm for the whole block; sgemv when n == 1), except
  * for shapes where a BLAS call costs more than the work: at most 4 columns
  * (a univariate input) and a single row (a one-output head) run inline. */
-void rnn_gemm_xwt (size_t n, int rows, int cols, const float *x, int ldx,
+void rnn__gemm_xwt (size_t n, int rows, int cols, const float *x, int ldx,
     const float *w, const float *b, float *y, int ldy);
 
 #endif /* RNN_KERNELS_H */

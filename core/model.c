@@ -113,7 +113,7 @@ static rnn_json *
 meta_json (ctx *c, const char *key, const char *value)
 {
   char jerr[320];
-  rnn_json *v = rnn_json_parse (value, strlen (value), jerr, sizeof jerr);
+  rnn_json *v = rnn__json_parse (value, strlen (value), jerr, sizeof jerr);
   if (v == NULL) {
     bool nonfinite = strstr (value, "NaN") != NULL
         || strstr (value, "Infinity") != NULL;
@@ -145,12 +145,12 @@ meta_floats (ctx *c, const char *key, int n, bool positive, float **out)
     if (v->type != RNN_JSON_ARRAY)
       st = rnn__set_error (c->err, RNN_ERR_MODEL,
           "%s: metadata '%s': expected a JSON array of %d numbers, found a "
-          "JSON %s", c->file, key, n, rnn_json_type_name (v->type));
+          "JSON %s", c->file, key, n, rnn__json_type_name (v->type));
     else
       st = rnn__set_error (c->err, RNN_ERR_MODEL,
           "%s: metadata '%s': expected %d value%s, found %zu", c->file, key,
           n, n == 1 ? "" : "s", v->n);
-    rnn_json_free (v);
+    rnn__json_free (v);
     return st;
   }
   f = g_new (float, n > 0 ? n : 1);
@@ -160,7 +160,7 @@ meta_floats (ctx *c, const char *key, int n, bool positive, float **out)
     if (x->type != RNN_JSON_NUMBER)
       st = rnn__set_error (c->err, RNN_ERR_MODEL,
           "%s: metadata '%s': element %d is a JSON %s, expected a number",
-          c->file, key, i, rnn_json_type_name (x->type));
+          c->file, key, i, rnn__json_type_name (x->type));
     else if (!isfinite ((float) x->dbl))
       st = rnn__set_error (c->err, RNN_ERR_MODEL,
           "%s: metadata '%s': element %d = %s is outside the float range",
@@ -171,12 +171,12 @@ meta_floats (ctx *c, const char *key, int n, bool positive, float **out)
           x->str);
     if (st != RNN_OK) {
       g_free (f);
-      rnn_json_free (v);
+      rnn__json_free (v);
       return st;
     }
     f[i] = (float) x->dbl;
   }
-  rnn_json_free (v);
+  rnn__json_free (v);
   *out = f;
   return RNN_OK;
 }
@@ -199,19 +199,19 @@ meta_strings (ctx *c, const char *key, int n, char ***out, int *n_out)
   if (v->type != RNN_JSON_ARRAY) {
     rnn_status st = rnn__set_error (c->err, RNN_ERR_MODEL,
         "%s: metadata '%s': expected a JSON array of strings, found a JSON "
-        "%s", c->file, key, rnn_json_type_name (v->type));
-    rnn_json_free (v);
+        "%s", c->file, key, rnn__json_type_name (v->type));
+    rnn__json_free (v);
     return st;
   }
   if (n >= 0 && v->n != (size_t) n) {
     rnn_status st = rnn__set_error (c->err, RNN_ERR_MODEL,
         "%s: metadata '%s': expected %d entr%s, found %zu", c->file, key, n,
         n == 1 ? "y" : "ies", v->n);
-    rnn_json_free (v);
+    rnn__json_free (v);
     return st;
   }
   if (v->n > (size_t) G_MAXINT / 2) {
-    rnn_json_free (v);
+    rnn__json_free (v);
     return rnn__set_error (c->err, RNN_ERR_MODEL,
         "%s: metadata '%s': too many entries", c->file, key);
   }
@@ -220,16 +220,16 @@ meta_strings (ctx *c, const char *key, int n, char ***out, int *n_out)
     if (v->items[i]->type != RNN_JSON_STRING) {
       rnn_status st = rnn__set_error (c->err, RNN_ERR_MODEL,
           "%s: metadata '%s': entry %zu is a JSON %s, expected a string",
-          c->file, key, i, rnn_json_type_name (v->items[i]->type));
+          c->file, key, i, rnn__json_type_name (v->items[i]->type));
       g_strfreev (s);
-      rnn_json_free (v);
+      rnn__json_free (v);
       return st;
     }
     s[i] = g_strdup (v->items[i]->str);
   }
   if (n_out != NULL)
     *n_out = (int) v->n;
-  rnn_json_free (v);
+  rnn__json_free (v);
   *out = s;
   return RNN_OK;
 }
@@ -257,7 +257,7 @@ meta_int (ctx *c, const char *key, int64_t lo, int64_t hi, int64_t *out)
         G_GINT64_FORMAT "]", c->file, key, v->str, lo, hi);
   else
     *out = v->negative ? (int64_t) v->dbl : (int64_t) v->u64;
-  rnn_json_free (v);
+  rnn__json_free (v);
   return st;
 }
 
@@ -787,11 +787,11 @@ load_metadata (ctx *c, rnn_model *m)
       st = rnn__set_error (c->err, RNN_ERR_MODEL,
           "%s: metadata anomaly.threshold: '%s' is not a positive number",
           c->file, v);
-      rnn_json_free (j);
+      rnn__json_free (j);
       return st;
     }
     m->anom_threshold = j->dbl;
-    rnn_json_free (j);
+    rnn__json_free (j);
   }
   if (m->task == RNN_TASK_ANOMALY && m->output_size != m->input_size)
     return rnn__set_error (c->err, RNN_ERR_MODEL,

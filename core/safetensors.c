@@ -257,10 +257,10 @@ parse_entry (const char *file, const char *name, const rnn_json *v,
     return rnn__set_error (err, RNN_ERR_FORMAT,
         "%s: tensor '%s': entry is a JSON %s, expected an object with "
         "dtype, shape and data_offsets", file, name,
-        rnn_json_type_name (v->type));
-  dt = rnn_json_member (v, "dtype");
-  shape = rnn_json_member (v, "shape");
-  offs = rnn_json_member (v, "data_offsets");
+        rnn__json_type_name (v->type));
+  dt = rnn__json_member (v, "dtype");
+  shape = rnn__json_member (v, "shape");
+  offs = rnn__json_member (v, "data_offsets");
   if (dt == NULL || shape == NULL || offs == NULL)
     return rnn__set_error (err, RNN_ERR_FORMAT,
         "%s: tensor '%s': missing \"%s\"", file, name,
@@ -268,7 +268,7 @@ parse_entry (const char *file, const char *name, const rnn_json *v,
   if (dt->type != RNN_JSON_STRING)
     return rnn__set_error (err, RNN_ERR_FORMAT,
         "%s: tensor '%s': dtype is a JSON %s, expected a string", file, name,
-        rnn_json_type_name (dt->type));
+        rnn__json_type_name (dt->type));
   e->dt = find_dtype (dt->str);
   if (e->dt == NULL)
     return rnn__set_error (err, RNN_ERR_FORMAT,
@@ -277,7 +277,7 @@ parse_entry (const char *file, const char *name, const rnn_json *v,
   if (shape->type != RNN_JSON_ARRAY)
     return rnn__set_error (err, RNN_ERR_FORMAT,
         "%s: tensor '%s': shape is a JSON %s, expected an array of "
-        "non-negative integers", file, name, rnn_json_type_name (shape->type));
+        "non-negative integers", file, name, rnn__json_type_name (shape->type));
   if (shape->n > RNN_MAX_DIMS)
     return rnn__set_error (err, RNN_ERR_FORMAT,
         "%s: tensor '%s': rank %zu is above the supported maximum of %d",
@@ -290,7 +290,7 @@ parse_entry (const char *file, const char *name, const rnn_json *v,
       return rnn__set_error (err, RNN_ERR_FORMAT,
           "%s: tensor '%s': shape[%zu] is %s, expected a non-negative integer",
           file, name, i, d->type == RNN_JSON_NUMBER ? d->str
-          : rnn_json_type_name (d->type));
+          : rnn__json_type_name (d->type));
     if (!d->u64_ok || d->u64 > (uint64_t) INT64_MAX)
       return rnn__set_error (err, RNN_ERR_FORMAT,
           "%s: tensor '%s': shape[%zu] = %s overflows", file, name, i, d->str);
@@ -317,7 +317,7 @@ parse_entry (const char *file, const char *name, const rnn_json *v,
       return rnn__set_error (err, RNN_ERR_FORMAT,
           "%s: tensor '%s': data_offsets[%d] is %s, expected a non-negative "
           "integer", file, name, i, o->type == RNN_JSON_NUMBER ? o->str
-          : rnn_json_type_name (o->type));
+          : rnn__json_type_name (o->type));
   }
   e->begin = offs->items[0]->u64;
   e->end = offs->items[1]->u64;
@@ -377,14 +377,14 @@ rnn_tensors_parse (const void *data, size_t size, const char *name,
   if (ws == hdr_len || hdr[ws] != '{')
     return rnn__set_error (err, RNN_ERR_FORMAT,
         "%s: header does not start with '{': not a JSON object", file);
-  root = rnn_json_parse (hdr, hdr_len, jerr, sizeof jerr);
+  root = rnn__json_parse (hdr, hdr_len, jerr, sizeof jerr);
   if (root == NULL)
     return rnn__set_error (err, RNN_ERR_FORMAT,
         "%s: header is not valid JSON: %s", file, jerr);
   if (root->type != RNN_JSON_OBJECT) {
     st = rnn__set_error (err, RNN_ERR_FORMAT,
         "%s: header is a JSON %s, expected an object", file,
-        rnn_json_type_name (root->type));
+        rnn__json_type_name (root->type));
     goto out;
   }
 
@@ -407,7 +407,7 @@ rnn_tensors_parse (const void *data, size_t size, const char *name,
     if (meta->type != RNN_JSON_OBJECT) {
       st = rnn__set_error (err, RNN_ERR_FORMAT,
           "%s: __metadata__ is a JSON %s, expected an object of strings",
-          file, rnn_json_type_name (meta->type));
+          file, rnn__json_type_name (meta->type));
       goto out;
     }
     for (size_t i = 0; i < meta->n; i++) {
@@ -415,7 +415,7 @@ rnn_tensors_parse (const void *data, size_t size, const char *name,
         st = rnn__set_error (err, RNN_ERR_FORMAT,
             "%s: __metadata__ value of '%s' is a JSON %s, expected a string "
             "(encode lists as JSON text)", file, meta->keys[i],
-            rnn_json_type_name (meta->items[i]->type));
+            rnn__json_type_name (meta->items[i]->type));
         goto out;
       }
     }
@@ -538,7 +538,7 @@ rnn_tensors_parse (const void *data, size_t size, const char *name,
       t->meta_keys[i] = g_strdup (meta->keys[i]);
     qsort (t->meta_keys, meta->n, sizeof (char *), str_ptr_cmp);
     for (size_t i = 0; i < meta->n; i++)
-      t->meta_values[i] = g_strdup (rnn_json_member (meta,
+      t->meta_values[i] = g_strdup (rnn__json_member (meta,
               t->meta_keys[i])->str);
   }
   *out = t;
@@ -547,7 +547,7 @@ rnn_tensors_parse (const void *data, size_t size, const char *name,
 out:
   rnn_tensors_free (t);
   g_free (entries);
-  rnn_json_free (root);
+  rnn__json_free (root);
   return st;
 }
 

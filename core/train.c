@@ -744,7 +744,7 @@ forward_dir (rnn_trainer *t, int l, int d, const float *in, size_t T,
   const size_t rows = T * B;
   const int off = d == 0 ? 1 : 0;   /* output of time ti is block ti+off */
   float *y = t->y[l];
-  const rnn_kernels *K = rnn_kernels_get ();
+  const rnn_kernels *K = rnn__kernels_get ();
 
   /* Initial state into its block. */
   {

@@ -150,7 +150,7 @@ check_case (const char *name, double *worst_torch, double *worst_single)
   }
   tu_check (ok_torch, "%s [%s]: %zu streams, outputs of the fixture's "
       "streams match PyTorch (largest error %.2e)", name,
-      rnn_kernels_get ()->name, N, e_torch);
+      rnn__kernels_get ()->name, N, e_torch);
   tu_check (ok_state, "%s: final state of each fixture stream matches "
       "PyTorch's h_n/c_n", name);
   tu_check (ok_single, "%s: the other streams equal a single rnn_state "
@@ -203,7 +203,7 @@ out:
 static void
 check_kernels (void)
 {
-  const rnn_kernels *sets[2] = { rnn_kernels_generic (), rnn_kernels_avx2 () };
+  const rnn_kernels *sets[2] = { rnn__kernels_generic (), rnn__kernels_avx2 () };
   static const int rows_list[] = { 1, 7, 8, 13, 32, 40, 57, 96, 100 };
   static const int cols_list[] = { 1, 2, 5, 16, 33 };
 
@@ -231,7 +231,7 @@ check_kernels (void)
             x[i] = frand ();
           for (int i = 0; i < nb * (rows + 2); i++)
             add[i] = frand ();
-          rnn_packed_init (&p, w, rows, cols, &err);
+          rnn__packed_init (&p, w, rows, cols, &err);
           for (int with_add = 0; with_add < 2; with_add++) {
             k->gemv_batch (&p, nb, x, cols + 3, with_add ? add : NULL,
                 rows + 2, y, rows + 2);
@@ -243,7 +243,7 @@ check_kernels (void)
             }
           }
           shapes++;
-          rnn_packed_clear (&p);
+          rnn__packed_clear (&p);
           free (w);
           free (x);
           free (add);

@@ -510,7 +510,7 @@ test_kernels (void)
           xv[j] = (float) ((int) (rng () % 2001) - 1000) / 700.0f;
         for (int r = 0; r < rows; r++)
           add[r] = (float) r * 0.01f;
-        rnn_packed_init (&p, w, rows, cols, NULL);
+        rnn__packed_init (&p, w, rows, cols, NULL);
         for (int with_add = 0; with_add < 2; with_add++) {
           k->gemv (&p, xv, with_add ? add : NULL, y);
           for (int r = 0; r < rows; r++) {
@@ -520,7 +520,7 @@ test_kernels (void)
             eg = fmax (eg, fabs (y[r] - ref));
           }
         }
-        rnn_packed_clear (&p);
+        rnn__packed_clear (&p);
         free (w);
       }
     }
@@ -571,9 +571,9 @@ main (void)
   int ncases = 0;
   static const char *cells[4] = { "rnn_tanh", "rnn_relu", "lstm", "gru" };
 
-  kern_sets[0] = rnn_kernels_generic ();
-  kern_sets[1] = rnn_kernels_avx2 ();
-  printf ("# kernels: default %s, avx2 %s\n", rnn_kernels_get ()->name,
+  kern_sets[0] = rnn__kernels_generic ();
+  kern_sets[1] = rnn__kernels_avx2 ();
+  printf ("# kernels: default %s, avx2 %s\n", rnn__kernels_get ()->name,
       kern_sets[1] ? "available" : "not available on this CPU");
   test_kernels ();
 
@@ -594,7 +594,7 @@ main (void)
       rnn__engine_use_kernels (c.m, kern_sets[ks]);
       test_parity (&c, ks);
     }
-    rnn__engine_use_kernels (c.m, rnn_kernels_get ());
+    rnn__engine_use_kernels (c.m, rnn__kernels_get ());
     test_chunks (&c);
     test_snapshot (&c);
     test_bidir_calls (&c);

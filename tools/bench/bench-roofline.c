@@ -126,14 +126,14 @@ gemv_rates (int rows, int cols, double *blas, double *engine)
   rnn_error err;
   double flops = 2.0 * rows * cols * 1e-9;
 
-  g.kern = rnn_kernels_get ();
+  g.kern = rnn__kernels_get ();
   *blas = bu_median_rate (sgemv_body, &g, min_time, reps) * flops;
-  if (rnn_packed_init (&g.packed, g.w, rows, cols, &err) != RNN_OK) {
+  if (rnn__packed_init (&g.packed, g.w, rows, cols, &err) != RNN_OK) {
     fprintf (stderr, "%s\n", err.msg);
     exit (1);
   }
   *engine = bu_median_rate (engine_gemv_body, &g, min_time, reps) * flops;
-  rnn_packed_clear (&g.packed);
+  rnn__packed_clear (&g.packed);
   free (g.w);
   free (g.x);
   free (g.y);
@@ -165,7 +165,7 @@ static double
 act_cost_ns (size_t n)
 {
   act_job a = { rand_floats (n, 7), malloc (2 * n * sizeof (float)), n,
-    rnn_kernels_get () };
+    rnn__kernels_get () };
   size_t i;
   double r;
 
@@ -270,7 +270,7 @@ gemv_lookup (int rows, int cols, double *blas, double *engine)
     gemv_rates (rows, cols, &gemv_memo[i].v1, &gemv_memo[i].v2);
     printf ("# gemv %5d x %-4d  OpenBLAS sgemv %6.1f GF/s   engine %6.1f "
         "GF/s (%s)\n", rows, cols, gemv_memo[i].v1, gemv_memo[i].v2,
-        rnn_kernels_get ()->name);
+        rnn__kernels_get ()->name);
     fflush (stdout);
     n_gemv_memo++;
   }
@@ -332,7 +332,7 @@ main (int argc, char **argv)
   if (n_models < 0 || n_ts < 1)
     return 2;
 
-  printf ("# engine kernels: %s\n", rnn_kernels_get ()->name);
+  printf ("# engine kernels: %s\n", rnn__kernels_get ()->name);
   printf ("# sgemm 1024^3: %.1f GF/s\n", sgemm_rate (1024, 1024, 1024));
   {
     read_job r = { .buf = rand_floats ((size_t) 64 << 20, 8),
@@ -342,9 +342,9 @@ main (int argc, char **argv)
     printf ("# read 256 MiB: %.1f GB/s\n", rate * 256.0 * 1048576 * 1e-9);
     free (r.buf);
   }
-  act_accuracy (rnn_kernels_generic ());
-  if (rnn_kernels_get () != rnn_kernels_generic ())
-    act_accuracy (rnn_kernels_get ());
+  act_accuracy (rnn__kernels_generic ());
+  if (rnn__kernels_get () != rnn__kernels_generic ())
+    act_accuracy (rnn__kernels_get ());
   t_act = act_cost_ns (512);
   printf ("# activations (engine sigmoid/tanh, 512 values): %.2f ns per "
       "element\n", t_act);
