@@ -8,14 +8,8 @@
 
 G_BEGIN_DECLS
 
-/* Parses a `delimiter` property value into *@out: "tab" (any case) or
- * "\t" for a tab, else exactly one character that is neither a double
- * quote nor a line break nor in @refused (may be NULL). Returns FALSE and
- * leaves *@out alone for anything else (NULL included). */
-gboolean gst_csv_delimiter_parse (const gchar * s, const gchar * refused,
-    gchar * out);
-
-/* Sets the string @value to the property spelling of @delimiter: "tab"
+/* (The delimiter itself is parsed by rnn_csv_delimiter_parse, rnncsv.h.)
+ * Sets the string @value to the property spelling of @delimiter: "tab"
  * for a tab, else the character itself. */
 void gst_csv_delimiter_to_value (gchar delimiter, GValue * value);
 

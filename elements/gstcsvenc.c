@@ -15,8 +15,9 @@
  * then its values.
  *
  * The time column is the frame's stream time in seconds (the buffer's PTS
- * mapped through the segment; frame i of a buffer is i frame periods after
- * the buffer's PTS), written exactly to the nanosecond with trailing zeros
+ * mapped through the segment; frame i of a buffer is i / frames of the
+ * buffer's duration after its PTS, or i frame periods of the caps rate
+ * when the buffer has no duration), written exactly to the nanosecond with trailing zeros
  * removed (`12`, `0.25`). In the usual segment starting at 0 this equals the
  * PTS; with a PTS outside the segment the PTS itself is written, and
  * without a PTS the frame count since the stream start divided by the rate.
@@ -48,6 +49,7 @@
 
 #include "gstcsvenc.h"
 #include "gstcsvcommon.h"
+#include "rnncsv.h"
 #include "gstrnnelements.h"
 
 GST_DEBUG_CATEGORY_STATIC (csvenc_debug);
@@ -344,7 +346,12 @@ gst_csv_enc_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     GstClockTime t, st;
     guint k;
 
-    if (GST_CLOCK_TIME_IS_VALID (pts))
+    if (GST_CLOCK_TIME_IS_VALID (pts) && GST_BUFFER_DURATION_IS_VALID (buf))
+      /* timestamps are the truth: the buffer's span, not the caps rate
+       * (nominal for an integer audio rate below 1 Hz) */
+      t = pts + gst_util_uint64_scale (GST_BUFFER_DURATION (buf), i,
+          n_frames);
+    else if (GST_CLOCK_TIME_IS_VALID (pts))
       t = pts + i * frame_dur;
     else
       t = (self->frames_in + i) * frame_dur;
@@ -457,7 +464,7 @@ gst_csv_enc_set_property (GObject * object, guint prop_id,
     case PROP_DELIMITER:{
       const gchar *d = g_value_get_string (value);
       /* '.' and '-' would be read back as parts of the numbers */
-      if (!gst_csv_delimiter_parse (d, ".-", &self->delimiter))
+      if (!rnn_csv_delimiter_parse (d, ".-", &self->delimiter))
         g_warning ("csvenc: delimiter must be one character (or \"tab\"), "
             "not '%s'; keeping '%c'", d ? d : "(null)", self->delimiter);
       break;

@@ -14,34 +14,43 @@
  * dimensions=(string)F:N, framerate=R/1` when downstream only accepts that,
  * with F chosen columns and N = #GstCsvParse:frames-per-buffer.
  *
- * The text: rows end with LF or CRLF; fields are separated by
- * #GstCsvParse:delimiter and may be quoted with `"` (a quoted field may hold
- * delimiters, `""` and line breaks). Blank lines and lines starting with
- * `#` are skipped. The first remaining row is a header when
+ * The text (the project's one CSV dialect, also read by rnn-train and
+ * rnn-eval): rows end with LF or CRLF; a UTF-8 byte-order mark at the start
+ * is skipped; fields are separated by #GstCsvParse:delimiter and may be
+ * quoted with `"` (a quoted field may hold delimiters, `""` and line
+ * breaks; text after the closing quote is appended). Blank lines and lines
+ * starting with `#` are skipped. The first remaining row is a header when
  * #GstCsvParse:header says so (by default: when one of its fields is not a
- * number). Numbers are read in the C locale (`.` as decimal point,
- * exponents allowed).
+ * number). A row ending with the delimiter one field past the header's
+ * width (`1,2,` under `a,b`) loses that empty field. Numbers are read in
+ * the C locale (`.` as decimal point, exponents allowed).
  *
  * Columns: #GstCsvParse:columns chooses them by header name or 0-based
  * index; by default every column whose value in the first data row is a
  * number (or missing) becomes a feature, except the time column.
  *
  * Timestamps: with #GstCsvParse:time-column set, a frame's PTS is that
- * column's value in seconds (which must not be negative) and the segment
- * starts at the first frame's time, so running time starts at 0 and stream
- * time equals the column's value. Otherwise frame k (counting the frames
- * produced) has PTS k / #GstCsvParse:rate seconds. A buffer's duration is
- * its frame count divided by the rate in both cases, its PTS that of its
- * first frame, and its offsets count frames.
+ * column's value in seconds (not negative, not before the previous frame's)
+ * and the segment starts at the first frame's time, so running time starts
+ * at 0 and stream time equals the column's value. Otherwise data row k
+ * (counting every data row, kept or not) has PTS k / #GstCsvParse:rate
+ * seconds, so a skipped row leaves its time empty; the buffer after such a
+ * gap is DISCONT. A buffer's duration is its frame count divided by the
+ * rate in both cases, its PTS that of its first frame, and its offsets
+ * count frames. Fractional rates are allowed: the caps' audio rate is then
+ * nominal (an integer), the timestamps carry the real spacing.
  *
  * Missing values (an empty field, or `NA`, `N/A`, `NaN`, `null`, `None` in
  * any case) follow #GstCsvParse:missing. A malformed row (too few fields for
- * a chosen column, a value or time that is not a number, a negative time)
- * is dropped with a `GST_ELEMENT_WARNING` whose text names its line number
- * (the first 16 such rows; later ones are logged only), or fails the stream
- * with a `GST_ELEMENT_ERROR` naming the line when #GstCsvParse:strict is
- * set. Line numbers count every line of the input from 1, comments and the
- * header included.
+ * a chosen column, more fields than the header, a value or time that is not
+ * a number, a negative, too large or backwards time) is dropped with a
+ * `GST_ELEMENT_WARNING` whose text names its line number (the first 16 such
+ * rows; later ones are logged only), or fails the stream with a
+ * `GST_ELEMENT_ERROR` naming the line when #GstCsvParse:strict is set. Line
+ * numbers count every line of the input from 1, comments and the header
+ * included. Rows dropped for want of a previous value are reported too (a
+ * warning at the first), and at EOS a warning counts the dropped rows that
+ * had no warning of their own.
  *
  * At EOS a last row without a line break is parsed and the frames held for
  * an incomplete buffer are pushed (a shorter buffer for audio caps; with
@@ -60,10 +69,9 @@
 #include <math.h>
 #include <string.h>
 
-#include <gst/base/gstadapter.h>
-
 #include "gstcsvparse.h"
 #include "gstcsvcommon.h"
+#include "rnncsv.h"
 #include "gstrnnelements.h"
 
 GST_DEBUG_CATEGORY_STATIC (csvparse_debug);
@@ -71,7 +79,9 @@ GST_DEBUG_CATEGORY_STATIC (csvparse_debug);
 
 #define DEFAULT_COLUMNS NULL
 #define DEFAULT_TIME_COLUMN NULL
-#define DEFAULT_RATE 1
+#define DEFAULT_RATE 1.0
+/* Slowest rate: one frame every 31.7 years. */
+#define MIN_RATE 1e-9
 #define DEFAULT_FRAMES_PER_BUFFER 1
 /* Largest output buffer csvparse allocates (frames-per-buffer x columns). */
 #define MAX_BUFFER_BYTES (256u << 20)
@@ -80,9 +90,6 @@ GST_DEBUG_CATEGORY_STATIC (csvparse_debug);
 #define DEFAULT_STRICT FALSE
 #define DEFAULT_DELIMITER ","
 
-/* A row longer than this ends at the next line break even inside quotes,
- * so a stray quote cannot make the element buffer a live stream forever. */
-#define MAX_RECORD (64 * 1024)
 /* Malformed rows reported as element warnings; later ones are logged. */
 #define MAX_WARNINGS 16
 
@@ -108,7 +115,7 @@ struct _GstCsvParse
   /* properties (object lock) */
   gchar *columns;
   gchar *time_column;
-  gint rate;
+  gdouble rate;
   guint frames_per_buffer;
   GstCsvParseHeader header;
   GstCsvParseMissing missing;
@@ -116,16 +123,12 @@ struct _GstCsvParse
   gchar delimiter;
 
   /* streaming thread: a copy of the properties taken at the first row */
-  gint s_rate;
+  gint rate_n, rate_d;          /* the rate as a fraction */
   guint s_fpb;
   GstCsvParseMissing s_missing;
   gboolean s_strict;
-  gchar s_delim;
 
-  GstAdapter *adapter;
-  guint64 line;                 /* lines consumed so far */
-  gboolean seen_first_row;      /* the header decision is made */
-  gchar **names;                /* header fields, or NULL */
+  RnnCsvReader *reader;         /* NULL until the first bytes */
   gboolean configured;          /* columns chosen and caps sent */
   gint *cols;                   /* chosen field indices */
   guint n_cols;
@@ -139,9 +142,15 @@ struct _GstCsvParse
   guint n_frames;
   GstClockTime first_pts;       /* PTS of frames[0] */
   guint64 frames_out;           /* frames produced so far */
+  guint64 next_index;           /* data row index that follows the last
+                                 * frame kept (a gap: rows were dropped) */
+  GstClockTime last_time;       /* time-column: the last frame's time */
   gboolean need_segment;
   gboolean discont;
-  guint warnings;
+  guint warnings;               /* malformed rows */
+  guint64 n_rows;               /* data rows read */
+  guint64 n_unfilled;           /* rows dropped: missing=previous without a
+                                 * previous value */
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -156,7 +165,7 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
         "layout=(string)interleaved, rate=(int)[1,MAX], "
         "channels=(int)[1,MAX]; "
         "other/tensors, format=(string)static, num_tensors=(int)1, "
-        "types=(string)float32, framerate=(fraction)[1/1,MAX]"));
+        "types=(string)float32, framerate=(fraction)[1/2147483647,MAX]"));
 
 #define gst_csv_parse_parent_class parent_class
 G_DEFINE_TYPE (GstCsvParse, gst_csv_parse, GST_TYPE_ELEMENT);
@@ -201,127 +210,15 @@ gst_csv_parse_missing_get_type (void)
   return type;
 }
 
-/* ---------------------------------------------------------------- fields */
-
-static gchar *
-strip_dup (const gchar * s, gsize len)
-{
-  while (len > 0 && g_ascii_isspace (*s)) {
-    s++;
-    len--;
-  }
-  while (len > 0 && g_ascii_isspace (s[len - 1]))
-    len--;
-  return g_strndup (s, len);
-}
-
-/* Split one record (no line break at the end) into fields, RFC 4180 style
- * with leniency: spaces around a quoted field are ignored, text after the
- * closing quote is appended, an unterminated quote runs to the end. Fields
- * are returned stripped of surrounding white space. */
-static GPtrArray *
-split_record (const gchar * rec, gsize len, gchar delim)
-{
-  GPtrArray *fields = g_ptr_array_new_with_free_func (g_free);
-  GString *f = g_string_new (NULL);
-  gsize i = 0;
-
-  for (;;) {
-    gsize start = i;
-    g_string_truncate (f, 0);
-    while (i < len && (rec[i] == ' ' || rec[i] == '\t') && rec[i] != delim)
-      i++;
-    if (i < len && rec[i] == '"') {
-      i++;
-      while (i < len) {
-        if (rec[i] == '"') {
-          if (i + 1 < len && rec[i + 1] == '"') {
-            g_string_append_c (f, '"');
-            i += 2;
-            continue;
-          }
-          i++;
-          break;
-        }
-        g_string_append_c (f, rec[i++]);
-      }
-    } else {
-      i = start;
-    }
-    while (i < len && rec[i] != delim)
-      g_string_append_c (f, rec[i++]);
-    g_ptr_array_add (fields, strip_dup (f->str, f->len));
-    if (i >= len)
-      break;
-    i++;                        /* the delimiter */
-  }
-  g_string_free (f, TRUE);
-  return fields;
-}
-
-static gboolean
-is_missing (const gchar * s)
-{
-  static const gchar *const marks[] = { "na", "n/a", "nan", "null", "none" };
-  guint i;
-
-  if (*s == '\0')
-    return TRUE;
-  for (i = 0; i < G_N_ELEMENTS (marks); i++)
-    if (g_ascii_strcasecmp (s, marks[i]) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-/* A finite number filling the whole (stripped) field. */
-static gboolean
-parse_number (const gchar * s, gdouble * v)
-{
-  gchar *end = NULL;
-
-  if (*s == '\0')
-    return FALSE;
-  *v = g_ascii_strtod (s, &end);
-  return end != s && *end == '\0' && isfinite (*v);
-}
-
 /* ------------------------------------------------------------ configuring */
 
-/* Resolve a column given by name (needs a header) or 0-based index. */
+/* The caps' audio rate: an integer, so nominal for fractional rates (the
+ * timestamps carry the real spacing). */
 static gint
-find_column (GstCsvParse * self, const gchar * item, guint n_fields,
-    gchar ** why)
+audio_rate (GstCsvParse * self)
 {
-  gchar *end = NULL;
-  guint64 idx;
-  gint i;
-
-  if (*item != '\0' && g_ascii_isdigit (*item)) {
-    idx = g_ascii_strtoull (item, &end, 10);
-    if (*end == '\0') {
-      if (idx >= n_fields) {
-        *why = g_strdup_printf ("column index %s is out of range: the first "
-            "data row has %u fields (indices start at 0)", item, n_fields);
-        return -1;
-      }
-      return (gint) idx;
-    }
-  }
-  if (self->names == NULL) {
-    *why = g_strdup_printf ("column '%s' is given by name but the input has "
-        "no header row (use 0-based indices, or header=present)", item);
-    return -1;
-  }
-  for (i = 0; self->names[i]; i++)
-    if (strcmp (self->names[i], item) == 0)
-      return i;
-  {
-    gchar *all = g_strjoinv (", ", self->names);
-    *why = g_strdup_printf ("no column named '%s' in the header (%s)", item,
-        all);
-    g_free (all);
-  }
-  return -1;
+  gint r = (gint) ((gint64) self->rate_n / self->rate_d);
+  return MAX (r, 1);
 }
 
 static GstCaps *
@@ -333,7 +230,7 @@ make_caps (GstCsvParse * self, gboolean tensors)
     caps = gst_caps_new_simple ("audio/x-raw",
         "format", G_TYPE_STRING, "F32LE",
         "layout", G_TYPE_STRING, "interleaved",
-        "rate", G_TYPE_INT, self->s_rate,
+        "rate", G_TYPE_INT, audio_rate (self),
         "channels", G_TYPE_INT, (gint) self->n_cols, NULL);
     if (self->n_cols > 1)
       gst_caps_set_simple (caps, "channel-mask", GST_TYPE_BITMASK,
@@ -345,7 +242,7 @@ make_caps (GstCsvParse * self, gboolean tensors)
         "num_tensors", G_TYPE_INT, 1,
         "types", G_TYPE_STRING, "float32",
         "dimensions", G_TYPE_STRING, dims,
-        "framerate", GST_TYPE_FRACTION, self->s_rate, 1, NULL);
+        "framerate", GST_TYPE_FRACTION, self->rate_n, self->rate_d, NULL);
     g_free (dims);
   }
   return caps;
@@ -371,8 +268,9 @@ negotiate (GstCsvParse * self)
   if (caps == NULL) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         ("Downstream accepts neither audio/x-raw F32LE nor other/tensors "
-            "float32 with %u channels at %d frames per second.", self->n_cols,
-            self->s_rate), ("downstream caps: %" GST_PTR_FORMAT, peer));
+            "float32 with %u channels at %d/%d frames per second.",
+            self->n_cols, self->rate_n, self->rate_d),
+        ("downstream caps: %" GST_PTR_FORMAT, peer));
     ok = FALSE;
   } else {
     GST_DEBUG_OBJECT (self, "output caps %" GST_PTR_FORMAT, caps);
@@ -392,67 +290,44 @@ negotiate (GstCsvParse * self)
 
 /* The first data row is known: choose the columns, set the caps. */
 static gboolean
-configure (GstCsvParse * self, GPtrArray * fields, guint64 line)
+configure (GstCsvParse * self, const RnnCsvRow * row)
 {
   gchar *columns, *time_column, *why = NULL;
-  GArray *cols = g_array_new (FALSE, FALSE, sizeof (gint));
+  char **names = rnn_csv_reader_names (self->reader);
+  guint width = rnn_csv_reader_width (self->reader);
+  GArray *cols = NULL;
+  gdouble rate;
   guint i;
-  gboolean ok = TRUE;
 
   GST_OBJECT_LOCK (self);
   columns = g_strdup (self->columns);
   time_column = g_strdup (self->time_column);
-  self->s_rate = self->rate;
+  rate = self->rate;
   self->s_fpb = self->frames_per_buffer;
   self->s_missing = self->missing;
   self->s_strict = self->strict;
   GST_OBJECT_UNLOCK (self);
 
-  self->time_col = -1;
-  if (time_column && *time_column) {
-    self->time_col = find_column (self, time_column, fields->len, &why);
-    ok = self->time_col >= 0;
-  }
-  if (ok && columns && *columns) {
-    gchar **items = g_strsplit (columns, ",", -1);
-    for (i = 0; ok && items[i]; i++) {
-      gchar *item = g_strstrip (items[i]);
-      gint c;
-      if (*item == '\0')
-        continue;
-      c = find_column (self, item, fields->len, &why);
-      ok = c >= 0;
-      if (ok)
-        g_array_append_val (cols, c);
-    }
-    g_strfreev (items);
-    if (ok && cols->len == 0) {
-      why = g_strdup_printf ("columns='%s' names no column", columns);
-      ok = FALSE;
-    }
-  } else if (ok) {
-    for (i = 0; i < fields->len; i++) {
-      const gchar *f = g_ptr_array_index (fields, i);
-      gdouble v;
-      gint c = (gint) i;
-      if (c != self->time_col && (is_missing (f) || parse_number (f, &v)))
-        g_array_append_val (cols, c);
-    }
-    if (cols->len == 0) {
-      why = g_strdup_printf ("the first data row (line %" G_GUINT64_FORMAT
-          ") has no numeric column%s", line,
-          self->time_col >= 0 ? " besides the time column" : "");
-      ok = FALSE;
-    }
+  gst_util_double_to_fraction (rate, &self->rate_n, &self->rate_d);
+  if (self->rate_n <= 0 || self->rate_d <= 0) {
+    self->rate_n = 1;
+    self->rate_d = 1;
   }
 
-  if (!ok) {
+  self->time_col = -1;
+  if (time_column && *time_column)
+    self->time_col = rnn_csv_find_column (names, width, time_column, &why);
+  if (!time_column || !*time_column || self->time_col >= 0)
+    cols = rnn_csv_choose_columns (names, width, columns, row->fields,
+        row->n_fields, &self->time_col, 1, &why);
+  g_free (columns);
+  g_free (time_column);
+
+  if (cols == NULL) {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
-        ("Cannot choose the CSV columns: %s.", why), (NULL));
+        ("Cannot choose the CSV columns: %s (first data row: line %"
+            G_GUINT64_FORMAT ").", why, row->line), (NULL));
     g_free (why);
-    g_array_free (cols, TRUE);
-    g_free (columns);
-    g_free (time_column);
     return FALSE;
   }
 
@@ -475,15 +350,12 @@ configure (GstCsvParse * self, GPtrArray * fields, guint64 line)
             "frames-per-buffer.", self->s_fpb, self->n_cols,
             (guint64) self->s_fpb * self->n_cols * sizeof (gfloat),
             MAX_BUFFER_BYTES >> 20), (NULL));
-    g_free (columns);
-    g_free (time_column);
     return FALSE;
   }
   self->n_frames = 0;
-  GST_INFO_OBJECT (self, "%u columns, time column %d, rate %d, %u frames "
-      "per buffer", self->n_cols, self->time_col, self->s_rate, self->s_fpb);
-  g_free (columns);
-  g_free (time_column);
+  GST_INFO_OBJECT (self, "%u columns, time column %d, rate %d/%d, %u frames "
+      "per buffer", self->n_cols, self->time_col, self->rate_n, self->rate_d,
+      self->s_fpb);
 
   if (!negotiate (self))
     return FALSE;
@@ -492,6 +364,14 @@ configure (GstCsvParse * self, GPtrArray * fields, guint64 line)
 }
 
 /* ------------------------------------------------------------- streaming */
+
+/* Time of @n frames at the rate. */
+static GstClockTime
+frames_to_time (GstCsvParse * self, guint64 n)
+{
+  return gst_util_uint64_scale (n, GST_SECOND * (guint64) self->rate_d,
+      (guint64) self->rate_n);
+}
 
 static GstFlowReturn
 push_frames (GstCsvParse * self)
@@ -524,8 +404,7 @@ push_frames (GstCsvParse * self)
 
   buf = gst_buffer_new_memdup (self->frames, size);
   GST_BUFFER_PTS (buf) = self->first_pts;
-  GST_BUFFER_DURATION (buf) = gst_util_uint64_scale_int (self->n_frames,
-      GST_SECOND, self->s_rate);
+  GST_BUFFER_DURATION (buf) = frames_to_time (self, self->n_frames);
   GST_BUFFER_OFFSET (buf) = self->frames_out;
   GST_BUFFER_OFFSET_END (buf) = self->frames_out + self->n_frames;
   if (self->discont) {
@@ -561,88 +440,93 @@ malformed (GstCsvParse * self, guint64 line, const gchar * why)
   return GST_FLOW_OK;
 }
 
-static const gchar *
-column_label (GstCsvParse * self, gint c, gchar * buf, gsize size)
+static GstFlowReturn
+malformed_free (GstCsvParse * self, guint64 line, gchar * why)
 {
-  if (self->names && c < (gint) g_strv_length (self->names))
-    g_snprintf (buf, size, "'%s'", self->names[c]);
-  else
-    g_snprintf (buf, size, "%d", c);
-  return buf;
+  GstFlowReturn ret = malformed (self, line, why);
+  g_free (why);
+  return ret;
 }
 
 static GstFlowReturn
-handle_data_row (GstCsvParse * self, GPtrArray * fields, guint64 line)
+handle_data_row (GstCsvParse * self, const RnnCsvRow * row)
 {
+  char **names = rnn_csv_reader_names (self->reader);
+  guint width = rnn_csv_reader_width (self->reader);
   gfloat *frame = self->frames + (gsize) self->n_frames * self->n_cols;
   GstClockTime pts;
   gchar *why = NULL, lab[80];
-  GstFlowReturn ret;
   guint i;
 
-  if ((gint) fields->len <= self->max_col) {
-    why = g_strdup_printf ("%u fields, but column %s is needed", fields->len,
-        column_label (self, self->max_col, lab, sizeof lab));
-    ret = malformed (self, line, why);
-    g_free (why);
-    return ret;
-  }
+  self->n_rows++;
+  if (row->n_fields > width)
+    return malformed_free (self, row->line, g_strdup_printf ("%u fields, "
+            "but the %s has %u", row->n_fields, names ? "header" :
+            "first row", width));
+  if ((gint) row->n_fields <= self->max_col)
+    return malformed_free (self, row->line, g_strdup_printf ("%u fields, "
+            "but column %s is needed", row->n_fields,
+            rnn_csv_column_label (names, self->max_col, lab, sizeof lab)));
 
   if (self->time_col >= 0) {
-    const gchar *t = g_ptr_array_index (fields, self->time_col);
-    gdouble secs;
-    if (!parse_number (t, &secs) || secs < 0.0
-        || secs * GST_SECOND >= (gdouble) G_MAXINT64) {
-      why = g_strdup_printf ("time '%s' is not a number of seconds >= 0", t);
-      ret = malformed (self, line, why);
-      g_free (why);
-      return ret;
-    }
-    pts = (GstClockTime) llround (secs * GST_SECOND);
+    guint64 ns;
+    if (!rnn_csv_parse_seconds (row->fields[self->time_col], &ns, &why))
+      return malformed_free (self, row->line, why);
+    pts = ns;
+    if (GST_CLOCK_TIME_IS_VALID (self->last_time) && pts < self->last_time)
+      return malformed_free (self, row->line, g_strdup_printf ("time %s s "
+              "is before the previous row's %.9g s (times must not go "
+              "backwards)", row->fields[self->time_col],
+              (gdouble) self->last_time / GST_SECOND));
   } else {
-    pts = gst_util_uint64_scale_int (self->frames_out + self->n_frames,
-        GST_SECOND, self->s_rate);
+    /* the row's place in the input: dropped rows leave their time empty */
+    pts = frames_to_time (self, row->index);
   }
 
   /* values first into the frame slot; committed only when the row is kept */
   for (i = 0; i < self->n_cols; i++) {
-    const gchar *f = g_ptr_array_index (fields, self->cols[i]);
-    gdouble v;
-
-    if (is_missing (f)) {
-      switch (self->s_missing) {
-        case GST_CSV_PARSE_MISSING_PREVIOUS:
-          if (!self->have_last[i]) {
-            GST_DEBUG_OBJECT (self, "line %" G_GUINT64_FORMAT ": no previous "
-                "value for column %d yet, row dropped", line, self->cols[i]);
-            return GST_FLOW_OK;
-          }
-          frame[i] = self->last[i];
-          break;
-        case GST_CSV_PARSE_MISSING_ZERO:
-          frame[i] = 0.0f;
-          break;
-        case GST_CSV_PARSE_MISSING_NAN:
-          frame[i] = NAN;
-          break;
-        case GST_CSV_PARSE_MISSING_SKIP:
-          return GST_FLOW_OK;
-        case GST_CSV_PARSE_MISSING_ERROR:
-        default:
-          GST_ELEMENT_ERROR (self, STREAM, DECODE,
-              ("Missing value at line %" G_GUINT64_FORMAT ", column %s "
-                  "(missing=error).", line, column_label (self, self->cols[i],
-                      lab, sizeof lab)), (NULL));
-          return GST_FLOW_ERROR;
+    switch (rnn_csv_parse_float (row->fields[self->cols[i]], &frame[i],
+            &why)) {
+      case RNN_CSV_VALUE_OK:
+        break;
+      case RNN_CSV_VALUE_BAD:{
+        gchar *w = g_strdup_printf ("column %s: %s", rnn_csv_column_label
+            (names, self->cols[i], lab, sizeof lab), why);
+        g_free (why);
+        return malformed_free (self, row->line, w);
       }
-    } else if (parse_number (f, &v)) {
-      frame[i] = (gfloat) v;
-    } else {
-      why = g_strdup_printf ("column %s: '%s' is not a number",
-          column_label (self, self->cols[i], lab, sizeof lab), f);
-      ret = malformed (self, line, why);
-      g_free (why);
-      return ret;
+      case RNN_CSV_VALUE_MISSING:
+        switch (self->s_missing) {
+          case GST_CSV_PARSE_MISSING_PREVIOUS:
+            if (!self->have_last[i]) {
+              if (self->n_unfilled++ == 0)
+                GST_ELEMENT_WARNING (self, STREAM, DECODE,
+                    ("Line %" G_GUINT64_FORMAT " is dropped: column %s has no "
+                        "value yet to repeat (missing=previous); rows are "
+                        "dropped until it has one.", row->line,
+                        rnn_csv_column_label (names, self->cols[i], lab,
+                            sizeof lab)), (NULL));
+              return GST_FLOW_OK;
+            }
+            frame[i] = self->last[i];
+            break;
+          case GST_CSV_PARSE_MISSING_ZERO:
+            frame[i] = 0.0f;
+            break;
+          case GST_CSV_PARSE_MISSING_NAN:
+            frame[i] = NAN;
+            break;
+          case GST_CSV_PARSE_MISSING_SKIP:
+            return GST_FLOW_OK;
+          case GST_CSV_PARSE_MISSING_ERROR:
+          default:
+            GST_ELEMENT_ERROR (self, STREAM, DECODE,
+                ("Missing value at line %" G_GUINT64_FORMAT ", column %s "
+                    "(missing=error).", row->line, rnn_csv_column_label (names,
+                        self->cols[i], lab, sizeof lab)), (NULL));
+            return GST_FLOW_ERROR;
+        }
+        break;
     }
   }
   for (i = 0; i < self->n_cols; i++) {
@@ -652,6 +536,26 @@ handle_data_row (GstCsvParse * self, GPtrArray * fields, guint64 line)
     }
   }
 
+  /* Rows were dropped since the last frame: the stream has a gap. The
+   * frames before it go out (audio caps allow a shorter buffer; tensor
+   * caps fix the count, so there the buffer being filled goes on) and the
+   * next buffer is DISCONT. */
+  if (row->index != self->next_index && self->frames_out + self->n_frames > 0) {
+    if (self->n_frames > 0 && !self->tensors) {
+      GstFlowReturn ret;
+      gfloat *held = g_memdup2 (frame, self->n_cols * sizeof (gfloat));
+      ret = push_frames (self);
+      frame = self->frames;
+      memcpy (frame, held, self->n_cols * sizeof (gfloat));
+      g_free (held);
+      if (ret != GST_FLOW_OK)
+        return ret;
+    }
+    self->discont = TRUE;
+  }
+  self->next_index = row->index + 1;
+  self->last_time = self->time_col >= 0 ? pts : GST_CLOCK_TIME_NONE;
+
   if (self->n_frames == 0)
     self->first_pts = pts;
   self->n_frames++;
@@ -660,134 +564,44 @@ handle_data_row (GstCsvParse * self, GPtrArray * fields, guint64 line)
   return GST_FLOW_OK;
 }
 
-/* One record (without its line break) that started at @line. */
-static GstFlowReturn
-handle_record (GstCsvParse * self, const gchar * rec, gsize len,
-    guint64 line)
+static RnnCsvReader *
+new_reader (GstCsvParse * self)
 {
-  GPtrArray *fields;
-  GstFlowReturn ret = GST_FLOW_OK;
-  gsize i;
+  gchar delim;
+  GstCsvParseHeader header;
 
-  if (len > 0 && rec[len - 1] == '\r')
-    len--;
-  for (i = 0; i < len && g_ascii_isspace (rec[i]); i++);
-  if (i == len || rec[i] == '#')
-    return GST_FLOW_OK;         /* blank line or comment */
-
-  fields = split_record (rec, len, self->s_delim);
-
-  if (!self->seen_first_row) {
-    GstCsvParseHeader header;
-    gboolean is_header = FALSE;
-
-    self->seen_first_row = TRUE;
-    GST_OBJECT_LOCK (self);
-    header = self->header;
-    GST_OBJECT_UNLOCK (self);
-    if (header == GST_CSV_PARSE_HEADER_PRESENT) {
-      is_header = TRUE;
-    } else if (header == GST_CSV_PARSE_HEADER_AUTO) {
-      for (i = 0; i < fields->len; i++) {
-        const gchar *f = g_ptr_array_index (fields, i);
-        gdouble v;
-        if (!is_missing (f) && !parse_number (f, &v))
-          is_header = TRUE;
-      }
-    }
-    if (is_header) {
-      self->names = g_new0 (gchar *, fields->len + 1);
-      for (i = 0; i < fields->len; i++)
-        self->names[i] = g_strdup (g_ptr_array_index (fields, i));
-      GST_DEBUG_OBJECT (self, "header at line %" G_GUINT64_FORMAT " with %u "
-          "fields", line, fields->len);
-      g_ptr_array_unref (fields);
-      return GST_FLOW_OK;
-    }
-  }
-
-  if (!self->configured && !configure (self, fields, line))
-    ret = GST_FLOW_ERROR;
-  if (ret == GST_FLOW_OK)
-    ret = handle_data_row (self, fields, line);
-  g_ptr_array_unref (fields);
-  return ret;
+  GST_OBJECT_LOCK (self);
+  delim = self->delimiter;
+  header = self->header;
+  GST_OBJECT_UNLOCK (self);
+  return rnn_csv_reader_new (delim, header == GST_CSV_PARSE_HEADER_PRESENT ?
+      RNN_CSV_HEADER_PRESENT : header == GST_CSV_PARSE_HEADER_ABSENT ?
+      RNN_CSV_HEADER_ABSENT : RNN_CSV_HEADER_AUTO);
 }
 
-/* Where the record starting at data[0] ends: the index of its terminating
- * line break, or -1 when @avail bytes hold no complete record. Line breaks
- * inside a quoted field belong to it (counted in *breaks). A quote opens a
- * quoted field only at the start of a field; `""` inside one is a quote. */
-static gssize
-record_end (const gchar * data, gsize avail, gchar delim, guint64 * breaks)
-{
-  enum
-  { START, PLAIN, QUOTED, QUOTE_SEEN } st = START;
-  gsize i;
-
-  *breaks = 0;
-  /* a comment line holds no fields (nor quotes) */
-  for (i = 0; i < avail && (data[i] == ' ' || data[i] == '\t'); i++);
-  if (i < avail && data[i] == '#') {
-    const gchar *nl = memchr (data + i, '\n', avail - i);
-    return nl ? nl - data : -1;
-  }
-  for (i = 0; i < avail; i++) {
-    const gchar c = data[i];
-
-    if (c == '\n' && (st != QUOTED || i > MAX_RECORD))
-      return (gssize) i;
-    switch (st) {
-      case START:
-        if (c == '"')
-          st = QUOTED;
-        else if (c != delim && c != ' ' && c != '\t')
-          st = PLAIN;
-        break;
-      case PLAIN:
-        if (c == delim)
-          st = START;
-        break;
-      case QUOTED:
-        if (c == '"')
-          st = QUOTE_SEEN;
-        else if (c == '\n')
-          (*breaks)++;
-        break;
-      case QUOTE_SEEN:
-        st = c == '"' ? QUOTED : c == delim ? START : PLAIN;
-        break;
-    }
-  }
-  return -1;
-}
-
-/* Parse every complete record in the adapter (and the rest at EOS). */
+/* Parse every complete record read so far. */
 static GstFlowReturn
-drain (GstCsvParse * self, gboolean eos)
+drain (GstCsvParse * self)
 {
   GstFlowReturn ret = GST_FLOW_OK;
-  gsize avail = gst_adapter_available (self->adapter), used = 0;
-  const gchar *data;
+  RnnCsvStatus st;
+  RnnCsvRow row;
 
-  if (avail == 0)
+  if (self->reader == NULL)
     return GST_FLOW_OK;
-  data = gst_adapter_map (self->adapter, avail);
-  while (ret == GST_FLOW_OK && used < avail) {
-    guint64 breaks;
-    gssize end = record_end (data + used, avail - used, self->s_delim,
-        &breaks);
-    gsize len;
-
-    if (end < 0 && !eos)
-      break;
-    len = end < 0 ? avail - used : (gsize) end;
-    ret = handle_record (self, data + used, len, self->line + 1);
-    self->line += breaks + 1;
-    used += end < 0 ? len : len + 1;
+  while (ret == GST_FLOW_OK
+      && (st = rnn_csv_reader_next (self->reader, &row)) != RNN_CSV_NEED_MORE
+      && st != RNN_CSV_END) {
+    if (st == RNN_CSV_HEADER) {
+      GST_DEBUG_OBJECT (self, "header at line %" G_GUINT64_FORMAT " with %u "
+          "fields", row.line, rnn_csv_reader_width (self->reader));
+      continue;
+    }
+    if (!self->configured && !configure (self, &row))
+      ret = GST_FLOW_ERROR;
+    else
+      ret = handle_data_row (self, &row);
   }
-  gst_adapter_unmap (self->adapter);
-  gst_adapter_flush (self->adapter, used);
   return ret;
 }
 
@@ -795,34 +609,62 @@ static GstFlowReturn
 gst_csv_parse_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 {
   GstCsvParse *self = GST_CSV_PARSE (parent);
+  GstMapInfo map;
 
-  gst_adapter_push (self->adapter, buf);
-  return drain (self, FALSE);
+  if (self->reader == NULL)
+    self->reader = new_reader (self);
+  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    rnn_csv_reader_feed (self->reader, (const char *) map.data, map.size);
+    gst_buffer_unmap (buf, &map);
+  }
+  gst_buffer_unref (buf);
+  return drain (self);
+}
+
+/* At EOS: a summary of the rows dropped without a warning each. */
+static void
+report_dropped (GstCsvParse * self)
+{
+  guint64 unsaid = self->n_unfilled > 1 ? self->n_unfilled - 1 : 0;
+
+  if (self->warnings > MAX_WARNINGS)
+    unsaid += self->warnings - MAX_WARNINGS;
+  if (unsaid == 0)
+    return;
+  GST_ELEMENT_WARNING (self, STREAM, DECODE,
+      ("Dropped %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " data rows: %u "
+          "malformed, %" G_GUINT64_FORMAT " before a chosen column had a value "
+          "(missing=previous).", (guint64) self->warnings + self->n_unfilled,
+          self->n_rows, self->warnings, self->n_unfilled), (NULL));
 }
 
 static void
 reset_stream (GstCsvParse * self, gboolean full)
 {
-  gst_adapter_clear (self->adapter);
   self->n_frames = 0;
   self->need_segment = TRUE;
   self->discont = TRUE;
-  if (!full)
+  if (!full) {
+    if (self->reader)
+      rnn_csv_reader_restart_at (self->reader,
+          rnn_csv_reader_offset (self->reader),
+          rnn_csv_reader_lines (self->reader) + 1,
+          rnn_csv_reader_rows (self->reader));
     return;
-  self->line = 0;
-  self->seen_first_row = FALSE;
+  }
+  g_clear_pointer (&self->reader, rnn_csv_reader_free);
   self->configured = FALSE;
-  g_clear_pointer (&self->names, g_strfreev);
   g_clear_pointer (&self->cols, g_free);
   g_clear_pointer (&self->last, g_free);
   g_clear_pointer (&self->have_last, g_free);
   g_clear_pointer (&self->frames, g_free);
   self->n_cols = 0;
   self->frames_out = 0;
+  self->next_index = 0;
+  self->last_time = GST_CLOCK_TIME_NONE;
   self->warnings = 0;
-  GST_OBJECT_LOCK (self);
-  self->s_delim = self->delimiter;
-  GST_OBJECT_UNLOCK (self);
+  self->n_rows = 0;
+  self->n_unfilled = 0;
 }
 
 static gboolean
@@ -843,9 +685,15 @@ gst_csv_parse_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       reset_stream (self, FALSE);
       break;
     case GST_EVENT_EOS:{
-      GstFlowReturn ret = drain (self, TRUE);
+      GstFlowReturn ret = GST_FLOW_OK;
+      if (self->reader) {
+        rnn_csv_reader_finish (self->reader);
+        ret = drain (self);
+      }
       if (ret == GST_FLOW_OK && self->configured)
         ret = push_frames (self);
+      if (ret == GST_FLOW_OK)
+        report_dropped (self);
       if (!self->configured)
         GST_DEBUG_OBJECT (self, "EOS before any data row");
       else if (self->need_segment) {
@@ -896,7 +744,7 @@ gst_csv_parse_set_property (GObject * object, guint prop_id,
       self->time_column = g_value_dup_string (value);
       break;
     case PROP_RATE:
-      self->rate = g_value_get_int (value);
+      self->rate = g_value_get_double (value);
       break;
     case PROP_FRAMES_PER_BUFFER:
       self->frames_per_buffer = g_value_get_uint (value);
@@ -911,7 +759,7 @@ gst_csv_parse_set_property (GObject * object, guint prop_id,
       self->strict = g_value_get_boolean (value);
       break;
     case PROP_DELIMITER:
-      if (!gst_csv_delimiter_parse (g_value_get_string (value), NULL,
+      if (!rnn_csv_delimiter_parse (g_value_get_string (value), NULL,
               &self->delimiter))
         g_warning ("csvparse: delimiter must be one character (or \"tab\"), "
             "not '%s'; keeping '%c'", g_value_get_string (value),
@@ -939,7 +787,7 @@ gst_csv_parse_get_property (GObject * object, guint prop_id, GValue * value,
       g_value_set_string (value, self->time_column);
       break;
     case PROP_RATE:
-      g_value_set_int (value, self->rate);
+      g_value_set_double (value, self->rate);
       break;
     case PROP_FRAMES_PER_BUFFER:
       g_value_set_uint (value, self->frames_per_buffer);
@@ -969,7 +817,6 @@ gst_csv_parse_finalize (GObject * object)
   GstCsvParse *self = GST_CSV_PARSE (object);
 
   reset_stream (self, TRUE);
-  g_object_unref (self->adapter);
   g_free (self->columns);
   g_free (self->time_column);
   G_OBJECT_CLASS (parent_class)->finalize (object);
@@ -1017,12 +864,17 @@ gst_csv_parse_class_init (GstCsvParseClass * klass)
   /**
    * GstCsvParse:rate:
    *
-   * Frames per second: the caps' rate (or framerate), the spacing of the
-   * timestamps without #GstCsvParse:time-column, and the buffer duration.
+   * Frames per second, fractional rates allowed (0.2: one row every 5
+   * seconds): the spacing of the timestamps without
+   * #GstCsvParse:time-column and the buffer duration. The caps carry it as
+   * the tensor framerate (a fraction) or as the audio rate, which is an
+   * integer and so only nominal below 1 Hz or between integers (at least
+   * 1, the integer part otherwise): the buffers' timestamps and durations
+   * carry the real spacing.
    */
   g_object_class_install_property (gobject_class, PROP_RATE,
-      g_param_spec_int ("rate", "Rate", "Frames (rows) per second", 1,
-          G_MAXINT, DEFAULT_RATE, flags));
+      g_param_spec_double ("rate", "Rate", "Frames (rows) per second, "
+          "fractional allowed", MIN_RATE, G_MAXINT, DEFAULT_RATE, flags));
   /**
    * GstCsvParse:frames-per-buffer:
    *
@@ -1100,7 +952,6 @@ gst_csv_parse_init (GstCsvParse * self)
   gst_pad_use_fixed_caps (self->srcpad);
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 
-  self->adapter = gst_adapter_new ();
   self->columns = DEFAULT_COLUMNS;
   self->time_column = DEFAULT_TIME_COLUMN;
   self->rate = DEFAULT_RATE;
@@ -1109,6 +960,6 @@ gst_csv_parse_init (GstCsvParse * self)
   self->missing = DEFAULT_MISSING;
   self->strict = DEFAULT_STRICT;
   self->delimiter = DEFAULT_DELIMITER[0];
-  self->s_delim = self->delimiter;
   self->time_col = -1;
+  self->last_time = GST_CLOCK_TIME_NONE;
 }

@@ -12,7 +12,9 @@
  *           "0,2", "b,a", "1", "c", "a,a", "9");
  *   byte 2: seed of the buffer sizes.
  * Checks, beyond the sanitizers: every output buffer holds a whole number
- * of frames of the negotiated channel count, and output only follows caps.
+ * of frames of the negotiated channel count, and output only follows caps;
+ * and the shared reader (csv/rnncsv.h) gives the same rows, line numbers
+ * and offsets for the whole text as for the text fed in those pieces.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include <gst/check/gstharness.h>
 
 #include "gstcsvparse.h"
+#include "rnncsv.h"
 #include "fuzz-common.h"
 
 static void
@@ -54,6 +57,52 @@ channels_of (GstCaps * caps)
   return 0;
 }
 
+/* Every header and row the reader gives for @data fed in pieces whose
+ * sizes come from @seed (0: whole), described in one string. */
+static GString *
+read_rows (const uint8_t * data, size_t size, char delim, RnnCsvHeader hdr,
+    guint32 seed)
+{
+  RnnCsvReader *r = rnn_csv_reader_new (delim, hdr);
+  GString *out = g_string_new (NULL);
+  size_t off = 0;
+  RnnCsvRow row;
+  RnnCsvStatus st;
+
+  for (;;) {
+    st = rnn_csv_reader_next (r, &row);
+    if (st == RNN_CSV_END)
+      break;
+    if (st == RNN_CSV_NEED_MORE) {
+      size_t n = size - off;
+      if (n == 0) {
+        rnn_csv_reader_finish (r);
+        continue;
+      }
+      if (seed) {
+        seed = seed * 1103515245u + 12345u;
+        n = MIN (n, 1 + (seed >> 16) % 97);
+      }
+      rnn_csv_reader_feed (r, (const char *) data + off, n);
+      off += n;
+      continue;
+    }
+    if (st == RNN_CSV_HEADER) {
+      gchar *names = g_strjoinv ("\x1f", rnn_csv_reader_names (r));
+      g_string_append_printf (out, "H%s\x1e", names);
+      g_free (names);
+      continue;
+    }
+    g_string_append_printf (out, "%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT
+        ",%" G_GUINT64_FORMAT ":", row.line, row.offset, row.index);
+    for (guint i = 0; i < row.n_fields; i++)
+      g_string_append_printf (out, "%s\x1f", row.fields[i]);
+    g_string_append_c (out, '\x1e');
+  }
+  rnn_csv_reader_free (r);
+  return out;
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -81,7 +130,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       "missing", ((data[0] >> 2) & 7) % 5,
       "strict", (data[0] & 0x20) != 0,
       "frames-per-buffer", (guint) (data[1] & 7) + 1,
-      "delimiter", delims[(data[1] >> 3) & 3], "rate", 10, NULL);
+      "delimiter", delims[(data[1] >> 3) & 3], "rate", 10.0, NULL);
   if (data[0] & 0x40)
     g_object_set (h->element, "time-column", "t", NULL);
   if (columns[data[1] >> 5])
@@ -122,5 +171,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     gst_buffer_unref (out);
   }
   gst_harness_teardown (h);
+
+  {
+    RnnCsvHeader hdr = (RnnCsvHeader) ((data[0] & 3) % 3);
+    char delim = delims[(data[1] >> 3) & 3][0];
+    GString *whole = read_rows (data + 3, size - 3, delim, hdr, 0);
+    GString *split = read_rows (data + 3, size - 3, delim, hdr,
+        data[2] * 2654435761u + 1);
+    if (!g_string_equal (whole, split))
+      abort ();
+    g_string_free (whole, TRUE);
+    g_string_free (split, TRUE);
+  }
   return 0;
 }

@@ -23,7 +23,7 @@
 #include <string.h>
 
 static char *opt_model, *opt_data, *opt_columns, *opt_time_column;
-static char *opt_group_column, *opt_label_column;
+static char *opt_group_column, *opt_label_column, *opt_delimiter;
 static int opt_window = -1;
 
 static GOptionEntry entries[] = {
@@ -38,6 +38,8 @@ static GOptionEntry entries[] = {
     "Column whose changes start a new sequence (state reset)", "COL" },
   { "label-column", 0, 0, G_OPTION_ARG_STRING, &opt_label_column,
     "Column of anomaly labels copied to the output", "COL" },
+  { "delimiter", 0, 0, G_OPTION_ARG_STRING, &opt_delimiter,
+    "CSV field separator: one character, or tab (default ,)", "CHAR" },
   { "window", 'w', 0, G_OPTION_ARG_INT, &opt_window,
     "0: carry the state; N: zero state over the last N rows", "N" },
   { NULL }
@@ -65,22 +67,6 @@ columns_from_model (const rnn_model *m)
   return res;
 }
 
-/* The time column's raw text per data row, read again (td_signal keeps
- * only the features). */
-static char **
-read_time_column (const char *path, const td_signal *s, const char *col)
-{
-  td_csv_options co = { col, NULL, NULL, NULL };
-  td_signal *t;
-  rnn_error err;
-  td_check (td_signal_read (path, &co, &t, &err), &err);
-  char **v = g_new0 (char *, s->n_frames + 1);
-  for (size_t i = 0; i < s->n_frames && i < t->n_frames; i++)
-    v[i] = g_strdup_printf ("%.10g", t->x[i]);
-  td_signal_free (t);
-  return v;
-}
-
 static int
 eval_signal (void)
 {
@@ -89,7 +75,7 @@ eval_signal (void)
   td_check (rnn_model_load (opt_model, &m, &err), &err);
   char *cols = opt_columns ? g_strdup (opt_columns) : columns_from_model (m);
   td_csv_options co = { cols, opt_time_column, opt_group_column,
-    opt_label_column };
+    opt_label_column, td_delimiter (opt_delimiter) };
   td_signal *s;
   td_check (td_signal_read (opt_data, &co, &s, &err), &err);
   int F = s->n_features, O = rnn_model_output_size (m);
@@ -100,8 +86,7 @@ eval_signal (void)
     td_die ("%s: output size %d differs from its input size %d: not a one-step "
         "forecaster", opt_model, O, F);
   int N = opt_window >= 0 ? opt_window : (int) rnn_model_window (m);
-  char **times = opt_time_column ? read_time_column (opt_data, s,
-      opt_time_column) : NULL;
+  char **times = s->time;
 
   rnn_state *st;
   td_check (rnn_state_new (m, MAX (N, 1), &st, &err), &err);
@@ -167,8 +152,6 @@ eval_signal (void)
   g_free (pred);
   g_free (xn);
   g_free (pn);
-  if (times)
-    g_strfreev (times);
   g_free (cols);
   rnn_state_free (st);
   td_signal_free (s);

@@ -25,7 +25,7 @@
 /* ---------------------------------------------------------------- options */
 
 static char *opt_data, *opt_output, *opt_columns, *opt_time_column;
-static char *opt_group_column, *opt_label_column;
+static char *opt_group_column, *opt_label_column, *opt_delimiter;
 static char *opt_cell, *opt_optimizer, *opt_pooling, *opt_label_names;
 /* Options left unset keep these values, replaced by per-task defaults. */
 #define UNSET_I G_MININT
@@ -48,7 +48,10 @@ static GOptionEntry entries[] = {
     "Model file to write (safetensors)", "MODEL" },
   { "columns", 'c', 0, G_OPTION_ARG_STRING, &opt_columns,
     "Feature columns by name or 0-based index, comma separated "
-    "(default: every column but the time, group and label columns)", "LIST" },
+    "(default: every column whose first data row holds a number or a "
+    "missing value, but the time, group and label columns)", "LIST" },
+  { "delimiter", 0, 0, G_OPTION_ARG_STRING, &opt_delimiter,
+    "CSV field separator: one character, or tab (default ,)", "CHAR" },
   { "time-column", 0, 0, G_OPTION_ARG_STRING, &opt_time_column,
     "Column holding time stamps, excluded from the features", "COL" },
   { "group-column", 0, 0, G_OPTION_ARG_STRING, &opt_group_column,
@@ -354,7 +357,7 @@ static void
 signal_prepare (signal_set *d, gboolean anomaly)
 {
   td_csv_options co = { opt_columns, opt_time_column, opt_group_column,
-    opt_label_column };
+    opt_label_column, td_delimiter (opt_delimiter) };
   rnn_error err;
   td_check (td_signal_read (opt_data, &co, &d->sig, &err), &err);
   td_signal *s = d->sig;

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "train-data.h"
+#include "rnncsv.h"
 
 #include <json-glib/json-glib.h>
 #include <errno.h>
@@ -51,79 +52,6 @@ set_err (rnn_error *err, rnn_status code, const char *fmt, ...)
 
 /* ------------------------------------------------------------------ CSV */
 
-/* Split one CSV line into fields (commas; a field may be wrapped in double
- * quotes, "" inside quotes is a quote). Surrounding blanks are trimmed. */
-static GPtrArray *
-split_csv_line (const char *line)
-{
-  GPtrArray *f = g_ptr_array_new_with_free_func (g_free);
-  const char *p = line;
-
-  for (;;) {
-    GString *s = g_string_new (NULL);
-    while (*p == ' ' || *p == '\t')
-      p++;
-    if (*p == '"') {
-      p++;
-      while (*p) {
-        if (*p == '"' && p[1] == '"') {
-          g_string_append_c (s, '"');
-          p += 2;
-        } else if (*p == '"') {
-          p++;
-          break;
-        } else {
-          g_string_append_c (s, *p++);
-        }
-      }
-      while (*p && *p != ',')
-        p++;
-    } else {
-      while (*p && *p != ',')
-        g_string_append_c (s, *p++);
-    }
-    g_strchomp (s->str);
-    g_ptr_array_add (f, g_string_free (s, FALSE));
-    if (*p != ',')
-      break;
-    p++;
-  }
-  return f;
-}
-
-static gboolean
-is_blank_value (const char *s)
-{
-  return s[0] == '\0' || g_ascii_strcasecmp (s, "na") == 0
-      || g_ascii_strcasecmp (s, "nan") == 0
-      || g_ascii_strcasecmp (s, "null") == 0;
-}
-
-static gboolean
-parse_number (const char *s, double *v)
-{
-  char *end;
-  errno = 0;
-  *v = g_ascii_strtod (s, &end);
-  return end != s && *end == '\0' && errno == 0 && isfinite (*v);
-}
-
-/* Resolve a column given by name (header) or 0-based index. */
-static int
-find_column (GPtrArray *header, guint n_fields, const char *spec)
-{
-  if (header) {
-    for (guint i = 0; i < header->len; i++)
-      if (strcmp (g_ptr_array_index (header, i), spec) == 0)
-        return (int) i;
-  }
-  char *end;
-  long v = strtol (spec, &end, 10);
-  if (*spec && *end == '\0' && v >= 0 && (guint) v < n_fields)
-    return (int) v;
-  return -1;
-}
-
 void
 td_signal_free (td_signal *s)
 {
@@ -134,10 +62,59 @@ td_signal_free (td_signal *s)
   g_free (s->x);
   g_free (s->label);
   g_free (s->line);
+  if (s->time)
+    g_strfreev (s->time);
   if (s->segments)
     g_array_unref (s->segments);
   g_free (s->path);
   g_free (s);
+}
+
+char
+td_delimiter (const char *option)
+{
+  char d = ',';
+  if (option && !rnn_csv_delimiter_parse (option, NULL, &d))
+    td_die ("--delimiter must be one character (or tab), not '%s'", option);
+  return d;
+}
+
+/* The special columns and the features, from the first data row. */
+static rnn_status
+choose_columns (RnnCsvReader *rd, const td_csv_options *opt,
+    const RnnCsvRow *row, const char *path, int special[3], GArray **cols,
+    rnn_error *err)
+{
+  char **names = rnn_csv_reader_names (rd);
+  guint width = rnn_csv_reader_width (rd);
+  const char *spec[3] = { opt->time_column, opt->group_column,
+    opt->label_column };
+  const char *what[3] = { "--time-column", "--group-column",
+    "--label-column" };
+  char *why = NULL;
+  rnn_status st;
+
+  for (int k = 0; k < 3; k++) {
+    special[k] = -1;
+    if (!spec[k])
+      continue;
+    special[k] = rnn_csv_find_column (names, width, spec[k], &why);
+    if (special[k] < 0) {
+      st = set_err (err, RNN_ERR_ARG, "%s:%" G_GUINT64_FORMAT ": %s: %s",
+          path, row->line, what[k], why);
+      g_free (why);
+      return st;
+    }
+  }
+  *cols = rnn_csv_choose_columns (names, width, opt->columns, row->fields,
+      row->n_fields, special, 3, &why);
+  if (*cols == NULL) {
+    st = set_err (err, RNN_ERR_ARG, "%s:%" G_GUINT64_FORMAT ": %s%s", path,
+        row->line, opt->columns ? "--columns: " : "", why);
+    g_free (why);
+    return st;
+  }
+  return RNN_OK;
 }
 
 rnn_status
@@ -149,13 +126,17 @@ td_signal_read (const char *path, const td_csv_options *opt,
   GError *gerr = NULL;
   rnn_status st = RNN_OK;
   td_signal *s = NULL;
-  GPtrArray *header = NULL;
   GArray *cols = NULL, *xs = NULL, *labels = NULL, *lines = NULL;
   GArray *blank = NULL;
-  char *prev_group = NULL;
-  char **rows = NULL;
-  guint n_fields = 0;
-  int tcol = -1, gcol = -1, lcol = -1;
+  GPtrArray *times = NULL;
+  char *prev_group = NULL, *why = NULL, lab[80];
+  int special[3] = { -1, -1, -1 }, max_col = -1;
+  RnnCsvReader *rd;
+  RnnCsvRow row;
+  RnnCsvStatus rs;
+  double prev_time = NAN;
+  guint64 back_line = 0;
+  char *back_what = NULL;
 
   *out = NULL;
   if (!g_file_get_contents (path, &contents, &len, &gerr)) {
@@ -163,10 +144,6 @@ td_signal_read (const char *path, const td_csv_options *opt,
         gerr->message);
     g_error_free (gerr);
     return st;
-  }
-  if (!g_utf8_validate (contents, len, NULL)) {
-    g_free (contents);
-    return set_err (err, RNN_ERR_FORMAT, "%s: not UTF-8 text", path);
   }
 
   s = g_new0 (td_signal, 1);
@@ -176,102 +153,58 @@ td_signal_read (const char *path, const td_csv_options *opt,
   blank = g_array_new (FALSE, FALSE, sizeof (guint8));
   labels = g_array_new (FALSE, FALSE, sizeof (guint8));
   lines = g_array_new (FALSE, FALSE, sizeof (guint));
-  cols = g_array_new (FALSE, FALSE, sizeof (int));
 
-  rows = g_strsplit (contents, "\n", -1);
-  gboolean first = TRUE;
-  for (guint ln = 0; rows[ln]; ln++) {
-    char *row = rows[ln];
-    g_strchomp (row);           /* also drops '\r' */
-    if (row[0] == '\0' || row[0] == '#')
-      continue;
-    GPtrArray *f = split_csv_line (row);
+  rd = rnn_csv_reader_new (opt->delimiter ? opt->delimiter : ',',
+      RNN_CSV_HEADER_AUTO);
+  rnn_csv_reader_feed (rd, contents, len);
+  rnn_csv_reader_finish (rd);
+  while ((rs = rnn_csv_reader_next (rd, &row)) != RNN_CSV_END) {
+    char **names = rnn_csv_reader_names (rd);
+    guint width = rnn_csv_reader_width (rd);
 
-    if (first) {
-      first = FALSE;
-      n_fields = f->len;
-      /* Header: any field that is neither a number nor blank. */
-      gboolean is_header = FALSE;
-      for (guint i = 0; i < f->len; i++) {
-        double v;
-        const char *fs = g_ptr_array_index (f, i);
-        if (!is_blank_value (fs) && !parse_number (fs, &v))
-          is_header = TRUE;
-      }
-      if (is_header)
-        header = f;
-
-      /* Resolve the special columns, then the features. */
-      struct { const char *spec; int *idx; const char *what; } sp[] = {
-        { opt->time_column, &tcol, "--time-column" },
-        { opt->group_column, &gcol, "--group-column" },
-        { opt->label_column, &lcol, "--label-column" } };
-      for (guint k = 0; k < G_N_ELEMENTS (sp); k++) {
-        if (!sp[k].spec)
-          continue;
-        *sp[k].idx = find_column (header, n_fields, sp[k].spec);
-        if (*sp[k].idx < 0) {
-          st = set_err (err, RNN_ERR_ARG, "%s:%u: %s '%s' names no column "
-              "(%u columns%s)", path, ln + 1, sp[k].what, sp[k].spec,
-              n_fields, header ? ", see the header" : ", no header");
-          if (f != header)
-            g_ptr_array_unref (f);
-          goto done;
-        }
-      }
-      if (opt->columns) {
-        char **specs = g_strsplit (opt->columns, ",", -1);
-        for (guint k = 0; specs[k]; k++) {
-          g_strstrip (specs[k]);
-          int c = find_column (header, n_fields, specs[k]);
-          if (c < 0) {
-            st = set_err (err, RNN_ERR_ARG, "%s:%u: --columns: '%s' names "
-                "no column (%u columns%s)", path, ln + 1, specs[k], n_fields,
-                header ? ", see the header" : ", no header");
-            g_strfreev (specs);
-            if (f != header)
-              g_ptr_array_unref (f);
-            goto done;
-          }
-          g_array_append_val (cols, c);
-        }
-        g_strfreev (specs);
-      } else {
-        for (int c = 0; c < (int) n_fields; c++)
-          if (c != tcol && c != gcol && c != lcol)
-            g_array_append_val (cols, c);
-      }
-      if (cols->len == 0) {
-        st = set_err (err, RNN_ERR_ARG, "%s: no feature column left", path);
-        if (f != header)
-          g_ptr_array_unref (f);
+    if (rs != RNN_CSV_ROW)
+      continue;                 /* the header */
+    if (cols == NULL) {
+      st = choose_columns (rd, opt, &row, path, special, &cols, err);
+      if (st != RNN_OK)
         goto done;
-      }
       s->n_features = cols->len;
       s->names = g_new0 (char *, cols->len + 1);
       for (guint k = 0; k < cols->len; k++) {
         int c = g_array_index (cols, int, k);
-        s->names[k] = header ? g_strdup (g_ptr_array_index (header, c))
+        s->names[k] = names ? g_strdup (names[c])
             : g_strdup_printf ("column%d", c);
+        max_col = MAX (max_col, c);
       }
-      if (header)
-        continue;
+      for (int k = 0; k < 3; k++)
+        max_col = MAX (max_col, special[k]);
+      if (special[0] >= 0)
+        times = g_ptr_array_new_with_free_func (g_free);
     }
+    const int tc = special[0], gc = special[1], lc = special[2];
 
-    if (f->len != n_fields) {
-      st = set_err (err, RNN_ERR_FORMAT, "%s:%u: expected %u fields, found "
-          "%u", path, ln + 1, n_fields, f->len);
-      g_ptr_array_unref (f);
+    if (row.n_fields > width) {
+      st = set_err (err, RNN_ERR_FORMAT, "%s:%" G_GUINT64_FORMAT ": %u "
+          "fields, but the %s has %u", path, row.line, row.n_fields,
+          names ? "header" : "first row", width);
+      goto done;
+    }
+    if ((int) row.n_fields <= max_col) {
+      st = set_err (err, RNN_ERR_FORMAT, "%s:%" G_GUINT64_FORMAT ": %u "
+          "fields, but column %s is needed", path, row.line, row.n_fields,
+          rnn_csv_column_label (names, max_col, lab, sizeof lab));
       goto done;
     }
     /* Sequence boundaries. */
-    if (gcol >= 0) {
-      const char *g = g_ptr_array_index (f, gcol);
+    gboolean new_seq = FALSE;
+    if (gc >= 0) {
+      const char *g = row.fields[gc];
       if (!prev_group || strcmp (prev_group, g) != 0) {
         td_segment seg = { xs->len / cols->len, 0 };
         g_array_append_val (s->segments, seg);
         g_free (prev_group);
         prev_group = g_strdup (g);
+        new_seq = TRUE;
       }
     } else if (s->segments->len == 0) {
       td_segment seg = { 0, 0 };
@@ -281,43 +214,63 @@ td_signal_read (const char *path, const td_csv_options *opt,
 
     for (guint k = 0; k < cols->len; k++) {
       int c = g_array_index (cols, int, k);
-      const char *fs = g_ptr_array_index (f, c);
-      double v = 0;
+      float v = 0;
       guint8 b = 0;
-      if (is_blank_value (fs)) {
-        b = 1;
-        s->n_blank++;
-      } else if (!parse_number (fs, &v)) {
-        st = set_err (err, RNN_ERR_FORMAT, "%s:%u: column '%s': '%s' is not "
-            "a number", path, ln + 1, s->names[k], fs);
-        g_ptr_array_unref (f);
-        goto done;
+      switch (rnn_csv_parse_float (row.fields[c], &v, &why)) {
+        case RNN_CSV_VALUE_OK:
+          break;
+        case RNN_CSV_VALUE_MISSING:
+          b = 1;
+          s->n_blank++;
+          break;
+        case RNN_CSV_VALUE_BAD:
+          st = set_err (err, RNN_ERR_FORMAT, "%s:%" G_GUINT64_FORMAT ": "
+              "column '%s': %s", path, row.line, s->names[k], why);
+          g_free (why);
+          goto done;
       }
-      float fv = (float) v;
-      g_array_append_val (xs, fv);
+      g_array_append_val (xs, v);
       g_array_append_val (blank, b);
     }
-    if (lcol >= 0) {
-      const char *fs = g_ptr_array_index (f, lcol);
+    if (lc >= 0) {
       double v;
-      if (!parse_number (fs, &v)) {
-        st = set_err (err, RNN_ERR_FORMAT, "%s:%u: label column: '%s' is "
-            "not a number", path, ln + 1, fs);
-        g_ptr_array_unref (f);
+      if (!rnn_csv_parse_number (row.fields[lc], &v)) {
+        st = set_err (err, RNN_ERR_FORMAT, "%s:%" G_GUINT64_FORMAT ": label "
+            "column: '%s' is not a number", path, row.line, row.fields[lc]);
         goto done;
       }
       guint8 l = v != 0;
       g_array_append_val (labels, l);
     }
-    guint l1 = ln + 1;
+    if (tc >= 0) {
+      /* numeric times must not go backwards inside a sequence (the rows
+       * are used in file order; a date column is not checked) */
+      double t;
+      const char *tf = row.fields[tc];
+      if (new_seq)
+        prev_time = NAN;
+      if (rnn_csv_parse_number (tf, &t)) {
+        if (!isnan (prev_time) && t < prev_time && back_line == 0) {
+          back_line = row.line;
+          back_what = g_strdup_printf ("%s after %.10g", tf, prev_time);
+        }
+        prev_time = t;
+      }
+      g_ptr_array_add (times, g_strdup (tf));
+    }
+    guint l1 = (guint) row.line;
     g_array_append_val (lines, l1);
-    g_ptr_array_unref (f);
   }
 
-  if (first || xs->len == 0) {
+  if (cols == NULL || xs->len == 0) {
     st = set_err (err, RNN_ERR_FORMAT, "%s: no data rows", path);
     goto done;
   }
+  if (back_line > 0)
+    fprintf (stderr, "%s: warning: %s:%" G_GUINT64_FORMAT ": the time column "
+        "goes backwards (%s); the rows are used in file order (a "
+        "--group-column starts a new sequence)\n", td_tool_name, path,
+        back_line, back_what);
 
   s->n_frames = xs->len / cols->len;
   int F = s->n_features;
@@ -360,7 +313,7 @@ td_signal_read (const char *path, const td_csv_options *opt,
 
   s->x = (float *) g_array_free (xs, FALSE);
   xs = NULL;
-  if (lcol >= 0)
+  if (special[2] >= 0)
     s->label = (guint8 *) g_array_free (labels, FALSE);
   else
     g_array_free (labels, TRUE);
@@ -370,11 +323,17 @@ td_signal_read (const char *path, const td_csv_options *opt,
 
 done:
   g_free (prev_group);
-  if (rows)
-    g_strfreev (rows);
+  g_free (back_what);
+  rnn_csv_reader_free (rd);
   g_free (contents);
-  if (header)
-    g_ptr_array_unref (header);
+  if (times) {
+    if (st == RNN_OK) {
+      g_ptr_array_add (times, NULL);
+      s->time = (char **) g_ptr_array_free (times, FALSE);
+    } else {
+      g_ptr_array_unref (times);
+    }
+  }
   if (cols)
     g_array_free (cols, TRUE);
   if (xs)

@@ -22,11 +22,16 @@ void td_check (rnn_status st, const rnn_error *err);
 
 /* ------------------------------------------------------------------ CSV */
 
+/* The --delimiter option: NULL gives ','; one character or "tab", else
+ * td_die. */
+char td_delimiter (const char *option);
+
 typedef struct {
   const char *columns;       /* "a,b" names or 0-based indices; NULL: all */
   const char *time_column;   /* excluded from features; NULL: none */
   const char *group_column;  /* a change of value starts a new sequence */
   const char *label_column;  /* anomaly labels (0 normal, else anomalous) */
+  char delimiter;            /* field separator; 0: ',' */
 } td_csv_options;
 
 /* One continuous sequence of frames (a group, or the whole file). */
@@ -42,17 +47,24 @@ typedef struct {
   float *x;                  /* n_frames * n_features, blanks filled */
   guint8 *label;             /* n_frames, or NULL without label column */
   guint *line;               /* source line of each frame */
+  char **time;               /* time column's text per frame (NULL-ended),
+                              * or NULL without a time column */
   GArray *segments;          /* of td_segment, in file order */
   size_t n_blank;            /* blank values filled in */
   char *path;
 } td_signal;
 
-/* Read a CSV file of numeric columns. Header row optional (detected: a
- * first row with any field that is neither a number nor blank is a header,
- * so a file without header needs numbers in its first row). Blank values
- * ("", NA, NaN, null) are filled by linear interpolation between the
- * nearest values of the same column in the same sequence (the nearest value
- * at the ends). */
+/* Read a CSV file of numeric columns with the project's CSV reader
+ * (csv/rnncsv.h: the dialect csvparse reads: header detection, quotes, BOM,
+ * comments, a trailing delimiter, missing-value markers). Without
+ * opt->columns the features are the columns whose first data row holds a
+ * number or a missing value, except the time, group and label columns. A
+ * row with more fields than the header, too few for a chosen column, or a
+ * value that is not a number is an error naming the file and line. Missing
+ * values (empty, NA, N/A, NaN, null, None) are filled by linear
+ * interpolation between the nearest values of the same column in the same
+ * sequence (the nearest value at the ends). A numeric time column going
+ * backwards inside a sequence is reported on stderr (once). */
 rnn_status td_signal_read (const char *path, const td_csv_options *opt,
     td_signal **out, rnn_error *err);
 void td_signal_free (td_signal *s);

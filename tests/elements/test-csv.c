@@ -798,6 +798,257 @@ GST_START_TEST (test_round_trip)
 
 GST_END_TEST;
 
+/* ------------------------------------------- data that used to be lost */
+
+/* Rows ending with the delimiter (spreadsheet exports): the empty last
+ * column is not a feature, and every row comes out. */
+GST_START_TEST (test_trailing_delimiter)
+{
+  GstHarness *h = gst_harness_new_parse ("csvparse ! csvenc");
+  const gchar *t = "a,b\n1,2,\n3,4,\n";
+  gchar *text;
+
+  gst_harness_set_src_caps_str (h, "text/csv");
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_new_memdup (t,
+              strlen (t))), GST_FLOW_OK);
+  gst_harness_push_event (h, gst_event_new_eos ());
+  text = pull_text (h);
+  fail_unless_equals_string (text, "time,f0,f1\n0,1,2\n1,3,4\n");
+  g_free (text);
+  gst_harness_teardown (h);
+
+  /* the same without a header, and with the header ending in one too */
+  {
+    const gfloat want[] = { 1, 2, 3, 4 };
+    Frames f = parse_text ("csvparse", "1,2,\n3,4,\n");
+    fail_unless_equals_int (f.channels, 2);
+    assert_values (&f, want, 4);
+    frames_free (&f);
+    f = parse_text ("csvparse", "a,b,\n1,2,\n3,4,\n");
+    fail_unless_equals_int (f.channels, 2);
+    assert_values (&f, want, 4);
+    frames_free (&f);
+  }
+}
+
+GST_END_TEST;
+
+/* A UTF-8 byte-order mark (as spreadsheets write) is not part of the first
+ * header name. */
+GST_START_TEST (test_bom)
+{
+  const gfloat want[] = { 1, 3 };
+  Frames f = parse_text ("csvparse columns=a", "\xEF\xBB\xBF" "a,b\n1,2\n3,4\n");
+  assert_values (&f, want, 2);
+  frames_free (&f);
+
+  /* split inside the mark */
+  {
+    const gchar *t = "\xEF\xBB\xBF" "a,b\n1,2\n3,4\n";
+    const gsize cuts[] = { 1, 2 };
+    f = parse_split ("csvparse columns=a", t, strlen (t), cuts, 2);
+    assert_values (&f, want, 2);
+    frames_free (&f);
+  }
+}
+
+GST_END_TEST;
+
+/* Each buffer of @r: its PTS, frame count (1 channel) and DISCONT flag, as
+ * "pts_ms:frames[d]" joined by spaces. */
+static gchar *
+describe_buffers (Run * r)
+{
+  GString *s = g_string_new (NULL);
+  GstBuffer *b;
+
+  while ((b = gst_harness_try_pull (r->h))) {
+    g_string_append_printf (s, "%s%" G_GUINT64_FORMAT ":%" G_GSIZE_FORMAT
+        "%s", s->len ? " " : "", GST_BUFFER_PTS (b) / GST_MSECOND,
+        gst_buffer_get_size (b) / sizeof (gfloat),
+        GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DISCONT) ? "d" : "");
+    gst_buffer_unref (b);
+  }
+  return g_string_free (s, FALSE);
+}
+
+/* A skipped row leaves its time empty: the rows after it keep theirs, and
+ * the buffer after the gap is DISCONT. */
+GST_START_TEST (test_skipped_row_keeps_time)
+{
+  const gchar *t = "v\n1\nx\n3\n4\n";
+  const gfloat want[] = { 1, 3, 4 };
+  Run r = run_new ("csvparse rate=2");
+  Frames f;
+  gchar *d;
+
+  push_text (&r, t, strlen (t));
+  push_eos (&r);
+  d = describe_buffers (&r);
+  fail_unless_equals_string (d, "0:1d 1000:1d 1500:1");
+  g_free (d);
+  run_free (&r);
+
+  f = parse_text ("csvparse rate=2", t);
+  assert_values (&f, want, 3);
+  frames_free (&f);
+
+  /* several frames per buffer: the frames before the gap go out first */
+  r = run_new ("csvparse frames-per-buffer=2");
+  t = "v\n1\nx\n3\n4\n5\n";
+  push_text (&r, t, strlen (t));
+  push_eos (&r);
+  d = describe_buffers (&r);
+  fail_unless_equals_string (d, "0:1d 2000:2d 4000:1");
+  g_free (d);
+  run_free (&r);
+
+  /* missing=skip drops rows the same way */
+  r = run_new ("csvparse missing=skip");
+  t = "v\n1\n\n\nNA\n4\n";
+  push_text (&r, t, strlen (t));
+  push_eos (&r);
+  d = describe_buffers (&r);
+  fail_unless_equals_string (d, "0:1d 2000:1d");
+  g_free (d);
+  run_free (&r);
+}
+
+GST_END_TEST;
+
+/* A time column going backwards: the row is malformed (skipped with a
+ * warning, or the error under strict); equal times are fine. Absurd times
+ * say so. */
+GST_START_TEST (test_time_backwards)
+{
+  const gchar *t = "t,v\n0,1\n2,2\n2,3\n1,4\n3,5\n";
+  const gfloat want[] = { 1, 2, 3, 5 };
+  Run r = run_new ("csvparse time-column=t");
+  Frames f;
+  guint n;
+  gchar *w;
+
+  push_text (&r, t, strlen (t));
+  push_eos (&r);
+  f = pull_all (&r);
+  assert_values (&f, want, 4);
+  fail_unless_equals_uint64 (PTS (f, 3), 3 * GST_SECOND);
+  w = pop_messages (r.bus, GST_MESSAGE_WARNING, &n);
+  fail_unless_equals_int (n, 1);
+  fail_unless (strstr (w, "line 5") && strstr (w, "backwards"), "%s", w);
+  g_free (w);
+  frames_free (&f);
+  run_free (&r);
+
+  expect_error ("csvparse time-column=t strict=true", t, "line 5",
+      "backwards");
+  expect_error ("csvparse time-column=t strict=true", "t,v\n1e30,1\n",
+      "line 2", "too large");
+}
+
+GST_END_TEST;
+
+/* More fields than the header: a stray delimiter would shift the values,
+ * so the row is malformed rather than read. */
+GST_START_TEST (test_extra_fields)
+{
+  const gfloat want[] = { 1, 2, 6, 7 };
+  Run r = run_new ("csvparse");
+  const gchar *t = "a,b\n1,2\n3,4,5\n6,7\n";
+  Frames f;
+  guint n;
+  gchar *w;
+
+  push_text (&r, t, strlen (t));
+  push_eos (&r);
+  f = pull_all (&r);
+  assert_values (&f, want, 4);
+  w = pop_messages (r.bus, GST_MESSAGE_WARNING, &n);
+  fail_unless_equals_int (n, 1);
+  fail_unless (strstr (w, "line 3") && strstr (w, "3 fields"), "%s", w);
+  g_free (w);
+  frames_free (&f);
+  run_free (&r);
+}
+
+GST_END_TEST;
+
+/* Rows dropped because a column has no value to repeat yet are said: a
+ * warning at the first, a summary at EOS when there were more. */
+GST_START_TEST (test_dropped_rows_said)
+{
+  Run r = run_new ("csvparse");
+  const gchar *t = "a,b,c\n1,2,\n3,4,\n5,6,\n";
+  Frames f;
+  guint n;
+  gchar *w;
+
+  push_text (&r, t, strlen (t));
+  push_eos (&r);
+  f = pull_all (&r);
+  fail_unless_equals_int (f.values->len, 0);
+  w = pop_messages (r.bus, GST_MESSAGE_WARNING, &n);
+  fail_unless_equals_int (n, 2);
+  fail_unless (strstr (w, "Line 2") && strstr (w, "'c'"), "%s", w);
+  fail_unless (strstr (w, "Dropped 3 of 3 data rows"), "%s", w);
+  g_free (w);
+  frames_free (&f);
+  run_free (&r);
+}
+
+GST_END_TEST;
+
+/* rate below 1 Hz: timestamps 5 s apart; the audio rate is nominal (1),
+ * the tensor framerate exact (1/5). */
+GST_START_TEST (test_fractional_rate)
+{
+  Frames f = parse_text ("csvparse rate=0.2", "v\n1\n2\n3\n");
+  Run r;
+  GstCaps *caps;
+  gint n = 0, d = 0;
+
+  fail_unless_equals_int (f.rate, 1);
+  fail_unless_equals_int (f.pts->len, 3);
+  fail_unless_equals_uint64 (PTS (f, 1), 5 * GST_SECOND);
+  fail_unless_equals_uint64 (PTS (f, 2), 10 * GST_SECOND);
+  fail_unless_equals_uint64 (g_array_index (f.dur, GstClockTime, 0),
+      5 * GST_SECOND);
+  frames_free (&f);
+
+  r = run_new ("csvparse rate=2.5");
+  gst_harness_set_sink_caps_str (r.h, "other/tensors");
+  push_text (&r, "v\n1\n2\n", 6);
+  push_eos (&r);
+  caps = gst_pad_get_current_caps (r.h->sinkpad);
+  fail_unless (caps != NULL);
+  fail_unless (gst_structure_get_fraction (gst_caps_get_structure (caps, 0),
+          "framerate", &n, &d));
+  fail_unless_equals_int (n, 5);
+  fail_unless_equals_int (d, 2);
+  gst_caps_unref (caps);
+  f = pull_all (&r);
+  fail_unless_equals_uint64 (PTS (f, 1), 400 * GST_MSECOND);
+  frames_free (&f);
+  run_free (&r);
+
+  /* csvenc spaces the frames of a buffer by its duration, not by the
+   * nominal audio rate */
+  {
+    GstHarness *h = gst_harness_new_parse ("csvparse rate=0.2 "
+        "frames-per-buffer=2 ! csvenc");
+    gchar *text;
+    gst_harness_set_src_caps_str (h, "text/csv");
+    gst_harness_push (h, gst_buffer_new_memdup ("v\n1\n2\n3\n", 8));
+    gst_harness_push_event (h, gst_event_new_eos ());
+    text = pull_text (h);
+    fail_unless_equals_string (text, "time,f0\n0,1\n5,2\n10,3\n");
+    g_free (text);
+    gst_harness_teardown (h);
+  }
+}
+
+GST_END_TEST;
+
 /* ----------------------------------------------------------------- demo */
 
 /* The demo pipeline on the shipped data and model reproduces the held-out
@@ -922,6 +1173,13 @@ csv_suite (void)
   tcase_add_test (tc, test_crlf_quotes_names);
   tcase_add_test (tc, test_eos_and_empty);
   tcase_add_test (tc, test_tensor_caps);
+  tcase_add_test (tc, test_trailing_delimiter);
+  tcase_add_test (tc, test_bom);
+  tcase_add_test (tc, test_skipped_row_keeps_time);
+  tcase_add_test (tc, test_time_backwards);
+  tcase_add_test (tc, test_extra_fields);
+  tcase_add_test (tc, test_dropped_rows_said);
+  tcase_add_test (tc, test_fractional_rate);
   suite_add_tcase (s, te);
   tcase_add_test (te, test_csvenc_audio);
   tcase_add_test (te, test_csvenc_tensors_and_segment);
