@@ -324,6 +324,28 @@ parse_entry (const char *file, const char *name, const rnn_json *v,
   return RNN_OK;
 }
 
+/* Files people pass by mistake, recognised by their first bytes so the
+ * message says what the file is rather than which safetensors field it
+ * breaks. Only consulted once the file has failed as safetensors: a valid
+ * header length may begin with any byte. NULL when not recognised. */
+static const char *
+foreign_format (const unsigned char *b, size_t size)
+{
+  if (size >= 4 && memcmp (b, "PK\x03\x04", 4) == 0)
+    return "looks like a PyTorch zip archive, as torch.save writes by "
+        "default";
+  /* pickle protocol 2..5 opcode PROTO; torch.save's legacy format starts
+   * with a pickled magic number */
+  if (size >= 2 && b[0] == 0x80 && b[1] >= 2 && b[1] <= 5)
+    return "looks like a PyTorch pickle, as torch.save writes with "
+        "_use_new_zipfile_serialization=False, or another Python pickle";
+  if (size >= 6 && memcmp (b, "\x93NUMPY", 6) == 0)
+    return "looks like a NumPy .npy array";
+  if (size >= 8 && memcmp (b, "\x89HDF\r\n\x1a\n", 8) == 0)
+    return "looks like an HDF5 file (Keras?)";
+  return NULL;
+}
+
 rnn_status
 rnn_tensors_parse (const void *data, size_t size, const char *name,
     rnn_tensors **out, rnn_error *err)
@@ -354,6 +376,15 @@ rnn_tensors_parse (const void *data, size_t size, const char *name,
         "the header length", file, size);
   memcpy (&n_header, bytes, 8);
   n_header = GUINT64_FROM_LE (n_header);
+  if (n_header > HEADER_MAX || n_header + 8 > (uint64_t) size) {
+    const char *what = foreign_format (bytes, size);
+
+    if (what != NULL)
+      return rnn__set_error (err, RNN_ERR_FORMAT,
+          "%s: not a safetensors file (%s); save the state_dict with "
+          "safetensors.torch.save_file and the metadata the model needs "
+          "(see docs/model-format.md)", file, what);
+  }
   if (n_header > HEADER_MAX)
     return rnn__set_error (err, RNN_ERR_FORMAT,
         "%s: header too large: length %" G_GUINT64_FORMAT " is above the "

@@ -257,17 +257,33 @@ gst_lstm_forecast_model_loaded (GstRnnSignal * base, const rnn_model * model,
     gboolean running)
 {
   GstLstmForecast *self = GST_LSTM_FORECAST (base);
+  gboolean from_model;
 
   if (running)
     return;
   GST_OBJECT_LOCK (self);
-  if (!self->window_set)
+  from_model = !self->window_set;
+  if (from_model)
     self->window = rnn_model_window (model);
   self->cur_horizon = self->horizon;
   self->cur_window = self->window;
   GST_OBJECT_UNLOCK (self);
-  GST_INFO_OBJECT (self, "horizon %u, window %u", self->cur_horizon,
-      self->cur_window);
+  GST_INFO_OBJECT (self, "horizon %u, window %u%s", self->cur_horizon,
+      self->cur_window, from_model ? " (the model's)" : "");
+  /* A window costs `window` steps per frame and changes what the forecasts
+   * mean: say so when it came silently from the model. */
+  if (from_model && self->cur_window > 0) {
+    gchar *text = g_strdup_printf ("Using the window of %u frames stored in "
+        "model '%s': each forecast runs the last %u frames from a zero state "
+        "(%u steps per frame); set window=0 to carry the state instead.",
+        self->cur_window, rnn_model_name (model), self->cur_window,
+        self->cur_window);
+
+    /* in the debug string too: gst-launch-1.0 prints only that of an INFO */
+    GST_ELEMENT_INFO_WITH_DETAILS (self, RESOURCE, SETTINGS, ("%s", text),
+        ("%s", text), ("window", G_TYPE_UINT, self->cur_window, NULL));
+    g_free (text);
+  }
 }
 
 static guint
@@ -469,9 +485,15 @@ gst_lstm_forecast_finish_buffer (GstRnnSignal * base, GstBuffer * outbuf)
     return;
   n = map.size / (self->fout * sizeof (gfloat));
   if (n > 0) {
+    GstClockTime pts = GST_BUFFER_PTS (outbuf);
+
+    /* the message carries the last frame's forecast: its time, not the
+     * buffer's first frame's */
+    if (GST_CLOCK_TIME_IS_VALID (pts))
+      pts += gst_rnn_signal_frames_to_time (base, n - 1);
     s = gst_rnn_message_new (GST_ELEMENT (self),
-        gst_rnn_signal_get_segment (base), GST_BUFFER_PTS (outbuf),
-        GST_BUFFER_DURATION (outbuf));
+        gst_rnn_signal_get_segment (base), pts,
+        gst_rnn_signal_frames_to_time (base, 1));
     gst_rnn_value_set_double_array (&arr,
         (const gfloat *) map.data + (n - 1) * self->fout, self->fout);
     gst_structure_take_value (s, "forecast", &arr);
@@ -524,7 +546,9 @@ gst_lstm_forecast_class_init (GstLstmForecastClass * klass)
       g_param_spec_uint ("window", "Window",
           "Frames per forecast window: 0 carries the state over the whole "
           "stream, N > 0 runs each forecast from a zero state over the last "
-          "N frames (default: the model's `window` metadata, else 0)",
+          "N frames (N steps per frame). Unset, it is the model's `window` "
+          "metadata (the default shown here is 0 because no model is loaded "
+          "yet; read the property after start for the window in use)",
           0, MAX_WINDOW, 0,
           G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
           G_PARAM_STATIC_STRINGS));
@@ -533,14 +557,16 @@ gst_lstm_forecast_class_init (GstLstmForecastClass * klass)
    * GstLstmForecast:post-messages:
    *
    * Post an element message named `lstmforecast` for every output buffer,
-   * holding `timestamp`, `stream-time`, `running-time`, `duration`
-   * (guint64, ns, of the output buffer) and `forecast` (array of doubles:
-   * the last forecast frame).
+   * holding `forecast` (array of doubles: the buffer's last forecast frame)
+   * and that frame's `timestamp`, `stream-time`, `running-time` and
+   * `duration` (guint64, ns): the time being forecast, as on the output
+   * buffer (the input frame it was made from is `horizon` frames earlier).
    */
   gst_rnn_signal_class_install_post_messages (signal_class, FALSE,
       "Post an element message named 'lstmforecast' per output buffer with "
-      "the last forecast frame ('forecast', array of doubles) and its "
-      "timestamp, stream-time, running-time and duration");
+      "the last forecast frame ('forecast', array of doubles) and that "
+      "frame's timestamp (the time forecast), stream-time, running-time and "
+      "duration");
 
   gst_element_class_set_static_metadata (element_class,
       "RNN signal forecaster", "Filter/Analyzer/Audio",

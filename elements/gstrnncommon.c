@@ -7,6 +7,42 @@
 
 #include "gstrnncommon.h"
 
+const gchar *
+gst_rnn_element_for_task (rnn_task task)
+{
+  switch (task) {
+    case RNN_TASK_FORECAST:
+      return "lstmforecast";
+    case RNN_TASK_ANOMALY:
+      return "gruanomaly";
+    case RNN_TASK_CLASSIFY:
+      return "textsentiment";
+    case RNN_TASK_TAG:
+      return "texttagger";
+    case RNN_TASK_NONE:
+    default:
+      return NULL;
+  }
+}
+
+gchar *
+gst_rnn_task_mismatch (GstElement * element, const rnn_model * model,
+    rnn_task task)
+{
+  rnn_task has = rnn_model_task (model);
+  const gchar *other = gst_rnn_element_for_task (has);
+
+  if (has == RNN_TASK_NONE)
+    return g_strdup_printf ("model '%s' has no `task` metadata but %s needs "
+        "task '%s': set the model's `task` metadata to '%s'",
+        rnn_model_name (model), gst_rnn_element_name (element),
+        rnn_task_name (task), rnn_task_name (task));
+  return g_strdup_printf ("model '%s' has task '%s' but %s needs '%s': use "
+      "%s for this model", rnn_model_name (model), rnn_task_name (has),
+      gst_rnn_element_name (element), rnn_task_name (task),
+      other ? other : "another element");
+}
+
 rnn_model *
 gst_rnn_load_model (GstElement * element, const gchar * path, rnn_task task)
 {
@@ -17,18 +53,18 @@ gst_rnn_load_model (GstElement * element, const gchar * path, rnn_task task)
 
   ename = gst_rnn_element_name (element);
 
+  /* The cause goes in the message itself: applications often show only
+   * the GError's message, not the debug string. */
   if (path == NULL || path[0] == '\0') {
     GST_ELEMENT_ERROR (element, RESOURCE, NOT_FOUND,
-        ("No model file set on %s.", ename),
-        ("no model-file set: set the model-file property to a .safetensors "
-            "model"));
+        ("No model file set on %s: set the model-file property to a "
+            ".safetensors model.", ename), (NULL));
     return NULL;
   }
 
   if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
     GST_ELEMENT_ERROR (element, RESOURCE, NOT_FOUND,
-        ("Model file '%s' not found.", path),
-        ("model-file '%s': no such file", path));
+        ("Model file '%s' not found: no such file.", path), (NULL));
     return NULL;
   }
 
@@ -37,32 +73,55 @@ gst_rnn_load_model (GstElement * element, const gchar * path, rnn_task task)
   if (st != RNN_OK || model == NULL) {
     const gchar *msg = err.msg[0] ? err.msg : rnn_status_str (st);
 
+    /* the engine's message starts with the path already */
     if (st == RNN_ERR_IO) {
       GST_ELEMENT_ERROR (element, RESOURCE, OPEN_READ,
-          ("Could not read model file '%s'.", path),
-          ("model-file '%s': %s", path, msg));
+          ("Could not read model file: %s", msg), (NULL));
     } else {
       GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
-          ("Invalid model file '%s'.", path),
-          ("model-file '%s': %s", path, msg));
+          ("Invalid model file: %s", msg), (NULL));
     }
     rnn_model_free (model);
     return NULL;
   }
 
   if (task != RNN_TASK_NONE && rnn_model_task (model) != task) {
-    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
-        ("model '%s' has task '%s' but %s needs '%s'", path,
-            rnn_task_name (rnn_model_task (model)), ename,
-            rnn_task_name (task)),
-        ("set the `task` metadata of the model to '%s' or use the element "
-            "made for task '%s'", rnn_task_name (task),
-            rnn_task_name (rnn_model_task (model))));
+    gchar *why = gst_rnn_task_mismatch (element, model, task);
+
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS, ("%s.", why), (NULL));
+    g_free (why);
     rnn_model_free (model);
     return NULL;
   }
 
   return model;
+}
+
+gchar *
+gst_rnn_columns_hint (const rnn_model * model)
+{
+  const gchar *names = rnn_model_meta (model, "input.names");
+  GVariant *v;
+  const gchar **strv;
+  gsize n = 0;
+  gchar *joined, *hint = NULL;
+
+  if (names == NULL)
+    return NULL;
+  /* a JSON array of plain strings is also GVariant text of type "as" */
+  v = g_variant_parse (G_VARIANT_TYPE_STRING_ARRAY, names, NULL, NULL, NULL);
+  if (v == NULL)
+    return NULL;
+  strv = g_variant_get_strv (v, &n);
+  if (n > 0 && n == (gsize) rnn_model_input_size (model)) {
+    joined = g_strjoinv (",", (gchar **) strv);
+    hint = g_strdup_printf ("its input.names: %s; with csvparse, set "
+        "columns=%s", joined, joined);
+    g_free (joined);
+  }
+  g_free (strv);
+  g_variant_unref (v);
+  return hint;
 }
 
 const gchar *
@@ -196,9 +255,7 @@ gst_rnn_model_slot_set (GstRnnModelSlot * slot, GstElement * element,
   } else if (rnn_model_load (path, &model, &err) != RNN_OK) {
     why = g_strdup (err.msg[0] ? err.msg : rnn_status_str (err.code));
   } else if (task != RNN_TASK_NONE && rnn_model_task (model) != task) {
-    why = g_strdup_printf ("model \"%s\" has task '%s' but %s needs '%s'",
-        path, rnn_task_name (rnn_model_task (model)),
-        gst_rnn_element_name (element), rnn_task_name (task));
+    why = gst_rnn_task_mismatch (element, model, task);
   } else if (check != NULL && !check (element, model, &data, &why)) {
     if (why == NULL)
       why = g_strdup ("the model cannot be run by this element");

@@ -11,11 +11,25 @@
 G_BEGIN_DECLS
 
 /* Load @path and check that its task is @task (RNN_TASK_NONE: any). On
- * failure posts GST_ELEMENT_ERROR (RESOURCE, NOT_FOUND / SETTINGS) whose
- * message names the file and the problem, and returns NULL. @path NULL or
+ * failure posts GST_ELEMENT_ERROR (RESOURCE, NOT_FOUND / OPEN_READ /
+ * SETTINGS) whose message itself names the file and the problem (and, for
+ * another task, the element to use), and returns NULL. @path NULL or
  * empty is an error too ("no model-file set"). */
 rnn_model *gst_rnn_load_model (GstElement * element, const gchar * path,
     rnn_task task);
+
+/* The element made for models of @task ("lstmforecast", ...; "texttagger"
+ * for tag), or NULL for RNN_TASK_NONE. */
+const gchar *gst_rnn_element_for_task (rnn_task task);
+/* Why @model (loaded) cannot run in @element, which needs @task: the
+ * model's task and the element to use instead. Newly allocated. */
+gchar *gst_rnn_task_mismatch (GstElement * element, const rnn_model * model,
+    rnn_task task);
+
+/* For a feature-count mismatch: the columns the model was trained on, from
+ * its `input.names` metadata, as "its input.names: a,b; with csvparse, set
+ * columns=a,b". NULL when the model has no usable names. Newly allocated. */
+gchar *gst_rnn_columns_hint (const rnn_model * model);
 
 /* A new element message structure named after @element's factory
  * ("lstmforecast", ...) holding `timestamp`, `stream-time`, `running-time`

@@ -1002,12 +1002,17 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   }
 
   if (sc.features != model_in) {
+    gchar *hint = priv->cur_per_channel ? NULL :
+        gst_rnn_columns_hint (priv->model);
+
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Input has %u features per frame but the model '%s' needs %u.",
-            sc.features, rnn_model_name (priv->model), model_in),
+        ("Input has %u features per frame but the model '%s' needs %u%s%s%s.",
+            sc.features, rnn_model_name (priv->model), model_in,
+            hint ? " (" : "", hint ? hint : "", hint ? ")" : ""),
         ("input %s %u, model input size %u; caps %" GST_PTR_FORMAT,
             sc.tensors ? "dimensions F =" : "channels =", sc.features,
             model_in, incaps));
+    g_free (hint);
     return FALSE;
   }
 

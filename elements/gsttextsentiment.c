@@ -24,8 +24,9 @@
  * `other/tensors, format=static, num_tensors=1, types=float32,
  * dimensions=(string)C:1, framerate=0/1` (C = number of classes; one float32
  * probability per class) or `text/x-raw, format=utf8` holding the winning
- * label and its confidence, such as `positive (0.93)`, that `textoverlay`
- * can render. Output buffers keep the PTS and duration of their text. A text
+ * label and its confidence as one line, such as `positive (0.93)` and a
+ * newline, that `textoverlay` can render (it ignores the trailing newline)
+ * and `fdsink` writes one line per text. Output buffers keep the PTS and duration of their text. A text
  * without any token (empty, only punctuation or markup) produces no buffer:
  * a GAP event with its PTS and duration is pushed instead.
  *
@@ -439,7 +440,9 @@ gst_text_sentiment_process (GstRnnText * base, GstBuffer * inbuf,
     gchar *str;
 
     g_ascii_formatd (conf, sizeof (conf), "%.2f", self->probs[best]);
-    str = g_strdup_printf ("%s (%s)", rnn_model_label (model, best), conf);
+    /* one line per text, so that a file or a terminal shows one label a
+     * line; textoverlay drops the trailing newline */
+    str = g_strdup_printf ("%s (%s)\n", rnn_model_label (model, best), conf);
     out = gst_buffer_new_wrapped (str, strlen (str));
   } else {
     gsize size = (gsize) n_classes * sizeof (float);

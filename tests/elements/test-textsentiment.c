@@ -519,7 +519,8 @@ GST_START_TEST (test_text_output)
     fail_unless_equals_uint64 (GST_BUFFER_DURATION (out), TEXT_DURATION);
     gst_buffer_map (out, &map, GST_MAP_READ);
     g_ascii_formatd (conf, sizeof (conf), "%.2f", want[best]);
-    str = g_strdup_printf ("%s (%s)", labels3[best], conf);
+    /* one line per text: label, confidence, newline */
+    str = g_strdup_printf ("%s (%s)\n", labels3[best], conf);
     fail_unless_equals_int ((int) map.size, (int) strlen (str));
     fail_unless (memcmp (map.data, str, map.size) == 0,
         "got \"%.*s\" expected \"%s\"", (int) map.size, map.data, str);
