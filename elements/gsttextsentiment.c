@@ -26,9 +26,10 @@
  * probability per class) or `text/x-raw, format=utf8` holding the winning
  * label and its confidence as one line, such as `positive (0.93)` and a
  * newline, that `textoverlay` can render (it ignores the trailing newline)
- * and `fdsink` writes one line per text. Output buffers keep the PTS and duration of their text. A text
- * without any token (empty, only punctuation or markup) produces no buffer:
- * a GAP event with its PTS and duration is pushed instead.
+ * and `fdsink` writes one line per text. Output buffers keep the PTS and
+ * duration of their text. A text without any token (empty, only punctuation
+ * or markup) produces no buffer: a GAP event with its PTS and duration is
+ * pushed instead.
  *
  * With #GstTextSentiment:post-messages (default %TRUE) the element posts
  * one element message named `textsentiment` per classified text, with these
