@@ -23,9 +23,12 @@
  * bits left contradict it), N from the mask while it is not yet fixed, else
  * the output says N = 1 and buffers may hold any whole number of frames.
  * Writing `dimensions=(string)3:1` avoids the ambiguity. The output keeps
- * the family, the rate and N, with the subclass's feature count. A feature
- * count that differs from the model's input size fails negotiation with an
- * error naming both numbers.
+ * the family, the rate and N, with the subclass's feature count. With a
+ * model loaded, the sink pad's caps query offers only the model's input
+ * size (channels or F), so a converter upstream (`audioconvert`) produces
+ * it. A feature count that differs from the model's input size all the
+ * same (caps forced upstream) fails negotiation with an error naming both
+ * numbers. The grammar lives in gstrnnsignalcaps.c.
  *
  * The state is zeroed at the next buffer after: STREAM_START, FLUSH_STOP,
  * a SEGMENT after a seek (see below), a caps change, a DISCONT buffer (when
@@ -59,15 +62,10 @@
 
 #include "gstrnnsignal.h"
 #include "gstrnncommon.h"
+#include "gstrnnsignalcaps.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_rnn_signal_debug);
 #define GST_CAT_DEFAULT gst_rnn_signal_debug
-
-#define SIGNAL_CAPS \
-  "audio/x-raw, format=(string)F32LE, layout=(string)interleaved, " \
-  "rate=(int)[1,MAX], channels=(int)[1,MAX]; " \
-  "other/tensors, format=(string)static, num_tensors=(int)1, " \
-  "types=(string)float32, framerate=(fraction)[1/2147483647,MAX]"
 
 enum
 {
@@ -121,6 +119,8 @@ typedef struct
   guint8 *bad;                  /* per channel: its non-finite channels */
   gboolean bad_active;          /* process() runs a frame with some */
   GstCaps *refused;             /* input caps refused (error posted once) */
+  gboolean said_channels;       /* upstream's channel count refused in a
+                                 * caps query (error posted once per run) */
   GstBufferPool *pool;          /* output buffers when downstream has none */
   gsize pool_size;              /* bytes per buffer of @pool */
 } GstRnnSignalPrivate;
@@ -260,7 +260,7 @@ gst_rnn_signal_class_init (GstRnnSignalClass * klass)
   signals[SIGNAL_RESET] = gst_rnn_install_reset_signal (gobject_class,
       G_CALLBACK (gst_rnn_signal_reset_action));
 
-  caps = gst_caps_from_string (SIGNAL_CAPS);
+  caps = gst_caps_from_string (GST_RNN_SIGNAL_CAPS);
   gst_element_class_add_pad_template (element_class,
       gst_pad_template_new ("sink", GST_PAD_SINK, GST_PAD_ALWAYS, caps));
   gst_element_class_add_pad_template (element_class,
@@ -662,6 +662,7 @@ gst_rnn_signal_stop (GstBaseTransform * trans)
   priv->model = NULL;
   priv->model_in = priv->model_out = 0;
   priv->run_in = priv->run_out = 0;
+  priv->said_channels = FALSE;
   GST_OBJECT_UNLOCK (self);
   rnn_model_free (model);
 
@@ -678,173 +679,13 @@ gst_rnn_signal_stop (GstBaseTransform * trans)
 
 /* ------------------------------------------------------------------ caps */
 
-typedef struct
-{
-  gboolean tensors;
-  guint features;               /* 0: unknown (flag-set or not fixed) */
-  guint frames;                 /* tensors: N, 0 when unknown */
-  gboolean flagset;
-  guint flags, mask;            /* the flag-set as parsed */
-  gint rate_n, rate_d;
-} SignalCaps;
-
-/* Read a decimal number written with hex digits back: a flag-set keeps
- * "10" as 0x10. Returns FALSE when the hex form has a letter. */
-static gboolean
-hex_as_decimal (guint v, guint * out)
-{
-  gchar buf[16];
-  guint i;
-
-  g_snprintf (buf, sizeof (buf), "%x", v);
-  for (i = 0; buf[i]; i++)
-    if (!g_ascii_isdigit (buf[i]))
-      return FALSE;
-  *out = (guint) strtoul (buf, NULL, 10);
-  return TRUE;
-}
-
-/* The reverse: the flag-set an unquoted decimal @v would parse into. */
-static gboolean
-decimal_as_hex (guint v, guint * out)
-{
-  gchar buf[16];
-  guint64 r;
-
-  g_snprintf (buf, sizeof (buf), "%u", v);
-  r = g_ascii_strtoull (buf, NULL, 16);
-  if (r > G_MAXUINT32)
-    return FALSE;
-  *out = (guint) r;
-  return TRUE;
-}
-
-/* Parse "F", "F:N" or "F:N:1:..." (trailing 1s are ignored, as NNStreamer
- * treats them). */
-static gboolean
-parse_dims_string (const gchar * str, guint * features, guint * frames)
-{
-  gchar **parts;
-  guint n, i;
-  gboolean ok = TRUE;
-  guint64 v[16];
-
-  if (str == NULL || *str == '\0')
-    return FALSE;
-  parts = g_strsplit (str, ":", -1);
-  n = g_strv_length (parts);
-  if (n == 0 || n > 16)
-    ok = FALSE;
-  for (i = 0; ok && i < n; i++) {
-    gchar *end = NULL;
-    const gchar *p = g_strstrip (parts[i]);
-
-    if (!g_ascii_isdigit (*p)) {
-      ok = FALSE;
-      break;
-    }
-    v[i] = g_ascii_strtoull (p, &end, 10);
-    if (*end != '\0' || v[i] == 0 || v[i] > G_MAXINT)
-      ok = FALSE;
-  }
-  for (i = 2; ok && i < n; i++)
-    if (v[i] != 1)
-      ok = FALSE;
-  if (ok) {
-    *features = (guint) v[0];
-    *frames = n >= 2 ? (guint) v[1] : 1;
-  }
-  g_strfreev (parts);
-  return ok;
-}
-
-/* Fill @sc from a fixed caps structure; FALSE with *why set when it cannot
- * be used. */
-static gboolean
-parse_signal_structure (const GstStructure * s, SignalCaps * sc, gchar ** why)
-{
-  memset (sc, 0, sizeof (*sc));
-
-  if (gst_structure_has_name (s, "audio/x-raw")) {
-    gint ch = 0, rate = 0;
-
-    if (!gst_structure_get_int (s, "channels", &ch) || ch <= 0
-        || !gst_structure_get_int (s, "rate", &rate) || rate <= 0) {
-      *why = g_strdup ("audio caps without a fixed channels and rate");
-      return FALSE;
-    }
-    sc->features = ch;
-    sc->rate_n = rate;
-    sc->rate_d = 1;
-    return TRUE;
-  }
-
-  if (gst_structure_has_name (s, "other/tensors")) {
-    const GValue *dims = gst_structure_get_value (s, "dimensions");
-
-    sc->tensors = TRUE;
-    if (!gst_structure_get_fraction (s, "framerate", &sc->rate_n, &sc->rate_d)
-        || sc->rate_n <= 0 || sc->rate_d <= 0) {
-      *why = g_strdup ("other/tensors caps need a framerate > 0 "
-          "(frames per second)");
-      return FALSE;
-    }
-    if (dims == NULL) {
-      *why = g_strdup ("other/tensors caps without dimensions (F:N)");
-      return FALSE;
-    }
-    if (G_VALUE_HOLDS_STRING (dims)) {
-      if (!parse_dims_string (g_value_get_string (dims), &sc->features,
-              &sc->frames)) {
-        *why = g_strdup_printf ("other/tensors dimensions '%s' are not F:N "
-            "(features:frames, both > 0)", g_value_get_string (dims));
-        return FALSE;
-      }
-    } else if (G_VALUE_HOLDS_INT (dims)) {
-      if (g_value_get_int (dims) <= 0) {
-        *why = g_strdup ("other/tensors dimensions must be > 0");
-        return FALSE;
-      }
-      sc->features = g_value_get_int (dims);
-      sc->frames = 1;
-    } else if (GST_VALUE_HOLDS_FLAG_SET (dims)) {
-      /* An unquoted F:N parsed as flags F, mask N (hex digits), flags
-       * masked; fixating then sets the mask to all ones. What is left:
-       * some bits of F, and N while the mask is not exact. */
-      sc->flagset = TRUE;
-      sc->flags = gst_value_get_flagset_flags (dims);
-      sc->mask = gst_value_get_flagset_mask (dims);
-      if (sc->mask == GST_FLAG_SET_MASK_EXACT
-          || !hex_as_decimal (sc->mask, &sc->frames))
-        sc->frames = 0;
-    } else {
-      *why = g_strdup_printf ("other/tensors dimensions of type %s; expected "
-          "a string F:N", G_VALUE_TYPE_NAME (dims));
-      return FALSE;
-    }
-    return TRUE;
-  }
-
-  *why = g_strdup_printf ("unsupported caps '%s'", gst_structure_get_name (s));
-  return FALSE;
-}
-
-static void
-set_tensor_dims (GstStructure * s, guint features, guint frames)
-{
-  gchar *d = g_strdup_printf ("%u:%u", features, frames);
-
-  gst_structure_set (s, "dimensions", G_TYPE_STRING, d, NULL);
-  g_free (d);
-}
-
 static GstCaps *
 gst_rnn_signal_transform_caps (GstBaseTransform * trans,
     GstPadDirection direction, GstCaps * caps, GstCaps * filter)
 {
   GstRnnSignalPrivate *priv = PRIV (GST_RNN_SIGNAL (trans));
-  GstCaps *res = gst_caps_new_empty ();
-  guint model_in, model_out, i;
+  GstCaps *res;
+  guint model_in, model_out;
   gboolean per_channel;
 
   GST_OBJECT_LOCK (trans);
@@ -853,79 +694,8 @@ gst_rnn_signal_transform_caps (GstBaseTransform * trans,
   per_channel = priv->model != NULL && priv->cur_per_channel;
   GST_OBJECT_UNLOCK (trans);
 
-  if (per_channel) {
-    /* one output channel per input channel: the caps carry over as they
-     * are (set_caps refuses what cannot be used) */
-    gst_caps_unref (res);
-    res = gst_caps_copy (caps);
-    goto filter;
-  }
-
-  for (i = 0; i < gst_caps_get_size (caps); i++) {
-    const GstStructure *in = gst_caps_get_structure (caps, i);
-    GstStructure *s = gst_structure_copy (in);
-    gboolean audio = gst_structure_has_name (s, "audio/x-raw");
-    /* the feature count on the other side, 0 when any */
-    guint other = direction == GST_PAD_SINK ? model_out : model_in;
-
-    if (audio) {
-      gst_structure_remove_field (s, "channel-mask");
-      if (other > 0) {
-        gst_structure_set (s, "channels", G_TYPE_INT, (gint) other, NULL);
-        if (other > 1 && direction == GST_PAD_SINK)
-          gst_structure_set (s, "channel-mask", GST_TYPE_BITMASK,
-              (guint64) 0, NULL);
-      } else {
-        gst_structure_set (s, "channels", GST_TYPE_INT_RANGE, 1, G_MAXINT,
-            NULL);
-      }
-      gst_caps_append_structure (res, s);
-      if (other > 0 && direction == GST_PAD_SRC) {
-        /* Upstream should pick the model's size (first structure), but any
-         * count is let through to set_caps, so that a wrong one fails
-         * with an error naming both numbers rather than a bare
-         * not-negotiated. */
-        s = gst_structure_copy (s);
-        gst_structure_set (s, "channels", GST_TYPE_INT_RANGE, 1, G_MAXINT,
-            NULL);
-        gst_caps_append_structure (res, s);
-      }
-    } else if (gst_structure_has_name (s, "other/tensors")) {
-      SignalCaps sc;
-      gchar *why = NULL;
-
-      if (direction == GST_PAD_SINK && other > 0
-          && parse_signal_structure (in, &sc, &why)) {
-        GstStructure *alt;
-        guint hf, hn;
-
-        /* a fixated flag-set lost N: say one frame per buffer */
-        if (sc.frames == 0)
-          sc.frames = 1;
-
-        set_tensor_dims (s, other, sc.frames);
-        /* also offer the flag-set an unquoted F:N downstream would be */
-        if (decimal_as_hex (other, &hf) && decimal_as_hex (sc.frames, &hn)) {
-          alt = gst_structure_copy (s);
-          gst_structure_set (alt, "dimensions", GST_TYPE_FLAG_SET, hf & hn,
-              hn, NULL);
-          gst_caps_append_structure (res, s);
-          gst_caps_append_structure (res, alt);
-        } else {
-          gst_caps_append_structure (res, s);
-        }
-      } else {
-        /* unknown on this side: any dimensions; set_caps checks them */
-        gst_structure_remove_field (s, "dimensions");
-        gst_caps_append_structure (res, s);
-      }
-      g_free (why);
-    } else {
-      gst_structure_free (s);
-    }
-  }
-
-filter:
+  res = gst_rnn_signal_caps_transform (direction, caps, model_in, model_out,
+      per_channel);
   if (filter) {
     GstCaps *tmp = gst_caps_intersect_full (filter, res,
         GST_CAPS_INTERSECT_FIRST);
@@ -944,7 +714,7 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   GstRnnSignal *self = GST_RNN_SIGNAL (trans);
   GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
   GstRnnSignalPrivate *priv = PRIV (self);
-  SignalCaps sc, oc;
+  GstRnnSignalCaps sc, oc;
   gchar *why = NULL;
   GstRnnSignalFormat fmt;
   guint model_in, model_out;
@@ -964,7 +734,7 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   }
   gst_caps_replace (&priv->refused, incaps);
 
-  if (!parse_signal_structure (gst_caps_get_structure (incaps, 0), &sc, &why)) {
+  if (!gst_rnn_signal_caps_parse (gst_caps_get_structure (incaps, 0), &sc, &why)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Unusable input caps: %s.", why), ("%" GST_PTR_FORMAT, incaps));
     g_free (why);
@@ -984,12 +754,7 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   }
 
   if (sc.flagset) {
-    guint hf;
-
-    /* The flag-set lost the bits of F outside the mask: the model's size is
-     * accepted when it agrees with what survived. */
-    if (!decimal_as_hex (model_in, &hf) || (sc.flags & ~hf) != 0
-        || (sc.mask != GST_FLAG_SET_MASK_EXACT && (hf & sc.mask) != sc.flags)) {
+    if (!gst_rnn_signal_caps_flagset_fits (&sc, model_in)) {
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
           ("Input dimensions do not match the model: the model '%s' needs %u "
               "features per frame but the caps' dimensions (parsed as the "
@@ -1017,7 +782,7 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   }
 
   memset (&oc, 0, sizeof (oc));
-  if (!parse_signal_structure (gst_caps_get_structure (outcaps, 0), &oc, &why)) {
+  if (!gst_rnn_signal_caps_parse (gst_caps_get_structure (outcaps, 0), &oc, &why)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Unusable output caps: %s.", why), ("%" GST_PTR_FORMAT, outcaps));
     g_free (why);
@@ -1175,6 +940,47 @@ gst_rnn_signal_src_event (GstBaseTransform * trans, GstEvent * event)
       (trans, event);
 }
 
+/* The sink pad offers only the model's input size. When upstream can give
+ * only another count (caps forced before the element, no converter),
+ * negotiation is bound to fail in upstream's thread with a bare
+ * not-negotiated: say which numbers disagree, once per run. */
+static gboolean
+query_sink_caps (GstBaseTransform * trans, GstQuery * query)
+{
+  GstRnnSignalPrivate *priv = PRIV (GST_RNN_SIGNAL (trans));
+  GstCaps *filter = NULL, *result = NULL;
+  gchar *offered;
+  guint model_in;
+  gboolean per_channel, said;
+
+  if (!GST_BASE_TRANSFORM_CLASS (gst_rnn_signal_parent_class)->query (trans,
+          GST_PAD_SINK, query))
+    return FALSE;
+  gst_query_parse_caps (query, &filter);
+  gst_query_parse_caps_result (query, &result);
+  GST_OBJECT_LOCK (trans);
+  model_in = priv->model_in;
+  per_channel = priv->cur_per_channel;
+  said = priv->said_channels;
+  GST_OBJECT_UNLOCK (trans);
+  if (model_in == 0 || per_channel || said)
+    return TRUE;
+  offered = gst_rnn_signal_caps_refused_channels (filter, result);
+  if (offered) {
+    GST_OBJECT_LOCK (trans);
+    priv->said_channels = TRUE;
+    GST_OBJECT_UNLOCK (trans);
+    GST_ELEMENT_ERROR (trans, CORE, NEGOTIATION,
+        ("Input has %s features per frame but the model '%s' needs %u "
+            "(upstream cannot give %u channels; an audioconvert before the "
+            "element converts).", offered, rnn_model_name (priv->model),
+            model_in, model_in), ("caps query filter %" GST_PTR_FORMAT,
+            filter));
+    g_free (offered);
+  }
+  return TRUE;
+}
+
 static gboolean
 gst_rnn_signal_query (GstBaseTransform * trans, GstPadDirection direction,
     GstQuery * query)
@@ -1198,6 +1004,8 @@ gst_rnn_signal_query (GstBaseTransform * trans, GstPadDirection direction,
     }
     return FALSE;
   }
+  if (direction == GST_PAD_SINK && GST_QUERY_TYPE (query) == GST_QUERY_CAPS)
+    return query_sink_caps (trans, query);
   return GST_BASE_TRANSFORM_CLASS (gst_rnn_signal_parent_class)->query
       (trans, direction, query);
 }
