@@ -967,15 +967,20 @@ query_sink_caps (GstBaseTransform * trans, GstQuery * query)
     return TRUE;
   offered = gst_rnn_signal_caps_refused_channels (filter, result);
   if (offered) {
+    gchar *hint = gst_rnn_columns_hint (priv->model);
+
     GST_OBJECT_LOCK (trans);
     priv->said_channels = TRUE;
     GST_OBJECT_UNLOCK (trans);
+    /* the wording of set_caps' error, plus what fixes a channel count */
     GST_ELEMENT_ERROR (trans, CORE, NEGOTIATION,
-        ("Input has %s features per frame but the model '%s' needs %u "
-            "(upstream cannot give %u channels; an audioconvert before the "
-            "element converts).", offered, rnn_model_name (priv->model),
-            model_in, model_in), ("caps query filter %" GST_PTR_FORMAT,
-            filter));
+        ("Input has %s features per frame but the model '%s' needs %u (%s%s"
+            "an audioconvert before the element converts a channel count).",
+            offered, rnn_model_name (priv->model), model_in,
+            hint ? hint : "", hint ? "; " : ""),
+        ("upstream cannot give %u channels; caps query filter %"
+            GST_PTR_FORMAT, model_in, filter));
+    g_free (hint);
     g_free (offered);
   }
   return TRUE;
