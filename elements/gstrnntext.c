@@ -292,6 +292,14 @@ gst_rnn_text_push (GstRnnText * self, GstBuffer * inbuf, GstBuffer * out)
   return gst_pad_push (priv->srcpad, out);
 }
 
+GstBuffer *
+gst_rnn_text_buffer_from_string (GString * s)
+{
+  gsize len = s->len;
+
+  return gst_buffer_new_wrapped (g_string_free (s, FALSE), len);
+}
+
 void
 gst_rnn_text_softmax (const float *z, int n, float *p)
 {

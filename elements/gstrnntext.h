@@ -92,6 +92,9 @@ gboolean gst_rnn_text_post_messages (GstRnnText * self);
 GstFlowReturn gst_rnn_text_push (GstRnnText * self, GstBuffer * inbuf,
     GstBuffer * out);
 
+/* A buffer holding the text of @s (taken and freed). */
+GstBuffer *gst_rnn_text_buffer_from_string (GString * s);
+
 /* Numerically safe softmax of @n values in double precision (the maximum
  * subtracted before exp()). */
 void gst_rnn_text_softmax (const float *z, int n, float *p);

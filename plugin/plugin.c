@@ -13,6 +13,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (gruanomaly, plugin);
   ret |= GST_ELEMENT_REGISTER (lstmforecast, plugin);
   ret |= GST_ELEMENT_REGISTER (textsentiment, plugin);
+  ret |= GST_ELEMENT_REGISTER (texttagger, plugin);
 
   return ret;
 }
