@@ -52,6 +52,11 @@
  * warning at the first), and at EOS a warning counts the dropped rows that
  * had no warning of their own.
  *
+ * On a seekable upstream that offers pull mode (filesrc), csvparse reads
+ * the input itself: it first notes where every data row starts and its
+ * time, then answers DURATION and SEEKING queries and TIME seeks (from the
+ * first row at or after the seek start, up to the stop).
+ *
  * At EOS a last row without a line break is parsed and the frames held for
  * an incomplete buffer are pushed (a shorter buffer for audio caps; with
  * tensor caps, whose dimensions fix the frame count, they are dropped with
@@ -151,7 +156,25 @@ struct _GstCsvParse
   guint64 n_rows;               /* data rows read */
   guint64 n_unfilled;           /* rows dropped: missing=previous without a
                                  * previous value */
+
+  /* pull mode (a seekable upstream such as filesrc): the loop reads the
+   * input itself, after indexing every data row once */
+  gboolean pull;
+  gboolean sent_stream_start;
+  guint64 offset;               /* next byte to read */
+  GArray *index;                /* IndexRow per data row, NULL until built */
+  GstClockTime duration;        /* end of the last frame (stream time) */
+  gboolean seeked;              /* a seek set the segment below */
+  GstSegment segment;
+  guint32 seqnum;               /* of the last seek */
 };
+
+/* Where a data row is in the input, and its time. */
+typedef struct
+{
+  guint64 offset, line;
+  GstClockTime pts;             /* NONE when its time is malformed */
+} IndexRow;
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -288,6 +311,16 @@ negotiate (GstCsvParse * self)
   return ok;
 }
 
+static void
+set_rate (GstCsvParse * self, gdouble rate)
+{
+  gst_util_double_to_fraction (rate, &self->rate_n, &self->rate_d);
+  if (self->rate_n <= 0 || self->rate_d <= 0) {
+    self->rate_n = 1;
+    self->rate_d = 1;
+  }
+}
+
 /* The first data row is known: choose the columns, set the caps. */
 static gboolean
 configure (GstCsvParse * self, const RnnCsvRow * row)
@@ -308,11 +341,7 @@ configure (GstCsvParse * self, const RnnCsvRow * row)
   self->s_strict = self->strict;
   GST_OBJECT_UNLOCK (self);
 
-  gst_util_double_to_fraction (rate, &self->rate_n, &self->rate_d);
-  if (self->rate_n <= 0 || self->rate_d <= 0) {
-    self->rate_n = 1;
-    self->rate_d = 1;
-  }
+  set_rate (self, rate);
 
   self->time_col = -1;
   if (time_column && *time_column)
@@ -373,6 +402,32 @@ frames_to_time (GstCsvParse * self, guint64 n)
       (guint64) self->rate_n);
 }
 
+/* The TIME segment before the first buffer: after a seek, the seek's;
+ * with a time column, running time from 0 at the first frame (@first) and
+ * stream time = the column; else from 0. */
+static void
+push_segment (GstCsvParse * self, GstClockTime first)
+{
+  GstSegment seg;
+  GstEvent *ev;
+
+  if (self->seeked) {
+    seg = self->segment;
+  } else {
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    if (self->time_col >= 0 && GST_CLOCK_TIME_IS_VALID (first)) {
+      seg.start = first;
+      seg.time = first;
+      seg.position = first;
+    }
+  }
+  ev = gst_event_new_segment (&seg);
+  if (self->seeked)
+    gst_event_set_seqnum (ev, self->seqnum);
+  gst_pad_push_event (self->srcpad, ev);
+  self->need_segment = FALSE;
+}
+
 static GstFlowReturn
 push_frames (GstCsvParse * self)
 {
@@ -389,18 +444,8 @@ push_frames (GstCsvParse * self)
     return GST_FLOW_OK;
   }
 
-  if (self->need_segment) {
-    GstSegment seg;
-    gst_segment_init (&seg, GST_FORMAT_TIME);
-    if (self->time_col >= 0) {
-      /* running time from 0 at the first frame, stream time = the column */
-      seg.start = self->first_pts;
-      seg.time = self->first_pts;
-      seg.position = self->first_pts;
-    }
-    gst_pad_push_event (self->srcpad, gst_event_new_segment (&seg));
-    self->need_segment = FALSE;
-  }
+  if (self->need_segment)
+    push_segment (self, self->first_pts);
 
   buf = gst_buffer_new_memdup (self->frames, size);
   GST_BUFFER_PTS (buf) = self->first_pts;
@@ -481,6 +526,17 @@ handle_data_row (GstCsvParse * self, const RnnCsvRow * row)
   } else {
     /* the row's place in the input: dropped rows leave their time empty */
     pts = frames_to_time (self, row->index);
+  }
+  if (self->seeked) {
+    /* after a seek: rows before its start are passed over, its stop ends
+     * the stream */
+    if (GST_CLOCK_TIME_IS_VALID (self->segment.stop)
+        && pts >= self->segment.stop)
+      return GST_FLOW_EOS;
+    if (pts < self->segment.start) {
+      self->next_index = row->index + 1;
+      return GST_FLOW_OK;
+    }
   }
 
   /* values first into the frame slot; committed only when the row is kept */
@@ -638,6 +694,30 @@ report_dropped (GstCsvParse * self)
           self->n_rows, self->warnings, self->n_unfilled), (NULL));
 }
 
+/* The end of the input (@rest: parse what is left; FALSE when the
+ * segment's stop was reached): the last frames go out. */
+static GstFlowReturn
+finish_stream (GstCsvParse * self, gboolean rest)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  if (self->reader && rest) {
+    rnn_csv_reader_finish (self->reader);
+    ret = drain (self);
+    if (ret == GST_FLOW_EOS)
+      ret = GST_FLOW_OK;        /* the segment's stop */
+  }
+  if (ret == GST_FLOW_OK && self->configured)
+    ret = push_frames (self);
+  if (ret == GST_FLOW_OK)
+    report_dropped (self);
+  if (!self->configured)
+    GST_DEBUG_OBJECT (self, "EOS before any data row");
+  else if (self->need_segment)
+    push_segment (self, GST_CLOCK_TIME_NONE);   /* every row was dropped */
+  return ret;
+}
+
 static void
 reset_stream (GstCsvParse * self, gboolean full)
 {
@@ -653,6 +733,12 @@ reset_stream (GstCsvParse * self, gboolean full)
     return;
   }
   g_clear_pointer (&self->reader, rnn_csv_reader_free);
+  GST_OBJECT_LOCK (self);
+  g_clear_pointer (&self->index, g_array_unref);
+  self->duration = GST_CLOCK_TIME_NONE;
+  GST_OBJECT_UNLOCK (self);
+  self->offset = 0;
+  self->sent_stream_start = FALSE;
   self->configured = FALSE;
   g_clear_pointer (&self->cols, g_free);
   g_clear_pointer (&self->last, g_free);
@@ -665,6 +751,8 @@ reset_stream (GstCsvParse * self, gboolean full)
   self->warnings = 0;
   self->n_rows = 0;
   self->n_unfilled = 0;
+  self->seeked = FALSE;
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
 }
 
 static gboolean
@@ -684,31 +772,339 @@ gst_csv_parse_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_FLUSH_STOP:
       reset_stream (self, FALSE);
       break;
-    case GST_EVENT_EOS:{
-      GstFlowReturn ret = GST_FLOW_OK;
-      if (self->reader) {
-        rnn_csv_reader_finish (self->reader);
-        ret = drain (self);
-      }
-      if (ret == GST_FLOW_OK && self->configured)
-        ret = push_frames (self);
-      if (ret == GST_FLOW_OK)
-        report_dropped (self);
-      if (!self->configured)
-        GST_DEBUG_OBJECT (self, "EOS before any data row");
-      else if (self->need_segment) {
-        /* every row was dropped: downstream still needs a segment */
-        GstSegment seg;
-        gst_segment_init (&seg, GST_FORMAT_TIME);
-        gst_pad_push_event (self->srcpad, gst_event_new_segment (&seg));
-        self->need_segment = FALSE;
-      }
+    case GST_EVENT_EOS:
+      finish_stream (self, TRUE);
       break;
-    }
     default:
       break;
   }
   return gst_pad_event_default (pad, parent, event);
+}
+
+/* ------------------------------------------------ pull mode and seeking */
+
+/* Bytes read per pull. */
+#define PULL_CHUNK 65536
+
+static GstFlowReturn
+pull_chunk (GstCsvParse * self, guint64 offset, RnnCsvReader * r,
+    guint64 * next)
+{
+  GstBuffer *buf = NULL;
+  GstMapInfo map;
+  GstFlowReturn ret = gst_pad_pull_range (self->sinkpad, offset, PULL_CHUNK,
+      &buf);
+
+  if (ret != GST_FLOW_OK)
+    return ret;
+  if (gst_buffer_get_size (buf) == 0) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_EOS;
+  }
+  if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    rnn_csv_reader_feed (r, (const char *) map.data, map.size);
+    *next = offset + map.size;
+    gst_buffer_unmap (buf, &map);
+  }
+  gst_buffer_unref (buf);
+  return GST_FLOW_OK;
+}
+
+/* Read the whole input once: where each data row starts and its time, and
+ * the duration (the end of the last frame in stream time). The rows are
+ * not interpreted beyond that; streaming reads them again from the index
+ * position. */
+static GstFlowReturn
+build_index (GstCsvParse * self)
+{
+  RnnCsvReader *r = new_reader (self);
+  GArray *index = g_array_new (FALSE, FALSE, sizeof (IndexRow));
+  GstFlowReturn ret = GST_FLOW_OK;
+  gchar *time_column;
+  gdouble rate;
+  gint tcol = -1;
+  gboolean resolved = FALSE, done = FALSE;
+  guint64 off = 0;
+  GstClockTime end = 0;
+
+  GST_OBJECT_LOCK (self);
+  time_column = g_strdup (self->time_column);
+  rate = self->rate;
+  GST_OBJECT_UNLOCK (self);
+  set_rate (self, rate);
+
+  while (!done) {
+    RnnCsvRow row;
+    RnnCsvStatus st;
+
+    ret = pull_chunk (self, off, r, &off);
+    if (ret == GST_FLOW_EOS) {
+      rnn_csv_reader_finish (r);
+      ret = GST_FLOW_OK;
+    } else if (ret != GST_FLOW_OK) {
+      break;
+    }
+    while ((st = rnn_csv_reader_next (r, &row)) != RNN_CSV_NEED_MORE) {
+      IndexRow ir = { row.offset, row.line, GST_CLOCK_TIME_NONE };
+      gchar *why = NULL;
+
+      if (st == RNN_CSV_END) {
+        done = TRUE;
+        break;
+      }
+      if (st != RNN_CSV_ROW)
+        continue;
+      if (!resolved) {
+        resolved = TRUE;
+        if (time_column && *time_column)
+          tcol = rnn_csv_find_column (rnn_csv_reader_names (r),
+              rnn_csv_reader_width (r), time_column, &why);
+        g_free (why);
+        why = NULL;
+      }
+      if (!time_column || !*time_column) {
+        ir.pts = frames_to_time (self, row.index);
+      } else if (tcol >= 0 && (guint) tcol < row.n_fields) {
+        guint64 ns;
+        if (rnn_csv_parse_seconds (row.fields[tcol], &ns, &why))
+          ir.pts = ns;
+        g_free (why);
+      }
+      if (GST_CLOCK_TIME_IS_VALID (ir.pts))
+        end = MAX (end, ir.pts + frames_to_time (self, 1));
+      g_array_append_val (index, ir);
+    }
+  }
+  rnn_csv_reader_free (r);
+  g_free (time_column);
+  if (ret != GST_FLOW_OK) {
+    g_array_unref (index);
+    return ret;
+  }
+  GST_OBJECT_LOCK (self);
+  self->index = index;
+  self->duration = end;
+  GST_OBJECT_UNLOCK (self);
+  GST_INFO_OBJECT (self, "indexed %u data rows in %" G_GUINT64_FORMAT
+      " bytes, duration %" GST_TIME_FORMAT, index->len, off,
+      GST_TIME_ARGS (end));
+  return GST_FLOW_OK;
+}
+
+static void
+gst_csv_parse_loop (GstPad * pad)
+{
+  GstCsvParse *self = GST_CSV_PARSE (GST_PAD_PARENT (pad));
+  GstFlowReturn ret = GST_FLOW_OK;
+  gboolean at_stop = FALSE;
+
+  if (!self->sent_stream_start) {
+    gchar *id = gst_pad_create_stream_id (self->srcpad, GST_ELEMENT (self),
+        NULL);
+    gst_pad_push_event (self->srcpad, gst_event_new_stream_start (id));
+    g_free (id);
+    self->sent_stream_start = TRUE;
+  }
+  if (self->index == NULL && (ret = build_index (self)) != GST_FLOW_OK)
+    goto pause;
+  if (self->reader == NULL)
+    self->reader = new_reader (self);
+
+  ret = pull_chunk (self, self->offset, self->reader, &self->offset);
+  if (ret == GST_FLOW_OK) {
+    ret = drain (self);
+    at_stop = ret == GST_FLOW_EOS;
+  }
+  if (ret == GST_FLOW_EOS) {
+    ret = finish_stream (self, !at_stop);
+    if (ret == GST_FLOW_OK) {
+      if (self->seeked && (self->segment.flags & GST_SEGMENT_FLAG_SEGMENT)) {
+        GstClockTime stop = GST_CLOCK_TIME_IS_VALID (self->segment.stop) ?
+            self->segment.stop : self->duration;
+        gst_element_post_message (GST_ELEMENT (self),
+            gst_message_new_segment_done (GST_OBJECT (self), GST_FORMAT_TIME,
+                (gint64) stop));
+        gst_pad_push_event (self->srcpad,
+            gst_event_new_segment_done (GST_FORMAT_TIME, (gint64) stop));
+      } else {
+        GstEvent *eos = gst_event_new_eos ();
+        if (self->seeked)
+          gst_event_set_seqnum (eos, self->seqnum);
+        gst_pad_push_event (self->srcpad, eos);
+      }
+      ret = GST_FLOW_EOS;
+    }
+  }
+  if (ret == GST_FLOW_OK)
+    return;
+
+pause:
+  GST_DEBUG_OBJECT (self, "pausing: %s", gst_flow_get_name (ret));
+  gst_pad_pause_task (pad);
+  if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
+    GST_ELEMENT_FLOW_ERROR (self, ret);
+    gst_pad_push_event (self->srcpad, gst_event_new_eos ());
+  }
+}
+
+static gboolean
+gst_csv_parse_sink_activate (GstPad * pad, GstObject * parent)
+{
+  GstQuery *q = gst_query_new_scheduling ();
+  gboolean pull = FALSE;
+
+  if (gst_pad_peer_query (pad, q))
+    pull = gst_query_has_scheduling_mode_with_flags (q, GST_PAD_MODE_PULL,
+        GST_SCHEDULING_FLAG_SEEKABLE);
+  gst_query_unref (q);
+  GST_DEBUG_OBJECT (parent, "activating in %s mode", pull ? "pull" : "push");
+  return gst_pad_activate_mode (pad, pull ? GST_PAD_MODE_PULL :
+      GST_PAD_MODE_PUSH, TRUE);
+}
+
+static gboolean
+gst_csv_parse_sink_activate_mode (GstPad * pad, GstObject * parent,
+    GstPadMode mode, gboolean active)
+{
+  GstCsvParse *self = GST_CSV_PARSE (parent);
+
+  if (mode != GST_PAD_MODE_PULL) {
+    self->pull = FALSE;
+    return TRUE;
+  }
+  if (active) {
+    self->pull = TRUE;
+    self->offset = 0;
+    return gst_pad_start_task (pad, (GstTaskFunction) gst_csv_parse_loop,
+        pad, NULL);
+  }
+  return gst_pad_stop_task (pad);
+}
+
+/* A TIME seek in pull mode: streaming goes on from the first data row at
+ * or after the start (a row's time: its column value, or its place /
+ * rate), up to the stop. */
+static gboolean
+do_seek (GstCsvParse * self, GstEvent * event)
+{
+  gdouble rate;
+  GstFormat format;
+  GstSeekFlags flags;
+  GstSeekType start_type, stop_type;
+  gint64 start, stop;
+  gboolean flush, update;
+  guint k = 0;
+
+  gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
+      &stop_type, &stop);
+  if (!self->pull || format != GST_FORMAT_TIME || rate <= 0.0) {
+    GST_DEBUG_OBJECT (self, "cannot seek: %s", !self->pull ? "not in pull "
+        "mode" : format != GST_FORMAT_TIME ? "not in TIME" : "rate <= 0");
+    return FALSE;
+  }
+  flush = (flags & GST_SEEK_FLAG_FLUSH) != 0;
+  if (flush)
+    gst_pad_push_event (self->srcpad, gst_event_new_flush_start ());
+  else
+    gst_pad_pause_task (self->sinkpad);
+  GST_PAD_STREAM_LOCK (self->sinkpad);
+
+  if (self->index == NULL && build_index (self) != GST_FLOW_OK) {
+    GST_PAD_STREAM_UNLOCK (self->sinkpad);
+    return FALSE;
+  }
+  if (!self->seeked)
+    gst_segment_init (&self->segment, GST_FORMAT_TIME);
+  gst_segment_do_seek (&self->segment, rate, format, flags, start_type,
+      (guint64) start, stop_type, (guint64) stop, &update);
+  self->seqnum = gst_event_get_seqnum (event);
+  if (flush) {
+    GstEvent *fs = gst_event_new_flush_stop (TRUE);
+    gst_event_set_seqnum (fs, self->seqnum);
+    gst_pad_push_event (self->srcpad, fs);
+  }
+
+  /* the first row at or after the start */
+  for (k = 0; k < self->index->len; k++) {
+    GstClockTime t = g_array_index (self->index, IndexRow, k).pts;
+    if (GST_CLOCK_TIME_IS_VALID (t) && t >= self->segment.start)
+      break;
+  }
+  if (self->configured && k < self->index->len) {
+    const IndexRow *ir = &g_array_index (self->index, IndexRow, k);
+    rnn_csv_reader_restart_at (self->reader, ir->offset, ir->line, k);
+    self->offset = ir->offset;
+  } else if (self->configured) {
+    /* past the last row: straight to EOS */
+    rnn_csv_reader_restart_at (self->reader, G_MAXUINT64, 1, k);
+    self->offset = G_MAXUINT64;
+  } else {
+    /* the header is not read yet: from the start, rows before the
+     * segment start are passed over */
+    g_clear_pointer (&self->reader, rnn_csv_reader_free);
+    self->offset = 0;
+  }
+  self->seeked = TRUE;
+  self->n_frames = 0;
+  self->need_segment = TRUE;
+  self->discont = TRUE;
+  self->next_index = k;
+  self->frames_out = k;
+  self->last_time = GST_CLOCK_TIME_NONE;
+  if (self->have_last)
+    memset (self->have_last, 0, self->n_cols * sizeof (gboolean));
+  GST_DEBUG_OBJECT (self, "seek to %" GST_TIME_FORMAT ": row %u, byte %"
+      G_GUINT64_FORMAT, GST_TIME_ARGS (self->segment.start), k,
+      self->offset);
+  gst_pad_start_task (self->sinkpad, (GstTaskFunction) gst_csv_parse_loop,
+      self->sinkpad, NULL);
+  GST_PAD_STREAM_UNLOCK (self->sinkpad);
+  return TRUE;
+}
+
+static gboolean
+gst_csv_parse_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstCsvParse *self = GST_CSV_PARSE (parent);
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEEK) {
+    gboolean ok = do_seek (self, event);
+    gst_event_unref (event);
+    return ok;
+  }
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+gst_csv_parse_src_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  GstCsvParse *self = GST_CSV_PARSE (parent);
+  GstFormat fmt;
+  GstClockTime dur;
+  gboolean pull;
+
+  GST_OBJECT_LOCK (self);
+  dur = self->index ? self->duration : GST_CLOCK_TIME_NONE;
+  pull = self->pull;
+  GST_OBJECT_UNLOCK (self);
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_DURATION:
+      gst_query_parse_duration (query, &fmt, NULL);
+      if (fmt != GST_FORMAT_TIME || !GST_CLOCK_TIME_IS_VALID (dur))
+        return FALSE;
+      gst_query_set_duration (query, GST_FORMAT_TIME, (gint64) dur);
+      return TRUE;
+    case GST_QUERY_SEEKING:
+      gst_query_parse_seeking (query, &fmt, NULL, NULL, NULL);
+      if (fmt != GST_FORMAT_TIME)
+        return FALSE;
+      gst_query_set_seeking (query, GST_FORMAT_TIME, pull, 0,
+          GST_CLOCK_TIME_IS_VALID (dur) ? (gint64) dur : -1);
+      return TRUE;
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
 }
 
 static GstStateChangeReturn
@@ -946,10 +1342,18 @@ gst_csv_parse_init (GstCsvParse * self)
       GST_DEBUG_FUNCPTR (gst_csv_parse_chain));
   gst_pad_set_event_function (self->sinkpad,
       GST_DEBUG_FUNCPTR (gst_csv_parse_sink_event));
+  gst_pad_set_activate_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_csv_parse_sink_activate));
+  gst_pad_set_activatemode_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_csv_parse_sink_activate_mode));
   gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
 
   self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
   gst_pad_use_fixed_caps (self->srcpad);
+  gst_pad_set_event_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_csv_parse_src_event));
+  gst_pad_set_query_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_csv_parse_src_query));
   gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
 
   self->columns = DEFAULT_COLUMNS;
@@ -962,4 +1366,6 @@ gst_csv_parse_init (GstCsvParse * self)
   self->delimiter = DEFAULT_DELIMITER[0];
   self->time_col = -1;
   self->last_time = GST_CLOCK_TIME_NONE;
+  self->duration = GST_CLOCK_TIME_NONE;
+  gst_segment_init (&self->segment, GST_FORMAT_TIME);
 }

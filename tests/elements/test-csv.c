@@ -7,6 +7,8 @@
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
 
 #include "rnn.h"
 
@@ -1049,6 +1051,163 @@ GST_START_TEST (test_fractional_rate)
 
 GST_END_TEST;
 
+/* --------------------------------------------- seeking a file (pull mode) */
+
+typedef struct
+{
+  GArray *pts;                  /* GstClockTime of each frame */
+  GArray *vals;                 /* its first value */
+} Seen;
+
+static void
+on_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad, gpointer data)
+{
+  Seen *seen = data;
+  GstMapInfo map;
+  GstClockTime dur = GST_BUFFER_DURATION (buf);
+
+  gst_buffer_map (buf, &map, GST_MAP_READ);
+  for (gsize i = 0; i < map.size / sizeof (gfloat); i++) {
+    GstClockTime t = GST_BUFFER_PTS (buf) + dur * i / (map.size /
+        sizeof (gfloat));
+    gfloat v = ((const gfloat *) map.data)[i];
+    g_array_append_val (seen->pts, t);
+    g_array_append_val (seen->vals, v);
+  }
+  gst_buffer_unmap (buf, &map);
+}
+
+/* Runs filesrc ! @parse ! fakesink over @text in a file: prerolls, checks
+ * the duration (@want_dur), seeks to [@start, @stop) (NONE: no seek),
+ * plays to the end and returns the frames (one column) seen after the
+ * seek. */
+static Seen
+run_file (const gchar * text, const gchar * parse, GstClockTime want_dur,
+    GstClockTime start, GstClockTime stop)
+{
+  gchar *path = NULL, *desc;
+  gint fd = g_file_open_tmp ("csvparse-XXXXXX.csv", &path, NULL);
+  GstElement *p, *sink;
+  GstBus *bus;
+  GstMessage *m;
+  gint64 dur = -1;
+  Seen seen = { g_array_new (FALSE, FALSE, sizeof (GstClockTime)),
+    g_array_new (FALSE, FALSE, sizeof (gfloat))
+  };
+
+  fail_unless (fd >= 0);
+  close (fd);
+  fail_unless (g_file_set_contents (path, text, -1, NULL));
+  desc = g_strdup_printf ("filesrc location=\"%s\" ! %s ! fakesink name=out "
+      "sync=false signal-handoffs=true", path, parse);
+  p = gst_parse_launch (desc, NULL);
+  fail_unless (p != NULL, "%s", desc);
+  sink = gst_bin_get_by_name (GST_BIN (p), "out");
+  bus = gst_element_get_bus (p);
+
+  fail_unless (gst_element_set_state (p, GST_STATE_PAUSED) !=
+      GST_STATE_CHANGE_FAILURE);
+  fail_unless_equals_int (gst_element_get_state (p, NULL, NULL,
+          10 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  fail_unless (gst_element_query_duration (p, GST_FORMAT_TIME, &dur));
+  fail_unless_equals_uint64 ((guint64) dur, want_dur);
+  {
+    GstQuery *q = gst_query_new_seeking (GST_FORMAT_TIME);
+    gboolean seekable = FALSE;
+    fail_unless (gst_element_query (p, q));
+    gst_query_parse_seeking (q, NULL, &seekable, NULL, NULL);
+    fail_unless (seekable);
+    gst_query_unref (q);
+  }
+  if (GST_CLOCK_TIME_IS_VALID (start)) {
+    fail_unless (gst_element_seek (p, 1.0, GST_FORMAT_TIME,
+            GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, GST_SEEK_TYPE_SET,
+            (gint64) start, GST_CLOCK_TIME_IS_VALID (stop) ?
+            GST_SEEK_TYPE_SET : GST_SEEK_TYPE_NONE,
+            GST_CLOCK_TIME_IS_VALID (stop) ? (gint64) stop : -1));
+    fail_unless_equals_int (gst_element_get_state (p, NULL, NULL,
+            10 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  }
+  /* fakesink hands buffers off when it renders them (PLAYING), the
+   * prerolled one included */
+  g_signal_connect (sink, "handoff", G_CALLBACK (on_handoff), &seen);
+  gst_element_set_state (p, GST_STATE_PLAYING);
+  m = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+  fail_unless (m != NULL && GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS,
+      "no EOS");
+  gst_message_unref (m);
+  gst_element_set_state (p, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (sink);
+  gst_object_unref (p);
+  g_unlink (path);
+  g_free (path);
+  g_free (desc);
+  return seen;
+}
+
+static void
+seen_free (Seen * s)
+{
+  g_array_free (s->pts, TRUE);
+  g_array_free (s->vals, TRUE);
+}
+
+#define SEEN_PTS(s, i) g_array_index ((s).pts, GstClockTime, (i))
+#define SEEN_VAL(s, i) g_array_index ((s).vals, gfloat, (i))
+
+GST_START_TEST (test_file_duration_and_seek)
+{
+  GString *t = g_string_new ("v\n");
+  Seen s;
+  guint i;
+
+  for (i = 0; i < 100; i++)
+    g_string_append_printf (t, "%u\n", i);
+
+  /* 100 rows at 10 per second: 10 s; the whole file without a seek */
+  s = run_file (t->str, "csvparse rate=10", 10 * GST_SECOND,
+      GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE);
+  fail_unless_equals_int (s.vals->len, 100);
+  fail_unless_equals_uint64 (SEEN_PTS (s, 99), 9900 * GST_MSECOND);
+  fail_unless_equals_float (SEEN_VAL (s, 99), 99);
+  seen_free (&s);
+
+  /* a seek to [2.5 s, 5 s): rows 25 to 49 with their own times */
+  s = run_file (t->str, "csvparse rate=10", 10 * GST_SECOND,
+      2500 * GST_MSECOND, 5 * GST_SECOND);
+  fail_unless_equals_int (s.vals->len, 25);
+  fail_unless_equals_uint64 (SEEN_PTS (s, 0), 2500 * GST_MSECOND);
+  fail_unless_equals_float (SEEN_VAL (s, 0), 25);
+  fail_unless_equals_float (SEEN_VAL (s, 24), 49);
+  seen_free (&s);
+
+  /* a time column (with a comment and a skipped row): the first row at or
+   * after the seek time; the duration ends one frame after the last row */
+  g_string_assign (t, "# sensor\nt,v\n");
+  for (i = 0; i < 40; i++)
+    g_string_append_printf (t, i == 30 ? "%g,x\n" : "%g,%u\n", 100 + 0.5 * i,
+        i);
+  s = run_file (t->str, "csvparse time-column=t rate=2", 120 * GST_SECOND,
+      110200 * GST_MSECOND, GST_CLOCK_TIME_NONE);
+  fail_unless_equals_int (s.vals->len, 18);     /* rows 21..39 but 30 */
+  fail_unless_equals_uint64 (SEEN_PTS (s, 0), 110500 * GST_MSECOND);
+  fail_unless_equals_float (SEEN_VAL (s, 0), 21);
+  fail_unless_equals_uint64 (SEEN_PTS (s, 9), 115500 * GST_MSECOND);
+  fail_unless_equals_float (SEEN_VAL (s, 9), 31);
+  seen_free (&s);
+
+  /* a seek past the end: EOS, no frame */
+  s = run_file (t->str, "csvparse time-column=t rate=2", 120 * GST_SECOND,
+      500 * GST_SECOND, GST_CLOCK_TIME_NONE);
+  fail_unless_equals_int (s.vals->len, 0);
+  seen_free (&s);
+  g_string_free (t, TRUE);
+}
+
+GST_END_TEST;
+
 /* ----------------------------------------------------------------- demo */
 
 /* The demo pipeline on the shipped data and model reproduces the held-out
@@ -1180,6 +1339,7 @@ csv_suite (void)
   tcase_add_test (tc, test_extra_fields);
   tcase_add_test (tc, test_dropped_rows_said);
   tcase_add_test (tc, test_fractional_rate);
+  tcase_add_test (tc, test_file_duration_and_seek);
   suite_add_tcase (s, te);
   tcase_add_test (te, test_csvenc_audio);
   tcase_add_test (te, test_csvenc_tensors_and_segment);
