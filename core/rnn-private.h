@@ -91,6 +91,10 @@ bool rnn__task_parse (const char *name, rnn_task *out);
  * ("lstm", "gru" or "rnn"). */
 const char *rnn__cell_module (rnn_cell cell);
 
+/* "<prefix>.<leaf>", or @leaf alone for an empty or NULL prefix: the
+ * state_dict name of a module's tensor (g_free). */
+char *rnn__tensor_name (const char *prefix, const char *leaf);
+
 /* Writes a shape as "[4,8]" into @buf (truncated to @len) and returns @buf. */
 const char *rnn__format_shape (const int64_t *shape, int ndim, char *buf,
     size_t len);
