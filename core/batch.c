@@ -5,9 +5,11 @@
  * A univariate model applied to every channel of a multi-channel signal is
  * N independent streams with the same weights. Run one after the other,
  * each recurrent step streams the whole W_hh from the cache for one vector;
- * here the N hidden vectors of a frame go through one batched GEMV
- * (rnn_kernels.gemv_batch), which reads each weight panel once for a group
- * of them. Per stream the arithmetic is that of the single-stream engine:
+ * here the N hidden vectors of a frame go through one multi-stream product
+ * on the packed weights (batch-avx512.c, batch-avx2.c: register tiles of
+ * 8 or 6 streams; elsewhere the kernel table's paired gemv_batch), which
+ * reads each weight panel once for a group of them. Nothing is repacked per
+ * step. Per stream the arithmetic is that of the single-stream engine:
  *
  *   layer input projection, all frames and streams of the call in one
  *     GEMM:  GX[t, b] = W_ih x[t, b] + bias
@@ -25,9 +27,32 @@
  */
 #include "engine.h"
 
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
+
+typedef void (*rnn_streams_fn) (const rnn_packed *p, int nb, const float *x,
+    int ldx, const float *add, int ldadd, float *y, int ldy);
+
+/* The multi-stream product for this CPU and @k: the register-tiled ones
+ * when @k is not the portable set (RNN_KERNELS=generic keeps everything
+ * portable), else @k's gemv_batch. RNN_BATCH_GEMV=1 forces gemv_batch
+ * (tests and benchmarks compare the two). */
+static rnn_streams_fn
+pick_product (const rnn_kernels *k)
+{
+  if (k == rnn_kernels_generic () || g_getenv ("RNN_BATCH_GEMV") != NULL)
+    return k->gemv_batch;
+  __builtin_cpu_init ();
+#ifdef RNN_HAVE_BATCH_AVX512
+  if (__builtin_cpu_supports ("avx512f"))
+    return rnn__gemm_streams_avx512;
+#endif
+#ifdef RNN_HAVE_BATCH_AVX2
+  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+    return rnn__gemm_streams_avx2;
+#endif
+  return k->gemv_batch;
+}
 
 struct rnn_batch_state {
   const rnn_model *m;
@@ -36,7 +61,7 @@ struct rnn_batch_state {
   size_t max_frames;
   size_t blk;                 /* floats of state per stream and layer: h
                                * (Hout) then, LSTM, c (H), as rnn_state */
-  bool use_gemm;              /* recurrent step by sgemm, not gemv_batch */
+  rnn_streams_fn product;     /* the recurrent product of all streams */
   float *st;                  /* [layers][streams][blk] */
   float *xin;                 /* [max_frames * streams, input], normalised */
   float *gx;                  /* [max_frames * streams, G*H] */
@@ -114,15 +139,7 @@ rnn_batch_state_new (const rnn_model *m, size_t n_streams, size_t max_frames,
   s->e = m->engine;
   s->n_streams = n_streams;
   s->max_frames = max_frames;
-  /* From 16 streams one sgemm per step beats the paired GEMV (it blocks
-   * over streams in registers, but repacks W_hh at every step, which costs
-   * more than it saves with fewer streams). Measured, stream-frames/s of
-   * sgemm / paired GEMV, T = 100, quiet machine: LSTM H=64 0.81 / 1.06 /
-   * 1.28 at 8 / 16 / 32 streams, LSTM H=128 0.81 / 1.07 / 1.24, GRU H=256
-   * 0.95 / 1.29 / 1.58, LSTM H=512 0.95 / 1.27 / 1.62; at 4 streams sgemm
-   * ran at about half the GEMV's rate. RNN_BATCH_GEMV=1 forces the GEMV
-   * (benchmarks and tests compare the two). */
-  s->use_gemm = n_streams >= 16 && g_getenv ("RNN_BATCH_GEMV") == NULL;
+  s->product = pick_product (s->e->k);
   s->blk = (size_t) m->hout
       + (size_t) (m->cell == RNN_CELL_LSTM ? m->hidden : 0);
   s->st = try_floats ((size_t) m->num_layers * n_streams, s->blk);
@@ -221,15 +238,8 @@ run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
       float *prod = adds ? gx : s->gh;
 
       /* the recurrent product of all streams' h, then each stream's cell */
-      if (s->use_gemm)
-        /* one matrix product for the N streams: rows b of
-         * G[N, GH] (+)= Hprev[N, Hout] W_hh^T, each weight read once */
-        cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) N,
-            (int) GH, m->hout, 1.0f, st, (int) s->blk, m->params[l].w_hh,
-            m->hout, adds ? 1.0f : 0.0f, prod, (int) GH);
-      else
-        k->gemv_batch (&ed->whh, (int) N, st, (int) s->blk, adds ? gx : NULL,
-            adds ? (int) GH : 0, prod, (int) GH);
+      s->product (&ed->whh, (int) N, st, (int) s->blk, adds ? gx : NULL,
+          adds ? (int) GH : 0, prod, (int) GH);
       for (size_t b = 0; b < N; b++) {
         float *h = st + b * s->blk;
 

@@ -55,4 +55,14 @@ void rnn__cell_update (const rnn_model *m, const rnn_kernels *k,
     const rnn_eng_dir *ed, float *g, const float *gh, float *h,
     float *hfull);
 
+/* The per-stream batch's recurrent product (batch-avx512.c, batch-avx2.c):
+ * the same contract as rnn_kernels.gemv_batch, y[b * ldy + r] =
+ * sum_j W[r,j] x[b * ldx + j] (+ add[b * ldadd + r]) for b < nb, on the
+ * model's packed W, with register tiles over several streams. Only call the
+ * AVX-512 one when the CPU has AVX-512F, the AVX2 one with AVX2 and FMA. */
+void rnn__gemm_streams_avx512 (const rnn_packed *p, int nb, const float *x,
+    int ldx, const float *add, int ldadd, float *y, int ldy);
+void rnn__gemm_streams_avx2 (const rnn_packed *p, int nb, const float *x,
+    int ldx, const float *add, int ldadd, float *y, int ldy);
+
 #endif /* RNN_ENGINE_H */

@@ -4,14 +4,14 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "testutil.h"
-#include "kernels.h"
+#include "engine.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* from 16 streams the recurrent step is one sgemm; odd, so the paired GEMV
- * also runs its single-vector remainder */
+/* two full tiles of 8 (AVX-512) or 6 + 6 + 5 (AVX2) streams and a
+ * remainder; odd, so the paired GEMV also runs its single-vector one */
 #define N_STREAMS 17
 
 /* Unidirectional signal cases with head `output` (or none). */
@@ -255,6 +255,97 @@ check_kernels (void)
   }
 }
 
+/* The register-tiled multi-stream products (batch-avx512.c, batch-avx2.c)
+ * against a double-precision product, on shapes with narrow last panels,
+ * odd column counts and every group size up to 17 streams. Each row is one
+ * chain of float multiply-adds, so the error stays within a few ulps of the
+ * row's magnitude. */
+static double
+streams_error (void (*fn) (const rnn_packed *, int, const float *, int,
+        const float *, int, float *, int), int *shapes)
+{
+  static const int rows_list[] = { 1, 8, 13, 24, 40, 57, 100, 256 };
+  static const int cols_list[] = { 1, 3, 16, 33, 64 };
+  double worst = 0;
+
+  for (size_t ri = 0; ri < G_N_ELEMENTS (rows_list); ri++)
+    for (size_t ci = 0; ci < G_N_ELEMENTS (cols_list); ci++)
+      for (int nb = 1; nb <= 17; nb += (nb < 9 ? 1 : 8)) {
+        int rows = rows_list[ri], cols = cols_list[ci];
+        int ldx = cols + 3, ldy = rows + 2;
+        float *w = malloc (rows * cols * sizeof *w);
+        float *x = malloc (nb * ldx * sizeof *x);
+        float *add = malloc (nb * ldy * sizeof *add);
+        float *y = malloc (nb * ldy * sizeof *y);
+        rnn_packed p;
+        rnn_error err;
+
+        for (int i = 0; i < rows * cols; i++)
+          w[i] = frand ();
+        for (int i = 0; i < nb * ldx; i++)
+          x[i] = frand ();
+        for (int i = 0; i < nb * ldy; i++)
+          add[i] = frand ();
+        rnn_packed_init (&p, w, rows, cols, &err);
+        for (int with_add = 0; with_add < 2; with_add++) {
+          /* rows past @rows must stay untouched */
+          for (int i = 0; i < nb * ldy; i++)
+            y[i] = 1234.0f;
+          fn (&p, nb, x, ldx, with_add ? add : NULL, ldy, y, ldy);
+          for (int b = 0; b < nb; b++) {
+            for (int r = 0; r < rows; r++) {
+              double ref = with_add ? add[b * ldy + r] : 0.0, mag = 1.0;
+              for (int j = 0; j < cols; j++) {
+                ref += (double) w[r * cols + j] * x[b * ldx + j];
+                mag += fabs ((double) w[r * cols + j] * x[b * ldx + j]);
+              }
+              worst = MAX (worst, fabs (y[b * ldy + r] - ref) / mag);
+            }
+            for (int r = rows; r < ldy; r++)
+              if (y[b * ldy + r] != 1234.0f)
+                worst = INFINITY;
+          }
+        }
+        (*shapes)++;
+        rnn_packed_clear (&p);
+        free (w);
+        free (x);
+        free (add);
+        free (y);
+      }
+  return worst;
+}
+
+static void
+check_streams_kernels (void)
+{
+  int shapes = 0;
+  double e;
+
+  __builtin_cpu_init ();
+#ifdef __x86_64__
+  if (__builtin_cpu_supports ("avx512f")) {
+    e = streams_error (rnn__gemm_streams_avx512, &shapes);
+    tu_check (e < 1e-6, "AVX-512 multi-stream product against double: "
+        "largest error %.2e of the row's magnitude (%d shapes x 2)", e,
+        shapes);
+  } else {
+    printf ("# AVX-512 multi-stream product not checked: this CPU has no "
+        "AVX-512F\n");
+  }
+  shapes = 0;
+  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma")) {
+    e = streams_error (rnn__gemm_streams_avx2, &shapes);
+    tu_check (e < 1e-6, "AVX2 multi-stream product against double: "
+        "largest error %.2e of the row's magnitude (%d shapes x 2)", e,
+        shapes);
+  } else {
+    printf ("# AVX2 multi-stream product not checked: this CPU has no "
+        "AVX2+FMA\n");
+  }
+#endif
+}
+
 static void
 check_errors (void)
 {
@@ -306,12 +397,14 @@ main (void)
   double worst_torch = 0, worst_single = 0;
 
   check_kernels ();
-  /* 17 streams take the recurrent step as one sgemm; RNN_BATCH_GEMV forces
-   * the paired GEMV (what fewer than 16 streams use): both must pass */
+  check_streams_kernels ();
+  /* The recurrent step of the CPU's multi-stream product, then the kernel
+   * table's paired GEMV (RNN_BATCH_GEMV): both must pass */
   for (int pass = 0; pass < 2; pass++) {
     if (pass == 1)
       g_setenv ("RNN_BATCH_GEMV", "1", TRUE);
-    printf ("# recurrent step: %s\n", pass == 0 ? "sgemm" : "batched GEMV");
+    printf ("# recurrent step: %s\n", pass == 0 ? "multi-stream product"
+        : "paired GEMV (gemv_batch)");
     for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
       check_case (cases[i], &worst_torch, &worst_single);
   }

@@ -7,8 +7,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Monotonic clock in seconds. */
+/* The benchmark clock in seconds: the calling thread's CPU time
+ * (CLOCK_THREAD_CPUTIME_ID), or the monotonic wall clock when the
+ * environment has BENCH_CLOCK=wall. bu_clock_name says which
+ * ("thread-cpu" or "wall"). */
 double bu_now (void);
+const char *bu_clock_name (void);
 
 /* Allocation calls (malloc, calloc, realloc, the aligned variants) made by
  * the calling thread so far. Counted by the malloc wrappers linked into the
