@@ -40,7 +40,7 @@ typedef void (*rnn_streams_fn) (const rnn_packed *p, int nb, const float *x,
 static rnn_streams_fn
 pick_product (const rnn_kernels *k)
 {
-  if (k == rnn_kernels_generic () || g_getenv ("RNN_BATCH_GEMV") != NULL)
+  if (k == rnn__kernels_generic () || g_getenv ("RNN_BATCH_GEMV") != NULL)
     return k->gemv_batch;
   __builtin_cpu_init ();
 #ifdef RNN_HAVE_BATCH_AVX512

@@ -286,7 +286,7 @@ streams_error (void (*fn) (const rnn_packed *, int, const float *, int,
           x[i] = frand ();
         for (int i = 0; i < nb * ldy; i++)
           add[i] = frand ();
-        rnn_packed_init (&p, w, rows, cols, &err);
+        rnn__packed_init (&p, w, rows, cols, &err);
         for (int with_add = 0; with_add < 2; with_add++) {
           /* rows past @rows must stay untouched */
           for (int i = 0; i < nb * ldy; i++)
@@ -307,7 +307,7 @@ streams_error (void (*fn) (const rnn_packed *, int, const float *, int,
           }
         }
         (*shapes)++;
-        rnn_packed_clear (&p);
+        rnn__packed_clear (&p);
         free (w);
         free (x);
         free (add);
