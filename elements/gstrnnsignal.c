@@ -113,6 +113,11 @@ typedef struct
   gboolean warned_nonfinite;
   GstClockTime last_end;        /* end of the last input buffer */
   GstClockTime cur_pts;         /* PTS of the buffer being processed */
+  GstClockTime cur_dur;         /* its duration over cur_frames frames: the
+                                 * frame period when cur_frames > 0 (a caps
+                                 * rate may be nominal: an integer audio rate
+                                 * for a 0.2 Hz sensor) */
+  guint64 cur_frames;
   gfloat *aligned;              /* copy of unaligned input */
   gsize aligned_len;
   gfloat *fixed;                /* per channel: a frame, non-finite -> 0 */
@@ -435,6 +440,8 @@ gst_rnn_signal_frames_to_time (GstRnnSignal * self, guint64 n)
 {
   GstRnnSignalPrivate *priv = PRIV (self);
 
+  if (priv->cur_frames > 0)
+    return gst_util_uint64_scale (n, priv->cur_dur, priv->cur_frames);
   if (!priv->have_format || priv->format.rate_n <= 0)
     return GST_CLOCK_TIME_NONE;
   /* n frames of rate_d / rate_n seconds each */
@@ -807,6 +814,7 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
 
   gst_caps_replace (&priv->refused, NULL);
   priv->format = fmt;
+  priv->cur_frames = 0;
   priv->have_format = TRUE;
   g_free (priv->fixed);
   g_free (priv->bad);
@@ -1170,6 +1178,10 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   out_bpf = fout * sizeof (gfloat);
   pts = GST_BUFFER_PTS (inbuf);
   dur = GST_BUFFER_DURATION (inbuf);
+  /* timestamps are the truth: the buffer's own frame period */
+  priv->cur_frames = GST_CLOCK_TIME_IS_VALID (dur) && dur > 0 ?
+      gst_buffer_get_size (inbuf) / in_bpf : 0;
+  priv->cur_dur = dur;
   off = klass->output_offset ? klass->output_offset (self) : 0;
   if (!GST_CLOCK_TIME_IS_VALID (off))
     off = 0;

@@ -103,7 +103,10 @@ gboolean gst_rnn_signal_get_per_channel (GstRnnSignal * self);
  * reset_channel() is called for each: the subclass must not act on them,
  * e.g. post messages). */
 const guint8 *gst_rnn_signal_get_bad_channels (GstRnnSignal * self);
-/* Duration of @n frames at the negotiated rate. */
+/* Duration of @n frames: at the frame period of the input buffer being
+ * processed (or the last one) when it has a duration (its duration / its
+ * frames: timestamps are the truth, a caps rate may be nominal), else at
+ * the negotiated rate. */
 GstClockTime gst_rnn_signal_frames_to_time (GstRnnSignal * self, guint64 n);
 /* PTS of frame @i of the input buffer being processed (NONE if unknown). */
 GstClockTime gst_rnn_signal_frame_pts (GstRnnSignal * self, guint i);

@@ -223,6 +223,27 @@ GST_START_TEST (test_forced_count_error)
 
 GST_END_TEST;
 
+/* The frame period is the buffers' (timestamps are the truth): a 0.2 Hz
+ * sensor comes with a nominal audio rate of 1, and lstmforecast's output
+ * time (input + horizon frames) is 5 s later, not 1 s. */
+GST_START_TEST (test_frame_period_from_buffers)
+{
+  GstHarness *h = hu_harness ("lstmforecast", "fc_uni.safetensors", NULL,
+      "audio/x-raw, format=F32LE, layout=interleaved, rate=1, channels=1");
+  const gfloat x[] = { 0.5f, 0.25f };
+  GstBuffer *b = gst_buffer_new_memdup (x, sizeof x), *out;
+
+  GST_BUFFER_PTS (b) = 100 * GST_SECOND;
+  GST_BUFFER_DURATION (b) = 10 * GST_SECOND;    /* two frames, 5 s each */
+  fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 105 * GST_SECOND);
+  gst_buffer_unref (out);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 signalcaps_suite (void)
 {
@@ -235,6 +256,7 @@ signalcaps_suite (void)
   tcase_add_test (tc, test_refused_channels);
   tcase_add_test (tc, test_converter_adapts);
   tcase_add_test (tc, test_forced_count_error);
+  tcase_add_test (tc, test_frame_period_from_buffers);
   return s;
 }
 
