@@ -288,6 +288,48 @@ gst_gru_anomaly_reset (GstRnnSignal * base)
     memset (self->have_prev, 0, self->groups * sizeof (gboolean));
 }
 
+/* state-file: the recurrent state, the prediction of the next frame and
+ * the anomaly in progress (single-stream mode: one group). */
+static void
+gst_gru_anomaly_save_state (GstRnnSignal * base, GstRnnStateWriter * w)
+{
+  GstGruAnomaly *self = GST_GRU_ANOMALY (base);
+  gfloat track[4];
+
+  if (self->state == NULL)
+    return;
+  gst_rnn_state_writer_add_state (w, "state", self->state);
+  gst_rnn_state_writer_add (w, "prediction", self->prev, self->nf);
+  /* have a prediction, in an anomaly, and the anomaly's peak score: a
+   * double, kept bit for bit in the last two floats so that the messages
+   * after a restart report the same peak */
+  track[0] = self->have_prev[0] ? 1.0f : 0.0f;
+  track[1] = self->in_anomaly[0] ? 1.0f : 0.0f;
+  memcpy (&track[2], &self->peak[0], sizeof (gdouble));
+  gst_rnn_state_writer_add (w, "tracking", track, 4);
+}
+
+static gboolean
+gst_gru_anomaly_restore_state (GstRnnSignal * base,
+    const rnn_tensors * file, gchar ** why)
+{
+  GstGruAnomaly *self = GST_GRU_ANOMALY (base);
+  const gfloat *prev, *track;
+
+  if (self->state == NULL
+      || !gst_rnn_state_file_get_state (file, "state", self->state, why))
+    return FALSE;
+  prev = gst_rnn_state_file_get (file, "prediction", self->nf, why);
+  track = prev ? gst_rnn_state_file_get (file, "tracking", 4, why) : NULL;
+  if (track == NULL)
+    return FALSE;
+  memcpy (self->prev, prev, self->nf * sizeof (gfloat));
+  self->have_prev[0] = track[0] != 0.0f;
+  self->in_anomaly[0] = track[1] != 0.0f;
+  memcpy (&self->peak[0], &track[2], sizeof (gdouble));
+  return TRUE;
+}
+
 /* Per-channel mode: @channel held NaN or infinity; its next frame scores
  * 0 from a zero state. */
 static void
@@ -479,6 +521,8 @@ gst_gru_anomaly_class_init (GstGruAnomalyClass * klass)
   signal_class->process = gst_gru_anomaly_process;
   signal_class->release = gst_gru_anomaly_release;
   signal_class->reset_channel = gst_gru_anomaly_reset_channel;
+  signal_class->save_state = gst_gru_anomaly_save_state;
+  signal_class->restore_state = gst_gru_anomaly_restore_state;
 
   GST_DEBUG_CATEGORY_INIT (gst_gru_anomaly_debug, "gruanomaly", 0,
       "RNN anomaly detector");

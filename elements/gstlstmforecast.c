@@ -358,6 +358,50 @@ gst_lstm_forecast_reset (GstRnnSignal * base)
   self->ring_len = 0;
 }
 
+/* state-file: the carried state, or with a window the frames it holds
+ * (what the next forecasts are computed from). */
+static void
+gst_lstm_forecast_save_state (GstRnnSignal * base, GstRnnStateWriter * w)
+{
+  GstLstmForecast *self = GST_LSTM_FORECAST (base);
+  gfloat len = (gfloat) self->ring_len;
+
+  if (self->cur_window > 0) {
+    gst_rnn_state_writer_add (w, "window-frames", self->ring,
+        (gsize) self->cur_window * self->fin);
+    gst_rnn_state_writer_add (w, "window-length", &len, 1);
+  } else if (self->state) {
+    gst_rnn_state_writer_add_state (w, "state", self->state);
+  }
+}
+
+static gboolean
+gst_lstm_forecast_restore_state (GstRnnSignal * base,
+    const rnn_tensors * file, gchar ** why)
+{
+  GstLstmForecast *self = GST_LSTM_FORECAST (base);
+  const gfloat *frames, *len;
+
+  if (self->cur_window == 0)
+    return self->state != NULL
+        && gst_rnn_state_file_get_state (file, "state", self->state, why);
+  frames = gst_rnn_state_file_get (file, "window-frames",
+      (gsize) self->cur_window * self->fin, why);
+  len = frames ? gst_rnn_state_file_get (file, "window-length", 1, why) :
+      NULL;
+  if (len == NULL)
+    return FALSE;
+  if (!(len[0] >= 0 && len[0] <= (gfloat) self->cur_window)) {
+    *why = g_strdup_printf ("window-length %g is not within 0..%u", len[0],
+        self->cur_window);
+    return FALSE;
+  }
+  memcpy (self->ring, frames, (gsize) self->cur_window * self->fin *
+      sizeof (gfloat));
+  self->ring_len = (guint) len[0];
+  return TRUE;
+}
+
 /* Per-channel mode: @channel held NaN or infinity. */
 static void
 gst_lstm_forecast_reset_channel (GstRnnSignal * base, guint channel)
@@ -585,6 +629,8 @@ gst_lstm_forecast_class_init (GstLstmForecastClass * klass)
   signal_class->output_offset = gst_lstm_forecast_output_offset;
   signal_class->release = gst_lstm_forecast_release;
   signal_class->reset_channel = gst_lstm_forecast_reset_channel;
+  signal_class->save_state = gst_lstm_forecast_save_state;
+  signal_class->restore_state = gst_lstm_forecast_restore_state;
 
   GST_DEBUG_CATEGORY_INIT (gst_lstm_forecast_debug, "lstmforecast", 0,
       "RNN signal forecaster");

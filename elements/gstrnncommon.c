@@ -495,3 +495,239 @@ gst_rnn_lifecycle_check_buffer (GstRnnLifecycle * lc, GstBuffer * buf,
     why = why ? "reset signal and discont" : "discont";
   return why;
 }
+
+/* ------------------------------------------------ state across restarts */
+
+#define STATE_FORMAT_KEY "gst-rnn.state"
+#define STATE_FORMAT_VERSION "1"
+
+void
+gst_rnn_install_state_file (GObjectClass * klass, guint prop_id,
+    const gchar * blurb)
+{
+  g_object_class_install_property (klass, prop_id,
+      g_param_spec_string ("state-file", "State file", blurb, NULL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+}
+
+/* SHA-256 of the bytes of the model's file (newly allocated), or NULL. */
+static gchar *
+model_fingerprint (const rnn_model * model, gchar ** why)
+{
+  gchar *bytes = NULL, *sum;
+  gsize len = 0;
+  GError *error = NULL;
+
+  if (!g_file_get_contents (rnn_model_name (model), &bytes, &len, &error)) {
+    *why = g_strdup_printf ("cannot read the model file to fingerprint it: "
+        "%s", error->message);
+    g_error_free (error);
+    return NULL;
+  }
+  sum = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) bytes,
+      len);
+  g_free (bytes);
+  return sum;
+}
+
+struct _GstRnnStateWriter
+{
+  GPtrArray *names;             /* gchar* */
+  GPtrArray *values;            /* gfloat* */
+  GArray *sizes;                /* gint64 */
+};
+
+GstRnnStateWriter *
+gst_rnn_state_writer_new (void)
+{
+  GstRnnStateWriter *w = g_new0 (GstRnnStateWriter, 1);
+
+  w->names = g_ptr_array_new_with_free_func (g_free);
+  w->values = g_ptr_array_new_with_free_func (g_free);
+  w->sizes = g_array_new (FALSE, FALSE, sizeof (gint64));
+  return w;
+}
+
+void
+gst_rnn_state_writer_free (GstRnnStateWriter * w)
+{
+  if (w == NULL)
+    return;
+  g_ptr_array_unref (w->names);
+  g_ptr_array_unref (w->values);
+  g_array_unref (w->sizes);
+  g_free (w);
+}
+
+void
+gst_rnn_state_writer_add (GstRnnStateWriter * w, const gchar * name,
+    const gfloat * v, gsize n)
+{
+  gint64 n64 = (gint64) n;
+
+  g_ptr_array_add (w->names, g_strdup (name));
+  /* a zero-length array is kept as one unused float: safetensors allows
+   * empty tensors but a NULL data pointer would be ambiguous */
+  g_ptr_array_add (w->values, g_memdup2 (v, MAX (n, 1) * sizeof (gfloat)));
+  g_array_append_val (w->sizes, n64);
+}
+
+void
+gst_rnn_state_writer_add_state (GstRnnStateWriter * w, const gchar * name,
+    const rnn_state * s)
+{
+  gsize n = rnn_state_size (s);
+  gfloat *buf = g_new0 (gfloat, MAX (n, 1));
+  rnn_error err;
+
+  /* cannot fail: the buffer has exactly rnn_state_size floats */
+  rnn_state_get (s, buf, n, &err);
+  gst_rnn_state_writer_add (w, name, buf, n);
+  g_free (buf);
+}
+
+gboolean
+gst_rnn_state_writer_save (GstRnnStateWriter * w, GstElement * element,
+    const rnn_model * model, const gchar * path, gchar ** why)
+{
+  const gchar *keys[] = { STATE_FORMAT_KEY, "element", "model.sha256",
+    "model-file"
+  };
+  const gchar *vals[G_N_ELEMENTS (keys)];
+  guint n = w->names->len, i;
+  const gint64 **shapes = g_new (const gint64 *, MAX (n, 1));
+  int *ndims = g_new (int, MAX (n, 1));
+  gchar *sum, *tmp;
+  rnn_error err;
+  gboolean ok;
+
+  sum = model_fingerprint (model, why);
+  if (sum == NULL) {
+    g_free (shapes);
+    g_free (ndims);
+    return FALSE;
+  }
+  for (i = 0; i < n; i++) {
+    shapes[i] = &g_array_index (w->sizes, gint64, i);
+    ndims[i] = 1;
+  }
+  vals[0] = STATE_FORMAT_VERSION;
+  vals[1] = gst_rnn_element_name (element);
+  vals[2] = sum;
+  vals[3] = rnn_model_name (model);
+  /* written beside the target and renamed over it: a crash while writing
+   * leaves the previous state file whole */
+  tmp = g_strdup_printf ("%s.tmp", path);
+  ok = rnn_tensors_write (tmp, n, (const char *const *) w->names->pdata,
+      ndims, (const int64_t * const *) shapes,
+      (const float *const *) w->values->pdata, G_N_ELEMENTS (keys), keys,
+      vals, &err) == RNN_OK;
+  if (!ok) {
+    *why = g_strdup (err.msg);
+  } else if (g_rename (tmp, path) != 0) {
+    *why = g_strdup_printf ("cannot rename '%s' to '%s': %s", tmp, path,
+        g_strerror (errno));
+    ok = FALSE;
+  }
+  if (!ok)
+    g_unlink (tmp);
+  g_free (tmp);
+  g_free (sum);
+  g_free (shapes);
+  g_free (ndims);
+  return ok;
+}
+
+rnn_tensors *
+gst_rnn_state_file_read (GstElement * element, const rnn_model * model,
+    const gchar * path, gchar ** why)
+{
+  rnn_tensors *t = NULL;
+  rnn_error err;
+  const gchar *version, *written_by, *saved_sum, *saved_model;
+  const gchar *ename = gst_rnn_element_name (element);
+  gchar *sum;
+
+  if (rnn_tensors_load (path, &t, &err) != RNN_OK) {
+    *why = g_strdup (err.msg);
+    return NULL;
+  }
+  version = rnn_tensors_meta (t, STATE_FORMAT_KEY);
+  written_by = rnn_tensors_meta (t, "element");
+  saved_sum = rnn_tensors_meta (t, "model.sha256");
+  saved_model = rnn_tensors_meta (t, "model-file");
+  if (version == NULL || written_by == NULL || saved_sum == NULL) {
+    *why = g_strdup_printf ("'%s' is not a gst-rnn state file (no %s, "
+        "element and model.sha256 metadata)", path, STATE_FORMAT_KEY);
+    goto fail;
+  }
+  if (strcmp (version, STATE_FORMAT_VERSION) != 0) {
+    *why = g_strdup_printf ("state file '%s' has format version %s; this "
+        "version reads %s", path, version, STATE_FORMAT_VERSION);
+    goto fail;
+  }
+  if (strcmp (written_by, ename) != 0) {
+    *why = g_strdup_printf ("state file '%s' was written by %s, not %s",
+        path, written_by, ename);
+    goto fail;
+  }
+  sum = model_fingerprint (model, why);
+  if (sum == NULL)
+    goto fail;
+  if (strcmp (sum, saved_sum) != 0) {
+    *why = g_strdup_printf ("state file '%s' was saved with another model "
+        "('%s', SHA-256 %.12s...) than model-file '%s' (SHA-256 %.12s...): "
+        "a state only means something to the model that made it; delete "
+        "the file or set model-file to the model it was saved with", path,
+        saved_model ? saved_model : "?", saved_sum, rnn_model_name (model),
+        sum);
+    g_free (sum);
+    goto fail;
+  }
+  g_free (sum);
+  return t;
+
+fail:
+  rnn_tensors_free (t);
+  return NULL;
+}
+
+const gfloat *
+gst_rnn_state_file_get (const rnn_tensors * t, const gchar * name, gsize n,
+    gchar ** why)
+{
+  const rnn_tensor *e = rnn_tensors_find (t, name);
+  gsize have;
+
+  if (e == NULL || (n > 0 && e->data == NULL)) {
+    *why = g_strdup_printf ("the state file has no '%s'", name);
+    return NULL;
+  }
+  /* an empty array was stored as one unused float */
+  have = e->ndim == 1 ? (gsize) e->shape[0] : e->numel;
+  if (have != n) {
+    *why = g_strdup_printf ("the state file's '%s' has %" G_GSIZE_FORMAT
+        " values where the element now needs %" G_GSIZE_FORMAT " (saved with "
+        "another channel count, window or mode?)", name, have, n);
+    return NULL;
+  }
+  return e->data;
+}
+
+gboolean
+gst_rnn_state_file_get_state (const rnn_tensors * t, const gchar * name,
+    rnn_state * s, gchar ** why)
+{
+  gsize n = rnn_state_size (s);
+  const gfloat *v = gst_rnn_state_file_get (t, name, n, why);
+  rnn_error err;
+
+  if (v == NULL)
+    return FALSE;
+  if (rnn_state_set (s, v, n, &err) != RNN_OK) {
+    *why = g_strdup (err.msg);
+    return FALSE;
+  }
+  return TRUE;
+}

@@ -160,6 +160,50 @@ rnn_model *gst_rnn_model_slot_take (GstRnnModelSlot * slot,
 void gst_rnn_model_slot_post_switched (GstElement * element,
     const rnn_model * model, const gchar * detail);
 
+/* ------------------------------------------------ state across restarts
+ * The `state-file` property of every model element: a file read when the
+ * element starts (if it exists) and written when it stops, so that an
+ * application that restarts continues every stream where it was instead of
+ * from a zero state. The file is a safetensors file of named float32
+ * arrays (the element's per-stream state: the recurrent state through
+ * rnn_state_get/set, plus whatever else the element carries) with metadata
+ * binding it to the element and to the model: the SHA-256 of the model
+ * file's bytes. A file from another model or element is refused with an
+ * error that says so. */
+
+/* `state-file` (string), settable in NULL and READY. */
+void gst_rnn_install_state_file (GObjectClass * klass, guint prop_id,
+    const gchar * blurb);
+
+/* A state being written: named float arrays (copied). */
+typedef struct _GstRnnStateWriter GstRnnStateWriter;
+GstRnnStateWriter *gst_rnn_state_writer_new (void);
+void gst_rnn_state_writer_free (GstRnnStateWriter * w);
+void gst_rnn_state_writer_add (GstRnnStateWriter * w, const gchar * name,
+    const gfloat * v, gsize n);
+/* The hidden state of @s under @name. */
+void gst_rnn_state_writer_add_state (GstRnnStateWriter * w,
+    const gchar * name, const rnn_state * s);
+/* Write @w to @path (through a temporary file, renamed) for @element and
+ * @model. FALSE with a newly allocated reason in *why. */
+gboolean gst_rnn_state_writer_save (GstRnnStateWriter * w,
+    GstElement * element, const rnn_model * model, const gchar * path,
+    gchar ** why);
+
+/* Read the state file @path for @element running @model: NULL with *why
+ * (newly allocated) when it cannot be read, is not a state file, or was
+ * written by another element or with another model. The caller frees the
+ * result with rnn_tensors_free. */
+rnn_tensors *gst_rnn_state_file_read (GstElement * element,
+    const rnn_model * model, const gchar * path, gchar ** why);
+/* The array @name of exactly @n floats from a state file, or NULL with
+ * *why set (absent, or another size). */
+const gfloat *gst_rnn_state_file_get (const rnn_tensors * t,
+    const gchar * name, gsize n, gchar ** why);
+/* Set @s from the array @name; FALSE with *why set. */
+gboolean gst_rnn_state_file_get_state (const rnn_tensors * t,
+    const gchar * name, rnn_state * s, gchar ** why);
+
 G_END_DECLS
 
 #endif

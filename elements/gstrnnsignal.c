@@ -73,6 +73,7 @@ enum
   PROP_MODEL_FILE,
   PROP_RESET_ON_DISCONT,
   PROP_PER_CHANNEL,
+  PROP_STATE_FILE,
   /* installed per subclass by gst_rnn_signal_class_install_post_messages */
   PROP_POST_MESSAGES = GST_RNN_SIGNAL_PROP_POST_MESSAGES
 };
@@ -92,6 +93,7 @@ typedef struct
   gboolean reset_on_discont;
   gboolean post_messages;
   gboolean per_channel;
+  gchar *state_file;
   GstRnnLifecycle lc;           /* reset requests (any thread), flush seen */
 
   /* set in start(), cleared in stop(); sizes also read by caps queries
@@ -128,6 +130,10 @@ typedef struct
                                  * caps query (error posted once per run) */
   GstBufferPool *pool;          /* output buffers when downstream has none */
   gsize pool_size;              /* bytes per buffer of @pool */
+  rnn_tensors *restore;         /* state-file read at start, applied at the
+                                 * first buffer */
+  gboolean restored;            /* the state came from the file (or frames
+                                 * went through): worth saving at stop */
 } GstRnnSignalPrivate;
 
 /* Deactivate and release the element's own output pool, if any. */
@@ -262,6 +268,28 @@ gst_rnn_signal_class_init (GstRnnSignalClass * klass)
    * Action signal: zero the recurrent state before the next buffer is
    * processed. Safe to emit from any thread.
    */
+  /**
+   * GstRnnSignal:state-file:
+   *
+   * Path of a file holding the element's per-stream state, so that a
+   * stream continues across a restart of the application (or moves to
+   * another host) where it was instead of from a zero state. When the
+   * element starts (READY to PAUSED) and the file exists, it is read and
+   * checked: a file written by another element or with another model (the
+   * SHA-256 of the model file's bytes is stored in it) fails the start with
+   * an error that says so. The state it holds replaces the zero state at
+   * the first buffer. When the element stops (PAUSED to READY) after frames
+   * went through, the state is written to the file (through a temporary
+   * file renamed over it). The recurrent state and what else the element
+   * carries (lstmforecast: the window's frames; gruanomaly: the pending
+   * prediction and the anomaly in progress) are saved; per-channel mode is
+   * not supported. Settable in NULL and READY.
+   */
+  gst_rnn_install_state_file (gobject_class, PROP_STATE_FILE,
+      "File the per-stream state is read from at start (if it exists) and "
+      "written to at stop, so a stream continues across restarts; refused "
+      "when saved with another model");
+
   signals[SIGNAL_RESET] = gst_rnn_install_reset_signal (gobject_class,
       G_CALLBACK (gst_rnn_signal_reset_action));
 
@@ -334,6 +362,8 @@ gst_rnn_signal_finalize (GObject * object)
   GstRnnSignalPrivate *priv = PRIV (GST_RNN_SIGNAL (object));
 
   gst_rnn_model_slot_clear (&priv->slot);
+  g_free (priv->state_file);
+  rnn_tensors_free (priv->restore);
   g_free (priv->aligned);
   g_free (priv->fixed);
   g_free (priv->bad);
@@ -370,6 +400,12 @@ gst_rnn_signal_set_property (GObject * object, guint prop_id,
       priv->per_channel = g_value_get_boolean (value);
       GST_OBJECT_UNLOCK (self);
       break;
+    case PROP_STATE_FILE:
+      GST_OBJECT_LOCK (self);
+      g_free (priv->state_file);
+      priv->state_file = g_value_dup_string (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -401,6 +437,11 @@ gst_rnn_signal_get_property (GObject * object, guint prop_id,
     case PROP_PER_CHANNEL:
       GST_OBJECT_LOCK (self);
       g_value_set_boolean (value, priv->per_channel);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STATE_FILE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_string (value, priv->state_file);
       GST_OBJECT_UNLOCK (self);
       break;
     default:
@@ -546,6 +587,89 @@ set_model_locked (GstRnnSignal * self, rnn_model * model, guint out)
   priv->model_out = priv->cur_per_channel ? 0 : out;
 }
 
+/* start(): read `state-file` if set and present, for the first buffer.
+ * FALSE after posting an error (the model is released by stop()). */
+static gboolean
+read_state_file (GstRnnSignal * self, const rnn_model * model)
+{
+  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
+  GstRnnSignalPrivate *priv = PRIV (self);
+  gchar *path, *why = NULL;
+
+  g_clear_pointer (&priv->restore, rnn_tensors_free);
+  priv->restored = FALSE;
+  GST_OBJECT_LOCK (self);
+  path = g_strdup (priv->state_file);
+  GST_OBJECT_UNLOCK (self);
+  if (path == NULL || path[0] == '\0' || !g_file_test (path,
+          G_FILE_TEST_EXISTS)) {
+    if (path && path[0])
+      GST_INFO_OBJECT (self, "no state file '%s' yet: starting from zero",
+          path);
+    g_free (path);
+    return TRUE;
+  }
+  if (priv->cur_per_channel || klass->restore_state == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Cannot restore state file '%s': %s.", path,
+            priv->cur_per_channel ? "per-channel mode does not save or "
+            "restore its state" : "this element does not restore a state"),
+        (NULL));
+    g_free (path);
+    return FALSE;
+  }
+  priv->restore = gst_rnn_state_file_read (GST_ELEMENT (self), model, path,
+      &why);
+  if (priv->restore == NULL) {
+    GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, SETTINGS,
+        ("Cannot restore the state: %s.", why), (NULL),
+        ("state-file", G_TYPE_STRING, path, NULL));
+    g_free (why);
+    g_free (path);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "state file '%s' read; restored at the first "
+      "buffer", path);
+  g_free (path);
+  return TRUE;
+}
+
+/* stop(): write `state-file` when there is a state worth keeping: frames
+ * went through, or a state was restored (a restore never applied leaves
+ * the file as it was). A failure is a warning: the stream is over. */
+static void
+write_state_file (GstRnnSignal * self)
+{
+  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
+  GstRnnSignalPrivate *priv = PRIV (self);
+  GstRnnStateWriter *w;
+  gchar *path, *why = NULL;
+
+  GST_OBJECT_LOCK (self);
+  path = g_strdup (priv->state_file);
+  GST_OBJECT_UNLOCK (self);
+  if (path == NULL || path[0] == '\0' || priv->model == NULL
+      || !priv->have_format || priv->restore != NULL
+      || !(priv->dirty || priv->restored) || priv->cur_per_channel
+      || klass->save_state == NULL) {
+    g_free (path);
+    return;
+  }
+  w = gst_rnn_state_writer_new ();
+  klass->save_state (self, w);
+  if (!gst_rnn_state_writer_save (w, GST_ELEMENT (self), priv->model, path,
+          &why)) {
+    GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, WRITE,
+        ("Could not save the state to '%s': %s.", path, why), (NULL),
+        ("state-file", G_TYPE_STRING, path, NULL));
+    g_free (why);
+  } else {
+    GST_INFO_OBJECT (self, "state saved to '%s'", path);
+  }
+  gst_rnn_state_writer_free (w);
+  g_free (path);
+}
+
 static gboolean
 gst_rnn_signal_start (GstBaseTransform * trans)
 {
@@ -590,6 +714,8 @@ gst_rnn_signal_start (GstBaseTransform * trans)
   priv->warned_nonfinite = FALSE;
   priv->last_end = GST_CLOCK_TIME_NONE;
   gst_rnn_lifecycle_init (&priv->lc);
+  if (!read_state_file (self, model))
+    return FALSE;
 
   GST_INFO_OBJECT (self, "loaded %s: %s, input %d, output %u per frame%s",
       rnn_model_name (model), rnn_cell_name (rnn_model_cell (model)),
@@ -637,6 +763,9 @@ take_next_model (GstRnnSignal * self)
     return FALSE;
   }
   rnn_model_free (old);
+  /* a state saved with the previous model means nothing to this one */
+  g_clear_pointer (&priv->restore, rnn_tensors_free);
+  priv->restored = FALSE;
   priv->need_reset = FALSE;
   priv->dirty = FALSE;
   priv->mark_discont = TRUE;
@@ -660,6 +789,8 @@ gst_rnn_signal_stop (GstBaseTransform * trans)
   GstRnnSignalPrivate *priv = PRIV (self);
   rnn_model *model;
 
+  write_state_file (self);
+  g_clear_pointer (&priv->restore, rnn_tensors_free);
   if (klass->release)
     klass->release (self);
 
@@ -1233,6 +1364,21 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
 
   if (priv->need_reset)
     do_reset (self);
+  if (priv->restore != NULL) {
+    gchar *rwhy = NULL;
+    gboolean restored = klass->restore_state (self, priv->restore, &rwhy);
+
+    g_clear_pointer (&priv->restore, rnn_tensors_free);
+    if (!restored) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Cannot restore the state file: %s.", rwhy), (NULL));
+      g_free (rwhy);
+      return GST_FLOW_ERROR;
+    }
+    GST_INFO_OBJECT (self, "state restored from the state file");
+    priv->restored = TRUE;
+    priv->dirty = TRUE;
+  }
 
   if (!gst_buffer_map (inbuf, &inmap, GST_MAP_READ))
     goto map_failed;

@@ -16,6 +16,7 @@
 #include <gst/gst.h>
 #include <gst/base/gstbasetransform.h>
 #include "rnn.h"
+#include "gstrnncommon.h"
 
 G_BEGIN_DECLS
 
@@ -76,6 +77,14 @@ struct _GstRnnSignalClass {
   /* Per-channel mode: zero the state of @channel only (it held NaN or
    * infinity). Without it a non-finite value resets every channel. */
   void (*reset_channel) (GstRnnSignal * self, guint channel);
+  /* `state-file`: add the per-stream state (after setup(), streaming
+   * stopped) to @w under names of the subclass's choice ... */
+  void (*save_state) (GstRnnSignal * self, GstRnnStateWriter * w);
+  /* ... and set it back from a file read at start, at the first buffer
+   * (after setup()): FALSE with a newly allocated reason in *why when the
+   * file does not fit the element as configured. */
+  gboolean (*restore_state) (GstRnnSignal * self, const rnn_tensors * file,
+      gchar ** why);
 
   gpointer _padding[3];
 };

@@ -1,0 +1,248 @@
+/* gst-rnn: `state-file`, the per-stream state across restarts. A stream
+ * stopped half-way (the element saves its state at stop) and continued by a
+ * new element reading the file gives the same outputs, bit for bit, as one
+ * element that saw the whole stream; a file from another model or another
+ * element is refused with an error saying so.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "harness-util.h"
+
+#include <glib/gstdio.h>
+
+#define T 40
+/* Stopped after HALF frames. A multiple of the 5-frame buffers, so that
+ * both runs hand the engine the same calls: a different split of the frames
+ * into calls changes the floats' rounding (input projections are computed
+ * per call), and the comparison below is exact. */
+#define HALF 20
+
+static gchar *tmpdir;
+static const guint chunk5[] = { 5 };
+
+static gchar *
+tmp_path (const gchar * name)
+{
+  return g_build_filename (tmpdir, name, NULL);
+}
+
+/* @factory on frames [start, end) of @x with "props" (and state-file=@state
+ * unless NULL); the outputs of those frames go to @out. The harness
+ * teardown stops the element, which writes the state file. */
+static void
+run_part (const gchar * factory, const gchar * model, const gchar * props,
+    const gchar * state, const float *x, guint fin, guint fout, guint shift,
+    guint start, guint end, float *out)
+{
+  GstElement *e = hu_element (factory, model, props);
+  gchar *caps = hu_audio_caps (fin);
+  GstHarness *h;
+
+  if (state)
+    g_object_set (e, "state-file", state, NULL);
+  h = hu_harness_with (e);
+  gst_harness_set_src_caps_str (h, caps);
+  hu_run (h, x, fin, start, end, chunk5, 1, fout, shift, out);
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+/* Whole stream in one element, versus stopped at HALF and continued from
+ * the state file; and, to show that the file is what carries it, versus
+ * the second half from a zero state (which differs). */
+static void
+check_round_trip (const gchar * factory, const gchar * model,
+    const gchar * props, const gchar * xname, guint fin, guint fout,
+    guint shift)
+{
+  const float *x = hu_expect (xname, NULL);
+  float whole[T * 4], parts[T * 4], fresh[T * 4];
+  gchar *state = tmp_path ("round-trip.state");
+
+  g_assert (fout <= 4);
+  g_unlink (state);
+  run_part (factory, model, props, NULL, x, fin, fout, shift, 0, T, whole);
+  /* no file yet: starts from zero, and writes one at stop */
+  run_part (factory, model, props, state, x, fin, fout, shift, 0, HALF,
+      parts);
+  fail_unless (g_file_test (state, G_FILE_TEST_EXISTS),
+      "%s: no state file written at stop", factory);
+  run_part (factory, model, props, state, x, fin, fout, shift, HALF, T,
+      parts + HALF * fout);
+  for (guint i = 0; i < T * fout; i++)
+    fail_unless (memcmp (&parts[i], &whole[i], sizeof (float)) == 0,
+        "%s %s: stopped and restored differs from never stopped at frame %u "
+        "(%.9g, not %.9g)", factory, props, i / fout, parts[i], whole[i]);
+
+  run_part (factory, model, props, NULL, x, fin, fout, shift, HALF, T,
+      fresh + HALF * fout);
+  fail_unless (memcmp (fresh + HALF * fout, whole + HALF * fout,
+          sizeof (float) * (T - HALF) * fout) != 0,
+      "%s %s: the second half does not depend on the state: the test "
+      "proves nothing", factory, props);
+  g_unlink (state);
+  g_free (state);
+}
+
+GST_START_TEST (test_forecast_state)
+{
+  check_round_trip ("lstmforecast", "fc_lstm.safetensors", "", "fc_lstm.x",
+      2, 2, 1);
+  /* roll-forward from a copy of the restored state */
+  check_round_trip ("lstmforecast", "fc_lstm.safetensors", "horizon=3",
+      "fc_lstm.x", 2, 2, 3);
+}
+
+GST_END_TEST;
+
+/* With a window the forecasts come from the window's frames, not from a
+ * carried state: those are saved. */
+GST_START_TEST (test_forecast_window_state)
+{
+  check_round_trip ("lstmforecast", "fc_lstm.safetensors", "window=6",
+      "fc_lstm.x", 2, 2, 1);
+}
+
+GST_END_TEST;
+
+/* gruanomaly: the state and the pending prediction (the first frame after
+ * a restart is scored, not 0), and an anomaly in progress. */
+GST_START_TEST (test_anomaly_state)
+{
+  check_round_trip ("gruanomaly", "an_gru.safetensors", "post-messages=false",
+      "an_gru.x", 2, 1, 0);
+}
+
+GST_END_TEST;
+
+/* The error of starting @factory on @model with state-file @state. */
+static gchar *
+start_error (const gchar * factory, const gchar * model, const gchar * state)
+{
+  gchar *path = g_build_filename (g_getenv ("RNN_FIXTURES"), "elements",
+      model, NULL);
+  gchar *d = g_strdup_printf ("audiotestsrc num-buffers=1 ! "
+      "audio/x-raw,channels=2 ! %s model-file=%s state-file=%s ! fakesink",
+      factory, path, state);
+  gboolean ok = TRUE;
+  gchar *err = hu_pipeline_error (d, &ok);
+
+  fail_unless (!ok, "%s started with a state file it must refuse", factory);
+  g_free (d);
+  g_free (path);
+  return err;
+}
+
+GST_START_TEST (test_refused_files)
+{
+  const float *x = hu_expect ("fc_lstm.x", NULL);
+  gchar *state = tmp_path ("refused.state");
+  gchar *other = tmp_path ("other.safetensors");
+  gchar *src = hu_fixture ("fc_lstm.safetensors");
+  gchar *err;
+  rnn_model *m = NULL;
+  rnn_error rerr;
+
+  run_part ("lstmforecast", "fc_lstm.safetensors", "", state, x, 2, 2, 1, 0,
+      HALF, NULL);
+
+  /* the same network with other bytes (one more metadata entry) */
+  fail_unless (rnn_model_load (src, &m, &rerr) == RNN_OK, "%s", rerr.msg);
+  fail_unless (rnn_model_set_meta (m, "note", "retrained", &rerr) == RNN_OK);
+  fail_unless (rnn_model_save (m, other, &rerr) == RNN_OK, "%s", rerr.msg);
+  rnn_model_free (m);
+  {
+    gchar *d = g_strdup_printf ("audiotestsrc num-buffers=1 ! "
+        "audio/x-raw,channels=2 ! lstmforecast model-file=%s state-file=%s "
+        "! fakesink", other, state);
+    gboolean ok = TRUE;
+
+    err = hu_pipeline_error (d, &ok);
+    fail_unless (!ok, "started with another model's state");
+    fail_unless (err && strstr (err, "saved with another model") != NULL,
+        "%s", err);
+    fail_unless (strstr (err, "fc_lstm.safetensors") != NULL, "%s", err);
+    g_free (err);
+    g_free (d);
+  }
+
+  /* another element */
+  err = start_error ("gruanomaly", "an_gru.safetensors", state);
+  fail_unless (err && strstr (err, "written by lstmforecast, not "
+          "gruanomaly") != NULL, "%s", err);
+  g_free (err);
+
+  /* not a state file: a model */
+  err = start_error ("lstmforecast", "fc_lstm.safetensors", src);
+  fail_unless (err && strstr (err, "not a gst-rnn state file") != NULL, "%s",
+      err);
+  g_free (err);
+
+  /* the same model with another window: the sizes say so at the first
+   * buffer */
+  {
+    GstElement *e = hu_element ("lstmforecast", "fc_lstm.safetensors",
+        "window=6");
+    GstBus *bus = gst_bus_new ();
+    GstHarness *h;
+    GstMessage *msg;
+    GError *gerr = NULL;
+
+    g_object_set (e, "state-file", state, NULL);
+    gst_element_set_bus (e, bus);
+    h = hu_harness_with (e);
+    gst_harness_set_src_caps_str (h, "audio/x-raw,format=F32LE,"
+        "layout=interleaved,channels=2,rate=10");
+    fail_if (gst_harness_push (h, hu_buffer (x, 5, 2, 0)) == GST_FLOW_OK);
+    msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL, "no error for a state of another window");
+    gst_message_parse_error (msg, &gerr, NULL);
+    fail_unless (strstr (gerr->message, "window-frames") != NULL, "%s",
+        gerr->message);
+    g_clear_error (&gerr);
+    gst_message_unref (msg);
+    gst_element_set_bus (e, NULL);
+    gst_bus_set_flushing (bus, TRUE);
+    gst_object_unref (bus);
+    gst_harness_teardown (h);
+  }
+
+  g_unlink (state);
+  g_unlink (other);
+  g_free (state);
+  g_free (other);
+  g_free (src);
+}
+
+GST_END_TEST;
+
+static Suite *
+state_suite (void)
+{
+  Suite *s = suite_create ("state-file");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_forecast_state);
+  tcase_add_test (tc, test_forecast_window_state);
+  tcase_add_test (tc, test_anomaly_state);
+  tcase_add_test (tc, test_refused_files);
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  SRunner *sr;
+  int failed;
+
+  gst_check_init (&argc, &argv);
+  tmpdir = g_dir_make_tmp ("rnn-state-XXXXXX", NULL);
+  g_assert (tmpdir != NULL);
+  sr = srunner_create (state_suite ());
+  srunner_run_all (sr, CK_NORMAL);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  g_rmdir (tmpdir);
+  g_free (tmpdir);
+  return failed == 0 ? 0 : 1;
+}
