@@ -31,8 +31,9 @@
  *   #GstTextTagger:highlight-tags wrapped in `<span>` elements carrying
  *   #GstTextTagger:span-attributes, for `textoverlay`. With a BIO/IOB2 tag
  *   set, whole entities are wrapped (`<span ...>New York</span>`).
- * * `text/x-raw, format=utf8`: `token/TAG token/TAG ...`, each token as
- *   written in the input.
+ * * `text/x-raw, format=utf8`: `token/TAG token/TAG ...` and a newline
+ *   (one line per text, for `fdsink`), each token as written in the
+ *   input.
  * * `other/tensors, format=static, num_tensors=1, types=float32,
  *   dimensions=(string)C:T, framerate=0/1`: the C tag probabilities of
  *   each of the T tokens, token after token. T changes from text to text,
@@ -651,7 +652,7 @@ gst_text_tagger_markup (GstTextTagger * self, const rnn_model * model,
   return gst_rnn_text_buffer_from_string (out);
 }
 
-/* `token/TAG token/TAG ...`, tokens as written. */
+/* `token/TAG token/TAG ...` and a newline, tokens as written. */
 static GstBuffer *
 gst_text_tagger_pairs (GstTextTagger * self, const rnn_model * model,
     const gchar * text, const rnn_token * tokens, gsize n)
@@ -667,6 +668,8 @@ gst_text_tagger_pairs (GstTextTagger * self, const rnn_model * model,
     g_string_append_c (out, '/');
     g_string_append (out, rnn_model_label (model, self->best[i]));
   }
+  /* one line per text, like textsentiment's label */
+  g_string_append_c (out, '\n');
   return gst_rnn_text_buffer_from_string (out);
 }
 

@@ -5,9 +5,9 @@
 
 Without an argument it runs the shipped sentiment classifier over a few
 subtitles. Every element of the plugin posts messages named after itself
-(`lstmforecast`, `gruanomaly`, `textsentiment`) carrying `timestamp`,
-`stream-time`, `running-time` and `duration` (nanoseconds) plus its own
-fields; this script prints them as an application would use them.
+(`lstmforecast`, `gruanomaly`, `textsentiment`, `texttagger`) carrying
+`timestamp`, `stream-time`, `running-time` and `duration` (nanoseconds) plus
+its own fields; this script prints them as an application would use them.
 """
 import sys
 
@@ -34,6 +34,16 @@ def on_element(s):
         print("%8s  %-10s confidence %.3f  (class %d; probabilities %s)" % (
             when, s.get_value("label"), s.get_value("confidence"),
             s.get_value("class-index"), probs))
+    elif name == "texttagger":
+        pairs = " ".join("%s/%s" % (tok, tag) for tok, tag in
+                         zip(s.get_value("tokens"), s.get_value("tags")))
+        low = min(s.get_value("confidences"))
+        print("%8s  %s  (lowest confidence %.2f)" % (when, pairs, low))
+        if s.has_field("entities"):
+            for e in s.get_value("entities"):
+                print("%8s    entity %-6s %r at bytes %d-%d" % (
+                    "", e.get_value("label"), e.get_value("text"),
+                    e.get_value("start"), e.get_value("end")))
     elif name == "gruanomaly":
         print("%8s  anomaly %-5s peak score %.2f (threshold %.2f)" % (
             when, s.get_value("event"), s.get_value("score"),

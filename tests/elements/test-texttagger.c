@@ -576,6 +576,7 @@ GST_START_TEST (test_text_output)
         g_string_append_printf (exp, "%s%s/%s", t ? " " : "", written[t],
             label_of (ms[m], argmax (want->data + t * C, C)));
       }
+      g_string_append_c (exp, '\n');
       fail_unless_equals_string (got, exp->str);
       g_string_free (exp, TRUE);
       g_strfreev (written);
