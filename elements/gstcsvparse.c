@@ -942,7 +942,10 @@ pause:
   GST_DEBUG_OBJECT (self, "pausing: %s", gst_flow_get_name (ret));
   gst_pad_pause_task (pad);
   if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS) {
-    GST_ELEMENT_FLOW_ERROR (self, ret);
+    /* GST_FLOW_ERROR comes with its own message already posted (ours:
+     * strict, missing=error, columns; or downstream's) */
+    if (ret != GST_FLOW_ERROR)
+      GST_ELEMENT_FLOW_ERROR (self, ret);
     gst_pad_push_event (self->srcpad, gst_event_new_eos ());
   }
 }
