@@ -14,6 +14,7 @@
 #include <string.h>
 
 static const char *exe, *data_dir, *work_dir;
+static const char *eval_exe;    /* rnn-eval, optional 4th argument */
 static int n_checks, n_failed;
 
 static void
@@ -464,6 +465,20 @@ test_dialect (void)
           "values filled)"), "--delimiter ';' with BOM, quotes, trailing "
       "delimiter, n/a and none: %s", out ? out : "");
   g_free (out);
+  if (eval_exe) {
+    /* rnn-eval reads the same file the same way: a header and 6 rows */
+    const char *train = exe;
+    exe = eval_exe;
+    rc = run (&out, NULL, "signal", "--model", o, "--data", d,
+        "--delimiter", ";", NULL);
+    exe = train;
+    char **rows = out ? g_strsplit (out, "\n", -1) : NULL;
+    check (rc == 0 && rows && g_strv_length (rows) == 8 && rows[7][0] == '\0'
+        && g_str_has_prefix (rows[0], "time,group,label,a,b,"),
+        "rnn-eval --delimiter ';' reads the 6 rows: %s", out ? out : "");
+    g_strfreev (rows);
+    g_free (out);
+  }
   rc = run (NULL, &errs, "forecast", "--data", d, "--output", o,
       "--delimiter", ";;", NULL);
   check (rc != 0 && errs && strstr (errs, "--delimiter"), "a bad "
@@ -543,10 +558,12 @@ test_errors (void)
 int
 main (int argc, char **argv)
 {
-  if (argc != 4) {
-    fprintf (stderr, "usage: %s RNN_TRAIN DATA_DIR WORK_DIR\n", argv[0]);
+  if (argc != 4 && argc != 5) {
+    fprintf (stderr, "usage: %s RNN_TRAIN DATA_DIR WORK_DIR [RNN_EVAL]\n",
+        argv[0]);
     return 2;
   }
+  eval_exe = argc == 5 ? argv[4] : NULL;
   exe = argv[1];
   data_dir = argv[2];
   work_dir = argv[3];
