@@ -575,6 +575,9 @@ main (void)
   kern_sets[1] = rnn__kernels_avx2 ();
   printf ("# kernels: default %s, avx2 %s\n", rnn__kernels_get ()->name,
       kern_sets[1] ? "available" : "not available on this CPU");
+  if (kern_sets[1] == NULL)
+    tu_skip ("parity and kernel checks of the avx2 kernels: not available "
+        "on this CPU");
   test_kernels ();
 
   tu_check (f != NULL, "open %s", tu_fixture ("core/cases.txt"));

@@ -250,6 +250,8 @@ test_good_models (const char *tmpdir)
             && m->head_in * m->head_out == (int) w->numel,
             "%s: head weights equal the file's", name);
       }
+    } else {
+      tu_check (0, "%s: the file's tensors load: %s", name, err.msg);
     }
     rnn_tensors_free (t);
 
