@@ -318,9 +318,8 @@ gst_text_tagger_set_property (GObject * object, guint prop_id,
 
       if (!gst_text_tagger_attributes_valid (attrs, &error)) {
         GST_WARNING_OBJECT (self, "span-attributes '%s' refused: <span %s> "
-            "is not well-formed markup (%s); keeping '%s'",
-            GST_STR_NULL (attrs), GST_STR_NULL (attrs), error->message,
-            self->span_attributes);
+            "is not well-formed markup (%s); the previous value stays",
+            GST_STR_NULL (attrs), GST_STR_NULL (attrs), error->message);
         g_error_free (error);
         break;
       }

@@ -9,6 +9,7 @@
  * their spans, and per model the softmax of the head at every token).
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <gst/gst.h>
@@ -978,6 +979,92 @@ GST_START_TEST (test_invalid_utf8)
 
 GST_END_TEST;
 
+/* Random texts (markup characters, entities, multi-byte and invalid
+ * bytes, NUL): the markup output is always well-formed and every token of
+ * the message is the bytes at its offsets in the text with markup removed
+ * (stripped here with the engine's own rnn_markup_strip). */
+GST_START_TEST (test_random_texts)
+{
+  static const char *pool[] = { "a", "B", "zürich", "Ω", "東", "<", ">", "&",
+    "&amp;", "&lt;", "&#233;", "<b>", "</b>", "<i>x</i>", " ", " ", ".",
+    "\xff", "\xc3", "\xe2\x82", "\n", "'", "\"", "Paris", "anna"
+  };
+  GstBus *bus;
+  GstHarness *h;
+  GRand *rand = g_rand_new_with_seed (20261130);
+  int k, n_tagged = 0;
+
+  load_cases ();
+  h = new_harness ("bilstm2", NULL, CAPS_MARKUP, &bus);
+  for (k = 0; k < 300; k++) {
+    gboolean markup = k % 2 == 0;
+    GString *t = g_string_new (NULL);
+    int j, n = g_rand_int_range (rand, 0, 24);
+    GList *msgs;
+    GstEvent *ev;
+
+    for (j = 0; j < n; j++)
+      g_string_append (t, pool[g_rand_int_range (rand, 0,
+                  G_N_ELEMENTS (pool))]);
+    if (k % 17 == 0)
+      g_string_append_len (t, "x\0y", 3);
+    gst_harness_set_src_caps_str (h, markup ? CAPS_MARKUP : CAPS_UTF8);
+    fail_unless_equals_int (gst_harness_push (h, text_buffer (t->str, t->len,
+                (GstClockTime) k * GST_SECOND)), GST_FLOW_OK);
+    while ((ev = gst_harness_try_pull_event (h)) != NULL)
+      gst_event_unref (ev);
+    msgs = hu_element_messages (bus, "texttagger");
+    if (gst_harness_buffers_in_queue (h) == 0) {
+      fail_unless_equals_int (g_list_length (msgs), 0);
+    } else {
+      gchar *got = pull_string (h), *plain = NULL;
+      const GstStructure *st;
+      const GValue *tokens, *starts, *ends;
+      gsize plen;
+      guint nt, i;
+
+      assert_well_formed (got);
+      g_free (got);
+      fail_unless_equals_int (g_list_length (msgs), 1);
+      if (markup) {
+        fail_unless (rnn_markup_strip (t->str, t->len, &plain, NULL) ==
+            RNN_OK);
+        plen = strlen (plain);
+      } else {
+        plain = malloc (t->len + 1);
+        memcpy (plain, t->str, t->len + 1);
+        plen = t->len;
+      }
+      st = gst_message_get_structure (msgs->data);
+      tokens = field (st, "tokens", &nt);
+      starts = field (st, "starts", &i);
+      ends = field (st, "ends", &i);
+      fail_unless (nt > 0);
+      for (i = 0; i < nt; i++) {
+        guint a = g_value_get_uint (gst_value_array_get_value (starts, i));
+        guint b = g_value_get_uint (gst_value_array_get_value (ends, i));
+        const gchar *tok =
+            g_value_get_string (gst_value_array_get_value (tokens, i));
+
+        fail_unless (a < b && b <= plen, "text %d token %u: [%u, %u) of %"
+            G_GSIZE_FORMAT, k, i, a, b, plen);
+        fail_unless (strlen (tok) == b - a && memcmp (tok, plain + a,
+                b - a) == 0, "text %d token %u '%s' is not the text at "
+            "[%u, %u)", k, i, tok, a, b);
+      }
+      free (plain);
+      n_tagged++;
+    }
+    g_list_free_full (msgs, (GDestroyNotify) gst_message_unref);
+    g_string_free (t, TRUE);
+  }
+  fail_unless (n_tagged > 100, "only %d texts had tokens", n_tagged);
+  g_rand_free (rand);
+  teardown (h, bus);
+}
+
+GST_END_TEST;
+
 /* --------------------------------------------------- models and caps */
 
 GST_START_TEST (test_model_swap)
@@ -1280,6 +1367,7 @@ texttagger_suite (void)
   tcase_add_test (tc, test_no_tokens_gap);
   tcase_add_test (tc, test_huge_text);
   tcase_add_test (tc, test_invalid_utf8);
+  tcase_add_test (tc, test_random_texts);
   tcase_add_test (tc, test_model_swap);
   tcase_add_test (tc, test_bad_models);
   tcase_add_test (tc, test_classifier_refused);
