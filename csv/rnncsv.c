@@ -341,19 +341,16 @@ shown (const char *field)
 RnnCsvValue
 rnn_csv_parse_float (const char *field, float *v, char **why)
 {
-  double d;
+  double d = 0.0;
+  gboolean number;
 
   if (rnn_csv_is_missing (field))
     return RNN_CSV_VALUE_MISSING;
-  if (!rnn_csv_parse_number (field, &d)) {
+  number = rnn_csv_parse_number (field, &d);
+  if (!number || fabs (d) > FLT_MAX) {
     char *s = shown (field);
-    *why = g_strdup_printf ("'%s' is not a number", s);
-    g_free (s);
-    return RNN_CSV_VALUE_BAD;
-  }
-  if (fabs (d) > FLT_MAX) {
-    char *s = shown (field);
-    *why = g_strdup_printf ("'%s' is beyond the float range (+-3.4e38)", s);
+    *why = g_strdup_printf ("'%s' %s", s, number ? "is beyond the float "
+        "range (+-3.4e38)" : "is not a number");
     g_free (s);
     return RNN_CSV_VALUE_BAD;
   }

@@ -161,6 +161,23 @@ pop_messages (GstBus * bus, GstMessageType type, guint * count)
   return g_string_free (all, FALSE);
 }
 
+/* Parse @text in one buffer with @launch: the frames, and the texts of the
+ * warnings posted (joined by '|') in *warnings, their number in *n. */
+static Frames
+parse_warned (const gchar * launch, const gchar * text, gchar ** warnings,
+    guint * n)
+{
+  Run r = run_new (launch);
+  Frames f;
+
+  fail_unless_equals_int (push_text (&r, text, strlen (text)), GST_FLOW_OK);
+  push_eos (&r);
+  f = pull_all (&r);
+  *warnings = pop_messages (r.bus, GST_MESSAGE_WARNING, n);
+  run_free (&r);
+  return f;
+}
+
 /* ------------------------------------------------------------- csvparse */
 
 GST_START_TEST (test_header_detection)
@@ -198,22 +215,17 @@ GST_END_TEST;
 
 GST_START_TEST (test_header_absent_text_is_malformed)
 {
-  Run r = run_new ("csvparse header=absent columns=0");
-  Frames f;
   guint n;
   gchar *w;
   const gfloat want[] = { 5 };
+  Frames f = parse_warned ("csvparse header=absent columns=0", "a,b\n5,6\n",
+      &w, &n);
 
-  push_text (&r, "a,b\n5,6\n", 8);
-  push_eos (&r);
-  f = pull_all (&r);
   assert_values (&f, want, 1);
-  w = pop_messages (r.bus, GST_MESSAGE_WARNING, &n);
   fail_unless_equals_int (n, 1);
   fail_unless (strstr (w, "line 1") != NULL, "%s", w);
   g_free (w);
   frames_free (&f);
-  run_free (&r);
 }
 
 GST_END_TEST;
@@ -370,21 +382,16 @@ GST_START_TEST (test_time_column)
 
   /* a negative or non-numeric time is a malformed line */
   {
-    Run r2 = run_new ("csvparse time-column=0");
-    const gchar *bad = "0,1\n-1,2\nnoon,3\n2,4\n";
     guint n;
     gchar *w;
     const gfloat want2[] = { 1, 4 };
-    push_text (&r2, bad, strlen (bad));
-    push_eos (&r2);
-    f = pull_all (&r2);
+    f = parse_warned ("csvparse time-column=0", "0,1\n-1,2\nnoon,3\n2,4\n",
+        &w, &n);
     assert_values (&f, want2, 2);
-    w = pop_messages (r2.bus, GST_MESSAGE_WARNING, &n);
     fail_unless_equals_int (n, 2);
     fail_unless (strstr (w, "line 2") && strstr (w, "line 3"), "%s", w);
     g_free (w);
     frames_free (&f);
-    run_free (&r2);
   }
 }
 
@@ -425,25 +432,19 @@ GST_END_TEST;
 
 GST_START_TEST (test_malformed_lines)
 {
-  Run r = run_new ("csvparse");
   const gchar *t = "a,b\n1,2\n1,zz\n3\n\"4\",\"5\"\n";
   const gfloat want[] = { 1, 2, 4, 5 };
-  Frames f;
   guint n;
   gchar *w;
+  Frames f = parse_warned ("csvparse", t, &w, &n);
 
-  fail_unless_equals_int (push_text (&r, t, strlen (t)), GST_FLOW_OK);
-  push_eos (&r);
-  f = pull_all (&r);
   assert_values (&f, want, 4);
-  w = pop_messages (r.bus, GST_MESSAGE_WARNING, &n);
   fail_unless_equals_int (n, 2);
   fail_unless (strstr (w, "line 3") != NULL, "%s", w);
   fail_unless (strstr (w, "'zz'") != NULL, "%s", w);
   fail_unless (strstr (w, "line 4") != NULL, "%s", w);
   g_free (w);
   frames_free (&f);
-  run_free (&r);
 
   expect_error ("csvparse strict=true", t, "line 3", "'zz'");
 }
@@ -874,46 +875,40 @@ describe_buffers (Run * r)
   return g_string_free (s, FALSE);
 }
 
+/* @text through @launch in one buffer: its buffers must be @want (see
+ * describe_buffers). */
+static void
+check_buffers (const gchar * launch, const gchar * text, const gchar * want)
+{
+  Run r = run_new (launch);
+  gchar *d;
+
+  push_text (&r, text, strlen (text));
+  push_eos (&r);
+  d = describe_buffers (&r);
+  fail_unless_equals_string (d, want);
+  g_free (d);
+  run_free (&r);
+}
+
 /* A skipped row leaves its time empty: the rows after it keep theirs, and
  * the buffer after the gap is DISCONT. */
 GST_START_TEST (test_skipped_row_keeps_time)
 {
   const gchar *t = "v\n1\nx\n3\n4\n";
   const gfloat want[] = { 1, 3, 4 };
-  Run r = run_new ("csvparse rate=2");
   Frames f;
-  gchar *d;
 
-  push_text (&r, t, strlen (t));
-  push_eos (&r);
-  d = describe_buffers (&r);
-  fail_unless_equals_string (d, "0:1d 1000:1d 1500:1");
-  g_free (d);
-  run_free (&r);
-
+  check_buffers ("csvparse rate=2", t, "0:1d 1000:1d 1500:1");
   f = parse_text ("csvparse rate=2", t);
   assert_values (&f, want, 3);
   frames_free (&f);
 
   /* several frames per buffer: the frames before the gap go out first */
-  r = run_new ("csvparse frames-per-buffer=2");
-  t = "v\n1\nx\n3\n4\n5\n";
-  push_text (&r, t, strlen (t));
-  push_eos (&r);
-  d = describe_buffers (&r);
-  fail_unless_equals_string (d, "0:1d 2000:2d 4000:1");
-  g_free (d);
-  run_free (&r);
-
+  check_buffers ("csvparse frames-per-buffer=2", "v\n1\nx\n3\n4\n5\n",
+      "0:1d 2000:2d 4000:1");
   /* missing=skip drops rows the same way */
-  r = run_new ("csvparse missing=skip");
-  t = "v\n1\n\n\nNA\n4\n";
-  push_text (&r, t, strlen (t));
-  push_eos (&r);
-  d = describe_buffers (&r);
-  fail_unless_equals_string (d, "0:1d 2000:1d");
-  g_free (d);
-  run_free (&r);
+  check_buffers ("csvparse missing=skip", "v\n1\n\n\nNA\n4\n", "0:1d 2000:1d");
 }
 
 GST_END_TEST;
@@ -925,22 +920,16 @@ GST_START_TEST (test_time_backwards)
 {
   const gchar *t = "t,v\n0,1\n2,2\n2,3\n1,4\n3,5\n";
   const gfloat want[] = { 1, 2, 3, 5 };
-  Run r = run_new ("csvparse time-column=t");
-  Frames f;
   guint n;
   gchar *w;
+  Frames f = parse_warned ("csvparse time-column=t", t, &w, &n);
 
-  push_text (&r, t, strlen (t));
-  push_eos (&r);
-  f = pull_all (&r);
   assert_values (&f, want, 4);
   fail_unless_equals_uint64 (PTS (f, 3), 3 * GST_SECOND);
-  w = pop_messages (r.bus, GST_MESSAGE_WARNING, &n);
   fail_unless_equals_int (n, 1);
   fail_unless (strstr (w, "line 5") && strstr (w, "backwards"), "%s", w);
   g_free (w);
   frames_free (&f);
-  run_free (&r);
 
   expect_error ("csvparse time-column=t strict=true", t, "line 5",
       "backwards");
@@ -955,22 +944,15 @@ GST_END_TEST;
 GST_START_TEST (test_extra_fields)
 {
   const gfloat want[] = { 1, 2, 6, 7 };
-  Run r = run_new ("csvparse");
-  const gchar *t = "a,b\n1,2\n3,4,5\n6,7\n";
-  Frames f;
   guint n;
   gchar *w;
+  Frames f = parse_warned ("csvparse", "a,b\n1,2\n3,4,5\n6,7\n", &w, &n);
 
-  push_text (&r, t, strlen (t));
-  push_eos (&r);
-  f = pull_all (&r);
   assert_values (&f, want, 4);
-  w = pop_messages (r.bus, GST_MESSAGE_WARNING, &n);
   fail_unless_equals_int (n, 1);
   fail_unless (strstr (w, "line 3") && strstr (w, "3 fields"), "%s", w);
   g_free (w);
   frames_free (&f);
-  run_free (&r);
 }
 
 GST_END_TEST;
@@ -979,23 +961,16 @@ GST_END_TEST;
  * warning at the first, a summary at EOS when there were more. */
 GST_START_TEST (test_dropped_rows_said)
 {
-  Run r = run_new ("csvparse");
-  const gchar *t = "a,b,c\n1,2,\n3,4,\n5,6,\n";
-  Frames f;
   guint n;
   gchar *w;
+  Frames f = parse_warned ("csvparse", "a,b,c\n1,2,\n3,4,\n5,6,\n", &w, &n);
 
-  push_text (&r, t, strlen (t));
-  push_eos (&r);
-  f = pull_all (&r);
   fail_unless_equals_int (f.values->len, 0);
-  w = pop_messages (r.bus, GST_MESSAGE_WARNING, &n);
   fail_unless_equals_int (n, 2);
   fail_unless (strstr (w, "Line 2") && strstr (w, "'c'"), "%s", w);
   fail_unless (strstr (w, "Dropped 3 of 3 data rows"), "%s", w);
   g_free (w);
   frames_free (&f);
-  run_free (&r);
 }
 
 GST_END_TEST;
