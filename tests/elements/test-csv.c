@@ -1053,13 +1053,16 @@ on_handoff (GstElement * sink, GstBuffer * buf, GstPad * pad, gpointer data)
 }
 
 /* Runs filesrc ! @parse ! fakesink over @text in a file: prerolls, checks
- * the duration (@want_dur), seeks to [@start, @stop) (NONE: no seek),
- * plays to the end and returns the frames (one column) seen after the
- * seek. */
+ * the duration (@want_dur), seeks to [@start, @stop) (NONE: no seek) with
+ * FLUSH | ACCURATE | @flags, plays until EOS (or SEGMENT_DONE for a segment
+ * seek) and returns the frames (one column) seen after the seek. */
 static Seen
-run_file (const gchar * text, const gchar * parse, GstClockTime want_dur,
-    GstClockTime start, GstClockTime stop)
+run_file_seek (const gchar * text, const gchar * parse,
+    GstClockTime want_dur, GstClockTime start, GstClockTime stop,
+    GstSeekFlags flags)
 {
+  GstMessageType end = (flags & GST_SEEK_FLAG_SEGMENT) ?
+      GST_MESSAGE_SEGMENT_DONE : GST_MESSAGE_EOS;
   gchar *path = NULL, *desc;
   gint fd = g_file_open_tmp ("csvparse-XXXXXX.csv", &path, NULL);
   GstElement *p, *sink;
@@ -1096,7 +1099,8 @@ run_file (const gchar * text, const gchar * parse, GstClockTime want_dur,
   }
   if (GST_CLOCK_TIME_IS_VALID (start)) {
     fail_unless (gst_element_seek (p, 1.0, GST_FORMAT_TIME,
-            GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE, GST_SEEK_TYPE_SET,
+            GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE | flags,
+            GST_SEEK_TYPE_SET,
             (gint64) start, GST_CLOCK_TIME_IS_VALID (stop) ?
             GST_SEEK_TYPE_SET : GST_SEEK_TYPE_NONE,
             GST_CLOCK_TIME_IS_VALID (stop) ? (gint64) stop : -1));
@@ -1108,9 +1112,15 @@ run_file (const gchar * text, const gchar * parse, GstClockTime want_dur,
   g_signal_connect (sink, "handoff", G_CALLBACK (on_handoff), &seen);
   gst_element_set_state (p, GST_STATE_PLAYING);
   m = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
-      GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
-  fail_unless (m != NULL && GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS,
-      "no EOS");
+      GST_MESSAGE_ERROR | end);
+  fail_unless (m != NULL && GST_MESSAGE_TYPE (m) == end, "no %s",
+      gst_message_type_get_name (end));
+  if (end == GST_MESSAGE_SEGMENT_DONE) {
+    GstFormat fmt;
+    gint64 pos;
+    gst_message_parse_segment_done (m, &fmt, &pos);
+    fail_unless_equals_int64 (pos, (gint64) stop);
+  }
   gst_message_unref (m);
   gst_element_set_state (p, GST_STATE_NULL);
   gst_object_unref (bus);
@@ -1120,6 +1130,13 @@ run_file (const gchar * text, const gchar * parse, GstClockTime want_dur,
   g_free (path);
   g_free (desc);
   return seen;
+}
+
+static Seen
+run_file (const gchar * text, const gchar * parse, GstClockTime want_dur,
+    GstClockTime start, GstClockTime stop)
+{
+  return run_file_seek (text, parse, want_dur, start, stop, 0);
 }
 
 static void
@@ -1171,6 +1188,14 @@ GST_START_TEST (test_file_duration_and_seek)
   fail_unless_equals_float (SEEN_VAL (s, 0), 21);
   fail_unless_equals_uint64 (SEEN_PTS (s, 9), 115500 * GST_MSECOND);
   fail_unless_equals_float (SEEN_VAL (s, 9), 31);
+  seen_free (&s);
+
+  /* a segment seek ends with SEGMENT_DONE at its stop */
+  s = run_file_seek (t->str, "csvparse time-column=t rate=2",
+      120 * GST_SECOND, 101 * GST_SECOND, 103 * GST_SECOND,
+      GST_SEEK_FLAG_SEGMENT);
+  fail_unless_equals_int (s.vals->len, 4);      /* 101, 101.5, 102, 102.5 */
+  fail_unless_equals_float (SEEN_VAL (s, 3), 5);
   seen_free (&s);
 
   /* a seek past the end: EOS, no frame */
