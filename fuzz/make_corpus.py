@@ -244,6 +244,11 @@ csvs = [
     (0x00, 0xe0, ",,,\n,,,\n1,,,\n"),
     (0x02, 0x00, "\ufeffa,b\n1,2\n"),
     (0x00, 0x00, ""),
+    # trailing delimiters, a time going backwards, an absurd time, too many
+    # fields, a value beyond the float range, text after a closing quote
+    (0x00, 0x00, "a,b,\n1,2,\n3,4,\n5,6,7\n"),
+    (0x40, 0x01, "t,a\n0,1\n2,2\n1,3\n1e30,4\n3,1e39\n"),
+    (0x00, 0x00, "a,b\n\"1\"2,3\n4,\"5\"x\n"),
 ]
 for i, (b0, b1, t) in enumerate(csvs):
     put("fuzz-csv", "csv-%02d" % i, bytes([b0, b1, (i * 37) & 0xFF]) + t.encode("utf-8"))
