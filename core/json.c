@@ -496,3 +496,26 @@ rnn__json_parse (const char *text, size_t len, char *errbuf, size_t errlen)
   }
   return v;
 }
+
+/* ------------------------------------------------------------------ writer */
+
+void
+rnn__json_append_string (GString *b, const char *s)
+{
+  g_string_append_c (b, '"');
+  for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+    switch (*p) {
+      case '"': g_string_append (b, "\\\""); break;
+      case '\\': g_string_append (b, "\\\\"); break;
+      case '\n': g_string_append (b, "\\n"); break;
+      case '\r': g_string_append (b, "\\r"); break;
+      case '\t': g_string_append (b, "\\t"); break;
+      default:
+        if (*p < 0x20)
+          g_string_append_printf (b, "\\u%04x", *p);
+        else
+          g_string_append_c (b, (char) *p);
+    }
+  }
+  g_string_append_c (b, '"');
+}

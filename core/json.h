@@ -11,6 +11,7 @@
 #ifndef RNN_JSON_H
 #define RNN_JSON_H
 
+#include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -58,5 +59,10 @@ const rnn_json *rnn__json_member (const rnn_json *obj, const char *key);
 
 /* "null", "boolean", "number", "string", "array", "object" */
 const char *rnn__json_type_name (rnn_json_type t);
+
+/* Append @s (NUL-terminated UTF-8) to @b as a JSON string literal, quotes
+ * included: '"' and '\\' escaped, \n \r \t short, other control bytes as
+ * \u00XX. */
+void rnn__json_append_string (GString *b, const char *s);
 
 #endif /* RNN_JSON_H */

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "rnn-private.h"
+#include "json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -18,21 +19,6 @@ append_floats_json (GString *s, const float *v, int n)
     g_string_append_printf (s, "%s%s", i ? ", " : "", buf);
   }
   g_string_append_c (s, ']');
-}
-
-static void
-append_string_json (GString *s, const char *v)
-{
-  g_string_append_c (s, '"');
-  for (const unsigned char *p = (const unsigned char *) v; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      g_string_append_printf (s, "\\%c", *p);
-    else if (*p < 0x20)
-      g_string_append_printf (s, "\\u%04x", *p);
-    else
-      g_string_append_c (s, (char) *p);
-  }
-  g_string_append_c (s, '"');
 }
 
 static void
@@ -125,7 +111,7 @@ rnn_model_save (const rnn_model *m, const char *path, rnn_error *err)
     for (int i = 0; i < m->vocab; i++) {
       if (i)
         g_string_append (s, ", ");
-      append_string_json (s, tok[i] != NULL ? tok[i] : "");
+      rnn__json_append_string (s, tok[i] != NULL ? tok[i] : "");
     }
     g_string_append_c (s, ']');
     meta_default (meta, "tokenizer.vocab", g_string_free (s, FALSE));

@@ -691,27 +691,6 @@ rnn_tensors_meta_at (const rnn_tensors *t, size_t i, const char **key,
 
 /* ------------------------------------------------------------------ writer */
 
-static void
-append_json_string (GString *b, const char *s)
-{
-  g_string_append_c (b, '"');
-  for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-    switch (*p) {
-      case '"': g_string_append (b, "\\\""); break;
-      case '\\': g_string_append (b, "\\\\"); break;
-      case '\n': g_string_append (b, "\\n"); break;
-      case '\r': g_string_append (b, "\\r"); break;
-      case '\t': g_string_append (b, "\\t"); break;
-      default:
-        if (*p < 0x20)
-          g_string_append_printf (b, "\\u%04x", *p);
-        else
-          g_string_append_c (b, (char) *p);
-    }
-  }
-  g_string_append_c (b, '"');
-}
-
 /* sorts indices into the string array @user */
 static gint
 index_by_name_cmp (gconstpointer a, gconstpointer b, gpointer user)
@@ -817,9 +796,9 @@ rnn_tensors_write (const char *path, size_t n, const char *const *names,
     for (size_t i = 0; i < n_meta; i++) {
       if (i > 0)
         g_string_append_c (h, ',');
-      append_json_string (h, meta_keys[morder[i]]);
+      rnn__json_append_string (h, meta_keys[morder[i]]);
       g_string_append_c (h, ':');
-      append_json_string (h, meta_values[morder[i]]);
+      rnn__json_append_string (h, meta_values[morder[i]]);
     }
     g_string_append_c (h, '}');
   }
@@ -827,7 +806,7 @@ rnn_tensors_write (const char *path, size_t n, const char *const *names,
     size_t i = order[k];
     if (k > 0 || n_meta > 0)
       g_string_append_c (h, ',');
-    append_json_string (h, names[i]);
+    rnn__json_append_string (h, names[i]);
     g_string_append (h, ":{\"dtype\":\"F32\",\"shape\":[");
     for (int d = 0; d < ndims[i]; d++)
       g_string_append_printf (h, "%s%" G_GINT64_FORMAT, d ? "," : "",
