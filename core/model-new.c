@@ -230,13 +230,7 @@ rnn_model_set_meta (rnn_model *m, const char *key, const char *value,
   } else if (strcmp (key, "head.input") == 0) {
     rnn_head_input h = m->head_input;
     if (value != NULL) {
-      int found = 0;
-      for (int i = RNN_HEAD_OUTPUT; i <= RNN_HEAD_MEAN; i++)
-        if (strcmp (value, rnn__head_input_name (i)) == 0) {
-          h = i;
-          found = 1;
-        }
-      if (!found)
+      if (!rnn__head_input_parse (value, &h))
         return rnn__set_error (err, RNN_ERR_ARG,
             "metadata head.input: expected output, final_hidden, "
             "final_hidden_both or mean, found \"%s\"", value);

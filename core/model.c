@@ -276,6 +276,17 @@ rnn_cell_name (rnn_cell cell)
 }
 
 bool
+rnn__cell_parse (const char *name, rnn_cell *out)
+{
+  for (int c = RNN_CELL_RNN_TANH; c <= RNN_CELL_GRU; c++)
+    if (strcmp (name, rnn_cell_name ((rnn_cell) c)) == 0) {
+      *out = (rnn_cell) c;
+      return true;
+    }
+  return false;
+}
+
+bool
 rnn__task_parse (const char *name, rnn_task *out)
 {
   static const rnn_task tasks[] = { RNN_TASK_FORECAST, RNN_TASK_ANOMALY,
@@ -312,6 +323,17 @@ rnn__head_input_name (rnn_head_input h)
     case RNN_HEAD_MEAN: return "mean";
   }
   return "output";
+}
+
+bool
+rnn__head_input_parse (const char *name, rnn_head_input *out)
+{
+  for (int h = RNN_HEAD_OUTPUT; h <= RNN_HEAD_MEAN; h++)
+    if (strcmp (name, rnn__head_input_name ((rnn_head_input) h)) == 0) {
+      *out = (rnn_head_input) h;
+      return true;
+    }
+  return false;
 }
 
 /* ------------------------------------------------------------------- model */
@@ -498,15 +520,7 @@ load_stack (ctx *c, rnn_model *m, const char *p)
         G == 4 ? "n LSTM" : " GRU");
   if (cell_meta != NULL) {
     rnn_cell want;
-    if (strcmp (cell_meta, "lstm") == 0)
-      want = RNN_CELL_LSTM;
-    else if (strcmp (cell_meta, "gru") == 0)
-      want = RNN_CELL_GRU;
-    else if (strcmp (cell_meta, "rnn_tanh") == 0)
-      want = RNN_CELL_RNN_TANH;
-    else if (strcmp (cell_meta, "rnn_relu") == 0)
-      want = RNN_CELL_RNN_RELU;
-    else
+    if (!rnn__cell_parse (cell_meta, &want))
       return rnn__set_error (c->err, RNN_ERR_MODEL,
           "%s: metadata rnn.cell: unknown cell '%s' (expected lstm, gru, "
           "rnn_tanh or rnn_relu)", c->file, cell_meta);
@@ -673,15 +687,7 @@ load_embedding_and_head (ctx *c, rnn_model *m)
   if (hin == NULL)
     m->head_input = m->task == RNN_TASK_CLASSIFY ? RNN_HEAD_FINAL_HIDDEN
         : RNN_HEAD_OUTPUT;
-  else if (strcmp (hin, "output") == 0)
-    m->head_input = RNN_HEAD_OUTPUT;
-  else if (strcmp (hin, "final_hidden") == 0)
-    m->head_input = RNN_HEAD_FINAL_HIDDEN;
-  else if (strcmp (hin, "final_hidden_both") == 0)
-    m->head_input = RNN_HEAD_FINAL_HIDDEN_BOTH;
-  else if (strcmp (hin, "mean") == 0)
-    m->head_input = RNN_HEAD_MEAN;
-  else
+  else if (!rnn__head_input_parse (hin, &m->head_input))
     return rnn__set_error (c->err, RNN_ERR_MODEL,
         "%s: metadata head.input: unknown value '%s' (expected output, "
         "final_hidden, final_hidden_both or mean)", c->file, hin);

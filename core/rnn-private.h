@@ -83,6 +83,14 @@ rnn_status rnn__set_error (rnn_error *err, rnn_status code, const char *fmt,
  * "final_hidden_both", "mean"). */
 const char *rnn__head_input_name (rnn_head_input h);
 
+/* The head input mode spelled @name (as rnn__head_input_name writes it):
+ * true and *out set, or false for another name. */
+bool rnn__head_input_parse (const char *name, rnn_head_input *out);
+
+/* The cell named @name (as rnn_cell_name writes it: "lstm", "gru",
+ * "rnn_tanh", "rnn_relu"): true and *out set, or false for another name. */
+bool rnn__cell_parse (const char *name, rnn_cell *out);
+
 /* The task named @name ("forecast", "anomaly", "classify", "tag"): true
  * and *out set, or false for another name. */
 bool rnn__task_parse (const char *name, rnn_task *out);
