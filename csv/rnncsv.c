@@ -24,7 +24,10 @@ struct _RnnCsvReader
   char **names;
   guint width;
 
-  GPtrArray *fields;            /* of the last row returned */
+  GString *store;               /* the last row's fields, each ending in
+                                 * NUL, one after the other */
+  GArray *starts;               /* offset of each field in store */
+  GPtrArray *fields;            /* pointers into store (no copies) */
 };
 
 RnnCsvReader *
@@ -35,7 +38,9 @@ rnn_csv_reader_new (char delimiter, RnnCsvHeader header)
   r->delim = delimiter;
   r->header = header;
   r->buf = g_byte_array_new ();
-  r->fields = g_ptr_array_new_with_free_func (g_free);
+  r->store = g_string_new (NULL);
+  r->starts = g_array_new (FALSE, FALSE, sizeof (gsize));
+  r->fields = g_ptr_array_new ();
   return r;
 }
 
@@ -46,6 +51,8 @@ rnn_csv_reader_free (RnnCsvReader *r)
     return;
   g_byte_array_unref (r->buf);
   g_ptr_array_unref (r->fields);
+  g_array_unref (r->starts);
+  g_string_free (r->store, TRUE);
   g_strfreev (r->names);
   g_free (r);
 }
@@ -159,32 +166,22 @@ record_end (const char *data, gsize avail, char delim, guint64 *breaks)
   return -1;
 }
 
-static char *
-strip_dup (const char *s, gsize len)
-{
-  while (len > 0 && g_ascii_isspace (*s)) {
-    s++;
-    len--;
-  }
-  while (len > 0 && g_ascii_isspace (s[len - 1]))
-    len--;
-  return g_strndup (s, len);
-}
-
-/* Split one record (no line break at the end) into r->fields. Returns
- * whether the last field is empty and was not quoted. */
+/* Split one record (no line break at the end) into r->fields: each field
+ * unquoted and stripped of surrounding white space, written into r->store
+ * (no allocation per field). Returns whether the last field is empty and
+ * was not quoted. */
 static gboolean
 split_record (RnnCsvReader *r, const char *rec, gsize len)
 {
-  GString *f = g_string_new (NULL);
+  GString *st = r->store;
   const char delim = r->delim;
   gboolean quoted = FALSE;
   gsize i = 0;
 
-  g_ptr_array_set_size (r->fields, 0);
+  g_string_truncate (st, 0);
+  g_array_set_size (r->starts, 0);
   for (;;) {
-    gsize start = i;
-    g_string_truncate (f, 0);
+    gsize start = i, from = st->len, end;
     quoted = FALSE;
     while (i < len && (rec[i] == ' ' || rec[i] == '\t') && rec[i] != delim)
       i++;
@@ -192,29 +189,48 @@ split_record (RnnCsvReader *r, const char *rec, gsize len)
       quoted = TRUE;
       i++;
       while (i < len) {
-        if (rec[i] == '"') {
-          if (i + 1 < len && rec[i + 1] == '"') {
-            g_string_append_c (f, '"');
-            i += 2;
-            continue;
-          }
-          i++;
+        const char *q = memchr (rec + i, '"', len - i);
+        gsize run = q ? (gsize) (q - (rec + i)) : len - i;
+        g_string_append_len (st, rec + i, (gssize) run);
+        i += run;
+        if (i >= len)
           break;
+        if (i + 1 < len && rec[i + 1] == '"') {
+          g_string_append_c (st, '"');        /* "" inside quotes */
+          i += 2;
+          continue;
         }
-        g_string_append_c (f, rec[i++]);
+        i++;                    /* the closing quote */
+        break;
       }
     } else {
       i = start;
     }
-    /* text after a closing quote is kept: "ab"c reads abc */
-    while (i < len && rec[i] != delim)
-      g_string_append_c (f, rec[i++]);
-    g_ptr_array_add (r->fields, strip_dup (f->str, f->len));
+    /* up to the delimiter; text after a closing quote is kept: "ab"c
+     * reads abc */
+    {
+      const char *d = memchr (rec + i, delim, len - i);
+      gsize run = d ? (gsize) (d - (rec + i)) : len - i;
+      g_string_append_len (st, rec + i, (gssize) run);
+      i += run;
+    }
+    /* strip: leading white space by the start offset, trailing by
+     * truncation */
+    end = st->len;
+    while (from < end && g_ascii_isspace (st->str[from]))
+      from++;
+    while (end > from && g_ascii_isspace (st->str[end - 1]))
+      end--;
+    g_string_truncate (st, end);
+    g_string_append_c (st, '\0');
+    g_array_append_val (r->starts, from);
     if (i >= len)
       break;
     i++;                        /* the delimiter */
   }
-  g_string_free (f, TRUE);
+  g_ptr_array_set_size (r->fields, 0);
+  for (guint k = 0; k < r->starts->len; k++)
+    g_ptr_array_add (r->fields, st->str + g_array_index (r->starts, gsize, k));
   return !quoted && r->fields->len > 1
       && *(char *) g_ptr_array_index (r->fields, r->fields->len - 1) == '\0';
 }
