@@ -273,52 +273,26 @@ check_trigger (HuTrigger trig, gboolean resets)
   g_free (caps);
 }
 
-GST_START_TEST (test_reset_discont)
+/* Every reset trigger and every event that must not reset, one row each
+ * (check runs a row per iteration: test_reset_triggers:N is row N). */
+static const struct
 {
-  check_trigger (HU_TRIG_DISCONT, TRUE);
-  check_trigger (HU_TRIG_DISCONT_KEEP, FALSE);
-}
+  HuTrigger trig;
+  gboolean resets;
+} triggers[] = {
+  {HU_TRIG_DISCONT, TRUE},
+  {HU_TRIG_DISCONT_KEEP, FALSE},
+  {HU_TRIG_FLUSH, TRUE},
+  {HU_TRIG_STREAM_START, TRUE},
+  {HU_TRIG_SEEK_SEGMENT, TRUE},
+  {HU_TRIG_CAPS, TRUE},
+  {HU_TRIG_SIGNAL, TRUE},
+  {HU_TRIG_GAP_BUFFER, FALSE},
+};
 
-GST_END_TEST;
-
-GST_START_TEST (test_reset_flush)
+GST_START_TEST (test_reset_triggers)
 {
-  check_trigger (HU_TRIG_FLUSH, TRUE);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_reset_stream_start)
-{
-  check_trigger (HU_TRIG_STREAM_START, TRUE);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_reset_seek_segment)
-{
-  check_trigger (HU_TRIG_SEEK_SEGMENT, TRUE);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_reset_caps_change)
-{
-  check_trigger (HU_TRIG_CAPS, TRUE);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_reset_signal)
-{
-  check_trigger (HU_TRIG_SIGNAL, TRUE);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_gap_keeps_state)
-{
-  check_trigger (HU_TRIG_GAP_BUFFER, FALSE);
+  check_trigger (triggers[__i__].trig, triggers[__i__].resets);
 }
 
 GST_END_TEST;
@@ -692,13 +666,8 @@ gruanomaly_suite (void)
   tcase_add_test (tc, test_tensors);
   tcase_add_test (tc, test_messages);
   tcase_add_test (tc, test_threshold_property);
-  tcase_add_test (tc, test_reset_discont);
-  tcase_add_test (tc, test_reset_flush);
-  tcase_add_test (tc, test_reset_stream_start);
-  tcase_add_test (tc, test_reset_seek_segment);
-  tcase_add_test (tc, test_reset_caps_change);
-  tcase_add_test (tc, test_reset_signal);
-  tcase_add_test (tc, test_gap_keeps_state);
+  tcase_add_loop_test (tc, test_reset_triggers, 0,
+      G_N_ELEMENTS (triggers));
   tcase_add_test (tc, test_nan_frame);
   tcase_add_test (tc, test_eos_and_latency);
   tcase_add_test (tc, test_wrong_task);

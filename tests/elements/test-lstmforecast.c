@@ -252,74 +252,30 @@ check_trigger (HuTrigger trig, gboolean resets)
   g_free (caps);
 }
 
-GST_START_TEST (test_reset_discont)
+/* Every reset trigger and every event that must not reset, one row each
+ * (check runs a row per iteration: test_reset_triggers:N is row N). */
+static const struct
 {
-  check_trigger (HU_TRIG_DISCONT, TRUE);
-}
+  HuTrigger trig;
+  gboolean resets;
+} triggers[] = {
+  {HU_TRIG_DISCONT, TRUE},
+  {HU_TRIG_DISCONT_KEEP, FALSE},
+  {HU_TRIG_FLUSH, TRUE},
+  {HU_TRIG_STREAM_START, TRUE},
+  {HU_TRIG_SEEK_SEGMENT, TRUE},
+  {HU_TRIG_SAME_SEGMENT, FALSE},
+  {HU_TRIG_CONT_SEGMENT, FALSE},
+  {HU_TRIG_CAPS, TRUE},
+  {HU_TRIG_SIGNAL, TRUE},
+  {HU_TRIG_EMPTY, FALSE},
+  {HU_TRIG_GAP_BUFFER, FALSE},
+  {HU_TRIG_GAP_EVENT, FALSE},
+};
 
-GST_END_TEST;
-
-GST_START_TEST (test_no_reset_discont_when_disabled)
+GST_START_TEST (test_reset_triggers)
 {
-  check_trigger (HU_TRIG_DISCONT_KEEP, FALSE);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_reset_flush)
-{
-  check_trigger (HU_TRIG_FLUSH, TRUE);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_reset_stream_start)
-{
-  check_trigger (HU_TRIG_STREAM_START, TRUE);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_reset_seek_segment)
-{
-  check_trigger (HU_TRIG_SEEK_SEGMENT, TRUE);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_same_segment_keeps_state)
-{
-  check_trigger (HU_TRIG_SAME_SEGMENT, FALSE);
-  check_trigger (HU_TRIG_CONT_SEGMENT, FALSE);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_reset_caps_change)
-{
-  check_trigger (HU_TRIG_CAPS, TRUE);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_reset_signal)
-{
-  check_trigger (HU_TRIG_SIGNAL, TRUE);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_empty_buffer_keeps_state)
-{
-  check_trigger (HU_TRIG_EMPTY, FALSE);
-}
-
-GST_END_TEST;
-
-GST_START_TEST (test_gap_keeps_state)
-{
-  check_trigger (HU_TRIG_GAP_BUFFER, FALSE);
-  check_trigger (HU_TRIG_GAP_EVENT, FALSE);
+  check_trigger (triggers[__i__].trig, triggers[__i__].resets);
 }
 
 GST_END_TEST;
@@ -1030,16 +986,8 @@ lstmforecast_suite (void)
   tcase_add_test (tc, test_tensors_string_dims);
   tcase_add_test (tc, test_tensors_flagset_dims);
   tcase_add_test (tc, test_audio_output_caps);
-  tcase_add_test (tc, test_reset_discont);
-  tcase_add_test (tc, test_no_reset_discont_when_disabled);
-  tcase_add_test (tc, test_reset_flush);
-  tcase_add_test (tc, test_reset_stream_start);
-  tcase_add_test (tc, test_reset_seek_segment);
-  tcase_add_test (tc, test_same_segment_keeps_state);
-  tcase_add_test (tc, test_reset_caps_change);
-  tcase_add_test (tc, test_reset_signal);
-  tcase_add_test (tc, test_empty_buffer_keeps_state);
-  tcase_add_test (tc, test_gap_keeps_state);
+  tcase_add_loop_test (tc, test_reset_triggers, 0,
+      G_N_ELEMENTS (triggers));
   tcase_add_test (tc, test_gap_forwarded);
   tcase_add_test (tc, test_nan_frame);
   tcase_add_test (tc, test_partial_frame_buffer);
