@@ -84,8 +84,11 @@ tile (const float *panel, int w, int cols, int nv, int nb, __mmask16 mw,
 static __mmask16
 first_bits (int n)
 {
-  return n >= 16 ? (__mmask16) 0xffff
-      : n <= 0 ? (__mmask16) 0 : (__mmask16) ((1u << n) - 1u);
+  if (n >= 16)
+    return (__mmask16) 0xffff;
+  if (n <= 0)
+    return (__mmask16) 0;
+  return (__mmask16) ((1u << n) - 1u);
 }
 
 void

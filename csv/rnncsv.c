@@ -261,7 +261,8 @@ rnn_csv_reader_next (RnnCsvReader *r, RnnCsvRow *row)
 
     if (!r->bom_checked) {
       gsize n = MIN (avail, 3);
-      if (memcmp (data, BOM, n) == 0 && n < 3 && !r->eos)
+      /* data may be NULL when nothing has arrived yet (n == 0) */
+      if (n < 3 && !r->eos && (n == 0 || memcmp (data, BOM, n) == 0))
         return RNN_CSV_NEED_MORE;       /* could still be a BOM */
       if (n == 3 && memcmp (data, BOM, 3) == 0) {
         r->pos += 3;
