@@ -50,6 +50,7 @@
 #include "gstcsvenc.h"
 #include "gstcsvcommon.h"
 #include "rnncsv.h"
+#include "gstrnnsignalcaps.h"
 #include "gstrnnelements.h"
 
 GST_DEBUG_CATEGORY_STATIC (csvenc_debug);
@@ -108,32 +109,6 @@ GST_ELEMENT_REGISTER_DEFINE (csvenc, "csvenc", GST_RANK_NONE,
 
 /* ------------------------------------------------------------------ caps */
 
-/* "F", "F:N" or "F:N:1:1" (trailing ones allowed). */
-static gboolean
-parse_dims (const gchar * s, guint * f, guint * n)
-{
-  gchar **parts = g_strsplit (s, ":", -1);
-  guint i, len = g_strv_length (parts);
-  gboolean ok = len >= 1;
-  guint64 v[8] = { 1, 1, 1, 1, 1, 1, 1, 1 };
-
-  for (i = 0; ok && i < len; i++) {
-    gchar *end = NULL;
-    if (i >= G_N_ELEMENTS (v) || !g_ascii_isdigit (parts[i][0])) {
-      ok = FALSE;
-      break;
-    }
-    v[i] = g_ascii_strtoull (parts[i], &end, 10);
-    ok = *end == '\0' && v[i] > 0 && v[i] <= G_MAXINT && (i < 2 || v[i] == 1);
-  }
-  g_strfreev (parts);
-  if (ok) {
-    *f = (guint) v[0];
-    *n = len >= 2 ? (guint) v[1] : 1;
-  }
-  return ok;
-}
-
 static gboolean
 set_sink_caps (GstCsvEnc * self, GstCaps * caps)
 {
@@ -152,7 +127,8 @@ set_sink_caps (GstCsvEnc * self, GstCaps * caps)
   } else {
     const GValue *d = gst_structure_get_value (s, "dimensions");
     if (d && G_VALUE_HOLDS_STRING (d)) {
-      if (!parse_dims (g_value_get_string (d), &features, &frames))
+      if (!gst_rnn_signal_caps_parse_dims (g_value_get_string (d), &features,
+              &frames))
         goto bad;
     } else if (d && GST_VALUE_HOLDS_FLAG_SET (d)) {
       GST_ELEMENT_ERROR (self, STREAM, FORMAT,
