@@ -37,7 +37,8 @@ rnn_csv_reader_new (char delimiter, RnnCsvHeader header)
 
   r->delim = delimiter;
   r->header = header;
-  r->buf = g_byte_array_new ();
+  /* reserved, so buf->data is never NULL (no arithmetic on NULL) */
+  r->buf = g_byte_array_sized_new (4096);
   r->store = g_string_new (NULL);
   r->starts = g_array_new (FALSE, FALSE, sizeof (gsize));
   r->fields = g_ptr_array_new ();
