@@ -1281,6 +1281,155 @@ gst_rnn_signal_prepare_output_buffer (GstBaseTransform * trans,
   return GST_FLOW_OK;
 }
 
+/* transform() step: a GAP buffer carries no data, so the state does not
+ * move; downstream hears of the span through a GAP event. */
+static void
+forward_gap (GstRnnSignal * self, GstBuffer * inbuf, GstClockTime off)
+{
+  GstRnnSignalPrivate *priv = PRIV (self);
+  GstClockTime pts = GST_BUFFER_PTS (inbuf), dur = GST_BUFFER_DURATION (inbuf);
+  gsize in_bpf = priv->format.in_features * sizeof (gfloat);
+
+  if (!GST_CLOCK_TIME_IS_VALID (pts))
+    return;
+  if (!GST_CLOCK_TIME_IS_VALID (dur))
+    dur = gst_rnn_signal_frames_to_time (self,
+        gst_buffer_get_size (inbuf) / in_bpf);
+  gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self),
+      gst_event_new_gap (pts + off, dur));
+}
+
+/* transform() step: a state read from `state-file` at start is applied
+ * before the first frames run. FALSE (error posted) when it does not fit. */
+static gboolean
+apply_restored_state (GstRnnSignal * self)
+{
+  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
+  GstRnnSignalPrivate *priv = PRIV (self);
+  gchar *rwhy = NULL;
+  gboolean restored;
+
+  if (priv->restore == NULL)
+    return TRUE;
+  restored = klass->restore_state (self, priv->restore, &rwhy);
+  g_clear_pointer (&priv->restore, rnn_tensors_free);
+  if (!restored) {
+    GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+        ("Cannot restore the state file: %s.", rwhy), (NULL));
+    g_free (rwhy);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "state restored from the state file");
+  priv->restored = TRUE;
+  priv->dirty = TRUE;
+  return TRUE;
+}
+
+/* transform() step: @n frames of input as aligned floats: the mapped data
+ * itself, or a copy in the element's scratch buffer when it is not
+ * float-aligned. */
+static const gfloat *
+aligned_input (GstRnnSignalPrivate * priv, const guint8 * data, guint n)
+{
+  gsize len = (gsize) n * priv->format.in_features;
+
+  if (((guintptr) data) % sizeof (gfloat) == 0)
+    return (const gfloat *) data;
+  if (priv->aligned_len < len) {
+    g_free (priv->aligned);
+    priv->aligned = g_new (gfloat, len);
+    priv->aligned_len = len;
+  }
+  memcpy (priv->aligned, data, len * sizeof (gfloat));
+  return priv->aligned;
+}
+
+/* A non-finite input frame @i (not per channel): NaN outputs and a reset;
+ * the first one of a stream is a warning, later ones are logged. */
+static void
+output_nonfinite_frame (GstRnnSignal * self, gfloat * y, guint i,
+    GstClockTime pts)
+{
+  GstRnnSignalPrivate *priv = PRIV (self);
+  guint fout = priv->format.out_features, k;
+
+  if (!priv->warned_nonfinite) {
+    priv->warned_nonfinite = TRUE;
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Input frame holds NaN or infinity; the state is reset and the "
+            "frame's output is NaN."),
+        ("frame %u of buffer at %" GST_TIME_FORMAT
+            " (further ones are only logged)", i, GST_TIME_ARGS (pts)));
+  } else {
+    GST_DEBUG_OBJECT (self, "non-finite frame %u: reset", i);
+  }
+  for (k = 0; k < fout; k++)
+    y[(gsize) i * fout + k] = NAN;
+  do_reset (self);
+}
+
+/* transform() step: @n frames @x -> outputs @y. Runs of finite frames go to
+ * the subclass; a non-finite frame resets the state and gets NaN outputs
+ * (per channel: only the channels holding one). FALSE when the subclass
+ * failed (it posted the error). */
+static gboolean
+process_frames (GstRnnSignal * self, const gfloat * x, gfloat * y, guint n,
+    GstClockTime pts)
+{
+  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
+  GstRnnSignalPrivate *priv = PRIV (self);
+  guint fin = priv->format.in_features, fout = priv->format.out_features;
+  guint i = 0, run;
+  gboolean ok = TRUE;
+
+  while (i < n && ok) {
+    if (!frame_is_finite (x + (gsize) i * fin, fin) && priv->cur_per_channel
+        && klass->reset_channel) {
+      ok = process_bad_channels (self, x + (gsize) i * fin,
+          y + (gsize) i * fout, i, pts);
+      priv->dirty = TRUE;
+      i++;
+      continue;
+    }
+    if (!frame_is_finite (x + (gsize) i * fin, fin)) {
+      output_nonfinite_frame (self, y, i, pts);
+      i++;
+      continue;
+    }
+    run = 1;
+    while (i + run < n && frame_is_finite (x + (gsize) (i + run) * fin, fin))
+      run++;
+    ok = klass->process (self, x + (gsize) i * fin, y + (gsize) i * fout, run,
+        i);
+    priv->dirty = TRUE;
+    i += run;
+  }
+  return ok;
+}
+
+/* transform() step: the output's timestamp (input's shifted by @off), the
+ * stream end reached, a pending DISCONT mark, then the subclass's touch. */
+static void
+stamp_output (GstRnnSignal * self, GstBuffer * outbuf, GstClockTime pts,
+    GstClockTime dur, GstClockTime off, guint n)
+{
+  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
+  GstRnnSignalPrivate *priv = PRIV (self);
+
+  if (GST_CLOCK_TIME_IS_VALID (pts)) {
+    GST_BUFFER_PTS (outbuf) = pts + off;
+    if (!GST_CLOCK_TIME_IS_VALID (dur))
+      dur = gst_rnn_signal_frames_to_time (self, n);
+    priv->last_end = pts + dur;
+  }
+  if (priv->mark_discont) {
+    GST_BUFFER_FLAG_SET (outbuf, GST_BUFFER_FLAG_DISCONT);
+    priv->mark_discont = FALSE;
+  }
+  if (klass->finish_buffer)
+    klass->finish_buffer (self, outbuf);
+}
+
 static GstFlowReturn
 gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
     GstBuffer * outbuf)
@@ -1289,11 +1438,9 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
   GstRnnSignalPrivate *priv = PRIV (self);
   GstMapInfo inmap, outmap;
-  gsize in_bpf, out_bpf, size;
-  guint n, fin, fout, i, run;
-  const gfloat *x;
-  gfloat *y;
-  gboolean reset_on_discont, ok = TRUE;
+  gsize in_bpf, size;
+  guint n, fin;
+  gboolean reset_on_discont, ok;
   GstClockTime off, pts, dur;
   const gchar *why;
 
@@ -1304,9 +1451,7 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   }
 
   fin = priv->format.in_features;
-  fout = priv->format.out_features;
   in_bpf = fin * sizeof (gfloat);
-  out_bpf = fout * sizeof (gfloat);
   pts = GST_BUFFER_PTS (inbuf);
   dur = GST_BUFFER_DURATION (inbuf);
   /* timestamps are the truth: the buffer's own frame period */
@@ -1334,13 +1479,7 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   size = gst_buffer_get_size (inbuf);
 
   if (GST_BUFFER_FLAG_IS_SET (inbuf, GST_BUFFER_FLAG_GAP)) {
-    /* No data: the state does not move. Tell downstream with a GAP event
-     * for the same span. */
-    if (GST_CLOCK_TIME_IS_VALID (pts)) {
-      if (!GST_CLOCK_TIME_IS_VALID (dur))
-        dur = gst_rnn_signal_frames_to_time (self, size / in_bpf);
-      gst_pad_push_event (trans->srcpad, gst_event_new_gap (pts + off, dur));
-    }
+    forward_gap (self, inbuf, off);
     return GST_BASE_TRANSFORM_FLOW_DROPPED;
   }
 
@@ -1364,21 +1503,8 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
 
   if (priv->need_reset)
     do_reset (self);
-  if (priv->restore != NULL) {
-    gchar *rwhy = NULL;
-    gboolean restored = klass->restore_state (self, priv->restore, &rwhy);
-
-    g_clear_pointer (&priv->restore, rnn_tensors_free);
-    if (!restored) {
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          ("Cannot restore the state file: %s.", rwhy), (NULL));
-      g_free (rwhy);
-      return GST_FLOW_ERROR;
-    }
-    GST_INFO_OBJECT (self, "state restored from the state file");
-    priv->restored = TRUE;
-    priv->dirty = TRUE;
-  }
+  if (!apply_restored_state (self))
+    return GST_FLOW_ERROR;
 
   if (!gst_buffer_map (inbuf, &inmap, GST_MAP_READ))
     goto map_failed;
@@ -1386,79 +1512,18 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
     gst_buffer_unmap (inbuf, &inmap);
     goto map_failed;
   }
-  g_assert (outmap.size >= n * out_bpf);
+  g_assert (outmap.size >= n * priv->format.out_features * sizeof (gfloat));
 
-  x = (const gfloat *) inmap.data;
-  if (((guintptr) inmap.data) % sizeof (gfloat) != 0) {
-    if (priv->aligned_len < (gsize) n * fin) {
-      g_free (priv->aligned);
-      priv->aligned = g_new (gfloat, (gsize) n * fin);
-      priv->aligned_len = (gsize) n * fin;
-    }
-    memcpy (priv->aligned, inmap.data, n * in_bpf);
-    x = priv->aligned;
-  }
-  y = (gfloat *) outmap.data;
   priv->cur_pts = pts;
-
-  /* Runs of finite frames go to the subclass; a non-finite frame resets the
-   * state and gets NaN outputs. */
-  i = 0;
-  while (i < n && ok) {
-    if (!frame_is_finite (x + (gsize) i * fin, fin) && priv->cur_per_channel
-        && klass->reset_channel) {
-      ok = process_bad_channels (self, x + (gsize) i * fin,
-          y + (gsize) i * fout, i, pts);
-      priv->dirty = TRUE;
-      i++;
-      continue;
-    }
-    if (!frame_is_finite (x + (gsize) i * fin, fin)) {
-      guint k;
-
-      if (!priv->warned_nonfinite) {
-        priv->warned_nonfinite = TRUE;
-        GST_ELEMENT_WARNING (self, STREAM, FORMAT,
-            ("Input frame holds NaN or infinity; the state is reset and the "
-                "frame's output is NaN."),
-            ("frame %u of buffer at %" GST_TIME_FORMAT
-                " (further ones are only logged)", i, GST_TIME_ARGS (pts)));
-      } else {
-        GST_DEBUG_OBJECT (self, "non-finite frame %u: reset", i);
-      }
-      for (k = 0; k < fout; k++)
-        y[(gsize) i * fout + k] = NAN;
-      do_reset (self);
-      i++;
-      continue;
-    }
-    run = 1;
-    while (i + run < n && frame_is_finite (x + (gsize) (i + run) * fin, fin))
-      run++;
-    ok = klass->process (self, x + (gsize) i * fin, y + (gsize) i * fout, run,
-        i);
-    priv->dirty = TRUE;
-    i += run;
-  }
+  ok = process_frames (self, aligned_input (priv, inmap.data, n),
+      (gfloat *) outmap.data, n, pts);
 
   gst_buffer_unmap (outbuf, &outmap);
   gst_buffer_unmap (inbuf, &inmap);
   if (!ok)
     return GST_FLOW_ERROR;
 
-  if (GST_CLOCK_TIME_IS_VALID (pts)) {
-    GST_BUFFER_PTS (outbuf) = pts + off;
-    if (!GST_CLOCK_TIME_IS_VALID (dur))
-      dur = gst_rnn_signal_frames_to_time (self, n);
-    priv->last_end = pts + dur;
-  }
-  if (priv->mark_discont) {
-    GST_BUFFER_FLAG_SET (outbuf, GST_BUFFER_FLAG_DISCONT);
-    priv->mark_discont = FALSE;
-  }
-
-  if (klass->finish_buffer)
-    klass->finish_buffer (self, outbuf);
+  stamp_output (self, outbuf, pts, dur, off, n);
   return GST_FLOW_OK;
 
 map_failed:
