@@ -693,6 +693,50 @@ fail:
   return NULL;
 }
 
+gboolean
+gst_rnn_state_file_start (GstElement * element, const rnn_model * model,
+    const gchar * path, rnn_tensors ** out)
+{
+  gchar *why = NULL;
+
+  *out = NULL;
+  if (path == NULL || path[0] == '\0')
+    return TRUE;
+  if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
+    GST_INFO_OBJECT (element, "no state file '%s' yet: starting from zero",
+        path);
+    return TRUE;
+  }
+  *out = gst_rnn_state_file_read (element, model, path, &why);
+  if (*out == NULL) {
+    GST_ELEMENT_ERROR_WITH_DETAILS (element, RESOURCE, SETTINGS,
+        ("Cannot restore the state: %s.", why), (NULL),
+        ("state-file", G_TYPE_STRING, path, NULL));
+    g_free (why);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (element, "state file '%s' read; restored at the first "
+      "buffer", path);
+  return TRUE;
+}
+
+void
+gst_rnn_state_file_stop (GstElement * element, const rnn_model * model,
+    const gchar * path, GstRnnStateWriter * w)
+{
+  gchar *why = NULL;
+
+  if (!gst_rnn_state_writer_save (w, element, model, path, &why)) {
+    GST_ELEMENT_WARNING_WITH_DETAILS (element, RESOURCE, WRITE,
+        ("Could not save the state to '%s': %s.", path, why), (NULL),
+        ("state-file", G_TYPE_STRING, path, NULL));
+    g_free (why);
+  } else {
+    GST_INFO_OBJECT (element, "state saved to '%s'", path);
+  }
+  gst_rnn_state_writer_free (w);
+}
+
 const gfloat *
 gst_rnn_state_file_get (const rnn_tensors * t, const gchar * name, gsize n,
     gchar ** why)

@@ -196,6 +196,16 @@ gboolean gst_rnn_state_writer_save (GstRnnStateWriter * w,
  * result with rnn_tensors_free. */
 rnn_tensors *gst_rnn_state_file_read (GstElement * element,
     const rnn_model * model, const gchar * path, gchar ** why);
+/* start(): @path (the property; NULL or empty: none) read for @model
+ * when it exists. TRUE with *out the file (rnn_tensors_free) or NULL when
+ * there is none yet; FALSE after posting an error that names the file and
+ * the problem. */
+gboolean gst_rnn_state_file_start (GstElement * element,
+    const rnn_model * model, const gchar * path, rnn_tensors ** out);
+/* stop(): write @w (taken) to @path for @model; a failure posts a
+ * WARNING naming the file and the problem. */
+void gst_rnn_state_file_stop (GstElement * element, const rnn_model * model,
+    const gchar * path, GstRnnStateWriter * w);
 /* The array @name of exactly @n floats from a state file, or NULL with
  * *why set (absent, or another size). */
 const gfloat *gst_rnn_state_file_get (const rnn_tensors * t,

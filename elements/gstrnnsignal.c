@@ -594,79 +594,51 @@ read_state_file (GstRnnSignal * self, const rnn_model * model)
 {
   GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
   GstRnnSignalPrivate *priv = PRIV (self);
-  gchar *path, *why = NULL;
+  gchar *path;
+  gboolean ok = TRUE;
 
   g_clear_pointer (&priv->restore, rnn_tensors_free);
   priv->restored = FALSE;
   GST_OBJECT_LOCK (self);
   path = g_strdup (priv->state_file);
   GST_OBJECT_UNLOCK (self);
-  if (path == NULL || path[0] == '\0' || !g_file_test (path,
-          G_FILE_TEST_EXISTS)) {
-    if (path && path[0])
-      GST_INFO_OBJECT (self, "no state file '%s' yet: starting from zero",
-          path);
-    g_free (path);
-    return TRUE;
-  }
-  if (priv->cur_per_channel || klass->restore_state == NULL) {
+  if (path && path[0] && g_file_test (path, G_FILE_TEST_EXISTS)
+      && (priv->cur_per_channel || klass->restore_state == NULL)) {
     GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
         ("Cannot restore state file '%s': %s.", path,
             priv->cur_per_channel ? "per-channel mode does not save or "
             "restore its state" : "this element does not restore a state"),
         (NULL));
-    g_free (path);
-    return FALSE;
+    ok = FALSE;
+  } else {
+    ok = gst_rnn_state_file_start (GST_ELEMENT (self), model, path,
+        &priv->restore);
   }
-  priv->restore = gst_rnn_state_file_read (GST_ELEMENT (self), model, path,
-      &why);
-  if (priv->restore == NULL) {
-    GST_ELEMENT_ERROR_WITH_DETAILS (self, RESOURCE, SETTINGS,
-        ("Cannot restore the state: %s.", why), (NULL),
-        ("state-file", G_TYPE_STRING, path, NULL));
-    g_free (why);
-    g_free (path);
-    return FALSE;
-  }
-  GST_INFO_OBJECT (self, "state file '%s' read; restored at the first "
-      "buffer", path);
   g_free (path);
-  return TRUE;
+  return ok;
 }
 
 /* stop(): write `state-file` when there is a state worth keeping: frames
  * went through, or a state was restored (a restore never applied leaves
- * the file as it was). A failure is a warning: the stream is over. */
+ * the file as it was). */
 static void
 write_state_file (GstRnnSignal * self)
 {
   GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
   GstRnnSignalPrivate *priv = PRIV (self);
   GstRnnStateWriter *w;
-  gchar *path, *why = NULL;
+  gchar *path;
 
   GST_OBJECT_LOCK (self);
   path = g_strdup (priv->state_file);
   GST_OBJECT_UNLOCK (self);
-  if (path == NULL || path[0] == '\0' || priv->model == NULL
-      || !priv->have_format || priv->restore != NULL
-      || !(priv->dirty || priv->restored) || priv->cur_per_channel
-      || klass->save_state == NULL) {
-    g_free (path);
-    return;
+  if (path && path[0] && priv->model && priv->have_format
+      && priv->restore == NULL && (priv->dirty || priv->restored)
+      && !priv->cur_per_channel && klass->save_state) {
+    w = gst_rnn_state_writer_new ();
+    klass->save_state (self, w);
+    gst_rnn_state_file_stop (GST_ELEMENT (self), priv->model, path, w);
   }
-  w = gst_rnn_state_writer_new ();
-  klass->save_state (self, w);
-  if (!gst_rnn_state_writer_save (w, GST_ELEMENT (self), priv->model, path,
-          &why)) {
-    GST_ELEMENT_WARNING_WITH_DETAILS (self, RESOURCE, WRITE,
-        ("Could not save the state to '%s': %s.", path, why), (NULL),
-        ("state-file", G_TYPE_STRING, path, NULL));
-    g_free (why);
-  } else {
-    GST_INFO_OBJECT (self, "state saved to '%s'", path);
-  }
-  gst_rnn_state_writer_free (w);
   g_free (path);
 }
 

@@ -20,7 +20,8 @@ enum
   PROP_MODEL_FILE = GST_RNN_TEXT_PROP_FIRST,
   PROP_RESET_ON_DISCONT,
   PROP_POST_MESSAGES,
-  PROP_MAX_TOKENS
+  PROP_MAX_TOKENS,
+  PROP_STATE_FILE
 };
 
 typedef struct
@@ -33,6 +34,7 @@ typedef struct
   gboolean reset_on_discont;
   gboolean post_messages;
   guint max_tokens;
+  gchar *state_file;
   GstRnnLifecycle lc;           /* reset requests, flush seen */
   GstCaps *src_caps;            /* what the source pad can produce with the
                                  * loaded model; NULL when none is loaded */
@@ -49,6 +51,10 @@ typedef struct
   gboolean negotiation_failed;  /* error posted, not again until success */
   rnn_token *tokens;            /* token buffer */
   gsize tokens_size;
+  rnn_tensors *restore;         /* state-file read at start, applied at the
+                                 * first text */
+  gboolean ran;                 /* a text went through (or a state was
+                                 * restored): the state is worth saving */
 } GstRnnTextPrivate;
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -131,6 +137,12 @@ gst_rnn_text_class_install_properties (GstRnnTextClass * klass,
           0, G_MAXINT32, max_tokens_default,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /* the same as the signal elements' (see GstRnnSignal:state-file) */
+  gst_rnn_install_state_file (gobject_class, PROP_STATE_FILE,
+      "File the hidden state is read from at start (if it exists) and "
+      "written to at stop, so a stream continues across restarts (matters "
+      "when the state is carried from text to text); refused when saved "
+      "with another model");
   gst_rnn_install_reset_signal (gobject_class,
       G_CALLBACK (gst_rnn_text_reset_action));
 }
@@ -179,6 +191,8 @@ static void
 gst_rnn_text_finalize (GObject * object)
 {
   gst_rnn_model_slot_clear (&PRIV (object)->slot);
+  g_free (PRIV (object)->state_file);
+  rnn_tensors_free (PRIV (object)->restore);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -204,6 +218,10 @@ gst_rnn_text_set_property (GObject * object, guint prop_id,
       break;
     case PROP_MAX_TOKENS:
       priv->max_tokens = g_value_get_uint (value);
+      break;
+    case PROP_STATE_FILE:
+      g_free (priv->state_file);
+      priv->state_file = g_value_dup_string (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -232,6 +250,9 @@ gst_rnn_text_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_MAX_TOKENS:
       g_value_set_uint (value, priv->max_tokens);
+      break;
+    case PROP_STATE_FILE:
+      g_value_set_string (value, priv->state_file);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -407,7 +428,7 @@ gst_rnn_text_start (GstRnnText * self)
 {
   GstRnnTextPrivate *priv = PRIV (self);
   GstRnnTextClass *klass = GST_RNN_TEXT_GET_CLASS (self);
-  gchar *path, *why = NULL, *changed = NULL;
+  gchar *path, *why = NULL, *changed = NULL, *state_file;
   guint max_tokens, seq;
 
   path = gst_rnn_model_slot_begin (&priv->slot, GST_ELEMENT (self), &seq);
@@ -427,6 +448,18 @@ gst_rnn_text_start (GstRnnText * self)
     g_free (why);
     goto failed;
   }
+
+  GST_OBJECT_LOCK (self);
+  state_file = g_strdup (priv->state_file);
+  GST_OBJECT_UNLOCK (self);
+  priv->ran = FALSE;
+  g_clear_pointer (&priv->restore, rnn_tensors_free);
+  if (!gst_rnn_state_file_start (GST_ELEMENT (self), priv->model, state_file,
+          &priv->restore)) {
+    g_free (state_file);
+    goto failed;
+  }
+  g_free (state_file);
 
   priv->tokens_size = INITIAL_TOKENS;
   priv->tokens = g_new (rnn_token, priv->tokens_size);
@@ -550,6 +583,8 @@ gst_rnn_text_take_next_model (GstRnnText * self)
   priv->model = model;
   priv->state = next->state;
   next->state = NULL;
+  /* a state saved with the previous model means nothing to this one */
+  g_clear_pointer (&priv->restore, rnn_tensors_free);
   gst_rnn_text_next_free (next);
   if (klass->model_loaded)
     klass->model_loaded (self, model);
@@ -565,6 +600,29 @@ gst_rnn_text_take_next_model (GstRnnText * self)
       rnn_cell_name (rnn_model_cell (model)), rnn_model_num_labels (model));
   gst_rnn_model_slot_post_switched (GST_ELEMENT (self), model, detail);
   g_free (detail);
+  g_free (path);
+}
+
+/* PAUSED to READY: write `state-file` when a text went through since the
+ * start or a state was restored (a restore never applied leaves the file
+ * as it was). */
+static void
+gst_rnn_text_write_state_file (GstRnnText * self)
+{
+  GstRnnTextPrivate *priv = PRIV (self);
+  GstRnnStateWriter *w;
+  gchar *path;
+
+  GST_OBJECT_LOCK (self);
+  path = g_strdup (priv->state_file);
+  GST_OBJECT_UNLOCK (self);
+  if (path && path[0] && priv->model && priv->state && priv->ran
+      && priv->restore == NULL) {
+    w = gst_rnn_state_writer_new ();
+    gst_rnn_state_writer_add_state (w, "state", priv->state);
+    gst_rnn_state_file_stop (GST_ELEMENT (self), priv->model, path, w);
+  }
+  g_clear_pointer (&priv->restore, rnn_tensors_free);
   g_free (path);
 }
 
@@ -586,8 +644,10 @@ gst_rnn_text_change_state (GstElement * element, GstStateChange transition)
     return ret;
   }
 
-  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) {
+    gst_rnn_text_write_state_file (self);
     gst_rnn_text_release (self);
+  }
 
   return ret;
 }
@@ -883,6 +943,22 @@ gst_rnn_text_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
 
   if (reset_why != NULL)
     gst_rnn_text_reset_state (self, reset_why);
+  if (priv->restore != NULL) {
+    gchar *why = NULL;
+    gboolean ok = gst_rnn_state_file_get_state (priv->restore, "state",
+        priv->state, &why);
+
+    g_clear_pointer (&priv->restore, rnn_tensors_free);
+    if (!ok) {
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          ("Cannot restore the state file: %s.", why), (NULL));
+      g_free (why);
+      gst_buffer_unref (buf);
+      return GST_FLOW_ERROR;
+    }
+    GST_INFO_OBJECT (self, "state restored from the state file");
+    priv->ran = TRUE;
+  }
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT))
     priv->discont_pending = TRUE;
 
@@ -893,6 +969,7 @@ gst_rnn_text_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
     gst_buffer_unref (buf);
     return flow;
   }
+  priv->ran = TRUE;
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
     GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not map the text buffer"),

@@ -114,6 +114,71 @@ GST_START_TEST (test_anomaly_state)
 
 GST_END_TEST;
 
+/* textsentiment with context=stream carries its state from text to text:
+ * the probabilities of the texts after a restart from the file are those of
+ * one element that saw every text. @out receives C floats per text. */
+static const gchar *texts[] = { "what a lovely day", "the food was cold",
+  "and the service slow", "but the view", "made up for it", "really",
+};
+
+static void
+run_texts (const gchar * state, guint start, guint end, float *out)
+{
+  gchar *model = g_build_filename (g_getenv ("RNN_FIXTURES"), "text",
+      "lstm2.safetensors", NULL);
+  GstElement *e = gst_element_factory_make ("textsentiment", NULL);
+  GstHarness *h;
+  guint i;
+
+  fail_unless (e != NULL);
+  g_object_set (e, "model-file", model, "post-messages", FALSE, NULL);
+  gst_util_set_object_arg (G_OBJECT (e), "context", "stream");
+  if (state)
+    g_object_set (e, "state-file", state, NULL);
+  h = hu_harness_with (e);
+  gst_harness_set_src_caps_str (h, "text/x-raw,format=utf8");
+  gst_harness_set_sink_caps_str (h, "other/tensors,format=static,"
+      "num_tensors=1,types=float32,dimensions=(string)2:1,framerate=0/1");
+  for (i = start; i < end; i++) {
+    GstBuffer *b = gst_buffer_new_memdup (texts[i], strlen (texts[i]));
+    GstBuffer *o;
+
+    GST_BUFFER_PTS (b) = i * GST_SECOND;
+    GST_BUFFER_DURATION (b) = GST_SECOND;
+    fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
+    o = gst_harness_pull (h);
+    fail_unless (o != NULL && gst_buffer_get_size (o) == 2 * sizeof (float));
+    gst_buffer_extract (o, 0, out + 2 * (i - start), 2 * sizeof (float));
+    gst_buffer_unref (o);
+  }
+  gst_harness_teardown (h);
+  g_free (model);
+}
+
+GST_START_TEST (test_text_state)
+{
+  const guint n = G_N_ELEMENTS (texts), k = 3;
+  float whole[2 * G_N_ELEMENTS (texts)], parts[2 * G_N_ELEMENTS (texts)];
+  float fresh[2 * G_N_ELEMENTS (texts)];
+  gchar *state = tmp_path ("text.state");
+
+  g_unlink (state);
+  run_texts (NULL, 0, n, whole);
+  run_texts (state, 0, k, parts);
+  fail_unless (g_file_test (state, G_FILE_TEST_EXISTS), "no state written");
+  run_texts (state, k, n, parts + 2 * k);
+  fail_unless (memcmp (parts, whole, sizeof (whole)) == 0,
+      "textsentiment context=stream: restored differs from never stopped");
+  run_texts (NULL, k, n, fresh + 2 * k);
+  fail_unless (memcmp (fresh + 2 * k, whole + 2 * k,
+          sizeof (float) * 2 * (n - k)) != 0,
+      "the texts after the restart do not depend on the state");
+  g_unlink (state);
+  g_free (state);
+}
+
+GST_END_TEST;
+
 /* The error of starting @factory on @model with state-file @state. */
 static gchar *
 start_error (const gchar * factory, const gchar * model, const gchar * state)
@@ -225,6 +290,7 @@ state_suite (void)
   tcase_add_test (tc, test_forecast_state);
   tcase_add_test (tc, test_forecast_window_state);
   tcase_add_test (tc, test_anomaly_state);
+  tcase_add_test (tc, test_text_state);
   tcase_add_test (tc, test_refused_files);
   return s;
 }
