@@ -7,12 +7,14 @@
 #   sh examples/demo.sh            (after: meson setup build && meson compile -C build)
 #
 # Environment: BUILD (build directory, default build), OUT (forecast CSV,
-# default $BUILD/co2-forecast.csv), ROWS (rows shown, default 12).
+# default $BUILD/co2-forecast.csv), ROWS (rows shown, default 12), PNG (plot
+# of the held-out weeks, default $BUILD/co2-forecast.png).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 OUT=${OUT:-$BUILD/co2-forecast.csv}
 ROWS=${ROWS:-12}
+PNG=${PNG:-$BUILD/co2-forecast.png}
 DATA=examples/co2.csv
 MODEL=models/co2-forecast.safetensors
 
@@ -71,3 +73,16 @@ awk -F, -v rows="$ROWS" -v out="$OUT" '
   }
   function abs(x) { return x < 0 ? -x : x }
 ' "$DATA" "$OUT"
+
+# Forecast against measured for the held-out weeks (the last 20% of the data
+# rows, as above) as a picture, with tools/rnn-plot (python3-matplotlib).
+rows=$(grep -v '^#' "$DATA" | tail -n +2 | wc -l)
+first=$((rows * 8 / 10))
+if /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+  /usr/bin/python3 tools/rnn-plot "$OUT" --actual "$DATA" --column co2 --dates date \
+    --from "$first" --labels "LSTM forecast, one week ahead (lstmforecast)" \
+    --ylabel "CO2 (ppm)" -o "$PNG" \
+    --title "Mauna Loa weekly CO2, held-out weeks: forecast against measured"
+else
+  echo "demo: python3-matplotlib not installed: no plot (sh scripts/install-deps.sh)"
+fi

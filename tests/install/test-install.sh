@@ -56,10 +56,11 @@ plugin=$(installed /libgstrnn.so)
 pc=$(installed /rnn.pc)
 rnn_train=$(installed /rnn-train)
 rnn_eval=$(installed /rnn-eval)
+rnn_plot=$(installed /rnn-plot)
 share="$prefix/share/gst-rnn"
 echo "prefix $prefix; plugin $plugin"
 
-for f in "$plugin" "$pc" "$rnn_train" "$rnn_eval" "$prefix/include/gst-rnn/rnn.h" \
+for f in "$plugin" "$pc" "$rnn_train" "$rnn_eval" "$rnn_plot" "$prefix/include/gst-rnn/rnn.h" \
     "$share/models/forecast.safetensors" "$share/models/anomaly.safetensors" \
     "$share/models/sentiment.safetensors" "$share/models/data/sunspots.csv" \
     "$share/docs/elements.md" "$share/README.md"; do
@@ -92,6 +93,10 @@ check "rnn-train --help points at an installed document" sh -c '
   doc=$("$1" --help | grep -o "/[^ ]*rnn-train\.md") && echo "$doc" && test -s "$2$doc"' \
   sh "$root$rnn_train" "$root"
 check "rnn-eval runs" sh -c '"$1" --help | grep -q rnn-eval' sh "$root$rnn_eval"
+check "rnn-plot draws the installed forecast" sh -c '
+  "$1" "$2" --actual "$3/models/data/sunspots.csv" --column sunactivity -o "$4" &&
+  test "$(head -c 4 "$4" | od -An -c | tr -d " ")" = "211PNG"' \
+  sh "$root$rnn_plot" "$tmp/forecast.csv" "$root$share" "$tmp/forecast.png"
 
 # The engine library: pkg-config, a program compiled against it, and only
 # the functions of rnn.h exported.
