@@ -1096,6 +1096,24 @@ rnn_model_normalize_input (const rnn_model *m, const float *in, float *out,
   }
 }
 
+/* x = x' * std + mean per input feature (the inverse of the above) */
+void
+rnn_model_denormalize_input (const rnn_model *m, const float *in, float *out,
+    size_t n_frames)
+{
+  size_t F = (size_t) m->input_size;
+  for (size_t t = 0; t < n_frames; t++) {
+    for (size_t i = 0; i < F; i++) {
+      float x = in[t * F + i];
+      if (m->in_std != NULL)
+        x *= m->in_std[i];
+      if (m->in_mean != NULL)
+        x += m->in_mean[i];
+      out[t * F + i] = x;
+    }
+  }
+}
+
 /* y' = y * std + mean per output */
 void
 rnn_model_denormalize_output (const rnn_model *m, const float *in,

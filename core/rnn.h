@@ -182,6 +182,63 @@ void rnn_model_normalize_input (const rnn_model *m, const float *in,
     float *out, size_t n_frames);
 void rnn_model_denormalize_output (const rnn_model *m, const float *in,
     float *out, size_t n_frames);
+/* The inverse of rnn_model_normalize_input: x = x' * std + mean. */
+void rnn_model_denormalize_input (const rnn_model *m, const float *in,
+    float *out, size_t n_frames);
+
+/* ------------------------------------------------------ anomaly detector
+ * Adaptive scoring of a one-step forecaster's prediction errors (the
+ * `adaptive` scoring of gruanomaly; maths in docs/anomaly-scoring.md). The
+ * caller runs the model; the detector judges each frame against the recent
+ * distribution of errors, says what to feed the model instead of the frame
+ * (anomalous frames are shrunk so the state is not poisoned; a level shift
+ * is absorbed by an offset) and tracks anomaly start and end. One detector
+ * serves @groups independent streams of @per features (a multivariate
+ * frame: 1 group of output-size features; a univariate model run per
+ * channel: one group per channel, 1 feature each). */
+typedef struct rnn_detector rnn_detector;
+
+typedef struct {
+  /* Surprise at or above which a frame is anomalous: the output score is
+   * -log10 of the probability of an error at least as large under the
+   * recent distribution, so a threshold T is a false-alarm probability of
+   * 10^-T per frame. */
+  double threshold;
+  unsigned window;   /* recent frames the error distribution is fitted on
+                      * (>= 64) */
+  unsigned hold;     /* an anomaly ends after this many frames below the
+                      * threshold (0 or 1: at the first one) */
+  int warmup;        /* frames after a reset that are not judged (score 0,
+                      * no event); -1: the model's anomaly.warmup, else 16 */
+} rnn_detector_config;
+
+typedef enum {
+  RNN_DETECTOR_NONE,
+  RNN_DETECTOR_START,
+  RNN_DETECTOR_END
+} rnn_detector_event;
+
+/* Defaults: threshold 4, window 2000, hold 0, warmup -1. */
+void rnn_detector_config_init (rnn_detector_config *c);
+/* A detector for @m (which must outlive it; @per must equal its output
+ * size). Fails on invalid settings or anomaly.tail_* / anomaly.warmup
+ * metadata that are not positive numbers. Caller owns *out. */
+rnn_status rnn_detector_new (const rnn_model *m, size_t groups, size_t per,
+    const rnn_detector_config *cfg, rnn_detector **out, rnn_error *err);
+void rnn_detector_free (rnn_detector *d);
+/* Forget a stream's history (all groups, or group @g): a new warm-up. An
+ * anomaly in progress ends at the next frame. */
+void rnn_detector_reset (rnn_detector *d);
+void rnn_detector_reset_group (rnn_detector *d, size_t g);
+void rnn_detector_set_threshold (rnn_detector *d, double threshold);
+/* One frame of group @g: @xn its @per normalised values, @pn the model's
+ * normalised prediction of them (NULL when there is none: the first frame
+ * after a reset). Writes to @feed the @per normalised values to feed the
+ * model for this frame, to *event what the frame did and to *peak the
+ * highest output score of the current (or last) anomaly. Returns the
+ * output score (>= 0; at or above the threshold while in an anomaly). */
+double rnn_detector_step (rnn_detector *d, size_t g, const float *xn,
+    const float *pn, float *feed, rnn_detector_event *event, double *peak);
 
 /* --------------------------------------------------------------- tokenizer
  * SPEC section 4: Unicode lower-case, maximal runs of letters and digits

@@ -90,13 +90,51 @@ GST_DEBUG_CATEGORY_STATIC (gst_gru_anomaly_debug);
 #define GST_CAT_DEFAULT gst_gru_anomaly_debug
 
 #define DEFAULT_THRESHOLD 4.0
+#define DEFAULT_ADAPTIVE_THRESHOLD 4.0
+#define DEFAULT_SCORING GST_GRU_ANOMALY_SCORING_ADAPTIVE
+#define DEFAULT_HOLD 0
+#define DEFAULT_ERROR_WINDOW 2000
+#define DEFAULT_WARMUP -1
 #define CHUNK_FRAMES 256
 
 enum
 {
   PROP_0,
-  PROP_THRESHOLD
+  PROP_THRESHOLD,
+  PROP_SCORING,
+  PROP_HOLD,
+  PROP_ERROR_WINDOW,
+  PROP_WARMUP
 };
+
+typedef enum
+{
+  GST_GRU_ANOMALY_SCORING_FIXED,
+  GST_GRU_ANOMALY_SCORING_ADAPTIVE
+} GstGruAnomalyScoring;
+
+#define GST_TYPE_GRU_ANOMALY_SCORING (gst_gru_anomaly_scoring_get_type ())
+static GType
+gst_gru_anomaly_scoring_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_GRU_ANOMALY_SCORING_FIXED, "The normative score: the prediction "
+          "error standardised with the model's error statistics, against a "
+          "fixed threshold", "fixed"},
+    {GST_GRU_ANOMALY_SCORING_ADAPTIVE, "Surprise (-log10 of the tail "
+          "probability) of the error under the recent error distribution, "
+          "with level tracking, anomalous frames kept out of the state, "
+          "warm-up and hold", "adaptive"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstGruAnomalyScoring", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
 
 struct _GstGruAnomaly
 {
@@ -105,6 +143,11 @@ struct _GstGruAnomaly
   /* properties, object lock */
   gdouble threshold;
   gboolean threshold_set;       /* set by the user, else the model's */
+  gdouble model_threshold;      /* the model's anomaly.threshold */
+  GstGruAnomalyScoring scoring;
+  guint hold;
+  guint error_window;
+  gint warmup;
 
   /* streaming thread */
   guint nf;                     /* features (input = output size) */
@@ -120,11 +163,21 @@ struct _GstGruAnomaly
   const float *err_mean, *err_std;
   gboolean *in_anomaly;          /* [groups] */
   gdouble *peak;                /* [groups] */
+  rnn_detector *det;            /* adaptive scoring */
+  gfloat *feed;                 /* [nf] normalised, then raw, frame fed */
 };
 
 G_DEFINE_TYPE (GstGruAnomaly, gst_gru_anomaly, GST_TYPE_RNN_SIGNAL);
 GST_ELEMENT_REGISTER_DEFINE (gruanomaly, "gruanomaly", GST_RANK_NONE,
     GST_TYPE_GRU_ANOMALY);
+
+/* The threshold when the user set none (object lock held). */
+static gdouble
+default_threshold (GstGruAnomaly * self)
+{
+  return self->scoring == GST_GRU_ANOMALY_SCORING_FIXED ?
+      self->model_threshold : DEFAULT_ADAPTIVE_THRESHOLD;
+}
 
 static void
 gst_gru_anomaly_set_property (GObject * object, guint prop_id,
@@ -137,6 +190,28 @@ gst_gru_anomaly_set_property (GObject * object, guint prop_id,
       GST_OBJECT_LOCK (self);
       self->threshold = g_value_get_double (value);
       self->threshold_set = TRUE;
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SCORING:
+      GST_OBJECT_LOCK (self);
+      self->scoring = (GstGruAnomalyScoring) g_value_get_enum (value);
+      if (!self->threshold_set)
+        self->threshold = default_threshold (self);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_HOLD:
+      GST_OBJECT_LOCK (self);
+      self->hold = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_ERROR_WINDOW:
+      GST_OBJECT_LOCK (self);
+      self->error_window = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_WARMUP:
+      GST_OBJECT_LOCK (self);
+      self->warmup = g_value_get_int (value);
       GST_OBJECT_UNLOCK (self);
       break;
     default:
@@ -156,6 +231,26 @@ gst_gru_anomaly_get_property (GObject * object, guint prop_id,
     case PROP_THRESHOLD:
       GST_OBJECT_LOCK (self);
       g_value_set_double (value, self->threshold);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_SCORING:
+      GST_OBJECT_LOCK (self);
+      g_value_set_enum (value, self->scoring);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_HOLD:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->hold);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_ERROR_WINDOW:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->error_window);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_WARMUP:
+      GST_OBJECT_LOCK (self);
+      g_value_set_int (value, self->warmup);
       GST_OBJECT_UNLOCK (self);
       break;
     default:
@@ -178,6 +273,8 @@ free_stream (GstGruAnomaly * self)
   g_clear_pointer (&self->xn, g_free);
   g_clear_pointer (&self->prev, g_free);
   g_clear_pointer (&self->have_prev, g_free);
+  g_clear_pointer (&self->feed, g_free);
+  g_clear_pointer (&self->det, rnn_detector_free);
   self->model = NULL;
 }
 
@@ -224,8 +321,9 @@ gst_gru_anomaly_model_loaded (GstRnnSignal * base, const rnn_model * model,
   GstGruAnomaly *self = GST_GRU_ANOMALY (base);
 
   GST_OBJECT_LOCK (self);
+  self->model_threshold = rnn_model_anomaly_threshold (model);
   if (!self->threshold_set)
-    self->threshold = rnn_model_anomaly_threshold (model);
+    self->threshold = default_threshold (self);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -270,6 +368,27 @@ gst_gru_anomaly_setup (GstRnnSignal * base, const rnn_model * model,
   self->err_std = rnn_model_anomaly_error_std (model);
   self->in_anomaly = g_new0 (gboolean, self->groups);
   self->peak = g_new0 (gdouble, self->groups);
+  self->feed = g_new0 (gfloat, self->nf);
+
+  GST_OBJECT_LOCK (self);
+  if (self->scoring != GST_GRU_ANOMALY_SCORING_FIXED) {
+    rnn_detector_config cfg;
+
+    rnn_detector_config_init (&cfg);
+    cfg.threshold = self->threshold;
+    cfg.hold = self->hold;
+    cfg.window = self->error_window;
+    cfg.warmup = self->warmup;
+    GST_OBJECT_UNLOCK (self);
+    if (rnn_detector_new (model, self->groups, self->nf / self->groups, &cfg,
+            &self->det, &err) != RNN_OK) {
+      GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+          ("Could not set up adaptive scoring: %s", err.msg), (NULL));
+      return FALSE;
+    }
+  } else {
+    GST_OBJECT_UNLOCK (self);
+  }
   return TRUE;
 }
 
@@ -286,6 +405,8 @@ gst_gru_anomaly_reset (GstRnnSignal * base)
     rnn_batch_state_reset (self->batch);
   if (self->have_prev)
     memset (self->have_prev, 0, self->groups * sizeof (gboolean));
+  if (self->det)
+    rnn_detector_reset (self->det);
 }
 
 /* state-file: the recurrent state, the prediction of the next frame and
@@ -340,6 +461,8 @@ gst_gru_anomaly_reset_channel (GstRnnSignal * base, guint channel)
   if (self->batch)
     rnn_batch_state_reset_stream (self->batch, channel, NULL);
   self->have_prev[channel] = FALSE;
+  if (self->det)
+    rnn_detector_reset_group (self->det, channel);
 }
 
 static void
@@ -391,6 +514,62 @@ track (GstGruAnomaly * self, guint c, gdouble score, guint frame,
   }
 }
 
+/* Adaptive scoring: frame by frame, as what the model is fed depends on
+ * the frame's score. */
+static gboolean
+process_adaptive (GstGruAnomaly * self, const gfloat * in, gfloat * out,
+    guint n_frames, guint first, gdouble threshold, gboolean post)
+{
+  const guint nf = self->nf, G = self->groups, per = nf / G;
+  const guint8 *bad = gst_rnn_signal_get_bad_channels (GST_RNN_SIGNAL (self));
+  gint chan_of_group = self->batch != NULL ? 0 : -1;
+  rnn_error err;
+  rnn_status st;
+  guint j, c;
+
+  rnn_detector_set_threshold (self->det, threshold);
+  for (j = 0; j < n_frames; j++) {
+    const gfloat *x = in + (gsize) j * nf;
+
+    /* G frames of per values: a univariate model's statistics apply to
+     * every channel */
+    rnn_model_normalize_input (self->model, x, self->xn, G);
+    for (c = 0; c < G; c++) {
+      rnn_detector_event ev;
+      gdouble peak, score;
+
+      if (bad != NULL && bad[c]) {
+        /* NaN in this channel: its output is replaced and it is reset */
+        memcpy (self->feed + c * per, self->xn + c * per,
+            per * sizeof (gfloat));
+        out[(gsize) j * G + c] = 0.0f;
+        continue;
+      }
+      score = rnn_detector_step (self->det, c, self->xn + c * per,
+          self->have_prev[c] ? self->prev + c * per : NULL,
+          self->feed + c * per, &ev, &peak);
+      out[(gsize) j * G + c] = (gfloat) score;
+      if (post && ev != RNN_DETECTOR_NONE)
+        post_event (self, ev == RNN_DETECTOR_START ? "start" : "end",
+            first + j, chan_of_group < 0 ? -1 : (gint) c, peak, threshold);
+      self->have_prev[c] = TRUE;
+    }
+    rnn_model_denormalize_input (self->model, self->feed, self->feed, G);
+    if (self->batch != NULL)
+      st = rnn_state_forward_batch (self->batch, self->feed, 1, self->pred,
+          &err);
+    else
+      st = rnn_state_forward (self->state, self->feed, 1, self->pred, &err);
+    if (st != RNN_OK) {
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("The model failed on a frame: %s", err.msg), (NULL));
+      return FALSE;
+    }
+    rnn_model_normalize_input (self->model, self->pred, self->prev, G);
+  }
+  return TRUE;
+}
+
 static gboolean
 gst_gru_anomaly_process (GstRnnSignal * base, const gfloat * in,
     gfloat * out, guint n_frames, guint first)
@@ -408,6 +587,8 @@ gst_gru_anomaly_process (GstRnnSignal * base, const gfloat * in,
   threshold = self->threshold;
   GST_OBJECT_UNLOCK (self);
   post = gst_rnn_signal_post_messages (base);
+  if (self->det != NULL)
+    return process_adaptive (self, in, out, n_frames, first, threshold, post);
 
   while (done < n_frames) {
     guint m = MIN (n_frames - done, CHUNK_FRAMES), j, i, c;
@@ -494,6 +675,71 @@ gst_gru_anomaly_class_init (GstGruAnomalyClass * klass)
           G_PARAM_STATIC_STRINGS));
 
   /**
+   * GstGruAnomaly:scoring:
+   *
+   * How frames are scored. `fixed` is the normative score (the prediction
+   * error standardised with the model's error statistics, against a fixed
+   * threshold). `adaptive` (the default) outputs the surprise of each
+   * frame's error under the recent error distribution, -log10 of its tail
+   * probability, so that #GstGruAnomaly:threshold T means a false-alarm
+   * probability of 10^-T per frame; it also follows level shifts, keeps
+   * anomalous frames out of the recurrent state, posts nothing during a
+   * warm-up after a reset and holds an anomaly for
+   * #GstGruAnomaly:hold frames (docs/anomaly-scoring.md). Fixed when the
+   * element goes to PAUSED.
+   */
+  g_object_class_install_property (gobject_class, PROP_SCORING,
+      g_param_spec_enum ("scoring", "Scoring",
+          "How frames are scored: fixed (the normative standardised error) "
+          "or adaptive (surprise under the recent error distribution)",
+          GST_TYPE_GRU_ANOMALY_SCORING, DEFAULT_SCORING,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstGruAnomaly:hold:
+   *
+   * Adaptive scoring: an anomaly ends only after this many consecutive
+   * frames whose surprise is below the threshold; meanwhile the output
+   * score holds the threshold value (0 or 1: it ends at the first frame
+   * below). Stops a score hovering near the threshold from posting a storm
+   * of start/end pairs.
+   */
+  g_object_class_install_property (gobject_class, PROP_HOLD,
+      g_param_spec_uint ("hold", "Hold",
+          "Adaptive scoring: frames below the threshold before an anomaly "
+          "ends (the output holds the threshold meanwhile)", 0, G_MAXINT,
+          DEFAULT_HOLD, G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstGruAnomaly:error-window:
+   *
+   * Adaptive scoring: how many recent frames the distribution of
+   * prediction errors is estimated from.
+   */
+  g_object_class_install_property (gobject_class, PROP_ERROR_WINDOW,
+      g_param_spec_uint ("error-window", "Error window",
+          "Adaptive scoring: recent frames the error distribution is "
+          "estimated from", 64, 10000000, DEFAULT_ERROR_WINDOW,
+          G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstGruAnomaly:warmup:
+   *
+   * Adaptive scoring: frames after a start or reset that are not judged
+   * (score 0, no event) while the recurrent state settles; -1 takes the
+   * model's `anomaly.warmup` metadata (16 when it has none).
+   */
+  g_object_class_install_property (gobject_class, PROP_WARMUP,
+      g_param_spec_int ("warmup", "Warm-up",
+          "Adaptive scoring: frames after a reset with score 0 and no event "
+          "(-1: the model's anomaly.warmup, else 16)", -1, G_MAXINT,
+          DEFAULT_WARMUP, G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
+          G_PARAM_STATIC_STRINGS));
+
+  /**
    * GstGruAnomaly:post-messages:
    *
    * Post an element message named `gruanomaly` at each anomaly start and
@@ -524,6 +770,8 @@ gst_gru_anomaly_class_init (GstGruAnomalyClass * klass)
   signal_class->save_state = gst_gru_anomaly_save_state;
   signal_class->restore_state = gst_gru_anomaly_restore_state;
 
+  gst_type_mark_as_plugin_api (GST_TYPE_GRU_ANOMALY_SCORING, 0);
+
   GST_DEBUG_CATEGORY_INIT (gst_gru_anomaly_debug, "gruanomaly", 0,
       "RNN anomaly detector");
 }
@@ -531,6 +779,11 @@ gst_gru_anomaly_class_init (GstGruAnomalyClass * klass)
 static void
 gst_gru_anomaly_init (GstGruAnomaly * self)
 {
-  self->threshold = DEFAULT_THRESHOLD;
+  self->scoring = DEFAULT_SCORING;
+  self->model_threshold = DEFAULT_THRESHOLD;
+  self->threshold = default_threshold (self);
   self->threshold_set = FALSE;
+  self->hold = DEFAULT_HOLD;
+  self->error_window = DEFAULT_ERROR_WINDOW;
+  self->warmup = DEFAULT_WARMUP;
 }

@@ -1,0 +1,382 @@
+/* gst-rnn: adaptive anomaly scoring of a one-step forecaster's errors.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The maths is in docs/anomaly-scoring.md. In short, for each group (the
+ * frame, or one channel of a per-channel stream), frame by frame:
+ *
+ *   u_t   = xn_t - b          the normalised frame, moved by the level
+ *                             offset b (per feature) into the model's range
+ *   e_t   = u_t - p_t         the error against the model's prediction
+ *   z_t,i = (e_t,i - error_mean_i) / error_std_i
+ *   r_t   = sqrt (mean_i z_t,i^2)            (the `fixed` score of u_t)
+ *
+ * The recent past of r (a window of W frames) is summarised by a
+ * peaks-over-threshold fit: its (1 - f) quantile L and the mean excess B of
+ * the values above L give the exponential tail
+ *
+ *   P(r > x) = f exp (-(x - L) / B)      for x > L,
+ *
+ * and the surprise of frame t is s_t = -log10 P(r > r_t) (linear from 0
+ * at r = 0 to -log10 f at r = L). A threshold T on s is a false-alarm
+ * probability of 10^-T per frame. Values entering the window are capped at
+ * the threshold's radius, so an anomaly does not widen the tail; a frame
+ * beyond that radius is fed to the model shrunk onto it (its state is not
+ * poisoned); a run of errors whose median lies outside the tail level moves
+ * the level offset b (a level shift is absorbed after about half the run).
+ * Events follow the output score, which holds the threshold value for
+ * `hold` frames after the surprise falls below it, and is 0 during the
+ * warm-up after a reset.
+ */
+#include "rnn-private.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MEDIAN_RUN 16           /* errors whose median triggers a re-anchoring */
+#define MIN_HISTORY 64          /* scores before the window replaces the prior */
+#define TAIL_FRACTION 0.05      /* f */
+#define MIN_TAIL_SCALE 0.05     /* floor of B, in standardised error units */
+
+typedef struct {
+  /* level offset and the recent standardised errors, per feature */
+  float *b;
+  float *recent;                /* [MEDIAN_RUN * per] ring */
+  unsigned n_recent, recent_pos;
+  /* window of capped scores */
+  float *hist;                  /* [window] ring */
+  size_t n_hist, hist_pos;
+  unsigned since_fit;
+  double level, scale, fraction;        /* tail: L, B, f */
+  /* events */
+  unsigned frames;              /* frames since the reset */
+  gboolean in_anomaly;
+  unsigned quiet;               /* frames below threshold in an anomaly */
+  double peak;
+} group_state;
+
+struct rnn_detector {
+  const rnn_model *model;
+  size_t groups, per;
+  rnn_detector_config cfg;
+  const float *em, *es;
+  double prior_level, prior_scale, prior_fraction;
+  unsigned warmup;
+  group_state *g;
+  float *scratch;               /* [window] for the tail fit */
+};
+
+void
+rnn_detector_config_init (rnn_detector_config *c)
+{
+  c->threshold = 4.0;
+  c->window = 2000;
+  c->hold = 0;
+  c->warmup = -1;
+}
+
+/* A positive finite number from metadata @key, @def when absent. */
+static rnn_status
+meta_positive (const rnn_model *m, const char *key, double def, double *out,
+    rnn_error *err)
+{
+  const char *v = rnn_model_meta (m, key);
+  char *end = NULL;
+  double d;
+
+  *out = def;
+  if (v == NULL)
+    return RNN_OK;
+  d = g_ascii_strtod (v, &end);
+  if (end == v || *end != '\0' || !isfinite (d) || d <= 0)
+    return rnn__set_error (err, RNN_ERR_MODEL, "%s: metadata %s: '%s' is "
+        "not a positive number", rnn_model_name (m), key, v);
+  *out = d;
+  return RNN_OK;
+}
+
+rnn_status
+rnn_detector_new (const rnn_model *m, size_t groups, size_t per,
+    const rnn_detector_config *cfg, rnn_detector **out, rnn_error *err)
+{
+  rnn_detector *d;
+  rnn_status st;
+  double warm;
+
+  *out = NULL;
+  if (groups < 1 || per < 1 || per != (size_t) rnn_model_output_size (m))
+    return rnn__set_error (err, RNN_ERR_ARG, "anomaly detector: %zu group(s) "
+        "of %zu feature(s) for model '%s' of output size %d", groups, per,
+        rnn_model_name (m), rnn_model_output_size (m));
+  if (!(cfg->threshold >= 0) || cfg->window < MIN_HISTORY)
+    return rnn__set_error (err, RNN_ERR_ARG, "anomaly detector: threshold %g "
+        "must be >= 0 and window %u at least %d", cfg->threshold, cfg->window,
+        MIN_HISTORY);
+  d = g_new0 (rnn_detector, 1);
+  d->model = m;
+  d->groups = groups;
+  d->per = per;
+  d->cfg = *cfg;
+  d->em = rnn_model_anomaly_error_mean (m);
+  d->es = rnn_model_anomaly_error_std (m);
+  /* The prior tail (until the window holds MIN_HISTORY scores): the
+   * trainer's held-out fit, else that of standard normal errors. */
+  if ((st = meta_positive (m, "anomaly.tail_level", 2.0, &d->prior_level,
+              err)) != RNN_OK
+      || (st = meta_positive (m, "anomaly.tail_scale", 0.5, &d->prior_scale,
+              err)) != RNN_OK
+      || (st = meta_positive (m, "anomaly.tail_fraction", TAIL_FRACTION,
+              &d->prior_fraction, err)) != RNN_OK
+      || (st = meta_positive (m, "anomaly.warmup", 16, &warm, err))
+      != RNN_OK) {
+    g_free (d);
+    return st;
+  }
+  if (d->prior_fraction >= 1) {
+    g_free (d);
+    return rnn__set_error (err, RNN_ERR_MODEL, "%s: metadata "
+        "anomaly.tail_fraction: %g is not below 1", rnn_model_name (m),
+        d->prior_fraction);
+  }
+  d->warmup = cfg->warmup >= 0 ? (unsigned) cfg->warmup
+      : (unsigned) MIN (warm, 1e6);
+  d->g = g_new0 (group_state, groups);
+  for (size_t i = 0; i < groups; i++) {
+    d->g[i].b = g_new0 (float, per);
+    d->g[i].recent = g_new0 (float, MEDIAN_RUN * per);
+    d->g[i].hist = g_new0 (float, cfg->window);
+  }
+  d->scratch = g_new (float, cfg->window);
+  rnn_detector_reset (d);
+  *out = d;
+  return RNN_OK;
+}
+
+void
+rnn_detector_free (rnn_detector *d)
+{
+  if (d == NULL)
+    return;
+  for (size_t i = 0; i < d->groups; i++) {
+    g_free (d->g[i].b);
+    g_free (d->g[i].recent);
+    g_free (d->g[i].hist);
+  }
+  g_free (d->g);
+  g_free (d->scratch);
+  g_free (d);
+}
+
+void
+rnn_detector_reset_group (rnn_detector *d, size_t gi)
+{
+  group_state *g;
+
+  if (gi >= d->groups)
+    return;
+  g = &d->g[gi];
+  memset (g->b, 0, d->per * sizeof (float));
+  g->n_recent = g->recent_pos = 0;
+  g->n_hist = g->hist_pos = 0;
+  g->since_fit = 0;
+  g->level = d->prior_level;
+  g->scale = d->prior_scale;
+  g->fraction = d->prior_fraction;
+  g->frames = 0;
+  g->quiet = 0;
+  /* in_anomaly and peak stay: the first frame after the reset scores 0
+   * and ends an anomaly in progress */
+}
+
+void
+rnn_detector_reset (rnn_detector *d)
+{
+  for (size_t i = 0; i < d->groups; i++)
+    rnn_detector_reset_group (d, i);
+}
+
+void
+rnn_detector_set_threshold (rnn_detector *d, double threshold)
+{
+  d->cfg.threshold = threshold;
+}
+
+static int
+cmp_float (const void *a, const void *b)
+{
+  float x = *(const float *) a, y = *(const float *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* Peaks over threshold on the window: L the (1 - f) quantile, B the mean
+ * excess over it (floored). */
+static void
+fit_tail (rnn_detector *d, group_state *g)
+{
+  size_t n = g->n_hist, k, i;
+  double sum = 0;
+
+  memcpy (d->scratch, g->hist, n * sizeof (float));
+  qsort (d->scratch, n, sizeof (float), cmp_float);
+  k = (size_t) ceil (TAIL_FRACTION * (double) n);
+  if (k < 1)
+    k = 1;
+  g->level = d->scratch[n - 1 - k];
+  for (i = n - k; i < n; i++)
+    sum += d->scratch[i] - g->level;
+  g->scale = MAX (sum / (double) k, MIN_TAIL_SCALE);
+  g->fraction = (double) k / (double) n;
+}
+
+/* -log10 P(r > x) under the group's tail. */
+static double
+surprise (const group_state *g, double x)
+{
+  double base = -log10 (g->fraction);
+
+  if (x <= g->level)
+    return g->level > 0 ? base * x / g->level : base;
+  return base + (x - g->level) / (g->scale * G_LN10);
+}
+
+/* The score at which the surprise reaches @s. */
+static double
+radius (const group_state *g, double s)
+{
+  double base = -log10 (g->fraction);
+
+  if (s <= base)
+    return g->level * s / base;
+  return g->level + (s - base) * g->scale * G_LN10;
+}
+
+static float
+median_of (float *v, unsigned n)
+{
+  /* insertion sort: n <= MEDIAN_RUN */
+  for (unsigned i = 1; i < n; i++) {
+    float x = v[i];
+    unsigned j = i;
+    while (j > 0 && v[j - 1] > x) {
+      v[j] = v[j - 1];
+      j--;
+    }
+    v[j] = x;
+  }
+  return n % 2 ? v[n / 2] : 0.5f * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double
+rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
+    const float *pn, float *feed, rnn_detector_event *event, double *peak)
+{
+  group_state *g = &d->g[gi];
+  const size_t per = d->per;
+  const double thr = d->cfg.threshold;
+  double acc = 0, r, s, cap, out;
+  size_t i;
+
+  *event = RNN_DETECTOR_NONE;
+  if (g->frames < G_MAXUINT)
+    g->frames++;
+  if (pn == NULL) {
+    /* no prediction (first frame after a reset): nothing to judge */
+    for (i = 0; i < per; i++)
+      feed[i] = xn[i] - g->b[i];
+    if (g->in_anomaly) {
+      g->in_anomaly = FALSE;
+      *event = RNN_DETECTOR_END;
+    }
+    *peak = g->peak;
+    return 0.0;
+  }
+
+  for (i = 0; i < per; i++) {
+    double e = (double) xn[i] - g->b[i] - pn[i];
+    double z = (e - d->em[i]) / d->es[i];
+    acc += z * z;
+  }
+  r = sqrt (acc / (double) per);
+  s = surprise (g, r);
+  cap = radius (g, thr);
+
+  /* Into the model: the frame, or beyond the threshold's radius the frame
+   * shrunk onto it along its error (after the warm-up only: the state
+   * settles on what really came). */
+  {
+    double shrink = g->frames > d->warmup && r > cap && r > 0 ? cap / r : 1.0;
+    for (i = 0; i < per; i++) {
+      double e = (double) xn[i] - g->b[i] - pn[i];
+      feed[i] = (float) (pn[i] + shrink * e);
+    }
+  }
+
+  /* Level: a run of standardised errors whose median is beyond the tail
+   * level L moves b by that median (per feature). */
+  {
+    unsigned pos = g->recent_pos;
+    for (i = 0; i < per; i++) {
+      double e = (double) xn[i] - g->b[i] - pn[i];
+      g->recent[pos * per + i] = (float) ((e - d->em[i]) / d->es[i]);
+    }
+    g->recent_pos = (pos + 1) % MEDIAN_RUN;
+    if (g->n_recent < MEDIAN_RUN)
+      g->n_recent++;
+    if (g->n_recent == MEDIAN_RUN && g->frames > d->warmup) {
+      float tmp[MEDIAN_RUN];
+      for (i = 0; i < per; i++) {
+        float med;
+        for (unsigned j = 0; j < MEDIAN_RUN; j++)
+          tmp[j] = g->recent[j * per + i];
+        med = median_of (tmp, MEDIAN_RUN);
+        if (fabs (med) > g->level) {
+          g->b[i] += (float) (med * d->es[i]);
+          for (unsigned j = 0; j < MEDIAN_RUN; j++)
+            g->recent[j * per + i] -= med;
+        }
+      }
+    }
+  }
+
+  /* The window learns the capped score (after the warm-up). */
+  if (g->frames > d->warmup) {
+    g->hist[g->hist_pos] = (float) MIN (r, cap);
+    g->hist_pos = (g->hist_pos + 1) % d->cfg.window;
+    if (g->n_hist < d->cfg.window)
+      g->n_hist++;
+    if (g->n_hist >= MIN_HISTORY
+        && (++g->since_fit >= MAX (d->cfg.window / 50, 1)
+            || g->n_hist == MIN_HISTORY)) {
+      fit_tail (d, g);
+      g->since_fit = 0;
+    }
+  }
+
+  /* Events follow the output score. */
+  if (g->frames <= d->warmup) {
+    out = 0.0;
+  } else if (g->in_anomaly) {
+    if (s >= thr) {
+      g->quiet = 0;
+      out = s;
+    } else if (++g->quiet < d->cfg.hold) {
+      out = thr;
+    } else {
+      out = s;
+      g->in_anomaly = FALSE;
+      *event = RNN_DETECTOR_END;
+    }
+  } else {
+    out = s;
+    if (s >= thr) {
+      g->in_anomaly = TRUE;
+      g->quiet = 0;
+      g->peak = s;
+      *event = RNN_DETECTOR_START;
+    }
+  }
+  if (g->in_anomaly)
+    g->peak = MAX (g->peak, out);
+  *peak = g->peak;
+  return out;
+}
