@@ -28,6 +28,7 @@
  * warm-up after a reset.
  */
 #include "rnn-private.h"
+#include "json.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@
 #define MIN_HISTORY 64          /* scores before the window replaces the prior */
 #define TAIL_FRACTION 0.05      /* f */
 #define MIN_TAIL_SCALE 0.05     /* floor of B, in standardised error units */
+#define MAX_SHAPE 0.45          /* largest GPD shape fitted */
+#define MAX_SHRINK 3            /* frames in a row fed shrunk */
 
 typedef struct {
   /* level offset and the recent standardised errors, per feature */
@@ -48,10 +51,12 @@ typedef struct {
   size_t n_hist, hist_pos;
   unsigned since_fit;
   double level, scale, fraction;        /* tail: L, B, f */
+  double shape;                         /* gamma of the GPD tail, >= 0 */
   /* events */
   unsigned frames;              /* frames since the reset */
   gboolean in_anomaly;
-  unsigned quiet;               /* frames below threshold in an anomaly */
+  unsigned held;                /* frames held since the start */
+  unsigned shrunk;              /* frames shrunk in a row */
   double peak;
 } group_state;
 
@@ -60,6 +65,7 @@ struct rnn_detector {
   size_t groups, per;
   rnn_detector_config cfg;
   const float *em, *es;
+  float *in_min, *in_max;       /* training range, normalised; NULL: none */
   double prior_level, prior_scale, prior_fraction;
   unsigned warmup;
   group_state *g;
@@ -92,6 +98,41 @@ meta_positive (const rnn_model *m, const char *key, double def, double *out,
     return rnn__set_error (err, RNN_ERR_MODEL, "%s: metadata %s: '%s' is "
         "not a positive number", rnn_model_name (m), key, v);
   *out = d;
+  return RNN_OK;
+}
+
+/* A JSON array of @n finite numbers from metadata @key; *out NULL when
+ * absent. */
+static rnn_status
+meta_array (const rnn_model *m, const char *key, size_t n, float **out,
+    rnn_error *err)
+{
+  const char *v = rnn_model_meta (m, key);
+  char ebuf[128];
+  rnn_json *j;
+  size_t i;
+
+  *out = NULL;
+  if (v == NULL)
+    return RNN_OK;
+  j = rnn_json_parse (v, strlen (v), ebuf, sizeof ebuf);
+  if (j == NULL || j->type != RNN_JSON_ARRAY || j->n != n) {
+    rnn_json_free (j);
+    return rnn__set_error (err, RNN_ERR_MODEL, "%s: metadata %s: expected "
+        "a JSON array of %zu numbers", rnn_model_name (m), key, n);
+  }
+  *out = g_new (float, n);
+  for (i = 0; i < n; i++) {
+    if (j->items[i]->type != RNN_JSON_NUMBER
+        || !isfinite ((float) j->items[i]->dbl)) {
+      g_clear_pointer (out, g_free);
+      rnn_json_free (j);
+      return rnn__set_error (err, RNN_ERR_MODEL, "%s: metadata %s: element "
+          "%zu is not a finite number", rnn_model_name (m), key, i);
+    }
+    (*out)[i] = (float) j->items[i]->dbl;
+  }
+  rnn_json_free (j);
   return RNN_OK;
 }
 
@@ -128,7 +169,12 @@ rnn_detector_new (const rnn_model *m, size_t groups, size_t per,
       || (st = meta_positive (m, "anomaly.tail_fraction", TAIL_FRACTION,
               &d->prior_fraction, err)) != RNN_OK
       || (st = meta_positive (m, "anomaly.warmup", 16, &warm, err))
+      != RNN_OK
+      || (st = meta_array (m, "anomaly.input_min", per, &d->in_min, err))
+      != RNN_OK
+      || (st = meta_array (m, "anomaly.input_max", per, &d->in_max, err))
       != RNN_OK) {
+    g_free (d->in_min);
     g_free (d);
     return st;
   }
@@ -164,6 +210,8 @@ rnn_detector_free (rnn_detector *d)
   }
   g_free (d->g);
   g_free (d->scratch);
+  g_free (d->in_min);
+  g_free (d->in_max);
   g_free (d);
 }
 
@@ -182,8 +230,10 @@ rnn_detector_reset_group (rnn_detector *d, size_t gi)
   g->level = d->prior_level;
   g->scale = d->prior_scale;
   g->fraction = d->prior_fraction;
+  g->shape = 0;
   g->frames = 0;
-  g->quiet = 0;
+  g->held = 0;
+  g->shrunk = 0;
   /* in_anomaly and peak stay: the first frame after the reset scores 0
    * and ends an anomaly in progress */
 }
@@ -214,7 +264,7 @@ static void
 fit_tail (rnn_detector *d, group_state *g)
 {
   size_t n = g->n_hist, k, i;
-  double sum = 0;
+  double sum = 0, sq = 0, m, v;
 
   memcpy (d->scratch, g->hist, n * sizeof (float));
   qsort (d->scratch, n, sizeof (float), cmp_float);
@@ -222,9 +272,25 @@ fit_tail (rnn_detector *d, group_state *g)
   if (k < 1)
     k = 1;
   g->level = d->scratch[n - 1 - k];
-  for (i = n - k; i < n; i++)
-    sum += d->scratch[i] - g->level;
-  g->scale = MAX (sum / (double) k, MIN_TAIL_SCALE);
+  for (i = n - k; i < n; i++) {
+    double y = d->scratch[i] - g->level;
+    sum += y;
+    sq += y * y;
+  }
+  m = sum / (double) k;
+  v = sq / (double) k - m * m;
+  /* generalised Pareto by the method of moments: gamma = (1 - m^2/v) / 2,
+   * sigma = m (1 + m^2/v) / 2; gamma kept in [0, MAX_SHAPE] (an exponential
+   * tail at least: a bounded tail would call anything past its end
+   * impossible) */
+  if (v > 0 && m > 0) {
+    g->shape = CLAMP (0.5 * (1 - m * m / v), 0.0, MAX_SHAPE);
+    g->scale = m * (1 - g->shape);
+  } else {
+    g->shape = 0;
+    g->scale = m;
+  }
+  g->scale = MAX (g->scale, MIN_TAIL_SCALE);
   g->fraction = (double) k / (double) n;
 }
 
@@ -236,7 +302,9 @@ surprise (const group_state *g, double x)
 
   if (x <= g->level)
     return g->level > 0 ? base * x / g->level : base;
-  return base + (x - g->level) / (g->scale * G_LN10);
+  if (g->shape < 1e-6)
+    return base + (x - g->level) / (g->scale * G_LN10);
+  return base + log10 (1 + g->shape * (x - g->level) / g->scale) / g->shape;
 }
 
 /* The score at which the surprise reaches @s. */
@@ -247,7 +315,10 @@ radius (const group_state *g, double s)
 
   if (s <= base)
     return g->level * s / base;
-  return g->level + (s - base) * g->scale * G_LN10;
+  if (g->shape < 1e-6)
+    return g->level + (s - base) * g->scale * G_LN10;
+  return g->level + g->scale / g->shape
+      * (pow (10, g->shape * (s - base)) - 1);
 }
 
 static float
@@ -275,10 +346,39 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
   const double thr = d->cfg.threshold;
   double acc = 0, r, s, cap, out;
   size_t i;
+  gboolean judged;
 
   *event = RNN_DETECTOR_NONE;
   if (g->frames < G_MAXUINT)
     g->frames++;
+  judged = g->frames > d->warmup;
+
+  /* Level: the median over the last MEDIAN_RUN frames of how far the
+   * frame lies outside the training range moves the input back into it
+   * (a spike does not move a median; a level shift out of the range does
+   * after half the run, and going back into the range undoes it). */
+  {
+    unsigned pos = g->recent_pos;
+    for (i = 0; i < per; i++) {
+      double x = xn[i], ex = 0;
+      if (d->in_min != NULL && x < d->in_min[i])
+        ex = x - d->in_min[i];
+      else if (d->in_max != NULL && x > d->in_max[i])
+        ex = x - d->in_max[i];
+      g->recent[pos * per + i] = (float) ex;
+    }
+    g->recent_pos = (pos + 1) % MEDIAN_RUN;
+    if (g->n_recent < MEDIAN_RUN)
+      g->n_recent++;
+    for (i = 0; i < per; i++) {
+      float tmp[MEDIAN_RUN];
+      for (unsigned j = 0; j < g->n_recent; j++)
+        tmp[j] = g->recent[j * per + i];
+      g->b[i] = g->n_recent == MEDIAN_RUN
+          ? median_of (tmp, g->n_recent) : 0.0f;
+    }
+  }
+
   if (pn == NULL) {
     /* no prediction (first frame after a reset): nothing to judge */
     for (i = 0; i < per; i++)
@@ -300,46 +400,26 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
   s = surprise (g, r);
   cap = radius (g, thr);
 
-  /* Into the model: the frame, or beyond the threshold's radius the frame
-   * shrunk onto it along its error (after the warm-up only: the state
-   * settles on what really came). */
+  /* Into the model: the frame or, for at most MAX_SHRINK frames in a row
+   * beyond the threshold's radius, the frame shrunk onto it along its
+   * error: a spike does not poison the state, a lasting change is learnt
+   * by it. Not during the warm-up: the state settles on what came. */
   {
-    double shrink = g->frames > d->warmup && r > cap && r > 0 ? cap / r : 1.0;
+    double shrink = 1.0;
+    if (judged && r > cap && r > 0 && g->shrunk < MAX_SHRINK) {
+      shrink = cap / r;
+      g->shrunk++;
+    } else if (r <= cap) {
+      g->shrunk = 0;
+    }
     for (i = 0; i < per; i++) {
       double e = (double) xn[i] - g->b[i] - pn[i];
       feed[i] = (float) (pn[i] + shrink * e);
     }
   }
 
-  /* Level: a run of standardised errors whose median is beyond the tail
-   * level L moves b by that median (per feature). */
-  {
-    unsigned pos = g->recent_pos;
-    for (i = 0; i < per; i++) {
-      double e = (double) xn[i] - g->b[i] - pn[i];
-      g->recent[pos * per + i] = (float) ((e - d->em[i]) / d->es[i]);
-    }
-    g->recent_pos = (pos + 1) % MEDIAN_RUN;
-    if (g->n_recent < MEDIAN_RUN)
-      g->n_recent++;
-    if (g->n_recent == MEDIAN_RUN && g->frames > d->warmup) {
-      float tmp[MEDIAN_RUN];
-      for (i = 0; i < per; i++) {
-        float med;
-        for (unsigned j = 0; j < MEDIAN_RUN; j++)
-          tmp[j] = g->recent[j * per + i];
-        med = median_of (tmp, MEDIAN_RUN);
-        if (fabs (med) > g->level) {
-          g->b[i] += (float) (med * d->es[i]);
-          for (unsigned j = 0; j < MEDIAN_RUN; j++)
-            g->recent[j * per + i] -= med;
-        }
-      }
-    }
-  }
-
   /* The window learns the capped score (after the warm-up). */
-  if (g->frames > d->warmup) {
+  if (judged) {
     g->hist[g->hist_pos] = (float) MIN (r, cap);
     g->hist_pos = (g->hist_pos + 1) % d->cfg.window;
     if (g->n_hist < d->cfg.window)
@@ -352,15 +432,16 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
     }
   }
 
-  /* Events follow the output score. */
-  if (g->frames <= d->warmup) {
+  /* Events follow the output score: after a start the output holds the
+   * threshold for `hold` frames, then follows the surprise. */
+  if (!judged) {
     out = 0.0;
   } else if (g->in_anomaly) {
-    if (s >= thr) {
-      g->quiet = 0;
-      out = s;
-    } else if (++g->quiet < d->cfg.hold) {
+    if (g->held < d->cfg.hold) {
+      g->held++;
       out = thr;
+    } else if (s >= thr) {
+      out = s;
     } else {
       out = s;
       g->in_anomaly = FALSE;
@@ -370,13 +451,13 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
     out = s;
     if (s >= thr) {
       g->in_anomaly = TRUE;
-      g->quiet = 0;
+      g->held = 0;
       g->peak = s;
       *event = RNN_DETECTOR_START;
     }
   }
   if (g->in_anomaly)
-    g->peak = MAX (g->peak, out);
+    g->peak = MAX (g->peak, MAX (out, s));
   *peak = g->peak;
   return out;
 }

@@ -674,6 +674,13 @@ train_signal (signal_set *d, rnn_task task, rnn_cell cell, int N, int K)
   return m;
 }
 
+static char *
+fmt_double (double v)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  return g_strdup (g_ascii_formatd (buf, sizeof buf, "%.6g", v));
+}
+
 static int
 cmp_double (const void *a, const void *b)
 {
@@ -753,6 +760,39 @@ anomaly_calibrate (rnn_model *m, signal_set *d)
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
   g_ascii_formatd (buf, sizeof buf, "%.4g", thr);
   set_meta (m, "anomaly.threshold", g_strdup (buf));
+
+  /* For the adaptive scoring (docs/anomaly-scoring.md): the exponential
+   * tail of these held-out scores (its prior until the stream has its own
+   * history), and the range of the normal frames in normalised units (a
+   * level outside it is moved back in). */
+  {
+    size_t k = MAX ((size_t) ceil (0.05 * n), 1);
+    double level = sc[n - 1 - MIN (k, n - 1)], ex = 0;
+    for (size_t t = n - k; t < n; t++)
+      ex += sc[t] - level;
+    ex = MAX (ex / k, 0.05);
+    set_meta (m, "anomaly.tail_level", fmt_double (MAX (level, 1e-3)));
+    set_meta (m, "anomaly.tail_scale", fmt_double (ex));
+    set_meta (m, "anomaly.tail_fraction", fmt_double ((double) k / n));
+    float *lo = g_new (float, F), *hi = g_new (float, F);
+    for (int j = 0; j < F; j++) {
+      lo[j] = INFINITY;
+      hi[j] = -INFINITY;
+    }
+    for (guint i = 0; i < d->runs->len; i++) {
+      run *r = &g_array_index (d->runs, run, i);
+      for (size_t t = r->start; t < r->start + r->n_train + r->n_val; t++)
+        for (int j = 0; j < F; j++) {
+          lo[j] = MIN (lo[j], d->xn[t * F + j]);
+          hi[j] = MAX (hi[j], d->xn[t * F + j]);
+        }
+    }
+    set_meta (m, "anomaly.input_min", json_floats (lo, F));
+    set_meta (m, "anomaly.input_max", json_floats (hi, F));
+    set_meta (m, "anomaly.warmup", g_strdup_printf ("%d", MAX (opt_bptt, 16)));
+    g_free (lo);
+    g_free (hi);
+  }
   if (!opt_quiet)
     printf ("anomaly calibration on %zu %s frames: max score %.3f, 99.9%% "
         "%.3f, threshold %s\n", n, has_val ? "validation" : "training",

@@ -22,7 +22,7 @@ run_parity (const gchar * model, const gchar * xname, const gchar * sname,
   guint c;
 
   for (c = 0; c < G_N_ELEMENTS (chunkings); c++) {
-    GstHarness *h = hu_harness ("gruanomaly", model, "post-messages=false",
+    GstHarness *h = hu_harness ("gruanomaly", model, "scoring=fixed post-messages=false",
         caps);
     gchar *what = g_strdup_printf ("%s chunks %u", sname, chunkings[c][0]);
     GstCaps *out;
@@ -85,7 +85,7 @@ run_tensors (const gchar * dims, const gchar * out_dims)
   gchar *caps = g_strdup_printf ("other/tensors,format=static,num_tensors=1,"
       "types=float32,dimensions=%s,framerate=%d/1", dims, HU_RATE);
   GstHarness *h = hu_harness ("gruanomaly", "an_gru.safetensors",
-      "post-messages=false", NULL);
+      "scoring=fixed post-messages=false", NULL);
   GstCaps *in = gst_caps_fixate (gst_caps_from_string (caps)), *out;
   const GstStructure *s;
 
@@ -128,7 +128,8 @@ GST_START_TEST (test_messages)
 
   n_ev /= 2;
   fail_unless (n_ev >= 4);
-  h = hu_harness_bus ("gruanomaly", "an_gru.safetensors", "", caps, &bus);
+  h = hu_harness_bus ("gruanomaly", "an_gru.safetensors", "scoring=fixed",
+      caps, &bus);
   /* not set: the model's anomaly.threshold */
   g_object_get (h->element, "threshold", &thr, NULL);
   fail_unless (fabs (thr - 7.243784) < 1e-9, "threshold %g", thr);
@@ -188,8 +189,10 @@ count_messages (const gchar * props)
   GstHarness *h;
   GList *msgs;
   guint n;
+  gchar *all = g_strconcat ("scoring=fixed ", props, NULL);
 
-  h = hu_harness_bus ("gruanomaly", "an_gru.safetensors", props, caps, &bus);
+  h = hu_harness_bus ("gruanomaly", "an_gru.safetensors", all, caps, &bus);
+  g_free (all);
   hu_run (h, x, 2, 0, T, seven, 1, 1, 0, NULL);
   msgs = hu_element_messages (bus, "gruanomaly");
   n = g_list_length (msgs);
@@ -209,7 +212,7 @@ GST_START_TEST (test_threshold_property)
   gboolean on = FALSE;
 
   fail_unless_equals_int (count_messages ("threshold=1e9"), 0);
-  fail_unless_equals_int (count_messages ("post-messages=false"), 0);
+  fail_unless_equals_int (count_messages ("scoring=fixed post-messages=false"), 0);
   /* a threshold just above the lowest nonzero score: count the crossings
    * PyTorch's scores make */
   for (f = 1; f < T; f++)
@@ -245,7 +248,8 @@ check_trigger (HuTrigger trig, gboolean resets)
   guint f = HALF;
 
   h = hu_harness ("gruanomaly", "an_gru.safetensors",
-      trig == HU_TRIG_DISCONT_KEEP ? "reset-on-discont=false" : "", caps);
+      trig == HU_TRIG_DISCONT_KEEP ? "scoring=fixed reset-on-discont=false"
+      : "scoring=fixed", caps);
   hu_run (h, x, 2, 0, HALF, five, 1, 1, 0, NULL);
   if (trig == HU_TRIG_DISCONT || trig == HU_TRIG_DISCONT_KEEP) {
     hu_push_discont (h, x, 2, f, 5, 1, 0, got);
@@ -258,7 +262,8 @@ check_trigger (HuTrigger trig, gboolean resets)
   hu_run (h, x, 2, f, T, five, 1, 1, 0, got + (f - HALF));
   gst_harness_teardown (h);
 
-  hu_run_fresh ("gruanomaly", "an_gru.safetensors", "", caps, x, 2, HALF, T,
+  hu_run_fresh ("gruanomaly", "an_gru.safetensors", "scoring=fixed", caps, x,
+      2, HALF, T,
       five, 1, 1, 0, fresh);
 
   if (resets) {
@@ -305,7 +310,7 @@ GST_START_TEST (test_nan_frame)
   static const guint six[] = { 6 };
   gchar *caps = hu_audio_caps (2);
   GstHarness *h = hu_harness ("gruanomaly", "an_gru.safetensors",
-      "post-messages=false", caps);
+      "scoring=fixed post-messages=false", caps);
 
   memcpy (x, x0, sizeof (x));
   x[10 * 2] = INFINITY;
@@ -325,7 +330,7 @@ GST_START_TEST (test_eos_and_latency)
   static const guint eight[] = { 8 };
   gchar *caps = hu_audio_caps (2);
   GstHarness *h = hu_harness ("gruanomaly", "an_gru.safetensors",
-      "post-messages=false", caps);
+      "scoring=fixed post-messages=false", caps);
   GstEvent *ev;
   gboolean eos = FALSE;
 
@@ -422,7 +427,7 @@ GST_START_TEST (test_per_channel_scores)
 
   for (c = 0; c < G_N_ELEMENTS (chunkings); c++) {
     GstHarness *h = hu_harness ("gruanomaly", "an_uni.safetensors",
-        "per-channel=true post-messages=false", caps);
+        "scoring=fixed per-channel=true post-messages=false", caps);
     gchar *what = g_strdup_printf ("per-channel chunks %u", chunkings[c][0]);
     GstCaps *out;
     gint ch = 0;
@@ -438,7 +443,7 @@ GST_START_TEST (test_per_channel_scores)
     gst_harness_teardown (h);
   }
   hu_check_vs_single_channels ("gruanomaly", "an_uni.safetensors",
-      "post-messages=false", x, got, T, UNI_C, 0, NULL, 0);
+      "scoring=fixed post-messages=false", x, got, T, UNI_C, 0, NULL, 0);
   g_free (caps);
 }
 
@@ -473,7 +478,8 @@ GST_START_TEST (test_per_channel_messages)
     total += n_want[c];
   fail_unless (total >= 2, "the fixture has no anomaly (%u events)", total);
 
-  h = hu_harness_bus ("gruanomaly", "an_uni.safetensors", "per-channel=true",
+  h = hu_harness_bus ("gruanomaly", "an_uni.safetensors",
+      "scoring=fixed per-channel=true",
 
       caps, &bus);
   hu_run (h, x, UNI_C, 0, T, seven, 1, UNI_C, 0, NULL);
@@ -522,7 +528,7 @@ GST_START_TEST (test_per_channel_reset)
   guint c;
 
   hu_run_reset_and_fresh ("gruanomaly", "an_uni.safetensors",
-      "per-channel=true post-messages=false", caps, x, UNI_C, HALF, T, 7,
+      "scoring=fixed per-channel=true post-messages=false", caps, x, UNI_C, HALF, T, 7,
       UNI_C, 0, got, fresh);
   for (c = 0; c < UNI_C; c++)
     fail_unless_equals_float (got[HALF * UNI_C + c], 0.0f);
@@ -547,13 +553,13 @@ GST_START_TEST (test_per_channel_nan)
   memcpy (x, x0, sizeof (x));
   x[HALF * UNI_C + 1] = NAN;
   h = hu_harness ("gruanomaly", "an_uni.safetensors",
-      "per-channel=true post-messages=false", caps);
+      "scoring=fixed per-channel=true post-messages=false", caps);
   hu_run (h, x, UNI_C, 0, T, seven, 1, UNI_C, 0, got);
   gst_harness_teardown (h);
   fail_unless (isnan (got[HALF * UNI_C + 1]));
   fail_unless_equals_float (got[(HALF + 1) * UNI_C + 1], 0.0f);
   hu_check_vs_single_channels ("gruanomaly", "an_uni.safetensors",
-      "post-messages=false", x, got, T, UNI_C, 0,
+      "scoring=fixed post-messages=false", x, got, T, UNI_C, 0,
       hu_expect ("an_uni.score", NULL), 1 << 1);
   g_free (caps);
 }
@@ -601,7 +607,7 @@ GST_START_TEST (test_model_change_playing)
 
   h = hu_harness_bus ("gruanomaly", "an_uni.safetensors",
 
-      "per-channel=true post-messages=false", caps, &bus);
+      "scoring=fixed per-channel=true post-messages=false", caps, &bus);
   hu_run (h, x, UNI_C, 0, HALF, seven, 1, UNI_C, 0, NULL);
   g_object_get (h->element, "threshold", &thr, NULL);
   fail_unless_equals_float (thr, 1.5);
@@ -620,7 +626,7 @@ GST_START_TEST (test_model_change_playing)
   gst_message_unref (m);
 
   hu_run_fresh ("gruanomaly", "an_uni2.safetensors",
-      "per-channel=true post-messages=false", caps, x, UNI_C, HALF, T, seven,
+      "scoring=fixed per-channel=true post-messages=false", caps, x, UNI_C, HALF, T, seven,
       1, UNI_C, 0, fresh);
   hu_assert_same (got, fresh, HALF * UNI_C, "after the change vs fresh");
 
@@ -638,7 +644,7 @@ GST_START_TEST (test_model_change_playing)
   g_free (now);
   hu_run (h, x, UNI_C, 0, 7, seven, 1, UNI_C, 0, more);
   hf = hu_harness ("gruanomaly", "an_uni2.safetensors",
-      "per-channel=true post-messages=false", caps);
+      "scoring=fixed per-channel=true post-messages=false", caps);
   hu_run (hf, x, UNI_C, HALF, T, seven, 1, UNI_C, 0, fresh);
   hu_run (hf, x, UNI_C, 0, 7, seven, 1, UNI_C, 0, fresh);
   gst_harness_teardown (hf);

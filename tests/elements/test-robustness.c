@@ -589,7 +589,8 @@ GST_END_TEST;
 GST_START_TEST (test_gruanomaly_nan_during_anomaly)
 {
   const SignalCase *c = &signal_cases[3];
-  GstHarness *h = hu_harness (c->factory, c->model, "threshold=1.0", NULL);
+  GstHarness *h = hu_harness (c->factory, c->model,
+      "scoring=fixed threshold=1.0", NULL);
   GstBus *bus = hu_attach_bus (h);
   gchar *caps = hu_audio_caps (c->in);
   guint n = 30, t, f, n_want = 0, n_got = 0;
