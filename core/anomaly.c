@@ -115,9 +115,9 @@ meta_array (const rnn_model *m, const char *key, size_t n, float **out,
   *out = NULL;
   if (v == NULL)
     return RNN_OK;
-  j = rnn_json_parse (v, strlen (v), ebuf, sizeof ebuf);
+  j = rnn__json_parse (v, strlen (v), ebuf, sizeof ebuf);
   if (j == NULL || j->type != RNN_JSON_ARRAY || j->n != n) {
-    rnn_json_free (j);
+    rnn__json_free (j);
     return rnn__set_error (err, RNN_ERR_MODEL, "%s: metadata %s: expected "
         "a JSON array of %zu numbers", rnn_model_name (m), key, n);
   }
@@ -126,13 +126,13 @@ meta_array (const rnn_model *m, const char *key, size_t n, float **out,
     if (j->items[i]->type != RNN_JSON_NUMBER
         || !isfinite ((float) j->items[i]->dbl)) {
       g_clear_pointer (out, g_free);
-      rnn_json_free (j);
+      rnn__json_free (j);
       return rnn__set_error (err, RNN_ERR_MODEL, "%s: metadata %s: element "
           "%zu is not a finite number", rnn_model_name (m), key, i);
     }
     (*out)[i] = (float) j->items[i]->dbl;
   }
-  rnn_json_free (j);
+  rnn__json_free (j);
   return RNN_OK;
 }
 

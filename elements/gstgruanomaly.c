@@ -556,7 +556,7 @@ process_adaptive (GstGruAnomaly * self, const gfloat * in, gfloat * out,
     }
     rnn_model_denormalize_input (self->model, self->feed, self->feed, G);
     if (self->batch != NULL)
-      st = rnn_state_forward_batch (self->batch, self->feed, 1, self->pred,
+      st = rnn_batch_state_forward (self->batch, self->feed, 1, self->pred,
           &err);
     else
       st = rnn_state_forward (self->state, self->feed, 1, self->pred, &err);
