@@ -461,3 +461,83 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
   *peak = g->peak;
   return out;
 }
+
+/* The state as bytes packed into floats (a snapshot to save and restore,
+ * bit for bit): per group the scalars, b, the recent ring and the window. */
+#define PACK_FIELDS(X, g) \
+  X (g->n_recent) X (g->recent_pos) X (g->n_hist) X (g->hist_pos) \
+  X (g->since_fit) X (g->level) X (g->scale) X (g->fraction) X (g->shape) \
+  X (g->frames) X (g->in_anomaly) X (g->held) X (g->shrunk) X (g->peak)
+
+static size_t
+group_bytes (const rnn_detector *d)
+{
+  const group_state *g = d->g;
+  size_t n = 0;
+#define SIZE(f) n += sizeof (f);
+  PACK_FIELDS (SIZE, g)
+#undef SIZE
+  return n + (d->per * (1 + MEDIAN_RUN) + d->cfg.window) * sizeof (float);
+}
+
+size_t
+rnn_detector_state_size (const rnn_detector *d)
+{
+  return (d->groups * group_bytes (d) + sizeof (float) - 1) / sizeof (float);
+}
+
+rnn_status
+rnn_detector_get_state (const rnn_detector *d, float *buf, size_t n,
+    rnn_error *err)
+{
+  guint8 *p = (guint8 *) buf;
+
+  if (n != rnn_detector_state_size (d))
+    return rnn__set_error (err, RNN_ERR_ARG, "anomaly detector state: %zu "
+        "floats given, %zu needed", n, rnn_detector_state_size (d));
+  memset (buf, 0, n * sizeof (float));
+  for (size_t i = 0; i < d->groups; i++) {
+    const group_state *g = &d->g[i];
+#define PUT(f) memcpy (p, &(f), sizeof (f)); p += sizeof (f);
+    PACK_FIELDS (PUT, g)
+#undef PUT
+    memcpy (p, g->b, d->per * sizeof (float));
+    p += d->per * sizeof (float);
+    memcpy (p, g->recent, d->per * MEDIAN_RUN * sizeof (float));
+    p += d->per * MEDIAN_RUN * sizeof (float);
+    memcpy (p, g->hist, d->cfg.window * sizeof (float));
+    p += d->cfg.window * sizeof (float);
+  }
+  return RNN_OK;
+}
+
+rnn_status
+rnn_detector_set_state (rnn_detector *d, const float *buf, size_t n,
+    rnn_error *err)
+{
+  const guint8 *p = (const guint8 *) buf;
+
+  if (n != rnn_detector_state_size (d))
+    return rnn__set_error (err, RNN_ERR_ARG, "anomaly detector state: %zu "
+        "floats given, %zu needed (another window or channel count?)", n,
+        rnn_detector_state_size (d));
+  for (size_t i = 0; i < d->groups; i++) {
+    group_state *g = &d->g[i];
+#define GET(f) memcpy (&(f), p, sizeof (f)); p += sizeof (f);
+    PACK_FIELDS (GET, g)
+#undef GET
+    memcpy (g->b, p, d->per * sizeof (float));
+    p += d->per * sizeof (float);
+    memcpy (g->recent, p, d->per * MEDIAN_RUN * sizeof (float));
+    p += d->per * MEDIAN_RUN * sizeof (float);
+    memcpy (g->hist, p, d->cfg.window * sizeof (float));
+    p += d->cfg.window * sizeof (float);
+    if (g->n_recent > MEDIAN_RUN || g->recent_pos >= MEDIAN_RUN
+        || g->n_hist > d->cfg.window || g->hist_pos >= d->cfg.window) {
+      rnn_detector_reset (d);
+      return rnn__set_error (err, RNN_ERR_ARG, "anomaly detector state: "
+          "counters out of range");
+    }
+  }
+  return RNN_OK;
+}

@@ -239,6 +239,14 @@ void rnn_detector_set_threshold (rnn_detector *d, double threshold);
  * output score (>= 0; at or above the threshold while in an anomaly). */
 double rnn_detector_step (rnn_detector *d, size_t g, const float *xn,
     const float *pn, float *feed, rnn_detector_event *event, double *peak);
+/* A snapshot of the whole history (to continue a stream after a restart
+ * exactly): its size in floats, and copies out and in of exactly that many
+ * (the floats hold bytes: store them bit for bit). */
+size_t rnn_detector_state_size (const rnn_detector *d);
+rnn_status rnn_detector_get_state (const rnn_detector *d, float *buf,
+    size_t n, rnn_error *err);
+rnn_status rnn_detector_set_state (rnn_detector *d, const float *buf,
+    size_t n, rnn_error *err);
 
 /* --------------------------------------------------------------- tokenizer
  * SPEC section 4: Unicode lower-case, maximal runs of letters and digits

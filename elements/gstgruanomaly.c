@@ -428,6 +428,14 @@ gst_gru_anomaly_save_state (GstRnnSignal * base, GstRnnStateWriter * w)
   track[1] = self->in_anomaly[0] ? 1.0f : 0.0f;
   memcpy (&track[2], &self->peak[0], sizeof (gdouble));
   gst_rnn_state_writer_add (w, "tracking", track, 4);
+  if (self->det != NULL) {
+    gsize n = rnn_detector_state_size (self->det);
+    gfloat *buf = g_new (gfloat, n);
+
+    rnn_detector_get_state (self->det, buf, n, NULL);
+    gst_rnn_state_writer_add (w, "detector", buf, n);
+    g_free (buf);
+  }
 }
 
 static gboolean
@@ -448,6 +456,18 @@ gst_gru_anomaly_restore_state (GstRnnSignal * base,
   self->have_prev[0] = track[0] != 0.0f;
   self->in_anomaly[0] = track[1] != 0.0f;
   memcpy (&self->peak[0], &track[2], sizeof (gdouble));
+  if (self->det != NULL) {
+    gsize n = rnn_detector_state_size (self->det);
+    const gfloat *buf = gst_rnn_state_file_get (file, "detector", n, why);
+    rnn_error err;
+
+    if (buf == NULL)
+      return FALSE;
+    if (rnn_detector_set_state (self->det, buf, n, &err) != RNN_OK) {
+      *why = g_strdup (err.msg);
+      return FALSE;
+    }
+  }
   return TRUE;
 }
 
