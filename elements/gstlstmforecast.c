@@ -566,13 +566,17 @@ gst_lstm_forecast_class_init (GstLstmForecastClass * klass)
    * and output timestamps are shifted by horizon frame periods. Above 1
    * the model is rolled forward on its own forecasts from a copy of the
    * state, which needs a model whose output size equals its input size.
-   * Read when the element goes to PAUSED.
+   * Read when the element goes to PAUSED. A synchronising sink holds each
+   * forecast until the time it forecasts (horizon frame periods after its
+   * input frame); to show forecasts as soon as they are made, give the
+   * sink `ts-offset` = minus the horizon in ns, or `sync=false`.
    */
   g_object_class_install_property (gobject_class, PROP_HORIZON,
       g_param_spec_uint ("horizon", "Horizon",
           "Frames ahead to forecast (output PTS = input PTS + horizon frame "
-          "periods); above 1 the model is rolled forward on its own "
-          "forecasts", 1, MAX_HORIZON, DEFAULT_HORIZON,
+          "periods, so a sync=true sink holds each forecast that long); "
+          "above 1 the model is rolled forward on its own forecasts", 1,
+          MAX_HORIZON, DEFAULT_HORIZON,
           G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
           G_PARAM_STATIC_STRINGS));
 

@@ -686,8 +686,10 @@ gst_rnn_signal_start (GstBaseTransform * trans)
   priv->warned_nonfinite = FALSE;
   priv->last_end = GST_CLOCK_TIME_NONE;
   gst_rnn_lifecycle_init (&priv->lc);
-  if (!read_state_file (self, model))
+  if (!read_state_file (self, model)) {
+    g_free (path);
     return FALSE;
+  }
 
   GST_INFO_OBJECT (self, "loaded %s: %s, input %d, output %u per frame%s",
       rnn_model_name (model), rnn_cell_name (rnn_model_cell (model)),
