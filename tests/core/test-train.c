@@ -23,7 +23,7 @@
 #define PARAM_ATOL 1e-5
 #define PARAM_RTOL 1e-4
 
-#define N_CASES 30
+#define N_CASES 35
 
 static const char *cell_names[] = { "rnn_tanh", "rnn_relu", "lstm", "gru" };
 static double worst_rel[4];          /* per cell type, over all gradients */
