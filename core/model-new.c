@@ -227,6 +227,35 @@ rnn_model_set_meta (rnn_model *m, const char *key, const char *value,
           "metadata tokenizer.lowercase: expected true or false, found "
           "\"%s\"", value);
     m->keep_case = value != NULL && strcmp (value, "false") == 0;
+  } else if (strcmp (key, "tokenizer.vocab") == 0) {
+    rnn_status st;
+    if (m->vocab == 0)
+      return rnn__set_error (err, RNN_ERR_ARG,
+          "metadata tokenizer.vocab: the model has no embedding");
+    if ((st = rnn__vocab_set (m, value, "rnn_model_set_meta", err)) != RNN_OK)
+      return st;
+  } else if (strcmp (key, "tokenizer.unk_id") == 0
+      || strcmp (key, "tokenizer.pad_id") == 0) {
+    bool unk = strcmp (key, "tokenizer.unk_id") == 0;
+    int id = unk ? 1 : 0;
+    if (value != NULL) {
+      char *end = NULL;
+      gint64 v = g_ascii_strtoll (value, &end, 10);
+      if (end == value || *end != '\0' || v < 0 || v >= m->vocab)
+        return rnn__set_error (err, RNN_ERR_ARG,
+            "metadata %s: expected an id in 0..%d, found \"%s\"", key,
+            m->vocab - 1, value);
+      id = (int) v;
+    }
+    if (unk)
+      m->unk_id = id;
+    else
+      m->pad_id = id;
+  } else if (strcmp (key, "tokenizer.unk_classes") == 0) {
+    rnn_status st = rnn__unk_classes_parse (value, "rnn_model_set_meta",
+        &m->unk_classes, err);
+    if (st != RNN_OK)
+      return st;
   } else if (strcmp (key, "head.input") == 0) {
     rnn_head_input h = m->head_input;
     if (value != NULL) {

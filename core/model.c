@@ -902,7 +902,8 @@ load_metadata (ctx *c, rnn_model *m)
         "%s: metadata tokenizer.unk_id/pad_id is set but the model has no "
         "embedding", c->file);
   }
-  return RNN_OK;
+  return rnn__unk_classes_parse (rnn_tensors_meta (c->t,
+          "tokenizer.unk_classes"), c->file, &m->unk_classes, c->err);
 }
 
 /* Every tensor must belong to a module we used. */

@@ -60,6 +60,7 @@ struct rnn_model {
   GHashTable *vocab_index;    /* token -> GINT_TO_POINTER(id + 1) */
   int unk_id, pad_id;
   bool keep_case;             /* tokenizer.lowercase=false */
+  bool unk_classes;           /* tokenizer.unk_classes = shape-suffix */
   float *anom_mean, *anom_std;  /* [output_size] */
   double anom_threshold;
   unsigned window;
@@ -106,5 +107,19 @@ char *rnn__tensor_name (const char *prefix, const char *leaf);
 /* Writes a shape as "[4,8]" into @buf (truncated to @len) and returns @buf. */
 const char *rnn__format_shape (const int64_t *shape, int ndim, char *buf,
     size_t len);
+
+/* The vocabulary lookup (vocab.c): the id of @token (after the
+ * tokenizer's lower-casing), unknown-word classes included, and the id it
+ * gets as an unknown word. */
+int32_t rnn__vocab_id (const rnn_model *m, const char *token, size_t len);
+int32_t rnn__vocab_unknown_id (const rnn_model *m, const char *token,
+    size_t len);
+/* Replace m->vocab_index from a tokenizer.vocab JSON array (NULL: empty);
+ * its length must be the embedding's rows. @name is used in messages. */
+rnn_status rnn__vocab_set (rnn_model *m, const char *value, const char *name,
+    rnn_error *err);
+/* tokenizer.unk_classes: NULL (none) or "shape-suffix". */
+rnn_status rnn__unk_classes_parse (const char *value, const char *name,
+    bool *out, rnn_error *err);
 
 #endif /* RNN_PRIVATE_H */

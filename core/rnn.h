@@ -297,6 +297,27 @@ typedef struct {
 rnn_status rnn_model_tokenize_spans (const rnn_model *m, const char *text,
     size_t len, rnn_token *tokens, size_t max_tokens, size_t *n_tokens,
     rnn_error *err);
+/* The vocabulary id of one token (as the tokenizer gives it: lower-cased
+ * unless the model keeps case), exactly as rnn_model_tokenize maps it,
+ * unknown-word classes included (see docs/model-format.md); -1 when the
+ * model has no vocabulary or @token is not UTF-8. */
+int32_t rnn_model_token_id (const rnn_model *m, const char *token,
+    size_t len);
+/* The id @token gets when it is not in the vocabulary: its unknown-word
+ * class (`tokenizer.unk_classes`) or tokenizer.unk_id. What a trainer
+ * substitutes for word dropout. -1 as above. */
+int32_t rnn_model_unknown_token_id (const rnn_model *m, const char *token,
+    size_t len);
+
+/* Unknown-word classes ("shape-suffix"): the vocabulary keys tried for an
+ * unknown @token, most specific first ("<unk:Aa:ing>", ..., "<unk:Aa>"),
+ * written NUL-terminated to @keys; returns how many (0 for an empty or
+ * invalid UTF-8 token). A trainer counts these to choose the class entries
+ * of its vocabulary. */
+#define RNN_UNK_KEYS 4
+#define RNN_UNK_KEY_MAX 40
+int rnn_unk_class_keys (const char *token, size_t len,
+    char keys[RNN_UNK_KEYS][RNN_UNK_KEY_MAX]);
 
 /* ------------------------------------------------------------------- state */
 
@@ -420,9 +441,11 @@ rnn_status rnn_model_new (const rnn_model_config *cfg, uint64_t seed,
     rnn_model **out, rnn_error *err);
 
 /* Set (or with @value NULL remove) a metadata entry of @m, written by
- * rnn_model_save. `task`, `head.input` and `window` also update what the
- * accessors return; the other typed keys (normalisation, labels, tokenizer,
- * anomaly statistics) take effect when the saved file is loaded again.
+ * rnn_model_save. `task`, `head.input`, `window` and the tokenizer keys
+ * (`tokenizer.vocab`, `.unk_id`, `.pad_id`, `.lowercase`, `.unk_classes`)
+ * also take effect at once, so a trainer can tokenize with the model it
+ * builds; the other typed keys (normalisation, labels, anomaly statistics)
+ * take effect when the saved file is loaded again.
  * Do not call while another thread uses @m. */
 rnn_status rnn_model_set_meta (rnn_model *m, const char *key,
     const char *value, rnn_error *err);

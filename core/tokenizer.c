@@ -285,10 +285,8 @@ lookup_cb (const char *token, size_t len, size_t start, size_t end,
     void *user)
 {
   TokenizeCtx *ctx = user;
-  gpointer v = g_hash_table_lookup (ctx->m->vocab_index, token);
-  int32_t id = v ? GPOINTER_TO_INT (v) - 1 : ctx->m->unk_id;
+  int32_t id = rnn__vocab_id (ctx->m, token, len);
 
-  (void) len;
   if (ctx->n < ctx->max) {
     if (ctx->ids)
       ctx->ids[ctx->n] = id;
