@@ -12,6 +12,10 @@
  *     model's `window` metadata.
  *   rnn-eval classify --model M --data FILE
  *     one row per text: line, true label, predicted label, confidence.
+ *   rnn-eval tag --model M --data FILE|DIR
+ *     tagged sentences (rnn-train tag's formats); one TSV row per token:
+ *     sentence, word, token, gold tag (its word's), predicted tag,
+ *     confidence.
  */
 #include "rnn.h"
 #include "train-data.h"
@@ -226,6 +230,85 @@ eval_classify (void)
   return 0;
 }
 
+/* Tagged sentences: each sentence's words joined by spaces, tokenized and
+ * run as one closed sequence exactly as texttagger does (the engine's own
+ * rnn_model_tokenize_spans and rnn_state_forward_tokens); one TSV row per
+ * token with the tag of the word it lies in, and one row with an empty
+ * token for a word that gives none. */
+static int
+eval_tag (void)
+{
+  rnn_error err;
+  rnn_model *m;
+  td_check (rnn_model_load (opt_model, &m, &err), &err);
+  if (rnn_model_task (m) != RNN_TASK_TAG)
+    td_die ("%s: a %s model, not a tagger (task tag)", opt_model,
+        rnn_task_name (rnn_model_task (m)));
+  td_tagged *tg;
+  td_check (td_tagged_read (opt_data, &tg, &err), &err);
+  rnn_state *st;
+  td_check (rnn_state_new (m, 256, &st, &err), &err);
+  int C = rnn_model_output_size (m);
+  size_t cap = 256, n_tok = 0, n_ok = 0;
+  rnn_token *toks = g_new (rnn_token, cap);
+  float *y = g_new (float, cap * C);
+
+  printf ("sentence\tword\ttoken\tgold\tpredicted\tconfidence\n");
+  for (size_t s = 0; s < tg->n; s++) {
+    const char *text = tg->text[s];
+    size_t len = strlen (text), n;
+    GArray *words = tg->words[s];
+    td_check (rnn_model_tokenize_spans (m, text, len, toks, cap, &n, &err),
+        &err);
+    if (n > cap) {
+      cap = n;
+      toks = g_renew (rnn_token, toks, cap);
+      y = g_renew (float, y, cap * C);
+      td_check (rnn_model_tokenize_spans (m, text, len, toks, cap, &n, &err),
+          &err);
+    }
+    if (n > 0) {
+      rnn_state_reset (st);
+      td_check (rnn_state_forward_tokens (st, text, len, toks, n, y, &err),
+          &err);
+    }
+    size_t k = 0;
+    for (guint w = 0; w < words->len; w++) {
+      const td_word *wd = &g_array_index (words, td_word, w);
+      const char *gold = tg->tags[wd->tag];
+      gboolean any = FALSE;
+      for (; k < n && toks[k].start < wd->end; k++) {
+        const float *z = y + k * C;
+        int best = 0;
+        double sum = 0;
+        for (int c = 1; c < C; c++)
+          if (z[c] > z[best])
+            best = c;
+        for (int c = 0; c < C; c++)
+          sum += exp ((double) z[c] - z[best]);
+        const char *pred = rnn_model_label (m, best);
+        printf ("%zu\t%u\t%.*s\t%s\t%s\t%.7f\n", s, w,
+            (int) (toks[k].end - toks[k].start), text + toks[k].start, gold,
+            pred, 1 / sum);
+        n_tok++;
+        n_ok += strcmp (pred, gold) == 0;
+        any = TRUE;
+      }
+      if (!any)
+        printf ("%zu\t%u\t\t%s\t\t\n", s, w, gold);
+    }
+  }
+  fprintf (stderr, "rnn-eval: %s on %s: token accuracy %.4f over %zu tokens "
+      "of %zu sentences\n", opt_model, opt_data,
+      n_tok ? (double) n_ok / n_tok : NAN, n_tok, tg->n);
+  g_free (toks);
+  g_free (y);
+  rnn_state_free (st);
+  td_tagged_free (tg);
+  rnn_model_free (m);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -233,7 +316,7 @@ main (int argc, char **argv)
   GOptionContext *ctx;
 
   td_tool_name = "rnn-eval";
-  ctx = g_option_context_new ("signal|classify");
+  ctx = g_option_context_new ("signal|classify|tag");
   g_option_context_set_summary (ctx, "Run a model through the gst-rnn "
       "engine as the elements do and print its outputs as CSV.");
   g_option_context_add_main_entries (ctx, entries, NULL);
@@ -241,10 +324,12 @@ main (int argc, char **argv)
     td_die ("%s (see --help)", gerr->message);
   g_option_context_free (ctx);
   if (argc != 2 || !opt_model || !opt_data)
-    td_die ("usage: rnn-eval signal|classify --model MODEL --data FILE");
+    td_die ("usage: rnn-eval signal|classify|tag --model MODEL --data FILE");
   if (strcmp (argv[1], "signal") == 0)
     return eval_signal ();
   if (strcmp (argv[1], "classify") == 0)
     return eval_classify ();
-  td_die ("unknown mode '%s': expected signal or classify", argv[1]);
+  if (strcmp (argv[1], "tag") == 0)
+    return eval_tag ();
+  td_die ("unknown mode '%s': expected signal, classify or tag", argv[1]);
 }

@@ -37,13 +37,15 @@ static int opt_min_count = UNSET_I;
 static double opt_lr = UNSET_D, opt_clip = UNSET_D, opt_val = UNSET_D;
 static double opt_wd = UNSET_D, opt_dropout = UNSET_D;
 static double opt_word_dropout = UNSET_D;
+static char *opt_lowercase, *opt_unk_classes;
 static gint64 opt_seed = 1;
 static gboolean opt_bidir, opt_quiet;
 
 static GOptionEntry entries[] = {
   { "data", 'd', 0, G_OPTION_ARG_FILENAME, &opt_data,
     "Training data: CSV (forecast, anomaly); JSON array, JSON lines or TSV "
-    "(classify)", "FILE" },
+    "(classify); word/TAG sentences or CoNLL token<TAB>tag, a file or a "
+    "directory of them (tag)", "FILE" },
   { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
     "Model file to write (safetensors)", "MODEL" },
   { "columns", 'c', 0, G_OPTION_ARG_STRING, &opt_columns,
@@ -67,7 +69,8 @@ static GOptionEntry entries[] = {
   { "layers", 0, 0, G_OPTION_ARG_INT, &opt_layers,
     "Stacked layers (default 2; anomaly 1)", "N" },
   { "bidirectional", 0, 0, G_OPTION_ARG_NONE, &opt_bidir,
-    "Bidirectional layers (classify only: a live signal has no future)",
+    "Bidirectional layers (classify; tag always is: a live signal has no "
+    "future)",
     NULL },
   { "window", 0, 0, G_OPTION_ARG_INT, &opt_window,
     "Train on windows of N frames, recorded as `window` metadata "
@@ -110,7 +113,16 @@ static GOptionEntry entries[] = {
     "(mean of the outputs); default last", "last|mean" },
   { "word-dropout", 0, 0, G_OPTION_ARG_DOUBLE, &opt_word_dropout,
     "classify: replace each training token by <unk> with this "
-    "probability (default 0.3)", "P" },
+    "probability (default 0.3); tag: a token seen c times in training "
+    "becomes its unknown-word id with probability P/(P+c) (default 0.25)",
+    "P" },
+  { "lowercase", 0, 0, G_OPTION_ARG_STRING, &opt_lowercase,
+    "tag: lower-case tokens before the vocabulary lookup "
+    "(tokenizer.lowercase; default false: case tells names apart)",
+    "true|false" },
+  { "unk-classes", 0, 0, G_OPTION_ARG_STRING, &opt_unk_classes,
+    "tag: unknown words map to classes by shape and suffix "
+    "(tokenizer.unk_classes; default shape-suffix)", "shape-suffix|none" },
   { "optimizer", 0, 0, G_OPTION_ARG_STRING, &opt_optimizer,
     "adam (default) or sgd", "OPT" },
   { "weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &opt_wd,
@@ -1024,6 +1036,382 @@ train_classify (rnn_cell cell)
   return m;
 }
 
+/* ------------------------------------------------------------------ tags */
+
+/* Tagged sentences as the model's tokenizer splits them: every token takes
+ * the tag of the word it came from (a word such as "don't" gives two tokens
+ * with its tag; a word without letters or digits, such as ",", gives none).
+ * Flat arrays over all tokens, sentence s owning [off[s], off[s] + len[s]). */
+typedef struct {
+  td_tagged *tg;
+  size_t *off, *len;         /* per sentence */
+  size_t n_tok;
+  int32_t *tag;              /* per token */
+  int32_t *id, *unk_id;      /* per token, once the vocabulary exists */
+  float *drop;               /* per token: word-dropout probability */
+  char **tok;                /* per token, the tokenizer's string */
+} tag_set;
+
+typedef struct {
+  tag_set *d;
+  GArray *words;
+  guint w;                   /* word index of the last token */
+  GPtrArray *tok;
+  GArray *tag;
+} tag_split_ctx;
+
+static int
+tag_split_cb (const char *token, size_t len, size_t start, size_t end,
+    void *user)
+{
+  tag_split_ctx *c = user;
+  (void) len;
+  (void) end;
+  while (c->w + 1 < c->words->len
+      && g_array_index (c->words, td_word, c->w + 1).start <= start)
+    c->w++;
+  int32_t tag = g_array_index (c->words, td_word, c->w).tag;
+  g_ptr_array_add (c->tok, g_strdup (token));
+  g_array_append_val (c->tag, tag);
+  return 0;
+}
+
+static void
+tag_set_tokenize (tag_set *d, gboolean lowercase)
+{
+  td_tagged *tg = d->tg;
+  tag_split_ctx c = { d, NULL, 0, g_ptr_array_new (),
+    g_array_new (FALSE, FALSE, sizeof (int32_t)) };
+  d->off = g_new (size_t, tg->n);
+  d->len = g_new (size_t, tg->n);
+  for (size_t s = 0; s < tg->n; s++) {
+    c.words = tg->words[s];
+    c.w = 0;
+    d->off[s] = c.tok->len;
+    rnn_tokenize_spans_foreach (tg->text[s], strlen (tg->text[s]),
+        lowercase, tag_split_cb, &c);
+    d->len[s] = c.tok->len - d->off[s];
+  }
+  d->n_tok = c.tok->len;
+  g_ptr_array_add (c.tok, NULL);
+  d->tok = (char **) g_ptr_array_free (c.tok, FALSE);
+  d->tag = (int32_t *) g_array_free (c.tag, FALSE);
+}
+
+static void
+tag_set_clear (tag_set *d)
+{
+  g_strfreev (d->tok);
+  g_free (d->off);
+  g_free (d->len);
+  g_free (d->tag);
+  g_free (d->id);
+  g_free (d->unk_id);
+  g_free (d->drop);
+  td_tagged_free (d->tg);
+}
+
+/* The vocabulary: "<pad>", "<unk>", the unknown-word classes (when on: a
+ * suffix class when at least 5 rare training tokens, seen at most twice,
+ * have it; every shape class that occurs), then the training tokens seen
+ * at least --min-count times by descending count, --vocab-size in all. */
+static char **
+tag_vocab (tag_set *d, const size_t *rows, size_t n_rows, gboolean classes,
+    GHashTable *counts, int *n_classes)
+{
+  for (size_t i = 0; i < n_rows; i++) {
+    size_t s = rows[i];
+    for (size_t k = d->off[s]; k < d->off[s] + d->len[s]; k++)
+      td_count_add (counts, d->tok[k]);
+  }
+  GPtrArray *v = g_ptr_array_new ();
+  g_ptr_array_add (v, g_strdup ("<pad>"));
+  g_ptr_array_add (v, g_strdup ("<unk>"));
+  *n_classes = 0;
+  if (classes) {
+    GHashTable *keys = g_hash_table_new_full (g_str_hash, g_str_equal,
+        g_free, NULL);
+    GHashTableIter it;
+    gpointer k, c;
+    g_hash_table_iter_init (&it, counts);
+    while (g_hash_table_iter_next (&it, &k, &c)) {
+      char kk[RNN_UNK_KEYS][RNN_UNK_KEY_MAX];
+      if (GPOINTER_TO_INT (c) > 2)
+        continue;
+      int n = rnn_unk_class_keys (k, strlen (k), kk);
+      for (int j = 0; j < n; j++)
+        td_count_add (keys, kk[j]);
+    }
+    /* shape classes of every token, so that each shape has an entry */
+    g_hash_table_iter_init (&it, counts);
+    while (g_hash_table_iter_next (&it, &k, &c)) {
+      char kk[RNN_UNK_KEYS][RNN_UNK_KEY_MAX];
+      int n = rnn_unk_class_keys (k, strlen (k), kk);
+      if (n > 0 && !g_hash_table_contains (keys, kk[n - 1]))
+        g_hash_table_insert (keys, g_strdup (kk[n - 1]), GINT_TO_POINTER (5));
+    }
+    GArray *a = td_counts_sorted (keys, 5);
+    for (guint i = 0; i < a->len && (int) v->len < opt_vocab / 2; i++) {
+      g_ptr_array_add (v, g_strdup (g_array_index (a, td_count, i).tok));
+      (*n_classes)++;
+    }
+    g_array_free (a, TRUE);
+    g_hash_table_destroy (keys);
+  }
+  GArray *a = td_counts_sorted (counts, opt_min_count);
+  for (guint i = 0; i < a->len && (int) v->len < opt_vocab; i++)
+    g_ptr_array_add (v, g_strdup (g_array_index (a, td_count, i).tok));
+  g_array_free (a, TRUE);
+  g_ptr_array_add (v, NULL);
+  return (char **) g_ptr_array_free (v, FALSE);
+}
+
+/* A padded batch of sentences @rows (ids 0 = <pad> after each end, classes
+ * 0 there: ignored by the loss); with @rng, word dropout. */
+static size_t
+tag_batch (tag_set *d, const size_t *rows, size_t B, int32_t *ids,
+    int32_t *cls, size_t *lengths, GRand *rng)
+{
+  size_t T = 1;
+  for (size_t b = 0; b < B; b++)
+    T = MAX (T, d->len[rows[b]]);
+  memset (ids, 0, B * T * sizeof (int32_t));
+  memset (cls, 0, B * T * sizeof (int32_t));
+  for (size_t b = 0; b < B; b++) {
+    size_t s = rows[b], o = d->off[s];
+    lengths[b] = d->len[s];
+    for (size_t k = 0; k < d->len[s]; k++) {
+      int32_t id = d->id[o + k];
+      if (rng && d->drop[o + k] > 0
+          && g_rand_double (rng) < d->drop[o + k])
+        id = d->unk_id[o + k];
+      ids[b * T + k] = id;
+      cls[b * T + k] = d->tag[o + k];
+    }
+  }
+  return T;
+}
+
+/* Mean cross-entropy per token and token accuracy over @rows. */
+static double
+tag_eval (rnn_trainer *t, tag_set *d, const size_t *rows, size_t n, int C,
+    double *acc)
+{
+  rnn_error err;
+  const size_t EB = 64;
+  size_t maxT = 1, tokens = 0, correct = 0;
+  double sum = 0;
+  for (size_t i = 0; i < n; i++)
+    maxT = MAX (maxT, d->len[rows[i]]);
+  int32_t *ids = g_new (int32_t, EB * maxT), *cls = g_new (int32_t, EB * maxT);
+  size_t *lengths = g_new (size_t, EB);
+  float *out = g_new (float, EB * maxT * C);
+  for (size_t i = 0; i < n; i += EB) {
+    size_t nb = MIN (EB, n - i);
+    size_t T = tag_batch (d, rows + i, nb, ids, cls, lengths, NULL);
+    rnn_minibatch b = { nb, T, NULL, ids, lengths, NULL, cls };
+    double loss;
+    td_check (rnn_trainer_evaluate (t, &b, &loss, out, &err), &err);
+    /* outputs: the valid tokens of each sentence in turn */
+    size_t r = 0;
+    for (size_t j = 0; j < nb; j++) {
+      for (size_t k = 0; k < lengths[j]; k++, r++) {
+        const float *z = out + r * C;
+        int best = 0;
+        for (int c = 1; c < C; c++)
+          if (z[c] > z[best])
+            best = c;
+        correct += best == cls[j * T + k];
+      }
+    }
+    sum += loss * r;
+    tokens += r;
+  }
+  g_free (ids);
+  g_free (cls);
+  g_free (lengths);
+  g_free (out);
+  *acc = tokens ? (double) correct / tokens : NAN;
+  return tokens ? sum / tokens : NAN;
+}
+
+static int
+cmp_len_desc (const void *a, const void *b, void *user)
+{
+  const size_t *len = user;
+  size_t x = len[*(const size_t *) a], y = len[*(const size_t *) b];
+  if (x != y)
+    return x > y ? -1 : 1;
+  return *(const size_t *) a < *(const size_t *) b ? -1
+      : *(const size_t *) a > *(const size_t *) b;
+}
+
+static rnn_model *
+train_tag (rnn_cell cell)
+{
+  rnn_error err;
+  tag_set d = { 0 };
+  gboolean lowercase = g_strcmp0 (opt_lowercase, "true") == 0;
+  gboolean classes = g_strcmp0 (opt_unk_classes, "none") != 0;
+  td_check (td_tagged_read (opt_data, &d.tg, &err), &err);
+  td_tagged *tg = d.tg;
+  if (tg->n_tags < 2)
+    td_die ("%s: found a single tag ('%s'); a tagger needs two or more",
+        opt_data, tg->tags[0]);
+  tag_set_tokenize (&d, lowercase);
+
+  /* Seeded split of the sentences that have a token. */
+  GRand *rng = g_rand_new_with_seed ((guint32) opt_seed);
+  size_t *idx = g_new (size_t, tg->n), n = 0, empty = 0;
+  for (size_t s = 0; s < tg->n; s++) {
+    if (d.len[s] > 0)
+      idx[n++] = s;
+    else
+      empty++;
+  }
+  if (n == 0)
+    td_die ("%s: no sentence has a token (letters or digits)", opt_data);
+  shuffle (rng, idx, n);
+  size_t nva = (size_t) floor (n * opt_val), ntr = n - nva;
+  size_t *tr = idx, *va = idx + ntr;
+
+  GHashTable *counts = g_hash_table_new_full (g_str_hash, g_str_equal,
+      g_free, NULL);
+  int n_classes;
+  char **vocab = tag_vocab (&d, tr, ntr, classes, counts, &n_classes);
+  int V = (int) g_strv_length (vocab), C = tg->n_tags;
+  size_t tr_tokens = 0;
+  for (size_t i = 0; i < ntr; i++)
+    tr_tokens += d.len[tr[i]];
+  if (!opt_quiet)
+    printf ("%s: %zu sentences, %zu words, %zu tokens, %d tags; vocabulary "
+        "%d (%d unknown-word classes, %u distinct training tokens); train %zu "
+        "sentences (%zu tokens), validation %zu, %zu without tokens left "
+        "out\n", opt_data, tg->n, tg->n_words, d.n_tok, C, V, n_classes,
+        g_hash_table_size (counts), ntr, tr_tokens, nva, empty);
+
+  rnn_model_config mc;
+  rnn_model_config_init (&mc);
+  mc.cell = cell;
+  mc.vocab_size = V;
+  mc.embed_dim = opt_embed;
+  mc.padding_idx = 0;
+  mc.hidden_size = opt_hidden;
+  mc.num_layers = opt_layers;
+  mc.bidirectional = TRUE;
+  mc.head_out = C;
+  mc.head_input = RNN_HEAD_OUTPUT;
+  mc.task = RNN_TASK_TAG;
+  rnn_model *m;
+  td_check (rnn_model_new (&mc, (uint64_t) opt_seed, &m, &err), &err);
+  set_meta (m, "labels", json_strings (tg->tags, C));
+  set_meta (m, "tokenizer.vocab", json_strings (vocab, V));
+  set_meta (m, "tokenizer.unk_id", g_strdup ("1"));
+  set_meta (m, "tokenizer.pad_id", g_strdup ("0"));
+  set_meta (m, "tokenizer.lowercase", g_strdup (lowercase ? "true"
+          : "false"));
+  if (classes)
+    set_meta (m, "tokenizer.unk_classes", g_strdup ("shape-suffix"));
+
+  /* Ids through the model's own lookup (what the element computes), the
+   * word-dropout id and probability P/(P + training count). */
+  d.id = g_new (int32_t, d.n_tok);
+  d.unk_id = g_new (int32_t, d.n_tok);
+  d.drop = g_new (float, d.n_tok);
+  size_t unknown = 0;
+  for (size_t k = 0; k < d.n_tok; k++) {
+    const char *tk = d.tok[k];
+    int c = GPOINTER_TO_INT (g_hash_table_lookup (counts, tk));
+    d.id[k] = rnn_model_token_id (m, tk, strlen (tk));
+    d.unk_id[k] = rnn_model_unknown_token_id (m, tk, strlen (tk));
+    d.drop[k] = c > 0 && d.unk_id[k] != d.id[k]
+        ? (float) (opt_word_dropout / (opt_word_dropout + c)) : 0.0f;
+    if (d.id[k] < 0 || d.unk_id[k] < 0)
+      td_die ("%s: token '%s' has no id", opt_data, tk);
+  }
+  for (size_t i = 0; i < nva; i++)
+    for (size_t k = d.off[va[i]]; k < d.off[va[i]] + d.len[va[i]]; k++)
+      unknown += !g_hash_table_contains (counts, d.tok[k]);
+  if (!opt_quiet && nva)
+    printf ("validation tokens not seen in training: %zu\n", unknown);
+
+  rnn_train_config tc;
+  rnn_train_config_init (&tc);
+  tc.optimizer = g_strcmp0 (opt_optimizer, "sgd") == 0 ? RNN_OPTIM_SGD
+      : RNN_OPTIM_ADAM;
+  tc.lr = opt_lr;
+  tc.weight_decay = opt_wd;
+  tc.dropout = opt_dropout;
+  tc.loss = RNN_LOSS_CROSS_ENTROPY;
+  tc.target = RNN_TARGET_ALL;
+  tc.seed = (uint64_t) opt_seed;
+  rnn_trainer *t;
+  td_check (rnn_trainer_new (m, &tc, &t, &err), &err);
+
+  /* Batches of similar lengths (little padding): the shuffled sentences in
+   * pools of 50 batches, each pool sorted by length and cut into batches,
+   * the batches visited in a shuffled order. */
+  size_t B = opt_batch, maxT = 1;
+  for (size_t i = 0; i < n; i++)
+    maxT = MAX (maxT, d.len[idx[i]]);
+  int32_t *ids = g_new (int32_t, B * maxT), *cls = g_new (int32_t, B * maxT);
+  size_t *lengths = g_new (size_t, B);
+  size_t nbatch = (ntr + B - 1) / B;
+  size_t *border = g_new (size_t, nbatch);
+  stopper st = { INFINITY, 0, 0, { NULL, 0 } };
+  for (int ep = 1; ep <= opt_epochs; ep++) {
+    double t0 = now_s ();
+    progress p = { .bar = isatty (1) && !opt_quiet, .steps = nbatch };
+    shuffle (rng, tr, ntr);
+    for (size_t i = 0; i < ntr; i += 50 * B)
+      g_qsort_with_data (tr + i, (gint) MIN (50 * B, ntr - i),
+          sizeof (size_t), cmp_len_desc, d.len);
+    for (size_t i = 0; i < nbatch; i++)
+      border[i] = i;
+    shuffle (rng, border, nbatch);
+    for (size_t i = 0; i < nbatch; i++) {
+      size_t first = border[i] * B, nb = MIN (B, ntr - first);
+      size_t T = tag_batch (&d, tr + first, nb, ids, cls, lengths, rng);
+      rnn_minibatch b = { nb, T, NULL, ids, lengths, NULL, cls };
+      double loss;
+      double gn = train_step (t, &b, opt_clip, &loss);
+      progress_step (&p, loss, gn);
+    }
+    double acc = NAN, vl;
+    char extra[48];
+    if (nva) {
+      vl = tag_eval (t, &d, va, nva, C, &acc);
+      g_snprintf (extra, sizeof extra, "  val-acc %.4f", acc);
+    } else {
+      vl = p.loss_sum / p.done;
+      extra[0] = '\0';
+    }
+    if (epoch_end (&st, t, ep, opt_epochs, &p, vl, t0, extra))
+      break;
+  }
+  snapshot_restore (&st.snap, t);
+  snapshot_clear (&st.snap);
+  td_check (rnn_trainer_sync (t, &err), &err);
+  if (!opt_quiet) {
+    double acc = NAN;
+    if (nva)
+      tag_eval (t, &d, va, nva, C, &acc);
+    printf ("best epoch %d, validation loss %.5f, token accuracy %.4f\n",
+        st.best_epoch, st.best, acc);
+  }
+  rnn_trainer_free (t);
+  g_free (ids);
+  g_free (cls);
+  g_free (lengths);
+  g_free (border);
+  g_free (idx);
+  g_strfreev (vocab);
+  g_hash_table_destroy (counts);
+  g_rand_free (rng);
+  tag_set_clear (&d);
+  return m;
+}
+
 /* ------------------------------------------------------------------ main */
 
 static rnn_cell
@@ -1050,7 +1438,7 @@ main (int argc, char **argv)
   GOptionContext *ctx;
 
   td_tool_name = "rnn-train";
-  ctx = g_option_context_new ("forecast|anomaly|classify");
+  ctx = g_option_context_new ("forecast|anomaly|classify|tag");
   g_option_context_set_summary (ctx,
       "Train a recurrent model for the gst-rnn elements and write it as a "
       "safetensors file.\n\n"
@@ -1058,10 +1446,13 @@ main (int argc, char **argv)
       "  anomaly    one-step forecaster of normal data plus error statistics "
       "(gruanomaly)\n"
       "  classify   text classifier on {text, class} records "
-      "(textsentiment)");
+      "(textsentiment)\n"
+      "  tag        tagger of tagged sentences, a tag per token "
+      "(texttagger)");
   g_option_context_set_description (ctx,
       "Each epoch prints the mean training loss, the validation loss (MSE in "
-      "normalised units, or cross-entropy), the mean and max pre-clip "
+      "normalised units, or cross-entropy; classify and tag add the "
+      "validation accuracy), the mean and max pre-clip "
       "gradient norm over the steps and the time. --seed gives identical "
       "model files. See " RNN_DOCDIR "/rnn-train.md.\n\nExample:\n  rnn-train forecast "
       "--data sunspots.csv --columns sunactivity --time-column year "
@@ -1072,7 +1463,8 @@ main (int argc, char **argv)
   g_option_context_free (ctx);
 
   if (argc != 2)
-    td_die ("expected one task, forecast, anomaly or classify (see --help)");
+    td_die ("expected one task, forecast, anomaly, classify or tag (see "
+        "--help)");
   const char *task_s = argv[1];
   rnn_task task;
   if (strcmp (task_s, "forecast") == 0)
@@ -1081,8 +1473,10 @@ main (int argc, char **argv)
     task = RNN_TASK_ANOMALY;
   else if (strcmp (task_s, "classify") == 0)
     task = RNN_TASK_CLASSIFY;
+  else if (strcmp (task_s, "tag") == 0)
+    task = RNN_TASK_TAG;
   else
-    td_die ("unknown task '%s': expected forecast, anomaly or classify",
+    td_die ("unknown task '%s': expected forecast, anomaly, classify or tag",
         task_s);
   if (!opt_data || !opt_output)
     td_die ("--data and --output are required (see --help)");
@@ -1099,21 +1493,34 @@ main (int argc, char **argv)
   /* Defaults per task (docs/rnn-train.md gives the reasons). */
   rnn_cell cell = parse_cell (opt_cell ? opt_cell
       : task == RNN_TASK_ANOMALY ? "gru" : "lstm");
-  gboolean text = task == RNN_TASK_CLASSIFY;
+  gboolean tagging = task == RNN_TASK_TAG;
+  gboolean text = task == RNN_TASK_CLASSIFY || tagging;
   DEFAULT (opt_hidden, text ? 64 : task == RNN_TASK_ANOMALY ? 32 : 64);
-  DEFAULT (opt_layers, task == RNN_TASK_ANOMALY ? 1 : 2);
-  DEFAULT (opt_epochs, text ? 30 : 100);
+  DEFAULT (opt_layers, task == RNN_TASK_ANOMALY || tagging ? 1 : 2);
+  DEFAULT (opt_epochs, tagging ? 10 : text ? 30 : 100);
   DEFAULT (opt_batch, text ? 32 : 16);
-  DEFAULT (opt_lr, text ? 1e-3 : 3e-3);
-  DEFAULT (opt_clip, 1.0);
-  DEFAULT (opt_val, text ? 0.15 : 0.2);
-  DEFAULT (opt_patience, text ? 6 : 20);
+  DEFAULT (opt_lr, tagging ? 2e-3 : text ? 1e-3 : 3e-3);
+  DEFAULT (opt_clip, tagging ? 5.0 : 1.0);
+  DEFAULT (opt_val, tagging ? 0.05 : text ? 0.15 : 0.2);
+  DEFAULT (opt_patience, tagging ? 2 : text ? 6 : 20);
   DEFAULT (opt_embed, 64);
   DEFAULT (opt_vocab, 20000);
-  DEFAULT (opt_min_count, text ? 2 : 1);
+  DEFAULT (opt_min_count, tagging ? 1 : text ? 2 : 1);
   DEFAULT (opt_wd, 0.0);
   DEFAULT (opt_dropout, text && opt_layers > 1 ? 0.3 : 0.0);
-  DEFAULT (opt_word_dropout, text ? 0.3 : 0.0);
+  DEFAULT (opt_word_dropout, tagging ? 0.25 : text ? 0.3 : 0.0);
+  if (!tagging && (opt_lowercase || opt_unk_classes))
+    td_die ("--lowercase and --unk-classes apply to tag");
+  if (opt_lowercase && strcmp (opt_lowercase, "true") != 0
+      && strcmp (opt_lowercase, "false") != 0)
+    td_die ("--lowercase: '%s' is not true or false", opt_lowercase);
+  if (opt_unk_classes && strcmp (opt_unk_classes, "shape-suffix") != 0
+      && strcmp (opt_unk_classes, "none") != 0)
+    td_die ("--unk-classes: '%s' is not shape-suffix or none",
+        opt_unk_classes);
+  if (tagging && opt_pooling)
+    td_die ("--pooling applies to classify: a tagger's head reads every "
+        "token");
   /* Forecast: windows (measured better on held-out sunspots, see
    * docs/rnn-train.md); anomaly: stateful, as gruanomaly carries its state. */
   if (task == RNN_TASK_ANOMALY && IS_SET (opt_window))
@@ -1150,23 +1557,25 @@ main (int argc, char **argv)
         opt_vocab);
   if (!text && opt_bidir)
     td_die ("--bidirectional: a %s model runs on a live signal, whose future "
-        "is unknown; only classify models can be bidirectional", task_s);
+        "is unknown; only text models can be bidirectional", task_s);
   if (text && (opt_window > 0 || opt_bptt > 0))
-    td_die ("--window and --bptt apply to signals, not to classify");
+    td_die ("--window and --bptt apply to signals, not to %s", task_s);
   if (text && (opt_columns || opt_time_column || opt_group_column
           || opt_label_column))
     td_die ("--columns, --time-column, --group-column and --label-column apply "
-        "to CSV signals, not to classify");
+        "to CSV signals, not to %s", task_s);
   if (task == RNN_TASK_FORECAST && opt_label_column)
     td_die ("--label-column applies to anomaly");
-  if (!text && opt_label_names)
+  if (task != RNN_TASK_CLASSIFY && opt_label_names)
     td_die ("--label-names names the classes of a classify model; a %s model "
-        "has no classes", task_s);
+        "has %s", task_s, tagging ? "the tags of its data" : "no classes");
   parse_label_names ();
 
   rnn_model *m;
   rnn_error err;
-  if (text) {
+  if (tagging) {
+    m = train_tag (cell);
+  } else if (text) {
     m = train_classify (cell);
   } else {
     signal_set d = { 0 };

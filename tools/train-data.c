@@ -590,31 +590,44 @@ done:
 
 /* ------------------------------------------------------------ vocabulary */
 
-typedef struct {
-  char *tok;
-  int count;
-} tok_count;
+void
+td_count_add (GHashTable *h, const char *key)
+{
+  gpointer v = g_hash_table_lookup (h, key);
+  g_hash_table_replace (h, g_strdup (key),
+      GINT_TO_POINTER (GPOINTER_TO_INT (v) + 1));
+}
 
 static int
 count_token (const char *token, size_t len, void *user)
 {
-  GHashTable *h = user;
-  gpointer v = g_hash_table_lookup (h, token);
-  if (v)
-    g_hash_table_insert (h, g_strdup (token),
-        GINT_TO_POINTER (GPOINTER_TO_INT (v) + 1));
-  else
-    g_hash_table_insert (h, g_strdup (token), GINT_TO_POINTER (1));
+  td_count_add (user, token);
   return 0;
 }
 
 static int
 cmp_count (gconstpointer a, gconstpointer b)
 {
-  const tok_count *x = a, *y = b;
+  const td_count *x = a, *y = b;
   if (x->count != y->count)
     return x->count > y->count ? -1 : 1;
   return strcmp (x->tok, y->tok);
+}
+
+GArray *
+td_counts_sorted (GHashTable *h, int min_count)
+{
+  GArray *a = g_array_new (FALSE, FALSE, sizeof (td_count));
+  GHashTableIter it;
+  gpointer k, v;
+  g_hash_table_iter_init (&it, h);
+  while (g_hash_table_iter_next (&it, &k, &v)) {
+    td_count tc = { k, GPOINTER_TO_INT (v) };
+    if (tc.count >= min_count)
+      g_array_append_val (a, tc);
+  }
+  g_array_sort (a, cmp_count);
+  return a;
 }
 
 char **
@@ -627,16 +640,7 @@ td_vocab_build (const td_texts *t, const size_t *rows, size_t n_rows,
     const char *s = t->text[rows[i]];
     rnn_tokenize_foreach (s, strlen (s), count_token, h);
   }
-  GArray *all = g_array_new (FALSE, FALSE, sizeof (tok_count));
-  GHashTableIter it;
-  gpointer k, v;
-  g_hash_table_iter_init (&it, h);
-  while (g_hash_table_iter_next (&it, &k, &v)) {
-    tok_count tc = { k, GPOINTER_TO_INT (v) };
-    if (tc.count >= min_count)
-      g_array_append_val (all, tc);
-  }
-  g_array_sort (all, cmp_count);
+  GArray *all = td_counts_sorted (h, min_count);
   if (max_size < 2)
     max_size = 2;
   guint n = MIN (all->len, (guint) max_size - 2);
@@ -644,7 +648,7 @@ td_vocab_build (const td_texts *t, const size_t *rows, size_t n_rows,
   vocab[0] = g_strdup ("<pad>");
   vocab[1] = g_strdup ("<unk>");
   for (guint i = 0; i < n; i++)
-    vocab[i + 2] = g_strdup (g_array_index (all, tok_count, i).tok);
+    vocab[i + 2] = g_strdup (g_array_index (all, td_count, i).tok);
   g_array_free (all, TRUE);
   g_hash_table_destroy (h);
   return vocab;
@@ -671,4 +675,271 @@ td_text_ids (GHashTable *vocab_index, const char *text)
   ids_ctx c = { vocab_index, g_array_new (FALSE, FALSE, sizeof (gint32)) };
   rnn_tokenize_foreach (text, strlen (text), map_token, &c);
   return c.ids;
+}
+
+/* ------------------------------------------------------- tagged sentences */
+
+void
+td_tagged_free (td_tagged *t)
+{
+  if (!t)
+    return;
+  for (size_t i = 0; i < t->n; i++) {
+    g_free (t->text[i]);
+    g_array_unref (t->words[i]);
+  }
+  g_free (t->text);
+  g_free (t->words);
+  g_free (t->file);
+  g_free (t->line);
+  g_strfreev (t->tags);
+  g_strfreev (t->files);
+  g_free (t);
+}
+
+typedef struct {
+  GPtrArray *text;           /* char* */
+  GPtrArray *words;          /* GArray* of td_word, tag = index in tag_names */
+  GArray *line;
+  GPtrArray *file;
+  GHashTable *tag_index;     /* name -> index + 1 into tag_names */
+  GPtrArray *tag_names;
+  GString *cur;              /* the sentence being built */
+  GArray *cur_words;
+  guint cur_line;
+} tagged_ctx;
+
+static void
+tagged_add_word (tagged_ctx *c, const char *word, size_t wlen,
+    const char *tag, guint line)
+{
+  gpointer v = g_hash_table_lookup (c->tag_index, tag);
+  int idx;
+  if (v) {
+    idx = GPOINTER_TO_INT (v) - 1;
+  } else {
+    idx = (int) c->tag_names->len;
+    g_ptr_array_add (c->tag_names, g_strdup (tag));
+    g_hash_table_insert (c->tag_index, g_ptr_array_index (c->tag_names, idx),
+        GINT_TO_POINTER (idx + 1));
+  }
+  if (c->cur_words->len == 0)
+    c->cur_line = line;
+  else
+    g_string_append_c (c->cur, ' ');
+  td_word w = { c->cur->len, c->cur->len + wlen, idx };
+  g_string_append_len (c->cur, word, (gssize) wlen);
+  g_array_append_val (c->cur_words, w);
+}
+
+static void
+tagged_end_sentence (tagged_ctx *c, const char *file)
+{
+  if (c->cur_words->len == 0)
+    return;
+  g_ptr_array_add (c->text, g_strdup (c->cur->str));
+  g_ptr_array_add (c->words, c->cur_words);
+  g_array_append_val (c->line, c->cur_line);
+  g_ptr_array_add (c->file, (gpointer) file);
+  g_string_truncate (c->cur, 0);
+  c->cur_words = g_array_new (FALSE, FALSE, sizeof (td_word));
+}
+
+static rnn_status
+tagged_read_file (tagged_ctx *c, const char *path, rnn_error *err)
+{
+  char *contents = NULL;
+  gsize size = 0;
+  GError *ge = NULL;
+  rnn_status st = RNN_OK;
+  if (!g_file_get_contents (path, &contents, &size, &ge)) {
+    st = set_err (err, RNN_ERR_IO, "%s: cannot read: %s", path,
+        ge->message);
+    g_error_free (ge);
+    return st;
+  }
+  if (!g_utf8_validate (contents, (gssize) size, NULL)
+      || memchr (contents, '\0', size) != NULL) {
+    g_free (contents);
+    return set_err (err, RNN_ERR_FORMAT, "%s: not UTF-8 text", path);
+  }
+  /* CoNLL when the first non-blank line holds a tab between its first and
+   * last non-blank characters (Brown lines start with a tab). */
+  gboolean conll = FALSE;
+  char **rows = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; rows[i]; i++) {
+    char *r = g_strstrip (g_strdup (rows[i]));
+    gboolean blank = r[0] == '\0';
+    conll = strchr (r, '\t') != NULL;
+    g_free (r);
+    if (!blank)
+      break;
+  }
+  for (guint i = 0; rows[i] && st == RNN_OK; i++) {
+    char *row = rows[i];
+    size_t rl = strlen (row);
+    if (rl && row[rl - 1] == '\r')
+      row[--rl] = '\0';
+    if (conll) {
+      char *s = g_strstrip (g_strdup (row));
+      if (s[0] == '\0' || g_str_has_prefix (s, "-DOCSTART-")) {
+        tagged_end_sentence (c, path);
+        g_free (s);
+        continue;
+      }
+      g_free (s);
+      char **cols = g_strsplit (row, "\t", -1);
+      guint nc = g_strv_length (cols);
+      char *tok = nc >= 2 ? g_strstrip (cols[0]) : NULL;
+      char *tag = nc >= 2 ? g_strstrip (cols[nc - 1]) : NULL;
+      if (nc < 2 || !*tok || !*tag)
+        st = set_err (err, RNN_ERR_FORMAT, "%s:%u: expected token<TAB>tag, "
+            "found '%.60s'", path, i + 1, row);
+      else if (strpbrk (tok, " \t") != NULL)
+        st = set_err (err, RNN_ERR_FORMAT, "%s:%u: token '%s' holds a space",
+            path, i + 1, tok);
+      else
+        tagged_add_word (c, tok, strlen (tok), tag, i + 1);
+      g_strfreev (cols);
+    } else {
+      char **items = g_strsplit_set (row, " \t\v\f", -1);
+      for (guint k = 0; items[k] && st == RNN_OK; k++) {
+        const char *it = items[k];
+        if (!*it)
+          continue;
+        const char *slash = strrchr (it, '/');
+        if (slash == NULL || slash == it || slash[1] == '\0')
+          st = set_err (err, RNN_ERR_FORMAT, "%s:%u: '%.60s' is not "
+              "word/TAG", path, i + 1, it);
+        else
+          tagged_add_word (c, it, (size_t) (slash - it), slash + 1, i + 1);
+      }
+      g_strfreev (items);
+      tagged_end_sentence (c, path);
+    }
+  }
+  if (st == RNN_OK)
+    tagged_end_sentence (c, path);
+  g_strfreev (rows);
+  g_free (contents);
+  return st;
+}
+
+static int
+cmp_str (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+rnn_status
+td_tagged_read (const char *path, td_tagged **out, rnn_error *err)
+{
+  rnn_status st = RNN_OK;
+  GPtrArray *files = g_ptr_array_new ();
+  *out = NULL;
+  if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
+    GError *ge = NULL;
+    GDir *d = g_dir_open (path, 0, &ge);
+    if (!d) {
+      st = set_err (err, RNN_ERR_IO, "%s: %s", path, ge->message);
+      g_error_free (ge);
+      g_ptr_array_free (files, TRUE);
+      return st;
+    }
+    const char *f;
+    while ((f = g_dir_read_name (d)) != NULL) {
+      char *full = g_build_filename (path, f, NULL);
+      if (f[0] != '.' && g_file_test (full, G_FILE_TEST_IS_REGULAR))
+        g_ptr_array_add (files, full);
+      else
+        g_free (full);
+    }
+    g_dir_close (d);
+    g_ptr_array_sort (files, cmp_str);
+    if (files->len == 0) {
+      g_ptr_array_free (files, TRUE);
+      return set_err (err, RNN_ERR_IO, "%s: the directory has no file",
+          path);
+    }
+  } else {
+    g_ptr_array_add (files, g_strdup (path));
+  }
+  g_ptr_array_add (files, NULL);
+
+  tagged_ctx c;
+  c.text = g_ptr_array_new ();
+  c.words = g_ptr_array_new ();
+  c.line = g_array_new (FALSE, FALSE, sizeof (guint));
+  c.file = g_ptr_array_new ();
+  c.tag_index = g_hash_table_new (g_str_hash, g_str_equal);
+  c.tag_names = g_ptr_array_new ();
+  c.cur = g_string_new (NULL);
+  c.cur_words = g_array_new (FALSE, FALSE, sizeof (td_word));
+  c.cur_line = 0;
+  for (guint i = 0; i + 1 < files->len && st == RNN_OK; i++)
+    st = tagged_read_file (&c, g_ptr_array_index (files, i), err);
+  if (st == RNN_OK && c.text->len == 0)
+    st = set_err (err, RNN_ERR_FORMAT, "%s: no tagged sentence", path);
+
+  td_tagged *t = NULL;
+  if (st == RNN_OK) {
+    t = g_new0 (td_tagged, 1);
+    t->files = (char **) g_ptr_array_free (files, FALSE);
+    files = NULL;
+    t->n = c.text->len;
+    t->text = (char **) g_ptr_array_free (c.text, FALSE);
+    t->words = (GArray **) g_ptr_array_free (c.words, FALSE);
+    t->file = (const char **) g_ptr_array_free (c.file, FALSE);
+    t->line = (guint *) g_array_free (c.line, FALSE);
+    c.text = c.words = c.file = NULL;
+    c.line = NULL;
+    /* Tags sorted by name, indices remapped. */
+    guint nt = c.tag_names->len;
+    char **sorted = g_new0 (char *, nt + 1);
+    for (guint k = 0; k < nt; k++)
+      sorted[k] = g_strdup (g_ptr_array_index (c.tag_names, k));
+    qsort (sorted, nt, sizeof (char *), cmp_str);
+    int *remap = g_new (int, nt);
+    for (guint k = 0; k < nt; k++)
+      for (guint j = 0; j < nt; j++)
+        if (strcmp (g_ptr_array_index (c.tag_names, k), sorted[j]) == 0)
+          remap[k] = (int) j;
+    for (size_t s = 0; s < t->n; s++) {
+      GArray *w = t->words[s];
+      t->n_words += w->len;
+      for (guint k = 0; k < w->len; k++)
+        g_array_index (w, td_word, k).tag =
+            remap[g_array_index (w, td_word, k).tag];
+    }
+    g_free (remap);
+    t->tags = sorted;
+    t->n_tags = (int) nt;
+    /* t->file[s] point at the strings now owned by t->files */
+  }
+  if (c.text) {
+    for (guint i = 0; i < c.text->len; i++)
+      g_free (g_ptr_array_index (c.text, i));
+    g_ptr_array_free (c.text, TRUE);
+  }
+  if (c.words) {
+    for (guint i = 0; i < c.words->len; i++)
+      g_array_unref (g_ptr_array_index (c.words, i));
+    g_ptr_array_free (c.words, TRUE);
+  }
+  if (c.file)
+    g_ptr_array_free (c.file, TRUE);
+  if (c.line)
+    g_array_free (c.line, TRUE);
+  g_hash_table_destroy (c.tag_index);
+  g_ptr_array_set_free_func (c.tag_names, g_free);
+  g_ptr_array_free (c.tag_names, TRUE);
+  g_string_free (c.cur, TRUE);
+  g_array_unref (c.cur_words);
+  if (files) {
+    for (guint i = 0; i < files->len; i++)
+      g_free (g_ptr_array_index (files, i));
+    g_ptr_array_free (files, TRUE);
+  }
+  *out = t;
+  return st;
 }

@@ -95,7 +95,51 @@ void td_texts_free (td_texts *t);
 char **td_vocab_build (const td_texts *t, const size_t *rows, size_t n_rows,
     int max_size, int min_count);
 
+/* Counting tokens: @h maps g_strdup'ed keys (freed by @h) to counts
+ * (GINT_TO_POINTER). */
+void td_count_add (GHashTable *h, const char *key);
+
+typedef struct {
+  const char *tok;           /* owned by the table */
+  int count;
+} td_count;
+
+/* The entries of @h counted at least @min_count times, by descending count
+ * (ties alphabetical), as an array of td_count. */
+GArray *td_counts_sorted (GHashTable *h, int min_count);
+
 /* Token ids of @text under @vocab (hash token -> id+1). */
 GArray *td_text_ids (GHashTable *vocab_index, const char *text);
+
+/* ------------------------------------------------------- tagged sentences */
+
+/* One word of a tagged sentence: bytes [start, end) of the sentence's text
+ * and its tag (index into td_tagged.tags). */
+typedef struct {
+  size_t start, end;
+  int tag;
+} td_word;
+
+typedef struct {
+  size_t n;                  /* sentences */
+  char **text;               /* the words of each sentence joined by spaces */
+  GArray **words;            /* of td_word, per sentence */
+  char **tags;               /* sorted tag names (NULL-terminated) */
+  int n_tags;
+  const char **file;         /* file of each sentence (owned by @files) */
+  guint *line;               /* its first line in that file */
+  char **files;              /* the files read, in order (NULL-terminated) */
+  size_t n_words;
+} td_tagged;
+
+/* Read tagged sentences from a file, or from every file of a directory
+ * (sorted by name; hidden files skipped). Each file is either one sentence
+ * per line as `word/TAG word/TAG ...` (split at the last '/'; the Brown
+ * corpus format) or CoNLL columns: `token<TAB>...<TAB>tag` lines with a
+ * blank line between sentences (chosen per file: CoNLL when its first
+ * non-blank line holds a tab after its first non-blank character). Blank lines are skipped; `-DOCSTART-` lines
+ * of CoNLL files too. */
+rnn_status td_tagged_read (const char *path, td_tagged **out, rnn_error *err);
+void td_tagged_free (td_tagged *t);
 
 #endif

@@ -232,6 +232,96 @@ def classify_case(extra, name, shipped=None):
           "largest probability error %.3g" % (name, " ".join(extra), n, worst))
 
 
+def unk_keys(tok):
+    """The unknown-word class keys of docs/model-format.md, written again
+    from the description (not from the C code)."""
+    import unicodedata
+    cats = [unicodedata.category(c) for c in tok]
+    digits = sum(c.startswith("N") for c in cats)
+    upper = sum(c in ("Lu", "Lt") for c in cats)
+    n = len(tok)
+    if digits == n:
+        shape = "d"
+    elif digits:
+        shape = "dA"
+    elif n >= 2 and upper == n:
+        shape = "A"
+    elif cats[0] in ("Lu", "Lt"):
+        shape = "Aa"
+    else:
+        shape = "a"
+    keys = []
+    if not shape.startswith("d"):
+        keys = ["<unk:%s:%s>" % (shape, tok[-k:].lower()) for k in (3, 2, 1)
+                if n > k]
+    return keys + ["<unk:%s>" % shape]
+
+
+def token_id(tok, vocab, meta):
+    if tok in vocab:
+        return vocab[tok]
+    if meta.get("tokenizer.unk_classes") == "shape-suffix":
+        if meta.get("tokenizer.lowercase") == "false" and tok.lower() in vocab:
+            return vocab[tok.lower()]
+        for k in unk_keys(tok):
+            if k in vocab:
+                return vocab[k]
+    return int(meta.get("tokenizer.unk_id", "1"))
+
+
+def tag_case(extra, name, shipped=None, data=None):
+    """The tutorial's BiLSTMTagger (embedding, recurrent stack, a linear
+    layer at every token) loaded with the file's tensors tags each text as
+    rnn-eval tag (the engine, as texttagger runs it) does."""
+    import re
+    if shipped:
+        model = shipped
+    else:
+        model = os.path.join(work, name + ".safetensors")
+        run(train, "tag", "--data", os.path.join(data_dir, "tiny-tagged.txt"),
+            "--output", model, "--epochs", "3", "--hidden", "10",
+            "--embed-dim", "6", "--quiet", "--seed", "4", *extra)
+    tensors, meta = stio.load(model)
+    rnn, fc, emb = build(tensors, meta)
+    vocab = {t: i for i, t in enumerate(json.loads(meta["tokenizer.vocab"]))}
+    labels = json.loads(meta["labels"])
+    lower = meta.get("tokenizer.lowercase", "true") != "false"
+    worst, ok, n, classes = 0.0, True, 0, 0
+    for d in data:
+        out = run(evaluate, "tag", "--model", model, "--data", d)
+        rows = [r.split("\t") for r in out.splitlines()[1:]]
+        rows = [r for r in rows if r[2]]
+        with open(d) as f:
+            sents = [ln.split() for ln in f if ln.strip()]
+        k = 0
+        with torch.no_grad():
+            for s in sents:
+                text = " ".join(it.rpartition("/")[0] for it in s)
+                toks = re.findall(r"[^\W_]+", text.lower() if lower else text)
+                if not toks:
+                    continue
+                ids = [token_id(t, vocab, meta) for t in toks]
+                classes += sum(1 for t, i in zip(toks, ids)
+                               if t not in vocab and i != 1)
+                y, _ = rnn(emb(torch.tensor([ids])))
+                p = torch.softmax(fc(y[0]), 1).numpy()
+                for j, t in enumerate(toks):
+                    r = rows[k]
+                    k += 1
+                    c = int(p[j].argmax())
+                    err = abs(float(r[5]) - p[j, c])
+                    worst = max(worst, err)
+                    # rnn-eval prints the token as written
+                    ok &= (r[2].lower() if lower else r[2]) == t and \
+                        r[4] == labels[c] and err <= ATOL + RTOL * p[j, c]
+                    n += 1
+        ok &= k == len(rows)
+    check(ok and n > 20, "%s (%s): %d C token tags match PyTorch's "
+          "BiLSTMTagger (%d unseen tokens through their classes), largest "
+          "probability error %.3g" % (name, " ".join(extra), n, classes,
+                                      worst))
+
+
 signal_case("forecast", [], "forecast-lstm-bptt")
 signal_case("forecast", ["--cell", "gru", "--layers", "2", "--window", "10"],
             "forecast-gru-window")
@@ -240,6 +330,12 @@ signal_case("anomaly", [], "anomaly-gru")
 classify_case(["--pooling", "last"], "classify-lstm-last")
 classify_case(["--pooling", "mean", "--cell", "gru"], "classify-gru-mean")
 classify_case(["--bidirectional", "--layers", "2"], "classify-bilstm")
+tag_data = [os.path.join(data_dir, "tiny-tagged.txt"),
+            os.path.join(data_dir, "tiny-tagged-unseen.txt")]
+tag_case([], "tag-bilstm", data=tag_data)
+tag_case(["--cell", "gru", "--layers", "2", "--lowercase", "true"],
+         "tag-bigru-l2-lower", data=tag_data)
+tag_case(["--unk-classes", "none"], "tag-bilstm-plain", data=tag_data)
 # The shipped models (models/), on their data, as tools/train_models.sh runs
 # them.
 models = os.path.join(fixtures, "..", "..", "models")
@@ -254,5 +350,8 @@ signal_case("anomaly", ["shipped"], "models/anomaly.safetensors",
 classify_case(["shipped"], "models/sentiment.safetensors",
               (os.path.join(models, "sentiment.safetensors"),
                os.path.join(models, "data", "sentiment-test.json")))
+if os.path.exists(os.path.join(models, "pos-tagger.safetensors")):
+    tag_case(["shipped"], "models/pos-tagger.safetensors",
+             os.path.join(models, "pos-tagger.safetensors"), tag_data)
 print("%s" % ("all passed" if not failed else "%d failed" % failed))
 sys.exit(1 if failed else 0)

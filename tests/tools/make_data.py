@@ -71,3 +71,45 @@ open("bad-texts.jsonl", "w").write(
 open("bad-texts.tsv", "w").write("fine\t1\nno tab here\n")
 open("bad-texts.json", "w").write(
     '[{"text": "a", "class": 1}, {"text": 5, "class": 0}]')
+# tagged sentences: a word's tag is decided by its context for the
+# ambiguous words (a noun after a determiner, a verb after a pronoun);
+# Brown-style word/TAG lines, and the same as two CoNLL files
+dets, prons = ["the", "a", "this"], ["she", "they", "we", "I"]
+nouns = ["dog", "cat", "house", "river", "music"]
+verbs = ["saw", "likes", "heard", "found"]
+ambig = ["fish", "run", "can", "watch"]
+sents = []
+for i in range(240):
+    s = []
+    if r.random() < 0.5:
+        s += [(r.choice(dets), "DET"), (r.choice(nouns + ambig), "NOUN"),
+              (r.choice(verbs), "VERB")]
+    else:
+        s += [(r.choice(prons), "PRON"), (r.choice(ambig + verbs), "VERB")]
+    s += [(r.choice(dets), "DET"), (r.choice(nouns + ambig), "NOUN")]
+    if i % 7 == 0:
+        s += [(",", "."), ("it", "PRON"), ("isn't", "VERB"), ("red", "ADJ")]
+    s[0] = (s[0][0].capitalize(), s[0][1])
+    s.append((".", "."))
+    sents.append(s)
+with open("tiny-tagged.txt", "w") as f:
+    f.write("\n")
+    for s in sents:
+        f.write("\t" + " ".join("%s/%s" % wt for wt in s) + "\n\n")
+os.makedirs("tiny-conll", exist_ok=True)
+for part, rows in (("a.conll", sents[:120]), ("b.conll", sents[120:])):
+    with open(os.path.join("tiny-conll", part), "w") as f:
+        f.write("-DOCSTART-\tO\n\n")
+        for s in rows:
+            for w, t in s:
+                f.write("%s\t%s\n" % (w, t))
+            f.write("\n")
+open("bad-tagged.txt", "w").write("The/DET dog/NOUN\nruns/VERB fast\n")
+open("bad-conll.txt", "w").write("The\tDET\ndog\tNOUN\n\nnotab\n")
+# words never seen in tiny-tagged.txt, for the unknown-word classes
+with open("tiny-tagged-unseen.txt", "w") as f:
+    f.write("Jackson's/NOUN zebra/NOUN saw/VERB the/DET B52/NOUN ./.\n")
+    f.write("NASA/NOUN likes/VERB walking/VERB in/ADP 1961/NUM ./.\n")
+    f.write("The/DET Dog/NOUN found/VERB \xe9t\xe9s/NOUN ,/. "
+            "we/PRON can't/VERB ./.\n")
+    f.write("--/. ,/. ./.\n")

@@ -319,6 +319,106 @@ test_classify (void)
   }
 }
 
+/* tag: Brown-style word/TAG lines and a directory of CoNLL files give a
+ * bidirectional tagger (task tag, head on every token, the tags as labels,
+ * case kept, unknown-word classes) that learns the context-dependent tags;
+ * a word such as "isn't" becomes the tokenizer's tokens with its tag. */
+static void
+test_tag (void)
+{
+  const char *inputs[] = { "tiny-tagged.txt", "tiny-conll" };
+  for (int f = 0; f < 2; f++) {
+    char *d = data (inputs[f]), *o = work ("tag.safetensors");
+    char *out = NULL;
+    int rc = run (&out, NULL, "tag", "--data", d, "--output", o,
+        "--hidden", "16", "--embed-dim", "8", "--epochs", "12",
+        "--patience", "0", "--val-split", "0.25", "--lr", "0.02", NULL);
+    check (rc == 0, "tag %s trains", inputs[f]);
+    check (out && strstr (out, "240 sentences, ") != NULL
+        && strstr (out, ", 6 tags;") != NULL,
+        "%s: 240 sentences, 6 tags (the '.' tag included)", inputs[f]);
+    check (out && strstr (out, "val-acc") != NULL
+        && strstr (out, "grad-norm") != NULL,
+        "%s: per-epoch validation accuracy and gradient norm", inputs[f]);
+    rnn_model *m = load (o);
+    if (m) {
+      check (rnn_model_task (m) == RNN_TASK_TAG
+          && rnn_model_head_input (m) == RNN_HEAD_OUTPUT
+          && rnn_model_num_directions (m) == 2
+          && rnn_model_output_size (m) == 6,
+          "task tag, head on every token, bidirectional, 6 outputs");
+      check (rnn_model_num_labels (m) == 6
+          && strcmp (rnn_model_label (m, 0), ".") == 0
+          && strcmp (rnn_model_label (m, 5), "VERB") == 0,
+          "labels are the sorted tags (., ADJ, DET, NOUN, PRON, VERB)");
+      check (g_strcmp0 (rnn_model_meta (m, "tokenizer.lowercase"), "false")
+          == 0 && g_strcmp0 (rnn_model_meta (m, "tokenizer.unk_classes"),
+              "shape-suffix") == 0, "case kept, unknown-word classes");
+      /* "isn't" gave the tokens isn and t, both learnt */
+      check (rnn_model_token_id (m, "isn", 3) > 1
+          && rnn_model_token_id (m, "t", 1) > 1
+          && rnn_model_token_id (m, "The", 3) > 1,
+          "the tokenizer's tokens of the training words are in the "
+          "vocabulary (isn, t, The)");
+      check (rnn_model_token_id (m, "zebra", 5)
+          == rnn_model_unknown_token_id (m, "zebra", 5)
+          && rnn_model_token_id (m, "zebra", 5) != 1,
+          "an unseen word maps to an unknown-word class, not <unk>");
+      /* The engine tags ambiguous words by context. */
+      const char *text = "They can the fish";
+      rnn_token toks[8];
+      size_t n = 0;
+      rnn_error err;
+      float y[8 * 6];
+      rnn_state *s = NULL;
+      rnn_model_tokenize_spans (m, text, strlen (text), toks, 8, &n, &err);
+      if (n == 4 && rnn_state_new (m, 8, &s, &err) == RNN_OK
+          && rnn_state_forward_tokens (s, text, strlen (text), toks, n, y,
+              &err) == RNN_OK) {
+        const char *want[] = { "PRON", "VERB", "DET", "NOUN" };
+        int ok = 1;
+        for (size_t k = 0; k < n; k++) {
+          int best = 0;
+          for (int c = 1; c < 6; c++)
+            if (y[k * 6 + c] > y[k * 6 + best])
+              best = c;
+          ok &= strcmp (rnn_model_label (m, best), want[k]) == 0;
+        }
+        check (ok, "\"%s\" tagged PRON VERB DET NOUN (can: a verb after a "
+            "pronoun, fish: a noun after a determiner)", text);
+      } else {
+        check (0, "tokenize and run \"%s\" (%zu tokens)", text, n);
+      }
+      rnn_state_free (s);
+      const char *acc = out ? strstr (out, "token accuracy ") : NULL;
+      double a = acc ? g_ascii_strtod (acc + 15, NULL) : 0;
+      check (a >= 0.95, "validation token accuracy >= 0.95 (%g)", a);
+      rnn_model_free (m);
+    }
+    g_free (out);
+    g_free (d);
+    g_free (o);
+  }
+  /* Options of the tag task. */
+  char *d = data ("tiny-tagged.txt"), *o = work ("tag-lower.safetensors");
+  int rc = run (NULL, NULL, "tag", "--data", d, "--output", o, "--epochs",
+      "1", "--hidden", "4", "--embed-dim", "4", "--lowercase", "true",
+      "--unk-classes", "none", "--cell", "gru", "--layers", "2", "--quiet",
+      NULL);
+  rnn_model *m = rc == 0 ? load (o) : NULL;
+  check (m && rnn_model_cell (m) == RNN_CELL_GRU
+      && rnn_model_num_layers (m) == 2
+      && g_strcmp0 (rnn_model_meta (m, "tokenizer.lowercase"), "true") == 0
+      && rnn_model_meta (m, "tokenizer.unk_classes") == NULL
+      && rnn_model_token_id (m, "The", 3) == 1
+      && rnn_model_token_id (m, "zebra", 5) == 1,
+      "tag --lowercase true --unk-classes none --cell gru --layers 2: a "
+      "plain lower-casing 2-layer BiGRU tagger");
+  rnn_model_free (m);
+  g_free (o);
+  g_free (d);
+}
+
 /* --label-names: the names become the `labels` metadata in class-index
  * order; a count other than the number of classes, an empty or a repeated
  * name, and the option on a signal task are refused before training. */
@@ -416,6 +516,20 @@ test_seed (void)
   check (bytes[0] && bytes[1] && len[0] == len[1]
       && memcmp (bytes[0], bytes[1], len[0]) == 0,
       "classify --seed 3 twice: identical files");
+  char *tg = data ("tiny-tagged.txt");
+  for (int i = 0; i < 2; i++) {
+    g_free (bytes[i]);
+    bytes[i] = NULL;
+    g_remove (paths[i]);
+    run (NULL, NULL, "tag", "--data", tg, "--output", paths[i], "--hidden",
+        "8", "--embed-dim", "4", "--epochs", "2", "--layers", "2",
+        "--dropout", "0.2", "--seed", "5", "--quiet", NULL);
+    g_file_get_contents (paths[i], &bytes[i], &len[i], NULL);
+  }
+  check (bytes[0] && bytes[1] && len[0] == len[1]
+      && memcmp (bytes[0], bytes[1], len[0]) == 0,
+      "tag --seed 5 twice (word and layer dropout): identical files");
+  g_free (tg);
   for (int i = 0; i < 3; i++) {
     g_free (bytes[i]);
     g_free (paths[i]);
@@ -517,6 +631,10 @@ test_errors (void)
       "member \"text\"", "JSON array element without text");
   expect_error ("forecast", "does-not-exist.csv", ": cannot read",
       "missing file");
+  expect_error ("tag", "bad-tagged.txt", ":2: 'fast' is not word/TAG",
+      "a Brown-style item without a tag");
+  expect_error ("tag", "bad-conll.txt", ":4: expected token<TAB>tag",
+      "a CoNLL line without a tab");
 
   char *errs = NULL;
   int rc = run (NULL, &errs, "regress", "--data", "x", "--output", "y",
@@ -575,6 +693,7 @@ main (int argc, char **argv)
   test_anomaly ();
   test_classify ();
   test_label_names ();
+  test_tag ();
   test_seed ();
   test_errors ();
   printf ("%d checks, %d failed\n", n_checks, n_failed);
