@@ -819,34 +819,19 @@ gst_rnn_signal_transform_caps (GstBaseTransform * trans,
   return res;
 }
 
+/* set_caps() step: parse @incaps into @sc and check it against the model
+ * (per channel: each channel is one univariate stream, so the channel count
+ * is free). FALSE with an error posted when it does not fit. */
 static gboolean
-gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
-    GstCaps * outcaps)
+check_input_caps (GstRnnSignal * self, GstCaps * incaps,
+    GstRnnSignalCaps * sc)
 {
-  GstRnnSignal *self = GST_RNN_SIGNAL (trans);
-  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
   GstRnnSignalPrivate *priv = PRIV (self);
-  GstRnnSignalCaps sc, oc;
+  guint model_in = rnn_model_input_size (priv->model);
   gchar *why = NULL;
-  GstRnnSignalFormat fmt;
-  guint model_in, model_out;
 
-  if (priv->model == NULL) {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("No model loaded."),
-        ("caps arrived before a model was loaded"));
-    return FALSE;
-  }
-  model_in = rnn_model_input_size (priv->model);
-
-  /* base transform retries refused caps at every buffer: one error is
-   * enough */
-  if (priv->refused && gst_caps_is_equal (priv->refused, incaps)) {
-    GST_DEBUG_OBJECT (self, "caps refused again: %" GST_PTR_FORMAT, incaps);
-    return FALSE;
-  }
-  gst_caps_replace (&priv->refused, incaps);
-
-  if (!gst_rnn_signal_caps_parse (gst_caps_get_structure (incaps, 0), &sc, &why)) {
+  if (!gst_rnn_signal_caps_parse (gst_caps_get_structure (incaps, 0), sc,
+          &why)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Unusable input caps: %s.", why), ("%" GST_PTR_FORMAT, incaps));
     g_free (why);
@@ -854,78 +839,94 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   }
 
   if (priv->cur_per_channel) {
-    if (sc.flagset) {
+    if (sc->flagset) {
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
           ("per-channel mode cannot tell the channel count from tensor "
               "dimensions parsed as the flag-set %x:%x; write them as "
-              "dimensions=(string)C:N.", sc.flags, sc.mask),
+              "dimensions=(string)C:N.", sc->flags, sc->mask),
           ("%" GST_PTR_FORMAT, incaps));
       return FALSE;
     }
-    model_in = sc.features;
+    model_in = sc->features;
   }
 
-  if (sc.flagset) {
-    if (!gst_rnn_signal_caps_flagset_fits (&sc, model_in)) {
+  if (sc->flagset) {
+    if (!gst_rnn_signal_caps_flagset_fits (sc, model_in)) {
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
           ("Input dimensions do not match the model: the model '%s' needs %u "
               "features per frame but the caps' dimensions (parsed as the "
               "flag-set %x:%x, see dimensions=(string)F:N) cannot be %u:N.",
-              rnn_model_name (priv->model), model_in, sc.flags, sc.mask,
+              rnn_model_name (priv->model), model_in, sc->flags, sc->mask,
               model_in), ("%" GST_PTR_FORMAT, incaps));
       return FALSE;
     }
-    sc.features = model_in;
+    sc->features = model_in;
   }
 
-  if (sc.features != model_in) {
+  if (sc->features != model_in) {
     gchar *hint = priv->cur_per_channel ? NULL :
         gst_rnn_columns_hint (priv->model);
 
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Input has %u features per frame but the model '%s' needs %u%s%s%s.",
-            sc.features, rnn_model_name (priv->model), model_in,
+            sc->features, rnn_model_name (priv->model), model_in,
             hint ? " (" : "", hint ? hint : "", hint ? ")" : ""),
         ("input %s %u, model input size %u; caps %" GST_PTR_FORMAT,
-            sc.tensors ? "dimensions F =" : "channels =", sc.features,
+            sc->tensors ? "dimensions F =" : "channels =", sc->features,
             model_in, incaps));
     g_free (hint);
     return FALSE;
   }
+  return TRUE;
+}
+
+/* set_caps() step: @outcaps must carry what the element makes from input
+ * @sc: *model_out features per frame, in the same media type. */
+static gboolean
+check_output_caps (GstRnnSignal * self, GstCaps * outcaps,
+    const GstRnnSignalCaps * sc, guint * model_out)
+{
+  GstRnnSignalPrivate *priv = PRIV (self);
+  GstRnnSignalCaps oc;
+  gchar *why = NULL;
 
   memset (&oc, 0, sizeof (oc));
-  if (!gst_rnn_signal_caps_parse (gst_caps_get_structure (outcaps, 0), &oc, &why)) {
+  if (!gst_rnn_signal_caps_parse (gst_caps_get_structure (outcaps, 0), &oc,
+          &why)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Unusable output caps: %s.", why), ("%" GST_PTR_FORMAT, outcaps));
     g_free (why);
     return FALSE;
   }
-  model_out = priv->cur_per_channel ? sc.features : priv->model_out;
+  *model_out = priv->cur_per_channel ? sc->features : priv->model_out;
   if (oc.flagset)
-    oc.features = model_out;
-  if (oc.features != model_out || oc.tensors != sc.tensors) {
+    oc.features = *model_out;
+  if (oc.features != *model_out || oc.tensors != sc->tensors) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
         ("Output caps carry %u features per frame but the element makes %u.",
-            oc.features, model_out), ("%" GST_PTR_FORMAT, outcaps));
+            oc.features, *model_out), ("%" GST_PTR_FORMAT, outcaps));
     return FALSE;
   }
+  return TRUE;
+}
 
-  fmt.tensors = sc.tensors;
-  fmt.in_features = sc.features;
-  fmt.out_features = model_out;
-  fmt.rate_n = sc.rate_n;
-  fmt.rate_d = sc.rate_d;
-  fmt.caps_frames = sc.tensors ? sc.frames : 0;
+/* set_caps() step: take @fmt as the stream's format and let the subclass
+ * set up for it; a new format starts from a zero state. */
+static gboolean
+apply_format (GstRnnSignal * self, const GstRnnSignalFormat * fmt)
+{
+  GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
+  GstRnnSignalPrivate *priv = PRIV (self);
 
   gst_caps_replace (&priv->refused, NULL);
-  priv->format = fmt;
+  priv->format = *fmt;
   priv->cur_frames = 0;
   priv->have_format = TRUE;
   g_free (priv->fixed);
   g_free (priv->bad);
-  priv->fixed = g_new0 (gfloat, fmt.in_features);
-  priv->bad = g_new0 (guint8, fmt.in_features);
-  if (!klass->setup (self, priv->model, &fmt)) {
+  priv->fixed = g_new0 (gfloat, fmt->in_features);
+  priv->bad = g_new0 (guint8, fmt->in_features);
+  if (!klass->setup (self, priv->model, &priv->format)) {
     priv->have_format = FALSE;
     return FALSE;
   }
@@ -935,9 +936,46 @@ gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
   priv->mark_discont = TRUE;
   priv->warned_nonfinite = FALSE;
   GST_INFO_OBJECT (self, "format: %s, %u -> %u features, %d/%d frames/s",
-      fmt.tensors ? "other/tensors" : "audio/x-raw", fmt.in_features,
-      fmt.out_features, fmt.rate_n, fmt.rate_d);
+      fmt->tensors ? "other/tensors" : "audio/x-raw", fmt->in_features,
+      fmt->out_features, fmt->rate_n, fmt->rate_d);
   return TRUE;
+}
+
+static gboolean
+gst_rnn_signal_set_caps (GstBaseTransform * trans, GstCaps * incaps,
+    GstCaps * outcaps)
+{
+  GstRnnSignal *self = GST_RNN_SIGNAL (trans);
+  GstRnnSignalPrivate *priv = PRIV (self);
+  GstRnnSignalCaps sc;
+  GstRnnSignalFormat fmt;
+  guint model_out;
+
+  if (priv->model == NULL) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, ("No model loaded."),
+        ("caps arrived before a model was loaded"));
+    return FALSE;
+  }
+
+  /* base transform retries refused caps at every buffer: one error is
+   * enough */
+  if (priv->refused && gst_caps_is_equal (priv->refused, incaps)) {
+    GST_DEBUG_OBJECT (self, "caps refused again: %" GST_PTR_FORMAT, incaps);
+    return FALSE;
+  }
+  gst_caps_replace (&priv->refused, incaps);
+
+  if (!check_input_caps (self, incaps, &sc)
+      || !check_output_caps (self, outcaps, &sc, &model_out))
+    return FALSE;
+
+  fmt.tensors = sc.tensors;
+  fmt.in_features = sc.features;
+  fmt.out_features = model_out;
+  fmt.rate_n = sc.rate_n;
+  fmt.rate_d = sc.rate_d;
+  fmt.caps_frames = sc.tensors ? sc.frames : 0;
+  return apply_format (self, &fmt);
 }
 
 static gboolean
