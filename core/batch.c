@@ -230,8 +230,16 @@ run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
     float *st = s->st + (size_t) l * N * s->blk;
 
     out = s->seq[l & 1];
-    rnn__gemm_xwt (rows, (int) GH, ed->in, in, ed->in, ed->w_ih, ed->bias,
-        s->gx, (int) GH);
+    /* the input projection of every frame and stream: a univariate input
+     * inline (rnn__gemm_xwt), wider ones through the same multi-stream
+     * product on the packed W_ih (a BLAS sgemm would repack W_ih at every
+     * call, and a call is one frame when 16 streams fill the chunk) */
+    if (ed->in <= 4)
+      rnn__gemm_xwt (rows, (int) GH, ed->in, in, ed->in, ed->w_ih, ed->bias,
+          s->gx, (int) GH);
+    else
+      s->product (&ed->wih, (int) rows, in, ed->in, ed->bias, 0, s->gx,
+          (int) GH);
     for (size_t t = 0; t < T; t++) {
       float *gx = s->gx + t * N * GH;
       float *ot = out + t * N * hout;

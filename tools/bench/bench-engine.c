@@ -1,24 +1,28 @@
 /* gst-rnn benchmarks: the engine alone.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- *   bench-engine DIR T[,T...] [MIN_TIME [REPS [batch]]]
+ *   bench-engine DIR T[,T...] [MIN_TIME [REPS [batch|nobatch [PRECISIONS]]]]
  *
- * For every forecast model of DIR/models.tsv (see bench_torch.py) and every
+ * For every forecast model of DIR/models.tsv (see bench_torch.py), every
+ * precision of the comma-separated PRECISIONS (default f32; "all" for
+ * f32,bf16,int8 where the engine has rnn_model_set_precision) and every
  * T, streams calls of T frames of random input through rnn_state_forward
  * with the state carried, exactly as an element does, and prints
  *
- *   engine  NAME  T  STEPS_PER_S  ALLOCS_PER_CALL
+ *   engine  NAME  T  STEPS_PER_S  ALLOCS_PER_CALL  PRECISION
  *
  * STEPS_PER_S is the median of REPS (default 3) timed runs of at least
  * MIN_TIME (default 0.2) seconds after a warm-up; ALLOCS_PER_CALL counts the
  * allocator calls made by rnn_state_forward over 1000 warm calls.
  *
  * With "batch", also times per-stream batching (rnn_batch_state_forward) of
- * the LSTM and GRU models of input 1 with 2, 4, 8 and 16 streams (see
- * bench_batch).
+ * the LSTM and GRU models of input 1 with 4 and 16 streams, in float32
+ * (see bench_batch).
  */
 #include "benchutil.h"
 #include "rnn.h"
+
+#include <glib.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +61,7 @@ run_batch_calls (void *data, uint64_t iters)
 static int
 bench_batch (const char *name, const rnn_model *m, double min_time, int reps)
 {
-  static const int ns[] = { 2, 4, 8, 16 };
+  static const int ns[] = { 4, 16 };
   size_t i, q;
 
   for (i = 0; i < sizeof ns / sizeof ns[0]; i++) {
@@ -130,6 +134,8 @@ main (int argc, char **argv)
   int ts[16], n_models, n_ts, i, k;
   double min_time = 0.2;
   int reps = 3, batch = 0;
+  const char *precs[3] = { "f32" };
+  int n_precs = 1;
 
   if (argc < 3) {
     fprintf (stderr, "usage: %s DIR T[,T...] [MIN_TIME [REPS]]\n", argv[0]);
@@ -143,6 +149,26 @@ main (int argc, char **argv)
     reps = atoi (argv[4]);
   if (argc > 5)
     batch = strcmp (argv[5], "batch") == 0;
+  if (argc > 6) {
+#ifdef BENCH_HAVE_PRECISION
+    static const char *all[3] = { "f32", "bf16", "int8" };
+    if (strcmp (argv[6], "all") == 0) {
+      n_precs = 3;
+      for (int q = 0; q < 3; q++)
+        precs[q] = all[q];
+    } else {
+      gchar **v = g_strsplit (argv[6], ",", 3);
+      n_precs = 0;
+      for (int q = 0; v[q] != NULL && q < 3; q++)
+        precs[n_precs++] = g_intern_string (v[q]);
+      g_strfreev (v);
+    }
+#else
+    if (strcmp (argv[6], "f32") != 0)
+      fprintf (stderr, "bench-engine: this engine has no precision setting: "
+          "float32 only\n");
+#endif
+  }
   if (n_models < 0 || n_ts < 1)
     return 2;
 
@@ -158,6 +184,7 @@ main (int argc, char **argv)
       fprintf (stderr, "%s\n", err.msg);
       return 1;
     }
+    for (int pi = 0; pi < n_precs; pi++)
     for (k = 0; k < n_ts; k++) {
       job j = { 0 };
       float *x;
@@ -165,6 +192,17 @@ main (int argc, char **argv)
       uint64_t a0;
       double rate;
 
+#ifdef BENCH_HAVE_PRECISION
+      if (k == 0) {
+        rnn_precision pr;
+        if (!rnn_precision_from_name (precs[pi], &pr)
+            || rnn_model_set_precision (m, pr, &err) != RNN_OK) {
+          fprintf (stderr, "bench-engine: precision %s: %s\n", precs[pi],
+              err.msg);
+          return 1;
+        }
+      }
+#endif
       j.frames = ts[k];
       j.in = rnn_model_input_size (m);
       n = 8 * j.frames * j.in;
@@ -185,13 +223,17 @@ main (int argc, char **argv)
       rate = bu_median_rate (run_calls, &j, min_time, reps) * j.frames;
       if (j.failed)
         return 1;
-      printf ("engine\t%s\t%d\t%.1f\t%.3f\n", models[i].name, ts[k], rate,
-          a0 / 1000.0);
+      printf ("engine\t%s\t%d\t%.1f\t%.3f\t%s\n", models[i].name, ts[k],
+          rate, a0 / 1000.0, precs[pi]);
       fflush (stdout);
       rnn_state_free (j.state);
       free (x);
       free (j.y);
     }
+#ifdef BENCH_HAVE_PRECISION
+    if (rnn_model_set_precision (m, RNN_PRECISION_F32, &err) != RNN_OK)
+      return 1;
+#endif
     if (batch && models[i].input == 1 && strcmp (models[i].cell, "rnn") != 0
         && bench_batch (models[i].name, m, min_time, reps) != 0)
       return 1;

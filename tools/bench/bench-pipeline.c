@@ -14,7 +14,10 @@
  * 0.3), REPS times (default 3), and prints the medians:
  *
  *   pipe  ELEMENT  MODEL  S  PIPE_FPS  ELEM_FPS  ELEM_ALLOCS  THREAD_ALLOCS
- *         PEAK_RSS_KIB  ENGINE_FPS  OVERHEAD
+ *         PEAK_RSS_KIB  ENGINE_FPS  OVERHEAD  PRECISION
+ *
+ * The environment variable BENCH_PRECISION (f32, bf16, int8; default f32)
+ * sets the element's `precision` property and the engine's precision.
  *
  * PIPE_FPS: frames per second through the whole pipeline (measured at the
  * element's sink pad between the first steady buffer and the last one);
@@ -96,6 +99,14 @@ typedef struct {
   double pipe_fps, elem_fps, elem_allocs, thread_allocs, wall;
 } run_result;
 
+/* BENCH_PRECISION, "f32" when unset. */
+static const char *
+precision (void)
+{
+  const char *p = g_getenv ("BENCH_PRECISION");
+  return p != NULL && *p != '\0' ? p : "f32";
+}
+
 static gboolean
 run_once (const char *element, const char *model, guint spb, guint n_buffers,
     run_result *r)
@@ -126,8 +137,10 @@ run_once (const char *element, const char *model, guint spb, guint n_buffers,
   else
     snprintf (desc, sizeof desc, "audiotestsrc samplesperbuffer=%u "
         "num-buffers=%u wave=sine ! audio/x-raw,format=F32LE,channels=1,"
-        "rate=16000 ! %s name=el model-file=\"%s\" ! fakesink sync=false",
-        spb, n_buffers, element, model);
+        "rate=16000 ! %s name=el model-file=\"%s\"%s%s ! fakesink "
+        "sync=false", spb, n_buffers, element, model,
+        strcmp (precision (), "f32") != 0 ? " precision=" : "",
+        strcmp (precision (), "f32") != 0 ? precision () : "");
   pipeline = gst_parse_launch (desc, &error);
   if (pipeline == NULL) {
     fprintf (stderr, "bench-pipeline: %s\n", error->message);
@@ -186,6 +199,21 @@ run_once (const char *element, const char *model, guint spb, guint n_buffers,
  * engine calls, timed in the same process between the pipeline runs, so
  * that the overhead estimate does not mix two moments of a noisy machine).
  * 0 on error. */
+#ifdef BENCH_HAVE_PRECISION
+static gboolean
+set_precision (rnn_model *m, rnn_error *err)
+{
+  rnn_precision p;
+
+  if (!rnn_precision_from_name (precision (), &p)) {
+    snprintf (err->msg, sizeof err->msg, "unknown precision '%s'",
+        precision ());
+    return FALSE;
+  }
+  return rnn_model_set_precision (m, p, err) == RNN_OK;
+}
+#endif
+
 static double
 engine_fps (const char *model, guint spb, guint frames)
 {
@@ -197,6 +225,9 @@ engine_fps (const char *model, guint spb, guint frames)
   double t0, dt;
 
   if (rnn_model_load (model, &m, &err) != RNN_OK
+#ifdef BENCH_HAVE_PRECISION
+      || !set_precision (m, &err)
+#endif
       || rnn_state_new (m, spb, &st, &err) != RNN_OK) {
     fprintf (stderr, "bench-pipeline: %s\n", err.msg);
     rnn_model_free (m);
@@ -313,9 +344,10 @@ main (int argc, char **argv)
   }
   if (!count_allocs (argv_copy, &ea, &ta))
     return 1;
-  printf ("pipe\t%s\t%s\t%u\t%.1f\t%.1f\t%.3f\t%.3f\t%ld\t%.1f\t%.4f\n",
+  printf ("pipe\t%s\t%s\t%u\t%.1f\t%.1f\t%.3f\t%.3f\t%ld\t%.1f\t%.4f\t%s\n",
       element, model, spb, median (pipe, reps), median (elem, reps), ea, ta,
-      bu_peak_rss_kib (), median (eng, reps), median (ratio, reps) - 1);
+      bu_peak_rss_kib (), median (eng, reps), median (ratio, reps) - 1,
+      precision ());
   g_strfreev (argv_copy);
   return 0;
 }

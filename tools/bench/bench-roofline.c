@@ -1,36 +1,40 @@
-/* gst-rnn benchmarks: the roofline of the engine on this machine.
+/* gst-rnn benchmarks: the roofline of a recurrent step on this machine.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
  *   bench-roofline DIR T[,T...] [MIN_TIME [REPS]]
  *
- * Measures, single-threaded, the rates that bound a batch-1 recurrent step
- * and prints them as a human-readable block (lines starting with '#'):
- * sgemm 1024^3 (the machine's compute peak through OpenBLAS), a 256 MiB
- * read (DRAM bandwidth), OpenBLAS sgemv and the engine's own packed GEMV at
- * each model's G*H x H, sgemm at each call's input shape, and the engine's
- * activation cost per element. Then, for every forecast model of
- * DIR/models.tsv and every T, one machine-readable line
+ * Measures, on one core and without the engine (machine.c), what bounds a
+ * batch-1 recurrent step: the read bandwidth of a buffer the size of each
+ * model's weights (the cache level holding them follows from the size) and
+ * the peak rate of the multiply-add instructions of each precision. Prints
+ * a human-readable block (lines starting with '#'), then, for every
+ * forecast model of DIR/models.tsv, every T and every precision, one line
  *
- *   roof  NAME  T  BOUND_STEPS_PER_S  GEMV_GFS  SGEMM_GFS  T_ACT_NS
+ *   roof  NAME  T  PREC  BOUND_STEPS_PER_S  SGEMV_STEPS_PER_S  BYTES  GBS
  *
- * where, summed over the layers (l = 0 .. L-1, input I_0 = I, I_l = H),
+ * The bound is the machine's: every weight is read once per step (the
+ * input projection's once per call of T frames, as the engine does it with
+ * one GEMM), from the level that holds all of them, and every multiply-add
+ * runs at the peak of its instruction, whichever takes longer. Summed over
+ * the layers (input I_0 = I, I_l = H) and the head (O outputs),
  *
- *   time per step = 2 G H H / gemv_rate(G H, H)          recurrent product
- *                 + 2 G H I_l / sgemm_rate(T, G H, I_l)   input projection
- *                 + A H t_act                             activations
+ *   time per step = max (e G H H / BW(S),     2 G H H / PEAK(prec))
+ *                 + max (e G H I_l / BW(S) / T, 2 G H I_l / PEAK(prec))
+ *                 + max (4 O H / BW(S),       2 O H / PEAK(f32))
  *
- * (at T = 1 the input rate is the best of sgemm with one row, OpenBLAS sgemv
- * and the engine's GEMV at G H x I_l: OpenBLAS 0.3.21's one-row sgemm is
- * several times slower than a GEMV, and the bound must not be beatable by
- * merely choosing the other routine)
- * with A the activations per unit and step: 5 for an LSTM (sigmoid i, f, o,
- * tanh g, tanh c), 3 for a GRU (sigmoid r, z, tanh n), 1 for an RNN. The
- * head (2 H FLOPs per frame) and element-wise adds are left out, so the
- * bound is slightly optimistic. GEMV_GFS and SGEMM_GFS are those of the
- * first layer.
+ * with e the bytes per weight (4 f32, 2 bf16, 1 int8 plus a 4-byte scale
+ * per row) and S the bytes of all weights. The gate nonlinearities and
+ * element-wise work are left out: a step can only approach the bound,
+ * never reach it (at H = 64 they are about a third of a step).
+ *
+ * SGEMV_STEPS_PER_S is a reference line, not a bound: the step if its
+ * products ran at the rates OpenBLAS reaches on this machine (sgemv for the
+ * recurrent product at G*H x H, sgemm at the call's shape T x G*H x I_l for
+ * the input, sgemv for the head), f32 only.
  */
 #include "benchutil.h"
 #include "kernels.h"
+#include "machine.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -91,8 +95,6 @@ sgemm_rate (int m, int n, int k)
 typedef struct {
   int rows, cols;
   float *w, *x, *y;
-  rnn_packed packed;
-  const rnn_kernels *kern;
 } gemv_job;
 
 static void
@@ -106,76 +108,22 @@ sgemv_body (void *data, uint64_t iters)
         g->cols, g->x, 1, 0.0f, g->y, 1);
 }
 
-static void
-engine_gemv_body (void *data, uint64_t iters)
-{
-  gemv_job *g = data;
-  uint64_t i;
-
-  for (i = 0; i < iters; i++)
-    g->kern->gemv (&g->packed, g->x, NULL, g->y);
-}
-
-/* GF/s of OpenBLAS sgemv and of the engine's GEMV at rows x cols. */
-static void
-gemv_rates (int rows, int cols, double *blas, double *engine)
+/* GF/s of OpenBLAS sgemv at rows x cols. */
+static double
+sgemv_rate (int rows, int cols)
 {
   gemv_job g = { .rows = rows, .cols = cols,
     .w = rand_floats ((size_t) rows * cols, 4), .x = rand_floats (cols, 5),
     .y = rand_floats (rows, 6) };
-  rnn_error err;
-  double flops = 2.0 * rows * cols * 1e-9;
+  double r = bu_median_rate (sgemv_body, &g, min_time, reps);
 
-  g.kern = rnn__kernels_get ();
-  *blas = bu_median_rate (sgemv_body, &g, min_time, reps) * flops;
-  if (rnn__packed_init (&g.packed, g.w, rows, cols, &err) != RNN_OK) {
-    fprintf (stderr, "%s\n", err.msg);
-    exit (1);
-  }
-  *engine = bu_median_rate (engine_gemv_body, &g, min_time, reps) * flops;
-  rnn__packed_clear (&g.packed);
   free (g.w);
   free (g.x);
   free (g.y);
+  return r * 2.0 * rows * cols * 1e-9;
 }
 
 /* ------------------------------------------------------ activations */
-
-typedef struct {
-  float *x, *y;
-  size_t n;
-  const rnn_kernels *kern;
-} act_job;
-
-static void
-act_body (void *data, uint64_t iters)
-{
-  act_job *a = data;
-  uint64_t i;
-
-  for (i = 0; i < iters; i++) {
-    a->kern->sigmoid (a->x, a->y, a->n);
-    a->kern->tanh (a->x, a->y + a->n, a->n);
-  }
-}
-
-/* ns per element of the engine's activations (mean of sigmoid and tanh) on
- * cache-resident vectors of @n values in [-4, 4]. */
-static double
-act_cost_ns (size_t n)
-{
-  act_job a = { rand_floats (n, 7), malloc (2 * n * sizeof (float)), n,
-    rnn__kernels_get () };
-  size_t i;
-  double r;
-
-  for (i = 0; i < n; i++)
-    a.x[i] *= 4.0f;
-  r = bu_median_rate (act_body, &a, min_time, reps);
-  free (a.x);
-  free (a.y);
-  return 1e9 / (r * 2.0 * n);
-}
 
 /* Largest absolute and relative errors of @k's sigmoid and tanh against
  * double precision, over 2^22 points evenly spread on [-20, 20] (the whole
@@ -216,108 +164,113 @@ act_accuracy (const rnn_kernels *k)
   free (y);
 }
 
-/* -------------------------------------------------------------- DRAM */
-
-typedef struct {
-  float *buf;
-  size_t n;
-  float sink;
-} read_job;
-
-static void
-read_body (void *data, uint64_t iters)
-{
-  read_job *r = data;
-  uint64_t it;
-
-  for (it = 0; it < iters; it++) {
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    size_t i;
-
-    for (i = 0; i + 4 <= r->n; i += 4) {
-      s0 += r->buf[i];
-      s1 += r->buf[i + 1];
-      s2 += r->buf[i + 2];
-      s3 += r->buf[i + 3];
-    }
-    r->sink += s0 + s1 + s2 + s3;
-  }
-}
-
 /* -------------------------------------------------------- memo tables */
 
-#define MAX_SHAPES 256
+#define MAX_SHAPES 512
 
 typedef struct {
-  int a, b, c;
-  double v1, v2;
+  double a, b, c;
+  double v;
 } memo;
 
-static memo gemv_memo[MAX_SHAPES], gemm_memo[MAX_SHAPES];
-static int n_gemv_memo, n_gemm_memo;
+static memo memos[3][MAX_SHAPES];
+static int n_memos[3];
 
-static void
-gemv_lookup (int rows, int cols, double *blas, double *engine)
+enum { M_SGEMV, M_SGEMM, M_READ };
+
+static double *
+memo_find (int table, double a, double b, double c, int *fresh)
 {
+  memo *t = memos[table];
   int i;
 
-  for (i = 0; i < n_gemv_memo; i++)
-    if (gemv_memo[i].a == rows && gemv_memo[i].b == cols)
-      break;
-  if (i == n_gemv_memo) {
-    gemv_memo[i].a = rows;
-    gemv_memo[i].b = cols;
-    gemv_rates (rows, cols, &gemv_memo[i].v1, &gemv_memo[i].v2);
-    printf ("# gemv %5d x %-4d  OpenBLAS sgemv %6.1f GF/s   engine %6.1f "
-        "GF/s (%s)\n", rows, cols, gemv_memo[i].v1, gemv_memo[i].v2,
-        rnn__kernels_get ()->name);
-    fflush (stdout);
-    n_gemv_memo++;
+  for (i = 0; i < n_memos[table]; i++)
+    if (t[i].a == a && t[i].b == b && t[i].c == c) {
+      *fresh = 0;
+      return &t[i].v;
+    }
+  if (i == MAX_SHAPES) {
+    fprintf (stderr, "bench-roofline: too many shapes\n");
+    exit (1);
   }
-  *blas = gemv_memo[i].v1;
-  *engine = gemv_memo[i].v2;
+  t[i].a = a;
+  t[i].b = b;
+  t[i].c = c;
+  n_memos[table]++;
+  *fresh = 1;
+  return &t[i].v;
 }
 
 static double
-gemm_lookup (int m, int n, int k)
+sgemv_lookup (int rows, int cols)
 {
-  int i;
+  int fresh;
+  double *v = memo_find (M_SGEMV, rows, cols, 0, &fresh);
 
-  for (i = 0; i < n_gemm_memo; i++)
-    if (gemm_memo[i].a == m && gemm_memo[i].b == n && gemm_memo[i].c == k)
-      return gemm_memo[i].v1;
-  gemm_memo[i].a = m;
-  gemm_memo[i].b = n;
-  gemm_memo[i].c = k;
-  gemm_memo[i].v1 = sgemm_rate (m, n, k);
-  printf ("# sgemm T=%-4d x %-4d x K=%-4d %6.1f GF/s\n", m, n, k,
-      gemm_memo[i].v1);
-  fflush (stdout);
-  n_gemm_memo++;
-  return gemm_memo[i].v1;
+  if (fresh) {
+    *v = sgemv_rate (rows, cols);
+    printf ("# OpenBLAS sgemv %5d x %-4d %6.1f GF/s\n", rows, cols, *v);
+    fflush (stdout);
+  }
+  return *v;
+}
+
+static double
+sgemm_lookup (int m, int n, int k)
+{
+  int fresh;
+  double *v = memo_find (M_SGEMM, m, n, k, &fresh);
+
+  if (fresh) {
+    *v = sgemm_rate (m, n, k);
+    printf ("# OpenBLAS sgemm T=%-4d x %-4d x K=%-4d %6.1f GF/s\n", m, n, k,
+        *v);
+    fflush (stdout);
+  }
+  return *v;
+}
+
+static double
+read_lookup (size_t bytes)
+{
+  int fresh;
+  double *v = memo_find (M_READ, (double) bytes, 0, 0, &fresh);
+
+  if (fresh) {
+    *v = bm_read_gbs (bytes, min_time, reps);
+    printf ("# read %9zu bytes: %6.1f GB/s\n", bytes, *v);
+    fflush (stdout);
+  }
+  return *v;
 }
 
 static int
-cell_gates (const char *cell, int *acts)
+cell_gates (const char *cell)
 {
-  if (strcmp (cell, "lstm") == 0) {
-    *acts = 5;
+  if (strcmp (cell, "lstm") == 0)
     return 4;
-  }
-  if (strcmp (cell, "gru") == 0) {
-    *acts = 3;
+  if (strcmp (cell, "gru") == 0)
     return 3;
-  }
-  *acts = 1;
   return 1;
 }
+
+/* Bytes of a rows x cols matrix in precision @prec (see the header). */
+static double
+matrix_bytes (int prec, double rows, double cols)
+{
+  static const double per[3] = { 4, 2, 1 };
+  return per[prec] * rows * cols + (prec == 2 ? 4 * rows : 0);
+}
+
+static const char *const prec_names[3] = { "f32", "bf16", "int8" };
 
 int
 main (int argc, char **argv)
 {
   bu_model_entry models[256];
   int ts[16], n_models, n_ts, i, k, l;
-  double t_act;
+  bm_peak_set pk;
+  double peaks[3];
 
   if (argc < 3) {
     fprintf (stderr, "usage: %s DIR T[,T...] [MIN_TIME [REPS]]\n", argv[0]);
@@ -332,56 +285,72 @@ main (int argc, char **argv)
   if (n_models < 0 || n_ts < 1)
     return 2;
 
-  printf ("# engine kernels: %s\n", rnn__kernels_get ()->name);
-  printf ("# sgemm 1024^3: %.1f GF/s\n", sgemm_rate (1024, 1024, 1024));
+  printf ("# clock: %s; measuring loops: %s\n", bu_clock_name (), bm_isa ());
+  bm_peaks (&pk, min_time, reps);
+  printf ("# peak f32 multiply-add: %.1f GF/s (%s)\n", pk.f32,
+      pk.f32_isa ? pk.f32_isa : "-");
+  printf ("# peak bf16 pair dot product: %.1f G op/s (%s)\n", pk.bf16,
+      pk.bf16_isa ? pk.bf16_isa : "not on this CPU");
+  printf ("# peak u8 x s8 quad dot product: %.1f G op/s (%s)\n", pk.int8,
+      pk.int8_isa ? pk.int8_isa : "not on this CPU");
+  printf ("mach\tpeak\tf32\t%.2f\nmach\tpeak\tbf16\t%.2f\n"
+      "mach\tpeak\tint8\t%.2f\n", pk.f32, pk.bf16, pk.int8);
+  /* without the instruction, the reduced precisions are bound by the f32
+   * units (the kernels widen to f32 or use 16-bit products) */
+  peaks[0] = pk.f32;
+  peaks[1] = pk.bf16 > 0 ? pk.bf16 : pk.f32;
+  peaks[2] = pk.int8 > 0 ? pk.int8 : pk.f32;
   {
-    read_job r = { .buf = rand_floats ((size_t) 64 << 20, 8),
-      .n = (size_t) 64 << 20 };
-    double rate = bu_median_rate (read_body, &r, min_time, reps);
-
-    printf ("# read 256 MiB: %.1f GB/s\n", rate * 256.0 * 1048576 * 1e-9);
-    free (r.buf);
+    static const size_t levels[] = { 32 << 10, 256 << 10, 1 << 20, 4 << 20,
+      32 << 20, 256 << 20 };
+    for (size_t q = 0; q < sizeof levels / sizeof levels[0]; q++)
+      printf ("mach\tread\t%zu\t%.2f\n", levels[q], read_lookup (levels[q]));
   }
+  printf ("# OpenBLAS sgemm 1024^3: %.1f GF/s\n", sgemm_rate (1024, 1024,
+          1024));
   act_accuracy (rnn__kernels_generic ());
   if (rnn__kernels_get () != rnn__kernels_generic ())
     act_accuracy (rnn__kernels_get ());
-  t_act = act_cost_ns (512);
-  printf ("# activations (engine sigmoid/tanh, 512 values): %.2f ns per "
-      "element\n", t_act);
   fflush (stdout);
 
   for (i = 0; i < n_models; i++) {
     bu_model_entry *e = &models[i];
-    int acts, G = cell_gates (e->cell, &acts), H = e->hidden;
+    int G = cell_gates (e->cell), H = e->hidden, O = 1;
 
     if (strcmp (e->task, "forecast") != 0)
       continue;
-    for (k = 0; k < n_ts; k++) {
-      double t_step = 0, gemv0 = 0, gemm0 = 0;
+    for (int p = 0; p < 3; p++) {
+      double S = matrix_bytes (0, O, H), bw;
 
-      for (l = 0; l < e->layers; l++) {
-        int in = l == 0 ? e->input : H;
-        double blas, eng, gemm;
+      for (l = 0; l < e->layers; l++)
+        S += matrix_bytes (p, (double) G * H, H)
+            + matrix_bytes (p, (double) G * H, l == 0 ? e->input : H);
+      bw = read_lookup ((size_t) S);
+      for (k = 0; k < n_ts; k++) {
+        double t_step = 0, t_blas = 0;
 
-        gemv_lookup (G * H, H, &blas, &eng);
-        gemm = gemm_lookup (ts[k], G * H, in);
-        if (ts[k] == 1) {
-          /* one frame: a GEMV is the faster route for the input too */
-          double b1, e1;
+        for (l = 0; l < e->layers; l++) {
+          int in = l == 0 ? e->input : H;
+          double f_hh = 2.0 * G * H * H, f_ih = 2.0 * G * H * in;
 
-          gemv_lookup (G * H, in, &b1, &e1);
-          gemm = MAX (gemm, MAX (b1, e1));
+          t_step += MAX (matrix_bytes (p, (double) G * H, H) / (bw * 1e9),
+              f_hh / (peaks[p] * 1e9));
+          t_step += MAX (matrix_bytes (p, (double) G * H, in) / (bw * 1e9)
+              / ts[k], f_ih / (peaks[p] * 1e9));
+          if (p == 0)
+            t_blas += f_hh / (sgemv_lookup (G * H, H) * 1e9)
+                + f_ih / ((ts[k] == 1 ? sgemv_lookup (G * H, in)
+                        : sgemm_lookup (ts[k], G * H, in)) * 1e9);
         }
-        t_step += 2.0 * G * H * H / (eng * 1e9)
-            + 2.0 * G * H * in / (gemm * 1e9) + acts * H * t_act * 1e-9;
-        if (l == 0) {
-          gemv0 = eng;
-          gemm0 = gemm;
-        }
+        t_step += MAX (matrix_bytes (0, O, H) / (bw * 1e9),
+            2.0 * O * H / (peaks[0] * 1e9));
+        if (p == 0)
+          t_blas += 2.0 * O * H / (sgemv_lookup (O, H) * 1e9);
+        printf ("roof\t%s\t%d\t%s\t%.1f\t%.1f\t%.0f\t%.2f\n", e->name,
+            ts[k], prec_names[p], 1.0 / t_step, p == 0 ? 1.0 / t_blas : 0.0,
+            S, bw);
+        fflush (stdout);
       }
-      printf ("roof\t%s\t%d\t%.1f\t%.2f\t%.2f\t%.3f\n", e->name, ts[k],
-          1.0 / t_step, gemv0, gemm0, t_act);
-      fflush (stdout);
     }
   }
   return 0;

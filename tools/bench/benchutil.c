@@ -147,8 +147,23 @@ cmp_double (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
+static double rate_of (bu_body fn, void *data, double min_time, int reps,
+    int best);
+
 double
 bu_median_rate (bu_body fn, void *data, double min_time, int reps)
+{
+  return rate_of (fn, data, min_time, reps, 0);
+}
+
+double
+bu_best_rate (bu_body fn, void *data, double min_time, int reps)
+{
+  return rate_of (fn, data, min_time, reps, 1);
+}
+
+static double
+rate_of (bu_body fn, void *data, double min_time, int reps, int best)
 {
   uint64_t iters = 1;
   double dt, rates[31];
@@ -174,7 +189,7 @@ bu_median_rate (bu_body fn, void *data, double min_time, int reps)
   for (i = 0; i < reps; i++)
     rates[i] = iters / time_run (fn, data, iters);
   qsort (rates, reps, sizeof rates[0], cmp_double);
-  return rates[reps / 2];
+  return best ? rates[reps - 1] : rates[reps / 2];
 }
 
 int

@@ -29,6 +29,10 @@ typedef void (*bu_body) (void *data, uint64_t iters);
  * about @min_time seconds, then returns the median rate (iterations per
  * second) of @reps such runs. */
 double bu_median_rate (bu_body fn, void *data, double min_time, int reps);
+/* The same, returning the fastest of the @reps runs: for what the machine
+ * can do at best (bandwidth, peaks), where a slower run only means that
+ * other work disturbed it. */
+double bu_best_rate (bu_body fn, void *data, double min_time, int reps);
 
 typedef struct {
   char name[128];

@@ -31,10 +31,25 @@ def model_key(path):
     return base[:-len(".safetensors")] if base.endswith(".safetensors") else base
 
 
+PRECS = ("f32", "bf16", "int8")
+
+
+def prec_order(p):
+    return PRECS.index(p) if p in PRECS else len(PRECS)
+
+
+def gmean(v):
+    return math.exp(sum(math.log(x) for x in v) / len(v)) if v else None
+
+
+def hidden_of(name):
+    """64 from 'lstm-1x64-i1'."""
+    return int(name.split("x")[1].split("-")[0])
+
+
 def main(paths):
-    engine, torch, roof, pipe, batch = {}, {}, {}, [], []
-    pipe_engine = {}  # engine alone, timed between the pipeline runs
-    pipe_over = {}    # median of per-run engine/element ratios, minus 1
+    engine, torch, tint8, roof, pipe, batch = {}, {}, {}, {}, [], []
+    peaks, reads = {}, []
     lines = []
     for p in paths or ["-"]:
         f = sys.stdin if p == "-" else open(p)
@@ -42,47 +57,82 @@ def main(paths):
     for line in lines:
         c = line.split("\t")
         if c[0] == "engine" and len(c) >= 5:
-            engine[(c[1], int(c[2]))] = (float(c[3]), float(c[4]))
+            prec = c[5] if len(c) >= 6 else "f32"
+            engine[(c[1], int(c[2]), prec)] = (float(c[3]), float(c[4]))
         elif c[0] == "torch" and len(c) >= 4:
             torch[(c[1], int(c[2]))] = float(c[3])
-        elif c[0] == "roof" and len(c) >= 7:
-            roof[(c[1], int(c[2]))] = float(c[3])
+        elif c[0] == "torch-int8" and len(c) >= 5:
+            tint8[(c[1], int(c[2]))] = (float(c[3]), c[4])
+        elif c[0] == "roof" and len(c) >= 8:
+            roof[(c[1], int(c[2]), c[3])] = (float(c[4]), float(c[5]),
+                                              float(c[6]), float(c[7]))
+        elif c[0] == "mach" and len(c) >= 4 and c[1] == "peak":
+            peaks[c[2]] = float(c[3])
+        elif c[0] == "mach" and len(c) >= 4 and c[1] == "read":
+            reads.append((int(c[2]), float(c[3])))
         elif c[0] == "batch" and len(c) >= 6:
             batch.append((c[1], int(c[2]), int(c[3]), float(c[4]),
                           float(c[5])))
-        elif c[0] == "pipe" and len(c) >= 9:
-            pipe.append((c[1], model_key(c[2]), int(c[3]), float(c[4]),
-                         float(c[5]), float(c[6]), float(c[7]), int(c[8])))
-            if len(c) >= 10 and float(c[9]) > 0:
-                pipe_engine[(c[1], model_key(c[2]), int(c[3]))] = float(c[9])
-            if len(c) >= 11 and float(c[9]) > 0:
-                pipe_over[(c[1], model_key(c[2]), int(c[3]))] = float(c[10])
+        elif c[0] == "pipe" and len(c) >= 11:
+            pipe.append(dict(el=c[1], model=model_key(c[2]), spb=int(c[3]),
+                             pfps=float(c[4]), efps=float(c[5]),
+                             ea=float(c[6]), ta=float(c[7]), rss=int(c[8]),
+                             eng=float(c[9]), over=float(c[10]),
+                             prec=c[11] if len(c) >= 12 else "f32"))
+
+    # ------------------------------------------------------------ machine
+    if peaks or reads:
+        print("The machine, one core, measured by tools/bench/machine.c "
+              "(not the engine's kernels)")
+        for k, label in (("f32", "fp32 multiply-add (vfmadd231ps)"),
+                         ("bf16", "bf16 pair dot product (vdpbf16ps)"),
+                         ("int8", "u8 x s8 quad dot product (vpdpbusd)")):
+            if k in peaks:
+                print("- peak %s: %s" % (label, "%.0f G op/s" % peaks[k]
+                                         if peaks[k] > 0 else "not on this CPU"))
+        if reads:
+            print("- read bandwidth: " + ", ".join(
+                "%s %.0f GB/s" % (("%d KiB" % (b >> 10)) if b < 1 << 20
+                                  else ("%d MiB" % (b >> 20)), g)
+                for b, g in sorted(reads)))
+        print()
 
     # ---------------------------------------------- engine vs torch vs roof
-    print("Engine alone vs PyTorch 1.13 (steps/s = frames/s, batch 1, state "
-          "carried, 1 thread)\nand vs the measured roofline bound")
+    print("Engine alone vs PyTorch 1.13 fp32 and dynamic int8 (steps/s = "
+          "frames/s, batch 1,\nstate carried, 1 thread) and vs the machine's "
+          "roofline bound for the precision")
     rows = []
-    keys = sorted(set(engine) | set(torch),
-                  key=lambda k: (k[0].split("-")[0], k[0], k[1]))
+    keys = sorted(set(engine), key=lambda k: (k[0].split("-")[0],
+                                              hidden_of(k[0]), k[0], k[1],
+                                              prec_order(k[2])))
     for k in keys:
-        e = engine.get(k, (None, None))
-        t = torch.get(k)
-        b = roof.get(k)
-        rows.append((k[0], k[1], fnum(e[0]), fnum(t),
-                     fnum(e[0] / t, 1) + "x" if e[0] and t else "-",
-                     fnum(b), fnum(100 * e[0] / b, 0) + "%" if e[0] and b
-                     else "-", fnum(e[1], 2) if e[1] is not None else "-"))
-    print(table(("model", "T", "engine", "torch", "ratio", "bound",
-                 "of bound", "allocs/call"), rows))
+        name, t, prec = k
+        e, allocs = engine[k]
+        tf, ti = torch.get((name, t)), tint8.get((name, t))
+        r = roof.get(k)
+        rows.append((name, t, prec, fnum(e),
+                     fnum(tf), fnum(ti[0]) if ti else "-",
+                     fnum(e / tf, 1) + "x" if tf else "-",
+                     fnum(e / ti[0], 1) + "x" if ti else "-",
+                     fnum(r[0]) if r else "-",
+                     fnum(100 * e / r[0], 0) + "%" if r else "-",
+                     fnum(r[1]) if r and r[1] > 0 else "-",
+                     fnum(allocs, 2)))
+    print(table(("model", "T", "prec", "engine", "torch", "torch int8",
+                 "vs torch", "vs int8", "bound", "of bound", "sgemv line",
+                 "allocs/call"), rows))
+    print("(bound: weights read once per step at the measured bandwidth of "
+          "their size, products at the\ninstruction's peak, nonlinearities "
+          "left out; sgemv line: the step at OpenBLAS sgemv/sgemm rates)")
 
     # ------------------------------------------------------------- batch
     if batch:
-        print("\nPer-stream batching (rnn_batch_state_forward, T = 100): "
-              "frames/s summed over N streams,\nagainst one rnn_state "
+        print("\nPer-stream batching (rnn_batch_state_forward, T = 100, "
+              "f32): frames/s summed over N\nstreams, against one rnn_state "
               "(N = 1, from the table above)")
         rows = []
         for name, t, n, rate, allocs in batch:
-            single = engine.get((name, t), (None, None))[0]
+            single = engine.get((name, t, "f32"), (None, None))[0]
             rows.append((name, n, fnum(rate), fnum(single),
                          fnum(rate / single, 2) + "x" if single else "-",
                          fnum(allocs, 2)))
@@ -90,96 +140,113 @@ def main(paths):
                      "allocs/call"), rows))
 
     # ------------------------------------------------------------ pipeline
-    base = {r[2]: r[3] for r in pipe if r[0] == "none"}
+    base = {r["spb"]: r["pfps"] for r in pipe if r["el"] == "none"}
     print("\nThrough a pipeline: audiotestsrc ! ELEMENT ! fakesink, "
           "channels=1 (frames/s)")
     if base:
         print("audiotestsrc ! identity ! fakesink alone: "
               + ", ".join("%s frames/s at %d frames/buffer" % (fnum(v), s)
                           for s, v in sorted(base.items(), reverse=True)))
-    ctl = [r for r in pipe if r[0] == "control"]
+    ctl = [r for r in pipe if r["el"] == "control"]
     if ctl:
         print("control, audioconvert to S16LE (allocates its output): "
-              + ", ".join("%.2f allocs/buffer at %d frames/buffer" % (r[5], r[2])
-                          for r in ctl))
+              + ", ".join("%.2f allocs/buffer at %d frames/buffer"
+                          % (r["ea"], r["spb"]) for r in ctl))
     rows = []
-    for el, m, spb, pfps, efps, ea, ta, rss in pipe:
-        if el in ("none", "control"):
+    for r in pipe:
+        if r["el"] in ("none", "control"):
             continue
-        key = (m[:-len("-anomaly")] if m.endswith("-anomaly") else m, spb)
-        e = pipe_engine.get((el, m, spb), engine.get(key, (None, None))[0])
-        t = torch.get(key)
-        over = (e / efps - 1) * 100 if e else None
-        if (el, m, spb) in pipe_over:
-            over = 100 * pipe_over[(el, m, spb)]
-        rows.append((el, m, spb, fnum(pfps), fnum(efps), fnum(e),
-                     fnum(over, 1) + "%" if over is not None else "-",
-                     fnum(pfps / t, 1) + "x" if t else "-",
-                     fnum(ea, 2), fnum(ta, 2), fnum(rss / 1024.0, 1)))
-    print(table(("element", "model", "frames/buf", "pipeline", "in element",
-                 "engine", "overhead", "vs torch", "allocs/buf elem",
-                 "allocs/buf thread", "peak MiB"), rows))
+        m = r["model"]
+        key = (m[:-len("-anomaly")] if m.endswith("-anomaly") else m, r["spb"])
+        t, ti = torch.get(key), tint8.get(key)
+        rows.append((r["el"], m, r["spb"], r["prec"], fnum(r["pfps"]),
+                     fnum(r["efps"]), fnum(r["eng"]),
+                     fnum(100 * r["over"], 1) + "%",
+                     fnum(r["pfps"] / t, 1) + "x" if t else "-",
+                     fnum(r["pfps"] / ti[0], 1) + "x" if ti else "-",
+                     fnum(r["ea"], 2), fnum(r["ta"], 2),
+                     fnum(r["rss"] / 1024.0, 1)))
+    print(table(("element", "model", "frames/buf", "prec", "pipeline",
+                 "in element", "engine", "overhead", "vs torch", "vs int8",
+                 "allocs/buf elem", "allocs/buf thread", "peak MiB"), rows))
 
     # -------------------------------------------------------------- targets
     print("\nTargets")
     six = ["lstm-1x64-i1", "lstm-1x128-i1", "lstm-1x256-i1", "lstm-1x512-i1",
            "lstm-2x256-i1", "gru-1x256-i1"]
-    fc = {(m, spb): (pfps, efps, ea) for el, m, spb, pfps, efps, ea, ta, rss
-          in pipe if el == "lstmforecast"}
+    fc = {(r["model"], r["spb"], r["prec"]): r for r in pipe
+          if r["el"] == "lstmforecast"}
 
     def verdict(ok):
         return "MET" if ok else "NOT MET"
 
-    ratios, small_ok, have = [], True, True
-    for m in six:
-        p, t = fc.get((m, 100)), torch.get((m, 100))
-        if p is None or t is None:
-            have = False
-            continue
-        r = p[0] / t
-        ratios.append(r)
-        if int(m.split("x")[1].split("-")[0]) <= 128 and r < 10:
-            small_ok = False
-    if have and ratios:
-        gm = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-        print("- lstmforecast at 100 frames/buffer vs torch T=100: %s; "
-              ">= 10x at H <= 128: %s; geometric mean %.1fx (>= 8x): %s"
-              % (", ".join("%.1fx" % r for r in ratios), verdict(small_ok),
-                 gm, verdict(gm >= 8)))
+    def ratios(spb, prec, ref):
+        out = []
+        for m in six:
+            p, t = fc.get((m, spb, prec)), ref.get((m, spb))
+            if p is None or t is None:
+                return None
+            out.append((m, p["pfps"] / (t[0] if isinstance(t, tuple) else t)))
+        return out
+
+    r = ratios(100, "f32", torch)
+    if r:
+        small = [v for m, v in r if hidden_of(m) <= 128]
+        gm = gmean([v for _, v in r])
+        print("- f32, lstmforecast at 100 frames/buffer vs torch fp32 T=100: "
+              "%s; geometric mean %.1fx (>= 8x): %s; H <= 128 %s (>= 10x): %s"
+              % (", ".join("%.1fx" % v for _, v in r), gm, verdict(gm >= 8),
+                 ", ".join("%.1fx" % v for v in small),
+                 verdict(min(small) >= 10)))
     else:
-        print("- lstmforecast at 100 frames/buffer: missing measurements")
-    r1 = []
-    for m in six:
-        p, t = fc.get((m, 1)), torch.get((m, 1))
-        if p and t:
-            r1.append(p[0] / t)
+        print("- f32 pipelines at 100 frames/buffer: missing measurements")
+    r1 = ratios(1, "f32", torch)
     if r1:
-        print("- lstmforecast at 1 frame/buffer vs torch T=1: %s; >= 5x: %s"
-              % (", ".join("%.1fx" % r for r in r1),
-                 verdict(min(r1) >= 5)))
-    fr = [(engine[k][0] / roof[k], k) for k in engine if k in roof]
-    if fr:
-        for t in sorted({k[1] for _, k in fr}):
-            sub = [f for f in fr if f[1][1] == t]
-            lo = min(sub)
-            print("- engine / roofline bound at T=%d: min %.0f%% (%s), "
-                  "median %.0f%%; >= 60%%: %s"
-                  % (t, 100 * lo[0], lo[1][0],
-                     100 * sorted(f[0] for f in sub)[len(sub) // 2],
-                     verdict(lo[0] >= 0.6)))
-    ov = []
-    for el, m, spb, pfps, efps, ea, ta, rss in pipe:
-        key = (m[:-len("-anomaly")] if m.endswith("-anomaly") else m, spb)
-        e = pipe_engine.get((el, m, spb), engine.get(key, (None, None))[0])
-        if el not in ("none", "control") and spb == 100 and e:
-            ov.append((pipe_over.get((el, m, spb), e / efps - 1), el, m))
+        print("- f32, lstmforecast at 1 frame/buffer vs torch fp32 T=1: %s; "
+              ">= 5x: %s" % (", ".join("%.1fx" % v for _, v in r1),
+                             verdict(min(v for _, v in r1) >= 5)))
+    for prec in ("bf16", "int8"):
+        rf, ri = ratios(100, prec, torch), ratios(100, prec, tint8)
+        if rf and ri:
+            gf, gi = gmean([v for _, v in rf]), gmean([v for _, v in ri])
+            goal = (" (>= 20x): %s" % verdict(gf >= 20)) if prec == "int8" \
+                else ""
+            goal_i = (" (>= 12x): %s" % verdict(gi >= 12)) if prec == "int8" \
+                else ""
+            print("- %s, lstmforecast at 100 frames/buffer: vs torch fp32 %s, "
+                  "geometric mean %.1fx%s; vs torch dynamic int8 %s, "
+                  "geometric mean %.1fx%s"
+                  % (prec, ", ".join("%.1fx" % v for _, v in rf), gf, goal,
+                     ", ".join("%.1fx" % v for _, v in ri), gi, goal_i))
+    for prec in PRECS:
+        share = [(engine[k][0] / roof[k][0], k) for k in engine
+                 if k in roof and k[2] == prec and hidden_of(k[0]) >= 256]
+        if not share:
+            continue
+        for t in sorted({k[1] for _, k in share}):
+            sub = sorted(f for f in share if f[1][1] == t)
+            line = ("- %s engine / machine roofline at H >= 256, T=%d: min "
+                    "%.0f%% (%s), median %.0f%%"
+                    % (prec, t, 100 * sub[0][0], sub[0][1][0],
+                       100 * sub[len(sub) // 2][0]))
+            if prec == "f32":
+                line += "; >= 75%%: %s" % verdict(sub[0][0] >= 0.75)
+            print(line)
+    gains = [(rate / engine[(name, t, "f32")][0], name) for name, t, n, rate, a
+             in batch if n == 16 and (name, t, "f32") in engine]
+    if gains:
+        print("- per-channel 16 streams vs 16 single states: %s; >= 3x: %s"
+              % (", ".join("%s %.2fx" % (n, g) for g, n in gains),
+                 verdict(min(g for g, _ in gains) >= 3)))
+    ov = [(r["over"], r["el"], r["model"], r["prec"]) for r in pipe
+          if r["el"] not in ("none", "control") and r["spb"] == 100]
     if ov:
         worst = max(ov)
-        print("- element overhead at 100 frames/buffer: worst %.1f%% (%s %s); "
-              "< 10%%: %s" % (100 * worst[0], worst[1], worst[2],
-                              verdict(worst[0] < 0.10)))
-    allocs = [(ea, el, m, spb) for el, m, spb, pfps, efps, ea, ta, rss in pipe
-              if el not in ("none", "control")]
+        print("- element overhead at 100 frames/buffer: worst %.1f%% (%s %s "
+              "%s); < 10%%: %s" % (100 * worst[0], worst[1], worst[2],
+                                    worst[3], verdict(worst[0] < 0.10)))
+    allocs = [(r["ea"], r["el"], r["model"], r["spb"]) for r in pipe
+              if r["el"] not in ("none", "control")]
     eng_allocs = [v[1] for v in engine.values()] + [b[4] for b in batch]
     if allocs or eng_allocs:
         worst = max(allocs) if allocs else (0, "-", "-", 0)

@@ -6,11 +6,15 @@
 # BUILD_DIR (default: build) must be configured with meson
 # (buildtype release or debugoptimized, the project default); the benchmark
 # programs and the plugin are built in it first. Everything runs pinned to
-# CPU 0 with one BLAS thread. The raw lines and the report are also written
-# to BUILD_DIR/bench-results/. Takes about 7 minutes on an idle 2-CPU machine.
+# one CPU (BENCH_CPU, default 1) with one BLAS thread and one torch thread,
+# timed by the thread's CPU time (BENCH_CLOCK=wall for the wall clock). The
+# raw lines and the report are also written to BUILD_DIR/bench-results/.
+# Takes about 6 minutes of CPU time (longer on a loaded machine).
 #
 # Environment: BENCH_MIN_TIME (seconds per timed run, default 0.2),
-# BENCH_REPS (timed runs per figure, median taken, default 3).
+# BENCH_REPS (timed runs per figure, median taken, default 3), BENCH_FRAMES
+# (frames per call, default 1,100), BENCH_FULL=1 (also the models with 64
+# inputs, and T = 16).
 set -eu
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,8 +22,13 @@ build=${1:-$src/build}
 case $build in /*) ;; *) build=$(pwd)/$build ;; esac
 min_time=${BENCH_MIN_TIME:-0.2}
 reps=${BENCH_REPS:-3}
+cpu=${BENCH_CPU:-1}
 torch_python=/usr/bin/python3
-frames=1,16,100
+if [ "${BENCH_FULL:-0}" = 1 ]; then
+  frames=${BENCH_FRAMES:-1,16,100}
+else
+  frames=${BENCH_FRAMES:-1,100}
+fi
 
 if [ ! -f "$build/build.ninja" ]; then
   echo "run-bench.sh: $build is not a meson build directory" \
@@ -48,18 +57,30 @@ raw=$out/raw.tsv
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 export GST_PLUGIN_PATH_1_0="$build/plugin"
 export GST_REGISTRY_1_0="$work/registry.bin"
-pin="taskset -c 0"
+pin="taskset -c $cpu"
 
 {
   echo "gst-rnn benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "host: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)," \
        "$(getconf _NPROCESSORS_ONLN) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "build: $build ($buildtype); pinned to CPU 0; median of $reps runs" \
-       "of >= ${min_time}s"
+  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), flags:" \
+       "$(grep -m1 -o -w -E 'avx2|fma|avx512f|avx512bw|avx512vl|avx512_vnni|avx512_bf16|avx_vnni' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+  echo "build: $build ($buildtype); pinned to CPU $cpu; clock" \
+       "${BENCH_CLOCK:-thread-cpu}; median of $reps runs of >= ${min_time}s"
+  echo "versions: $(gcc -dumpfullversion 2>/dev/null | sed 's/^/gcc /')," \
+       "OpenBLAS $(dpkg-query -W -f='${Version}' libopenblas0-pthread 2>/dev/null)," \
+       "torch $($torch_python -c 'import torch; print(torch.__version__)' 2>/dev/null)"
 } | tee "$out/header.txt"
 
 echo "== models" >&2
 $torch_python "$src/tools/bench/bench_torch.py" models "$work/models"
+if [ "${BENCH_FULL:-0}" != 1 ]; then
+  # the univariate models (what the signal elements run)
+  awk -F '\t' '$5 == 1' "$work/models/models.tsv" > "$work/models/one.tsv"
+  mv "$work/models/one.tsv" "$work/models/models.tsv"
+fi
+# every precision the engine has (bench-engine says when it has only f32)
+precisions=f32,bf16,int8
 
 echo "== roofline" >&2
 $pin "$build/tools/bench/bench-roofline" "$work/models" "$frames" \
@@ -67,11 +88,12 @@ $pin "$build/tools/bench/bench-roofline" "$work/models" "$frames" \
 
 echo "== engine" >&2
 $pin "$build/tools/bench/bench-engine" "$work/models" "$frames" \
-  "$min_time" "$reps" batch >> "$raw"
+  "$min_time" "$reps" batch "$precisions" >> "$raw"
+grep -q "	bf16\$" "$raw" || precisions=f32
 
 echo "== torch" >&2
 $pin $torch_python "$src/tools/bench/bench_torch.py" bench "$work/models" \
-  "$frames" --min-time "$min_time" --reps "$reps" >> "$raw"
+  "$frames" --min-time "$min_time" --reps "$reps" --int8 >> "$raw"
 
 echo "== pipelines" >&2
 for spb in 100 1; do
@@ -79,15 +101,19 @@ for spb in 100 1; do
     $pin "$build/tools/bench/bench-pipeline" $el none "$spb" 0.3 "$reps" \
       >> "$raw"
   done
-  for m in lstm-1x64-i1 lstm-1x128-i1 lstm-1x256-i1 lstm-1x512-i1 \
-           lstm-2x256-i1 gru-1x256-i1; do
-    $pin "$build/tools/bench/bench-pipeline" lstmforecast \
-      "$work/models/$m.safetensors" "$spb" 0.3 "$reps" >> "$raw"
+  for prec in $(echo "$precisions" | tr ',' ' '); do
+    for m in lstm-1x64-i1 lstm-1x128-i1 lstm-1x256-i1 lstm-1x512-i1 \
+             lstm-2x256-i1 gru-1x256-i1; do
+      BENCH_PRECISION=$prec $pin "$build/tools/bench/bench-pipeline" \
+        lstmforecast "$work/models/$m.safetensors" "$spb" 0.3 "$reps" >> "$raw"
+    done
+    BENCH_PRECISION=$prec $pin "$build/tools/bench/bench-pipeline" gruanomaly \
+      "$work/models/gru-1x256-i1-anomaly.safetensors" "$spb" 0.3 "$reps" \
+      >> "$raw"
   done
-  $pin "$build/tools/bench/bench-pipeline" gruanomaly \
-    "$work/models/gru-1x256-i1-anomaly.safetensors" "$spb" 0.3 "$reps" \
-    >> "$raw"
 done
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)" \
+  | tee -a "$out/header.txt"
 
 echo
 $torch_python "$src/tools/bench/report.py" "$raw" | tee "$out/report.txt"
