@@ -257,6 +257,14 @@ rnn_status rnn_detector_set_state (rnn_detector *d, const float *buf,
  * markup is not an error: what cannot be parsed is kept as text. */
 rnn_status rnn_markup_strip (const char *text, size_t len, char **out,
     rnn_error *err);
+/* The same, also saying where each byte of the plain text came from: plain
+ * byte i was produced by markup bytes [(*from)[i], (*to)[i]) (a character
+ * as is, an entity, or a whole CDATA section). Both arrays are newly
+ * allocated (free with free()), one entry per plain byte. So a run of plain
+ * bytes [s, e) is one stretch of the markup without tags exactly when every
+ * (*to)[i] equals (*from)[i + 1] or the two bytes share their unit. */
+rnn_status rnn_markup_strip_map (const char *text, size_t len, char **out,
+    size_t **from, size_t **to, rnn_error *err);
 
 /* Tokenize @text (UTF-8, @len bytes; invalid sequences are replaced by
  * U+FFFD, which separates tokens) with the model's vocabulary. Writes at

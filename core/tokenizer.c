@@ -470,27 +470,52 @@ entity_end (const char *text, size_t len, size_t i, gunichar * c)
   return 0;
 }
 
+/* Records that plain bytes [n0, n) came from markup bytes [a, b). */
+static void
+set_origin (size_t * from, size_t * to, size_t n0, size_t n, size_t a,
+    size_t b)
+{
+  if (from == NULL)
+    return;
+  for (size_t j = n0; j < n; j++) {
+    from[j] = a;
+    to[j] = b;
+  }
+}
+
 /* Every rule below produces at most as many bytes as it consumes (an entity
  * of n bytes decodes to at most 4 <= n, a tag to nothing), so the result
  * fits in @len + 1 bytes. */
 rnn_status
-rnn_markup_strip (const char *text, size_t len, char **out, rnn_error * err)
+rnn_markup_strip_map (const char *text, size_t len, char **out,
+    size_t ** from_out, size_t ** to_out, rnn_error * err)
 {
   char *o;
-  size_t i = 0, n = 0;
+  size_t i = 0, n = 0, *from = NULL, *to = NULL;
 
-  if (out == NULL || (text == NULL && len > 0))
+  if (out == NULL || (text == NULL && len > 0)
+      || (from_out == NULL) != (to_out == NULL))
     return rnn__set_error (err, RNN_ERR_ARG, "rnn_markup_strip: %s is NULL",
-        out == NULL ? "out" : "text");
+        out == NULL ? "out" : text == NULL && len > 0 ? "text" :
+        "one of from/to");
   *out = NULL;
   o = malloc (len + 1);
-  if (o == NULL)
+  if (from_out) {
+    *from_out = *to_out = NULL;
+    from = malloc ((len + 1) * sizeof (size_t));
+    to = malloc ((len + 1) * sizeof (size_t));
+  }
+  if (o == NULL || (from_out && (from == NULL || to == NULL))) {
+    free (o);
+    free (from);
+    free (to);
     return rnn__set_error (err, RNN_ERR_NOMEM,
         "rnn_markup_strip: cannot allocate %zu bytes", len + 1);
+  }
 
   while (i < len) {
     const char ch = text[i];
-    size_t end;
+    size_t end, n0 = n;
     gunichar c;
     gssize k;
 
@@ -502,9 +527,11 @@ rnn_markup_strip (const char *text, size_t len, char **out, rnn_error * err)
       }
       if (len - i >= 9 && memcmp (text + i, "<![CDATA[", 9) == 0
           && (k = find (text, len, i + 9, "]]>")) >= 0) {
-        /* CDATA: its content is literal text */
+        /* CDATA: its content is literal text; one unit, so that nothing
+         * is ever inserted inside it */
         memcpy (o + n, text + i + 9, (size_t) k - (i + 9));
         n += (size_t) k - (i + 9);
+        set_origin (from, to, n0, n, i, (size_t) k + 3);
         i = (size_t) k + 3;
         continue;
       }
@@ -519,11 +546,13 @@ rnn_markup_strip (const char *text, size_t len, char **out, rnn_error * err)
       }
     } else if (ch == '&' && (end = entity_end (text, len, i, &c)) > 0) {
       n += (size_t) g_unichar_to_utf8 (c, o + n);
+      set_origin (from, to, n0, n, i, end);
       i = end;
       continue;
     }
     /* a NUL would end the C string early; it separates tokens anyway */
     o[n++] = ch == '\0' ? ' ' : ch;
+    set_origin (from, to, n0, n, i, i + 1);
     i++;
   }
   o[n] = '\0';
@@ -532,5 +561,15 @@ rnn_markup_strip (const char *text, size_t len, char **out, rnn_error * err)
     if (o[i] == '\0')
       o[i] = ' ';
   *out = o;
+  if (from_out) {
+    *from_out = from;
+    *to_out = to;
+  }
   return RNN_OK;
+}
+
+rnn_status
+rnn_markup_strip (const char *text, size_t len, char **out, rnn_error * err)
+{
+  return rnn_markup_strip_map (text, len, out, NULL, NULL, err);
 }

@@ -44,6 +44,11 @@ typedef struct
   rnn_state *state;
   GstCaps *sink_caps;
   gboolean markup;              /* sink format is pango-markup */
+  /* during process() of a pango-markup text, when the class asks for it:
+   * the markup and where each plain byte came from in it */
+  const gchar *markup_text;
+  gsize markup_len;
+  const gsize *markup_from, *markup_to;
   gboolean negotiated;          /* caps_chosen was called for the caps */
   GstSegment segment;
   gboolean discont_pending;     /* mark the next output buffer DISCONT */
@@ -915,6 +920,7 @@ gst_rnn_text_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   guint max_tokens;
   GstMapInfo map;
   gchar *stripped = NULL;
+  size_t *from = NULL, *to = NULL;
   const gchar *text;
   gsize len, n_tokens = 0, n_found = 0;
   rnn_error err = { 0 };
@@ -980,12 +986,18 @@ gst_rnn_text_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   text = (const gchar *) map.data;
   len = map.size;
   if (priv->markup) {
-    if (rnn_markup_strip (text, len, &stripped, &err) != RNN_OK) {
+    if (rnn_markup_strip_map (text, len, &stripped, klass->markup_origins ?
+            &from : NULL, klass->markup_origins ? &to : NULL,
+            &err) != RNN_OK) {
       GST_ELEMENT_ERROR (self, STREAM, FAILED,
           ("Could not read the pango markup: %s", err.msg), (NULL));
       flow = GST_FLOW_ERROR;
       goto done;
     }
+    priv->markup_text = text;
+    priv->markup_len = len;
+    priv->markup_from = from;
+    priv->markup_to = to;
     text = stripped;
     len = strlen (stripped);
   }
@@ -1019,5 +1031,24 @@ done:
   gst_buffer_unmap (buf, &map);
   gst_buffer_unref (buf);
   free (stripped);
+  free (from);
+  free (to);
+  priv->markup_text = NULL;
+  priv->markup_from = priv->markup_to = NULL;
   return flow;
+}
+
+gboolean
+gst_rnn_text_get_markup (GstRnnText * self, const gchar ** markup,
+    gsize * len, const gsize ** from, const gsize ** to)
+{
+  GstRnnTextPrivate *priv = PRIV (self);
+
+  if (priv->markup_text == NULL || priv->markup_from == NULL)
+    return FALSE;
+  *markup = priv->markup_text;
+  *len = priv->markup_len;
+  *from = priv->markup_from;
+  *to = priv->markup_to;
+  return TRUE;
 }

@@ -59,12 +59,16 @@ struct _GstRnnTextClass
   /* stop(): free what model_loaded allocated. */
   void (*release) (GstRnnText * self);
 
+  /* set in class_init: keep, for pango-markup texts, where each byte of
+   * the plain text came from (gst_rnn_text_get_markup) */
+  gboolean markup_origins;
+
   /* defaults of the properties (set by
    * gst_rnn_text_class_install_properties) */
   gboolean post_messages_default;
   guint max_tokens_default;
 
-  gpointer _padding[4];
+  gpointer _padding[3];
 };
 
 /* Installs `model-file`, `reset-on-discont`, `post-messages` (whose
@@ -91,6 +95,13 @@ gboolean gst_rnn_text_post_messages (GstRnnText * self);
  * and duration, DISCONT on the first output after a discontinuity. */
 GstFlowReturn gst_rnn_text_push (GstRnnText * self, GstBuffer * inbuf,
     GstBuffer * out);
+
+/* Inside process(), for a pango-markup text when the class set
+ * markup_origins: the markup as received and, for each byte of the plain
+ * text process() got, the markup bytes [from[i], to[i]) it came from (see
+ * rnn_markup_strip_map). FALSE for utf8 input. Valid during process(). */
+gboolean gst_rnn_text_get_markup (GstRnnText * self, const gchar ** markup,
+    gsize * len, const gsize ** from, const gsize ** to);
 
 /* A buffer holding the text of @s (taken and freed). */
 GstBuffer *gst_rnn_text_buffer_from_string (GString * s);

@@ -26,11 +26,14 @@
  * The source pad produces, depending on what downstream accepts, in this
  * order of preference:
  *
- * * `text/x-raw, format=pango-markup`: the text (markup removed, then
- *   escaped) with the tokens whose tag is in
- *   #GstTextTagger:highlight-tags wrapped in `<span>` elements carrying
- *   #GstTextTagger:span-attributes, for `textoverlay`. With a BIO/IOB2 tag
- *   set, whole entities are wrapped (`<span ...>New York</span>`).
+ * * `text/x-raw, format=pango-markup`: the text with the tokens whose tag
+ *   is in #GstTextTagger:highlight-tags wrapped in `<span>` elements
+ *   carrying #GstTextTagger:span-attributes, for `textoverlay`. With a
+ *   BIO/IOB2 tag set, whole entities are wrapped (`<span ...>New
+ *   York</span>`). Well-formed pango-markup input keeps its own markup
+ *   (spans go only around stretches without its tags: an entity crossing
+ *   one is wrapped token by token, a token crossing one is left alone);
+ *   other input is escaped, invalid UTF-8 becoming U+FFFD.
  * * `text/x-raw, format=utf8`: `token/TAG token/TAG ...` and a newline
  *   (one line per text, for `fdsink`), each token as written in the
  *   input.
@@ -153,6 +156,7 @@ gst_text_tagger_class_init (GstTextTaggerClass * klass)
   text_class->caps_chosen = gst_text_tagger_caps_chosen;
   text_class->process = gst_text_tagger_process;
   text_class->release = gst_text_tagger_release;
+  text_class->markup_origins = TRUE;
 
   /**
    * GstTextTagger:model-file:
@@ -608,47 +612,165 @@ label_listed (const gchar * list, const gchar * label)
   return ok;
 }
 
-/* The pango markup of @text with the chosen tokens (entities) in spans. */
+/* A run of tokens to highlight: tokens [first, last]. */
+typedef struct
+{
+  gsize first, last;
+} Highlight;
+
+/* The tokens (BIO: entities) chosen by highlight-tags, in text order. */
+static GArray *
+gst_text_tagger_highlights (GstTextTagger * self, const rnn_model * model,
+    gsize n, GArray * ents, const gchar * list)
+{
+  GArray *hl = g_array_new (FALSE, FALSE, sizeof (Highlight));
+  gsize i;
+
+  if (self->bio) {
+    for (i = 0; i < ents->len; i++) {
+      const Entity *e = &g_array_index (ents, Entity, i);
+      Highlight h = { e->first, e->last };
+
+      if (label_listed (list, e->label))
+        g_array_append_val (hl, h);
+    }
+  } else {
+    for (i = 0; i < n; i++) {
+      Highlight h = { i, i };
+
+      if (tag_listed (list, rnn_model_label (model, self->best[i])))
+        g_array_append_val (hl, h);
+    }
+  }
+  return hl;
+}
+
+/* Is `<markup>@text</markup>` well-formed (valid UTF-8 without NUL, tags
+ * balanced, known entities), as pango needs? */
+static gboolean
+markup_well_formed (const gchar * text, gsize len)
+{
+  static const GMarkupParser parser = { NULL, NULL, NULL, NULL, NULL };
+  GMarkupParseContext *ctx;
+  gboolean ok;
+
+  if (memchr (text, '\0', len) != NULL)
+    return FALSE;
+  ctx = g_markup_parse_context_new (&parser, 0, NULL, NULL);
+  ok = g_markup_parse_context_parse (ctx, "<markup>", -1, NULL)
+      && g_markup_parse_context_parse (ctx, text, (gssize) len, NULL)
+      && g_markup_parse_context_parse (ctx, "</markup>", -1, NULL)
+      && g_markup_parse_context_end_parse (ctx, NULL);
+  g_markup_parse_context_free (ctx);
+  return ok;
+}
+
+/* Plain bytes [s, e) as one stretch of the input markup without a tag,
+ * made of whole units (characters, entities): its markup bytes in *ms,
+ * *me. */
+static gboolean
+markup_stretch (const gsize * from, const gsize * to, gsize plain_len,
+    gsize s, gsize e, gsize * ms, gsize * me)
+{
+  gsize i;
+
+  if ((s > 0 && from[s - 1] == from[s])
+      || (e < plain_len && from[e] == from[e - 1]))
+    return FALSE;               /* starts or ends inside a unit */
+  for (i = s; i + 1 < e; i++)
+    if (to[i] != from[i + 1] && from[i] != from[i + 1])
+      return FALSE;             /* a tag (or comment) in between */
+  *ms = from[s];
+  *me = to[e - 1];
+  return TRUE;
+}
+
+/* Preserving mode: the input markup as received, with a span inserted
+ * around each highlight that is one tag-free stretch of it (an entity
+ * that crosses a tag falls back to its tokens one by one; a token that
+ * crosses one is left as it is). */
+static GstBuffer *
+gst_text_tagger_markup_kept (const gchar * markup, gsize mlen,
+    const gsize * from, const gsize * to, gsize plain_len,
+    const rnn_token * tokens, GArray * hl, const gchar * attrs)
+{
+  GString *out = g_string_sized_new (mlen + 64);
+  gsize pos = 0, i, t, ms, me;
+
+  for (i = 0; i < hl->len; i++) {
+    const Highlight *h = &g_array_index (hl, Highlight, i);
+    gsize first = h->first, last = h->last;
+
+    if (!markup_stretch (from, to, plain_len, tokens[first].start,
+            tokens[last].end, &ms, &me)) {
+      /* token by token */
+      for (t = first; t <= last; t++) {
+        if (!markup_stretch (from, to, plain_len, tokens[t].start,
+                tokens[t].end, &ms, &me))
+          continue;
+        g_string_append_len (out, markup + pos, (gssize) (ms - pos));
+        g_string_append_printf (out, "<span %s>", attrs);
+        g_string_append_len (out, markup + ms, (gssize) (me - ms));
+        g_string_append (out, "</span>");
+        pos = me;
+      }
+      continue;
+    }
+    g_string_append_len (out, markup + pos, (gssize) (ms - pos));
+    g_string_append_printf (out, "<span %s>", attrs);
+    g_string_append_len (out, markup + ms, (gssize) (me - ms));
+    g_string_append (out, "</span>");
+    pos = me;
+  }
+  g_string_append_len (out, markup + pos, (gssize) (mlen - pos));
+  return gst_rnn_text_buffer_from_string (out);
+}
+
+/* The pango markup output: for well-formed pango-markup input, that
+ * markup with the highlights in spans; otherwise @text (markup removed)
+ * escaped, with the highlights in spans. */
 static GstBuffer *
 gst_text_tagger_markup (GstTextTagger * self, const rnn_model * model,
     const gchar * text, gsize len, const rnn_token * tokens, gsize n,
     GArray * ents)
 {
-  GString *out = g_string_sized_new (len + 64);
+  GString *out;
+  GstBuffer *buf;
+  GArray *hl;
   gchar *list, *attrs;
-  gsize pos = 0, i, n_spans = self->bio ? ents->len : n;
+  const gchar *markup;
+  const gsize *from, *to;
+  gsize mlen, pos = 0, i;
 
   GST_OBJECT_LOCK (self);
   list = g_strdup (self->highlight_tags);
   attrs = g_strdup (self->span_attributes);
   GST_OBJECT_UNLOCK (self);
+  hl = gst_text_tagger_highlights (self, model, n, ents, list);
 
-  for (i = 0; i < n_spans; i++) {
-    gsize start, end;
+  if (gst_rnn_text_get_markup (GST_RNN_TEXT (self), &markup, &mlen, &from,
+          &to) && markup_well_formed (markup, mlen)) {
+    buf = gst_text_tagger_markup_kept (markup, mlen, from, to, len, tokens,
+        hl, attrs);
+  } else {
+    out = g_string_sized_new (len + 64);
+    for (i = 0; i < hl->len; i++) {
+      const Highlight *h = &g_array_index (hl, Highlight, i);
+      gsize start = tokens[h->first].start, end = tokens[h->last].end;
 
-    if (self->bio) {
-      const Entity *e = &g_array_index (ents, Entity, i);
-
-      if (!label_listed (list, e->label))
-        continue;
-      start = tokens[e->first].start;
-      end = tokens[e->last].end;
-    } else {
-      if (!tag_listed (list, rnn_model_label (model, self->best[i])))
-        continue;
-      start = tokens[i].start;
-      end = tokens[i].end;
+      append_text (out, text + pos, start - pos, TRUE);
+      g_string_append_printf (out, "<span %s>", attrs);
+      append_text (out, text + start, end - start, TRUE);
+      g_string_append (out, "</span>");
+      pos = end;
     }
-    append_text (out, text + pos, start - pos, TRUE);
-    g_string_append_printf (out, "<span %s>", attrs);
-    append_text (out, text + start, end - start, TRUE);
-    g_string_append (out, "</span>");
-    pos = end;
+    append_text (out, text + pos, len - pos, TRUE);
+    buf = gst_rnn_text_buffer_from_string (out);
   }
-  append_text (out, text + pos, len - pos, TRUE);
+  g_array_unref (hl);
   g_free (list);
   g_free (attrs);
-  return gst_rnn_text_buffer_from_string (out);
+  return buf;
 }
 
 /* `token/TAG token/TAG ...` and a newline, tokens as written. */

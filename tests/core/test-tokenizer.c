@@ -481,6 +481,36 @@ check_strip (const char *name, const char *in, size_t len, const char *want)
 
 #define STRIP(name, in, want) check_strip (name, in, strlen (in), want)
 
+/* rnn_markup_strip_map: where each plain byte came from */
+static void
+test_markup_map (void)
+{
+  /* plain "a&é x<y": a from <b>a, & from &amp;, é (2 bytes) from &#233;,
+   * the space as is, x<y from one CDATA section */
+  const char *m = "<b>a&amp;</b>&#233; <![CDATA[x<y]]>";
+  static const size_t want_from[] = { 3, 4, 13, 13, 19, 20, 20, 20 };
+  static const size_t want_to[] = { 4, 9, 19, 19, 20, 35, 35, 35 };
+  char *plain = NULL, *plain2 = NULL;
+  size_t *from = NULL, *to = NULL;
+  int ok;
+
+  ok = rnn_markup_strip_map (m, strlen (m), &plain, &from, &to, NULL) ==
+      RNN_OK && rnn_markup_strip (m, strlen (m), &plain2, NULL) == RNN_OK;
+  tu_check (ok && strcmp (plain, "a&\xc3\xa9 x<y") == 0
+      && strcmp (plain, plain2) == 0, "markup map: the same plain text as "
+      "rnn_markup_strip (%s)", plain ? plain : "?");
+  ok = ok && memcmp (from, want_from, sizeof want_from) == 0
+      && memcmp (to, want_to, sizeof want_to) == 0;
+  tu_check (ok, "markup map: each plain byte's origin (character, entity, "
+      "CDATA section)");
+  free (plain);
+  free (plain2);
+  free (from);
+  free (to);
+  tu_check (rnn_markup_strip_map (m, 3, &plain, &from, NULL, NULL) ==
+      RNN_ERR_ARG, "markup map: from without to is an argument error");
+}
+
 static void
 test_markup (void)
 {
@@ -573,5 +603,6 @@ main (void)
   test_spans ();
   test_vocab ();
   test_markup ();
+  test_markup_map ();
   return tu_finish ();
 }
