@@ -246,8 +246,13 @@ run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
       float *prod = adds ? gx : s->gh;
 
       /* the recurrent product of all streams' h, then each stream's cell */
-      s->product (&ed->whh, (int) N, st, (int) s->blk, adds ? gx : NULL,
-          adds ? (int) GH : 0, prod, (int) GH);
+      if (ed->whh.prec == RNN_PRECISION_F32)
+        s->product (&ed->whh, (int) N, st, (int) s->blk, adds ? gx : NULL,
+            adds ? (int) GH : 0, prod, (int) GH);
+      else  /* bf16 / int8 weights: the kernels' GEMV, stream by stream */
+        rnn__kernels_gemv_batch (s->e->k, &ed->whh, (int) N, st,
+            (int) s->blk, adds ? gx : NULL, adds ? (int) GH : 0, prod,
+            (int) GH);
       for (size_t b = 0; b < N; b++) {
         float *h = st + b * s->blk;
 

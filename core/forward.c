@@ -149,11 +149,16 @@ rnn__engine_prepare (rnn_model *m, rnn_error *err)
         memcpy (ed->bias + 2 * H, p->b_ih + 2 * H, H * sizeof (float));
         ed->b_hn = p->b_hh + 2 * H;
       }
+      /* the input projection stays float32 (a GEMM over a block, or this
+       * packed copy for short blocks: both give the same values); the
+       * recurrent weights are held in the model's precision */
       st = rnn__packed_init (&ed->wih, p->w_ih, G * H, p->in, err);
       if (st == RNN_OK)
-        st = rnn__packed_init (&ed->whh, p->w_hh, G * H, hout, err);
+        st = rnn__packed_init_prec (&ed->whh, p->w_hh, G * H, hout,
+            m->precision, err);
       if (st == RNN_OK && p->w_hr != NULL)
-        st = rnn__packed_init (&ed->whr, p->w_hr, m->proj, H, err);
+        st = rnn__packed_init_prec (&ed->whr, p->w_hr, m->proj, H,
+            m->precision, err);
       if (st != RNN_OK) {
         engine_free (e);
         return st;
@@ -170,6 +175,41 @@ rnn__engine_use_kernels (rnn_model *m, const rnn_kernels *k)
   rnn_engine *e = m ? m->engine : NULL;
   if (e != NULL && k != NULL)
     e->k = k;
+}
+
+rnn_status
+rnn_model_set_precision (rnn_model *m, rnn_precision p, rnn_error *err)
+{
+  const rnn_kernels *k;
+  rnn_precision old;
+  rnn_status st;
+
+  if (m == NULL)
+    return rnn__set_error (err, RNN_ERR_ARG,
+        "rnn_model_set_precision: model must not be NULL");
+  if (p != RNN_PRECISION_F32 && p != RNN_PRECISION_BF16
+      && p != RNN_PRECISION_INT8)
+    return rnn__set_error (err, RNN_ERR_ARG,
+        "%s: precision %d is not one of f32, bf16, int8", m->name, (int) p);
+  if (m->engine != NULL && m->precision == p)
+    return RNN_OK;
+  /* the engine is rebuilt: keep the kernel set it was told to use */
+  k = m->engine != NULL ? ((rnn_engine *) m->engine)->k : NULL;
+  old = m->precision;
+  m->precision = p;
+  st = rnn__engine_prepare (m, err);
+  if (st != RNN_OK) {
+    m->precision = old;
+    rnn__engine_prepare (m, NULL);
+  }
+  rnn__engine_use_kernels (m, k);
+  return st;
+}
+
+rnn_precision
+rnn_model_precision (const rnn_model *m)
+{
+  return m != NULL ? m->precision : RNN_PRECISION_F32;
 }
 
 /* ------------------------------------------------------------- state */
@@ -367,7 +407,7 @@ rnn__cell_update (const rnn_model *m, const rnn_kernels *k,
     case RNN_CELL_LSTM:
       if (m->proj > 0) {
         k->lstm_cell (g, h + m->hout, hfull, H);
-        k->gemv (&ed->whr, hfull, NULL, h);
+        rnn__kernels_gemv (k, &ed->whr, hfull, NULL, h);
       } else {
         k->lstm_cell (g, h + m->hout, h, H);
       }
@@ -395,9 +435,9 @@ cell_step (rnn_state *s, const rnn_eng_dir *ed, float *g, float *h)
   const rnn_kernels *k = s->e->k;
 
   if (rnn__cell_adds_product (m))
-    k->gemv (&ed->whh, h, g, g);
+    rnn__kernels_gemv (k, &ed->whh, h, g, g);
   else
-    k->gemv (&ed->whh, h, NULL, s->gh);
+    rnn__kernels_gemv (k, &ed->whh, h, NULL, s->gh);
   rnn__cell_update (m, k, ed, g, s->gh, h, s->hfull);
 }
 

@@ -1,81 +1,317 @@
 /* gst-rnn: AVX2 + FMA kernels (this file alone is compiled with -mavx2
- * -mfma; rnn__kernels_get only hands it out when the CPU has both).
+ * -mfma; the table in kernels.c only hands them out when the CPU has both).
+ * Also the bf16 and int8 fallbacks of CPUs without AVX512-BF16 or VNNI.
  * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Accumulators are named variables or arrays indexed in loops that
+ * `#pragma GCC unroll` fully unrolls, so that they live in registers at
+ * any optimisation level (gcc 12 at -O2 kept such arrays on the stack, a
+ * load and a store per multiply-add); the build also compiles this file
+ * with -O3.
  */
-#include "kernels.h"
+#include "kernels-x86.h"
 
-#include <immintrin.h>
 #include <string.h>
 
 /* ------------------------------------------------------------ GEMV */
 
-/* One panel of @nv x 8 rows: two accumulator sets (even and odd columns)
- * give eight independent FMA chains for a full panel, enough to hide the
- * FMA latency. */
-static inline __attribute__ ((always_inline)) void
-panel_avx2 (const float *panel, const float *x, int cols, int nv,
-    __m256 *out)
+/* A full 32-row panel: two sets of four accumulators (even and odd
+ * columns), eight independent FMA chains to hide the FMA latency. */
+RNN_INLINE void
+panel32_avx2 (const float *panel, const float *x, int cols, __m256 *out)
 {
-  __m256 a0[4], a1[4];
+  __m256 a0 = _mm256_setzero_ps (), a1 = a0, a2 = a0, a3 = a0;
+  __m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
   int j = 0;
 
-  for (int v = 0; v < nv; v++) {
-    a0[v] = _mm256_setzero_ps ();
-    a1[v] = _mm256_setzero_ps ();
-  }
   for (; j + 1 < cols; j += 2) {
-    const float *c0 = panel + (size_t) j * nv * 8;
+    const float *c0 = panel + (size_t) j * 32;
+    const __m256 x0 = _mm256_broadcast_ss (x + j);
+    const __m256 x1 = _mm256_broadcast_ss (x + j + 1);
+    a0 = _mm256_fmadd_ps (_mm256_load_ps (c0), x0, a0);
+    a1 = _mm256_fmadd_ps (_mm256_load_ps (c0 + 8), x0, a1);
+    a2 = _mm256_fmadd_ps (_mm256_load_ps (c0 + 16), x0, a2);
+    a3 = _mm256_fmadd_ps (_mm256_load_ps (c0 + 24), x0, a3);
+    b0 = _mm256_fmadd_ps (_mm256_load_ps (c0 + 32), x1, b0);
+    b1 = _mm256_fmadd_ps (_mm256_load_ps (c0 + 40), x1, b1);
+    b2 = _mm256_fmadd_ps (_mm256_load_ps (c0 + 48), x1, b2);
+    b3 = _mm256_fmadd_ps (_mm256_load_ps (c0 + 56), x1, b3);
+  }
+  if (j < cols) {
+    const float *c0 = panel + (size_t) j * 32;
+    const __m256 x0 = _mm256_broadcast_ss (x + j);
+    a0 = _mm256_fmadd_ps (_mm256_load_ps (c0), x0, a0);
+    a1 = _mm256_fmadd_ps (_mm256_load_ps (c0 + 8), x0, a1);
+    a2 = _mm256_fmadd_ps (_mm256_load_ps (c0 + 16), x0, a2);
+    a3 = _mm256_fmadd_ps (_mm256_load_ps (c0 + 24), x0, a3);
+  }
+  out[0] = _mm256_add_ps (a0, b0);
+  out[1] = _mm256_add_ps (a1, b1);
+  out[2] = _mm256_add_ps (a2, b2);
+  out[3] = _mm256_add_ps (a3, b3);
+}
+
+/* The last, narrower panel (8, 16 or 24 rows): the same arithmetic, the
+ * loops over @nv (a constant after inlining) fully unrolled. */
+RNN_INLINE void
+panel_tail_avx2 (const float *panel, const float *x, int cols, int nv,
+    __m256 *out)
+{
+  __m256 a0[3], a1[3];
+  int j = 0;
+
+#pragma GCC unroll 3
+  for (int v = 0; v < nv; v++)
+    a0[v] = a1[v] = _mm256_setzero_ps ();
+  for (; j + 1 < cols; j += 2) {
+    const float *c0 = panel + (size_t) j * (size_t) nv * 8;
     const float *c1 = c0 + nv * 8;
-    __m256 x0 = _mm256_broadcast_ss (x + j);
-    __m256 x1 = _mm256_broadcast_ss (x + j + 1);
+    const __m256 x0 = _mm256_broadcast_ss (x + j);
+    const __m256 x1 = _mm256_broadcast_ss (x + j + 1);
+#pragma GCC unroll 3
     for (int v = 0; v < nv; v++) {
       a0[v] = _mm256_fmadd_ps (_mm256_loadu_ps (c0 + 8 * v), x0, a0[v]);
       a1[v] = _mm256_fmadd_ps (_mm256_loadu_ps (c1 + 8 * v), x1, a1[v]);
     }
   }
   if (j < cols) {
-    const float *c0 = panel + (size_t) j * nv * 8;
-    __m256 x0 = _mm256_broadcast_ss (x + j);
+    const float *c0 = panel + (size_t) j * (size_t) nv * 8;
+    const __m256 x0 = _mm256_broadcast_ss (x + j);
+#pragma GCC unroll 3
     for (int v = 0; v < nv; v++)
       a0[v] = _mm256_fmadd_ps (_mm256_loadu_ps (c0 + 8 * v), x0, a0[v]);
   }
+#pragma GCC unroll 3
   for (int v = 0; v < nv; v++)
     out[v] = _mm256_add_ps (a0[v], a1[v]);
 }
 
-static void
-gemv_avx2 (const rnn_packed *p, const float *x, const float *add, float *y)
+/* y rows [r0, r0 + valid) from the @nv accumulators of a panel. */
+RNN_INLINE void
+store_panel (float *y, const float *add, int r0, int nv, int valid,
+    const __m256 *acc)
+{
+  if (valid == nv * 8) {
+    for (int v = 0; v < nv; v++) {
+      __m256 s = acc[v];
+      if (add)
+        s = _mm256_add_ps (_mm256_loadu_ps (add + r0 + 8 * v), s);
+      _mm256_storeu_ps (y + r0 + 8 * v, s);
+    }
+  } else {
+    float tmp[RNN_PANEL_ROWS];
+    for (int v = 0; v < nv; v++)
+      _mm256_storeu_ps (tmp + 8 * v, acc[v]);
+    for (int r = 0; r < valid; r++)
+      y[r0 + r] = add ? add[r0 + r] + tmp[r] : tmp[r];
+  }
+}
+
+void
+rnn__gemv_avx2 (const rnn_packed *p, const float *x, const float *add,
+    float *y)
 {
   const int rows = p->rows, cols = p->cols;
 
   for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
-    int width = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
-    int valid = MIN (width, rows - r0);
-    int nv = width / 8;
-    const float *panel = p->data + (size_t) r0 * cols;
+    const int width = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
+    const int valid = MIN (width, rows - r0);
+    const int nv = width / 8;
+    const float *panel = p->data + (size_t) r0 * (size_t) cols;
     __m256 acc[4];
 
     switch (nv) {
-      case 4: panel_avx2 (panel, x, cols, 4, acc); break;
-      case 3: panel_avx2 (panel, x, cols, 3, acc); break;
-      case 2: panel_avx2 (panel, x, cols, 2, acc); break;
-      default: panel_avx2 (panel, x, cols, 1, acc); break;
+      case 4: panel32_avx2 (panel, x, cols, acc); break;
+      case 3: panel_tail_avx2 (panel, x, cols, 3, acc); break;
+      case 2: panel_tail_avx2 (panel, x, cols, 2, acc); break;
+      default: panel_tail_avx2 (panel, x, cols, 1, acc); break;
     }
-    if (valid == width) {
-      for (int v = 0; v < nv; v++) {
-        __m256 s = acc[v];
-        if (add)
-          s = _mm256_add_ps (_mm256_loadu_ps (add + r0 + 8 * v), s);
-        _mm256_storeu_ps (y + r0 + 8 * v, s);
-      }
-    } else {
-      float tmp[RNN_PANEL_ROWS];
-      for (int v = 0; v < nv; v++)
-        _mm256_storeu_ps (tmp + 8 * v, acc[v]);
-      for (int r = 0; r < valid; r++)
-        y[r0 + r] = add ? add[r0 + r] + tmp[r] : tmp[r];
+    store_panel (y, add, r0, nv, valid, acc);
+  }
+}
+
+/* ------------------------------------------------------- bf16 GEMV */
+
+/* The bf16 input vector: x rounded to bfloat16 (as rnn__bf16_from_f32),
+ * kept as floats; @kc - cols padding zeros. */
+static void
+round_bf16 (const float *x, int cols, int kc, float *xb)
+{
+  const __m256i lsb = _mm256_set1_epi32 (1), bias = _mm256_set1_epi32 (0x7fff);
+  const __m256i hi = _mm256_set1_epi32 ((int) 0xffff0000u);
+  const __m256i expo = _mm256_set1_epi32 (0x7f800000);
+  int j = 0;
+
+  for (; j + 8 <= cols; j += 8) {
+    __m256 v = _mm256_loadu_ps (x + j);
+    __m256i u = _mm256_castps_si256 (v);
+    __m256i r = _mm256_add_epi32 (u, _mm256_add_epi32 (bias,
+            _mm256_and_si256 (_mm256_srli_epi32 (u, 16), lsb)));
+    __m256i nan = _mm256_castps_si256 (_mm256_cmp_ps (v, v, _CMP_UNORD_Q));
+    __m256i sub = _mm256_cmpeq_epi32 (_mm256_and_si256 (u, expo),
+        _mm256_setzero_si256 ());
+    /* NaN: the top half with the quiet bit; subnormal: the sign only */
+    r = _mm256_blendv_epi8 (r, _mm256_or_si256 (u, _mm256_set1_epi32
+            (0x400000)), nan);
+    r = _mm256_blendv_epi8 (r, _mm256_and_si256 (u, _mm256_set1_epi32
+            ((int) 0x80000000u)), sub);
+    _mm256_storeu_ps (xb + j, _mm256_castsi256_ps (_mm256_and_si256 (r,
+                hi)));
+  }
+  for (; j < cols; j++)
+    xb[j] = rnn__f32_from_bf16 (rnn__bf16_from_f32 (x[j]));
+  for (; j < kc; j++)
+    xb[j] = 0.0f;
+}
+
+/* bf16 weights widened to float by a shift (the even column of a pair)
+ * or a mask (the odd one); products of bf16 values are exact in float.
+ * Two accumulator sets (even and odd pairs) for @nv blocks of 8 rows. */
+RNN_INLINE void
+panel_bf16_avx2 (const uint16_t *panel, const float *xb, int np, int nv,
+    __m256 *out)
+{
+  const __m256i hi = _mm256_set1_epi32 ((int) 0xffff0000u);
+  __m256 a[4], b[4];
+  int k = 0;
+
+#pragma GCC unroll 4
+  for (int v = 0; v < nv; v++)
+    a[v] = b[v] = _mm256_setzero_ps ();
+  for (; k + 1 < np; k += 2) {
+    const uint16_t *g0 = panel + (size_t) k * (size_t) nv * 16;
+    const uint16_t *g1 = g0 + nv * 16;
+    const __m256 x0 = _mm256_broadcast_ss (xb + 2 * k);
+    const __m256 x1 = _mm256_broadcast_ss (xb + 2 * k + 1);
+    const __m256 x2 = _mm256_broadcast_ss (xb + 2 * k + 2);
+    const __m256 x3 = _mm256_broadcast_ss (xb + 2 * k + 3);
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) {
+      __m256i w0 = _mm256_loadu_si256 ((const __m256i *) (g0 + 16 * v));
+      __m256i w1 = _mm256_loadu_si256 ((const __m256i *) (g1 + 16 * v));
+      a[v] = _mm256_fmadd_ps (_mm256_castsi256_ps (_mm256_and_si256 (w0,
+                  hi)), x1, a[v]);
+      a[v] = _mm256_fmadd_ps (_mm256_castsi256_ps (_mm256_slli_epi32 (w0,
+                  16)), x0, a[v]);
+      b[v] = _mm256_fmadd_ps (_mm256_castsi256_ps (_mm256_and_si256 (w1,
+                  hi)), x3, b[v]);
+      b[v] = _mm256_fmadd_ps (_mm256_castsi256_ps (_mm256_slli_epi32 (w1,
+                  16)), x2, b[v]);
     }
   }
+  if (k < np) {
+    const uint16_t *g0 = panel + (size_t) k * (size_t) nv * 16;
+    const __m256 x0 = _mm256_broadcast_ss (xb + 2 * k);
+    const __m256 x1 = _mm256_broadcast_ss (xb + 2 * k + 1);
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) {
+      __m256i w0 = _mm256_loadu_si256 ((const __m256i *) (g0 + 16 * v));
+      a[v] = _mm256_fmadd_ps (_mm256_castsi256_ps (_mm256_and_si256 (w0,
+                  hi)), x1, a[v]);
+      a[v] = _mm256_fmadd_ps (_mm256_castsi256_ps (_mm256_slli_epi32 (w0,
+                  16)), x0, a[v]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int v = 0; v < nv; v++)
+    out[v] = _mm256_add_ps (a[v], b[v]);
+}
+
+void
+rnn__gemv_bf16_avx2 (const rnn_packed *p, const float *x, const float *add,
+    float *y)
+{
+  const int rows = p->rows, kc = p->kc, np = kc / 2;
+  float stack[RNN_SCRATCH_STACK / sizeof (float)], *xb = stack;
+
+  if ((size_t) kc > G_N_ELEMENTS (stack))
+    xb = g_malloc ((size_t) kc * sizeof (float));
+  round_bf16 (x, p->cols, kc, xb);
+  for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
+    const int width = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
+    const int valid = MIN (width, rows - r0);
+    const int nv = width / 8;
+    const uint16_t *panel = p->bf16 + (size_t) r0 * (size_t) kc;
+    __m256 acc[4];
+
+    switch (nv) {
+      case 4: panel_bf16_avx2 (panel, xb, np, 4, acc); break;
+      case 3: panel_bf16_avx2 (panel, xb, np, 3, acc); break;
+      case 2: panel_bf16_avx2 (panel, xb, np, 2, acc); break;
+      default: panel_bf16_avx2 (panel, xb, np, 1, acc); break;
+    }
+    store_panel (y, add, r0, nv, valid, acc);
+  }
+  if (xb != stack)
+    g_free (xb);
+}
+
+/* ------------------------------------------------------- int8 GEMV */
+
+/* Without VNNI: per quad of columns, |q| (unsigned) times the weights with
+ * q's sign applied (vpsignb), summed in pairs to 16 bits by vpmaddubsw
+ * (at most 2 * 127 * 127 = 32258: no saturation) and to 32 bits by
+ * vpmaddwd. The int32 sums are exact, so the result is bit for bit the
+ * portable kernel's. */
+RNN_INLINE void
+panel_int8_avx2 (const int8_t *panel, const int8_t *q, int nq, int nv,
+    __m256i *out)
+{
+  const __m256i ones = _mm256_set1_epi16 (1);
+  __m256i a[4];
+
+#pragma GCC unroll 4
+  for (int v = 0; v < nv; v++)
+    a[v] = _mm256_setzero_si256 ();
+  for (int k = 0; k < nq; k++) {
+    const int8_t *g = panel + (size_t) k * (size_t) nv * 32;
+    int32_t quad;
+    memcpy (&quad, q + 4 * k, sizeof quad);
+    const __m256i xs = _mm256_set1_epi32 (quad);
+    const __m256i xa = _mm256_abs_epi8 (xs);
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) {
+      __m256i w = _mm256_loadu_si256 ((const __m256i *) (g + 32 * v));
+      __m256i p16 = _mm256_maddubs_epi16 (xa, _mm256_sign_epi8 (w, xs));
+      a[v] = _mm256_add_epi32 (a[v], _mm256_madd_epi16 (p16, ones));
+    }
+  }
+#pragma GCC unroll 4
+  for (int v = 0; v < nv; v++)
+    out[v] = a[v];
+}
+
+void
+rnn__gemv_int8_avx2 (const rnn_packed *p, const float *x, const float *add,
+    float *y)
+{
+  const int rows = p->rows, kc = p->kc, nq = kc / 4;
+  int8_t stack[RNN_SCRATCH_STACK], *q = stack;
+  float sx;
+
+  if ((size_t) kc > sizeof stack)
+    q = g_malloc ((size_t) kc);
+  sx = rnn_quantise_x (x, p->cols, kc, q, 0);
+  for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
+    const int width = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
+    const int valid = MIN (width, rows - r0);
+    const int nv = width / 8;
+    const int8_t *panel = p->i8 + (size_t) r0 * (size_t) kc;
+    __m256i acc[4];
+
+    switch (nv) {
+      case 4: panel_int8_avx2 (panel, q, nq, 4, acc); break;
+      case 3: panel_int8_avx2 (panel, q, nq, 3, acc); break;
+      case 2: panel_int8_avx2 (panel, q, nq, 2, acc); break;
+      default: panel_int8_avx2 (panel, q, nq, 1, acc); break;
+    }
+    /* the signed form needs no offset correction */
+    for (int v = 0; v < nv; v++)
+      rnn_int8_store8 (p, r0 + 8 * v, valid - 8 * v, acc[v],
+          _mm256_setzero_si256 (), sx, add, y);
+  }
+  if (q != stack)
+    g_free (q);
 }
 
 /* The batched GEMV: vectors two at a time, each half panel (up to 16 rows)
@@ -89,16 +325,18 @@ panel_pair_avx2 (const float *panel, int width, const float *xa,
   __m256 a0[2], a1[2], b0[2], b1[2];
   int j = 0;
 
+#pragma GCC unroll 2
   for (int v = 0; v < nv; v++) {
     a0[v] = a1[v] = b0[v] = b1[v] = _mm256_setzero_ps ();
   }
   for (; j + 1 < cols; j += 2) {
-    const float *c0 = panel + (size_t) j * width;
+    const float *c0 = panel + (size_t) j * (size_t) width;
     const float *c1 = c0 + width;
     __m256 xa0 = _mm256_broadcast_ss (xa + j);
     __m256 xa1 = _mm256_broadcast_ss (xa + j + 1);
     __m256 xb0 = _mm256_broadcast_ss (xb + j);
     __m256 xb1 = _mm256_broadcast_ss (xb + j + 1);
+#pragma GCC unroll 2
     for (int v = 0; v < nv; v++) {
       __m256 w0 = _mm256_loadu_ps (c0 + 8 * v);
       __m256 w1 = _mm256_loadu_ps (c1 + 8 * v);
@@ -109,15 +347,17 @@ panel_pair_avx2 (const float *panel, int width, const float *xa,
     }
   }
   if (j < cols) {
-    const float *c0 = panel + (size_t) j * width;
+    const float *c0 = panel + (size_t) j * (size_t) width;
     __m256 xa0 = _mm256_broadcast_ss (xa + j);
     __m256 xb0 = _mm256_broadcast_ss (xb + j);
+#pragma GCC unroll 2
     for (int v = 0; v < nv; v++) {
       __m256 w0 = _mm256_loadu_ps (c0 + 8 * v);
       a0[v] = _mm256_fmadd_ps (w0, xa0, a0[v]);
       b0[v] = _mm256_fmadd_ps (w0, xb0, b0[v]);
     }
   }
+#pragma GCC unroll 2
   for (int v = 0; v < nv; v++) {
     outa[v] = _mm256_add_ps (a0[v], a1[v]);
     outb[v] = _mm256_add_ps (b0[v], b1[v]);
@@ -141,23 +381,23 @@ store8 (float *y, const float *add, int r, int n, __m256 acc)
   }
 }
 
-static void
-gemv_batch_avx2 (const rnn_packed *p, int nb, const float *x, int ldx,
+void
+rnn__gemv_batch_avx2 (const rnn_packed *p, int nb, const float *x, int ldx,
     const float *add, int ldadd, float *y, int ldy)
 {
   const int rows = p->rows, cols = p->cols;
   int b = 0;
 
   for (; b + 1 < nb; b += 2) {
-    const float *xa = x + (size_t) b * ldx, *xb = xa + ldx;
-    const float *adda = add ? add + (size_t) b * ldadd : NULL;
+    const float *xa = x + (size_t) b * (size_t) ldx, *xb = xa + ldx;
+    const float *adda = add ? add + (size_t) b * (size_t) ldadd : NULL;
     const float *addb = add ? adda + ldadd : NULL;
-    float *ya = y + (size_t) b * ldy, *yb = ya + ldy;
+    float *ya = y + (size_t) b * (size_t) ldy, *yb = ya + ldy;
 
     for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
       int width = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
       int valid = MIN (width, rows - r0);
-      const float *panel = p->data + (size_t) r0 * cols;
+      const float *panel = p->data + (size_t) r0 * (size_t) cols;
 
       for (int h0 = 0; h0 < width; h0 += 16) {
         int nv = MIN (2, (width - h0) / 8);
@@ -176,139 +416,59 @@ gemv_batch_avx2 (const rnn_packed *p, int nb, const float *x, int ldx,
     }
   }
   if (b < nb)
-    gemv_avx2 (p, x + (size_t) b * ldx, add ? add + (size_t) b * ldadd :
-        NULL, y + (size_t) b * ldy);
+    rnn__gemv_avx2 (p, x + (size_t) b * (size_t) ldx,
+        add ? add + (size_t) b * (size_t) ldadd : NULL,
+        y + (size_t) b * (size_t) ldy);
 }
 
-/* ------------------------------------------------------ activations */
+/* ---------------------------------------------------- activations */
 
-/* exp(x) for 8 floats, within 2 ulp over the clamped range.
- * x = n ln2 + r with n = round(x / ln2), |r| <= ln2 / 2; ln2 is split into
- * a high part exact in float and a low correction (Cody-Waite) so r keeps
- * full precision; exp(r) by its Taylor polynomial of degree 7 (truncation
- * below 1e-8 relative on that interval), then scaled by 2^n built directly
- * in the exponent bits. Inputs are clamped to [-87.3, 88.3] so 2^n stays a
- * normal float: below, the result is ~1e-38 instead of smaller, which no
- * caller here can tell from 0. */
-static inline __m256
-exp8 (__m256 x)
-{
-  const __m256 ln2_hi = _mm256_set1_ps (0.693359375f);
-  const __m256 ln2_lo = _mm256_set1_ps (-2.12194440e-4f);
-  __m256 n, r, p;
-  __m256i e;
-
-  x = _mm256_min_ps (_mm256_max_ps (x, _mm256_set1_ps (-87.3f)),
-      _mm256_set1_ps (88.3f));
-  n = _mm256_round_ps (_mm256_mul_ps (x, _mm256_set1_ps (1.44269504089f)),
-      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  r = _mm256_fnmadd_ps (n, ln2_hi, x);
-  r = _mm256_fnmadd_ps (n, ln2_lo, r);
-
-  p = _mm256_set1_ps (1.0f / 5040.0f);
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 720.0f));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 120.0f));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 24.0f));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f / 6.0f));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (0.5f));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f));
-
-  e = _mm256_slli_epi32 (_mm256_add_epi32 (_mm256_cvtps_epi32 (n),
-          _mm256_set1_epi32 (127)), 23);
-  return _mm256_mul_ps (p, _mm256_castsi256_ps (e));
-}
-
-/* sigmoid(x) = 1 / (1 + exp(-x)), with a true division. */
-static inline __m256
-sigmoid8 (__m256 x)
-{
-  const __m256 one = _mm256_set1_ps (1.0f);
-  return _mm256_div_ps (one, _mm256_add_ps (one, exp8 (_mm256_sub_ps (
-                  _mm256_setzero_ps (), x))));
-}
-
-/* tanh(x), odd, computed on a = |x| and given x's sign back.
- * a >= 0.55: tanh a = 1 - 2 / (exp(2a) + 1), whose cancellation costs at
- *   most about one bit there.
- * a < 0.55: the Taylor series of tanh up to a^19, whose next term is below
- *   4e-10 on that interval; the exp form would lose relative precision as
- *   a -> 0. */
-static inline __m256
-tanh8 (__m256 x)
-{
-  const __m256 sign_mask = _mm256_set1_ps (-0.0f);
-  const __m256 one = _mm256_set1_ps (1.0f);
-  __m256 a = _mm256_andnot_ps (sign_mask, x);
-  __m256 sign = _mm256_and_ps (sign_mask, x);
-  __m256 big, small, a2, p, res;
-
-  big = _mm256_sub_ps (one, _mm256_div_ps (_mm256_set1_ps (2.0f),
-          _mm256_add_ps (exp8 (_mm256_add_ps (a, a)), one)));
-
-  a2 = _mm256_mul_ps (a, a);
-  p = _mm256_set1_ps ((float) (-443861162.0 / 1856156927625.0));
-  p = _mm256_fmadd_ps (p, a2, _mm256_set1_ps ((float) (6404582.0 / 10854718875.0)));
-  p = _mm256_fmadd_ps (p, a2, _mm256_set1_ps ((float) (-929569.0 / 638512875.0)));
-  p = _mm256_fmadd_ps (p, a2, _mm256_set1_ps ((float) (21844.0 / 6081075.0)));
-  p = _mm256_fmadd_ps (p, a2, _mm256_set1_ps ((float) (-1382.0 / 155925.0)));
-  p = _mm256_fmadd_ps (p, a2, _mm256_set1_ps ((float) (62.0 / 2835.0)));
-  p = _mm256_fmadd_ps (p, a2, _mm256_set1_ps ((float) (-17.0 / 315.0)));
-  p = _mm256_fmadd_ps (p, a2, _mm256_set1_ps ((float) (2.0 / 15.0)));
-  p = _mm256_fmadd_ps (p, a2, _mm256_set1_ps ((float) (-1.0 / 3.0)));
-  small = _mm256_fmadd_ps (_mm256_mul_ps (a, a2), p, a);
-
-  res = _mm256_blendv_ps (big, small, _mm256_cmp_ps (a,
-          _mm256_set1_ps (0.55f), _CMP_LT_OQ));
-  return _mm256_or_ps (res, sign);
-}
-
-static void
-sigmoid_avx2 (const float *x, float *y, size_t n)
+void
+rnn__sigmoid_avx2 (const float *x, float *y, size_t n)
 {
   size_t i = 0;
   for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps (y + i, sigmoid8 (_mm256_loadu_ps (x + i)));
+    _mm256_storeu_ps (y + i, rnn_sigmoid8 (_mm256_loadu_ps (x + i)));
   if (i < n) {
     float tmp[8] = { 0 };
     memcpy (tmp, x + i, (n - i) * sizeof (float));
-    _mm256_storeu_ps (tmp, sigmoid8 (_mm256_loadu_ps (tmp)));
+    _mm256_storeu_ps (tmp, rnn_sigmoid8 (_mm256_loadu_ps (tmp)));
     memcpy (y + i, tmp, (n - i) * sizeof (float));
   }
 }
 
-static void
-tanh_avx2 (const float *x, float *y, size_t n)
+void
+rnn__tanh_avx2 (const float *x, float *y, size_t n)
 {
   size_t i = 0;
   for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps (y + i, tanh8 (_mm256_loadu_ps (x + i)));
+    _mm256_storeu_ps (y + i, rnn_tanh8 (_mm256_loadu_ps (x + i)));
   if (i < n) {
     float tmp[8] = { 0 };
     memcpy (tmp, x + i, (n - i) * sizeof (float));
-    _mm256_storeu_ps (tmp, tanh8 (_mm256_loadu_ps (tmp)));
+    _mm256_storeu_ps (tmp, rnn_tanh8 (_mm256_loadu_ps (tmp)));
     memcpy (y + i, tmp, (n - i) * sizeof (float));
   }
 }
 
 /* ---------------------------------------------------- fused cells */
 
-static inline void
+RNN_INLINE void
 lstm8 (const float *gi, const float *gf, const float *gg, const float *go,
     float *c, float *h)
 {
-  __m256 i = sigmoid8 (_mm256_loadu_ps (gi));
-  __m256 f = sigmoid8 (_mm256_loadu_ps (gf));
-  __m256 g = tanh8 (_mm256_loadu_ps (gg));
-  __m256 o = sigmoid8 (_mm256_loadu_ps (go));
+  __m256 i = rnn_sigmoid8 (_mm256_loadu_ps (gi));
+  __m256 f = rnn_sigmoid8 (_mm256_loadu_ps (gf));
+  __m256 g = rnn_tanh8 (_mm256_loadu_ps (gg));
+  __m256 o = rnn_sigmoid8 (_mm256_loadu_ps (go));
   __m256 cn = _mm256_add_ps (_mm256_mul_ps (f, _mm256_loadu_ps (c)),
       _mm256_mul_ps (i, g));
   _mm256_storeu_ps (c, cn);
-  _mm256_storeu_ps (h, _mm256_mul_ps (o, tanh8 (cn)));
+  _mm256_storeu_ps (h, _mm256_mul_ps (o, rnn_tanh8 (cn)));
 }
 
-static void
-lstm_cell_avx2 (const float *g, float *c, float *h, int H)
+void
+rnn__lstm_cell_avx2 (const float *g, float *c, float *h, int H)
 {
   int k = 0;
   for (; k + 8 <= H; k += 8)
@@ -327,15 +487,15 @@ lstm_cell_avx2 (const float *g, float *c, float *h, int H)
   }
 }
 
-static inline void
+RNN_INLINE void
 gru8 (const float *xr, const float *xz, const float *xn, const float *hr,
     const float *hz, const float *hn, const float *bhn, float *h)
 {
-  __m256 r = sigmoid8 (_mm256_add_ps (_mm256_loadu_ps (xr),
+  __m256 r = rnn_sigmoid8 (_mm256_add_ps (_mm256_loadu_ps (xr),
           _mm256_loadu_ps (hr)));
-  __m256 z = sigmoid8 (_mm256_add_ps (_mm256_loadu_ps (xz),
+  __m256 z = rnn_sigmoid8 (_mm256_add_ps (_mm256_loadu_ps (xz),
           _mm256_loadu_ps (hz)));
-  __m256 n = tanh8 (_mm256_add_ps (_mm256_loadu_ps (xn),
+  __m256 n = rnn_tanh8 (_mm256_add_ps (_mm256_loadu_ps (xn),
           _mm256_mul_ps (r, _mm256_add_ps (_mm256_loadu_ps (hn),
                   _mm256_loadu_ps (bhn)))));
   __m256 hv = _mm256_loadu_ps (h);
@@ -343,9 +503,9 @@ gru8 (const float *xr, const float *xz, const float *xn, const float *hr,
               _mm256_sub_ps (hv, n))));
 }
 
-static void
-gru_cell_avx2 (const float *gx, const float *gh, const float *b_hn, float *h,
-    int H)
+void
+rnn__gru_cell_avx2 (const float *gx, const float *gh, const float *b_hn,
+    float *h, int H)
 {
   int k = 0;
   for (; k + 8 <= H; k += 8)
@@ -363,23 +523,4 @@ gru_cell_avx2 (const float *gx, const float *gh, const float *b_hn, float *h,
     gru8 (t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
     memcpy (h + k, t[7], nb);
   }
-}
-
-static const rnn_kernels kernels_avx2 = {
-  "avx2-fma",
-  gemv_avx2,
-  sigmoid_avx2,
-  tanh_avx2,
-  lstm_cell_avx2,
-  gru_cell_avx2,
-  gemv_batch_avx2,
-};
-
-const rnn_kernels *
-rnn__kernels_avx2 (void)
-{
-  __builtin_cpu_init ();
-  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
-    return &kernels_avx2;
-  return NULL;
 }

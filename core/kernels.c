@@ -1,4 +1,5 @@
-/* gst-rnn: portable kernels, packing, dispatch and the CBLAS input GEMM.
+/* gst-rnn: packing, the kernel sets' candidate table, dispatch and the
+ * CBLAS input GEMM.
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 #include "kernels.h"
@@ -9,156 +10,386 @@
 #include <string.h>
 
 static inline int
-round8 (int n)
+round_up (int n, int to)
 {
-  return (n + 7) & ~7;
+  return (n + to - 1) / to * to;
+}
+
+uint16_t
+rnn__bf16_from_f32 (float f)
+{
+  uint32_t u;
+
+  memcpy (&u, &f, sizeof u);
+  if ((u & 0x7fffffffu) > 0x7f800000u)  /* NaN: keep it a quiet NaN */
+    return (uint16_t) ((u >> 16) | 0x40u);
+  if ((u & 0x7f800000u) == 0)   /* zero or subnormal: signed zero */
+    return (uint16_t) ((u >> 16) & 0x8000u);
+  /* round to nearest, ties to even, on the 16 bits dropped */
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return (uint16_t) (u >> 16);
+}
+
+float
+rnn__f32_from_bf16 (uint16_t b)
+{
+  uint32_t u = (uint32_t) b << 16;
+  float f;
+
+  memcpy (&f, &u, sizeof f);
+  return f;
+}
+
+void
+rnn__quant_scales (float amax, float *sx, float *inv)
+{
+  if (amax > 0.0f) {
+    *sx = amax / 127.0f;
+    *inv = 127.0f / amax;
+  } else {
+    *sx = 0.0f;
+    *inv = 0.0f;
+  }
+}
+
+static void *
+aligned_zero (size_t bytes)
+{
+  void *p = NULL;
+
+  if (posix_memalign (&p, 64, MAX (bytes, 64)) != 0)
+    return NULL;
+  memset (p, 0, MAX (bytes, 64));
+  return p;
+}
+
+rnn_status
+rnn__packed_init_prec (rnn_packed *p, const float *w, int rows, int cols,
+    rnn_precision prec, rnn_error *err)
+{
+  const int group = prec == RNN_PRECISION_INT8 ? 4
+      : prec == RNN_PRECISION_BF16 ? 2 : 1;
+  const int kc = round_up (cols, group);
+  const size_t prow = (size_t) round_up (rows, 8);
+  const size_t total = prow * (size_t) kc;
+  const size_t esize = prec == RNN_PRECISION_INT8 ? 1
+      : prec == RNN_PRECISION_BF16 ? 2 : sizeof (float);
+
+  memset (p, 0, sizeof *p);
+  p->rows = rows;
+  p->cols = cols;
+  p->kc = kc;
+  p->prec = prec;
+  if (rows <= 0 || cols <= 0)
+    return RNN_OK;
+  /* 64-byte aligned: with the panel widths used (multiples of 8 floats)
+   * no 32-byte load of the GEMV then straddles two cache lines; from the
+   * 16-byte alignment of malloc, about 10 % of the GEMV rate was lost at
+   * H = 128. */
+  if (total > G_MAXSIZE / esize / 2)
+    goto nomem;
+
+  switch (prec) {
+    case RNN_PRECISION_F32:
+      if ((p->data = aligned_zero (total * esize)) == NULL)
+        goto nomem;
+      break;
+    case RNN_PRECISION_BF16:
+      if ((p->bf16 = aligned_zero (total * esize)) == NULL)
+        goto nomem;
+      break;
+    case RNN_PRECISION_INT8:
+      p->i8 = aligned_zero (total);
+      p->scale = aligned_zero (prow * sizeof (float));
+      p->off128 = aligned_zero (prow * sizeof (int32_t));
+      if (p->i8 == NULL || p->scale == NULL || p->off128 == NULL)
+        goto nomem;
+      break;
+  }
+
+  for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
+    const int width = MIN (RNN_PANEL_ROWS, round_up (rows - r0, 8));
+    const size_t base = (size_t) r0 * (size_t) kc;
+
+    for (int r = r0; r < MIN (rows, r0 + width); r++) {
+      const float *wr = w + (size_t) r * (size_t) cols;
+      const size_t rr = (size_t) (r - r0);
+
+      if (prec == RNN_PRECISION_F32) {
+        for (int j = 0; j < cols; j++)
+          p->data[base + (size_t) j * (size_t) width + rr] = wr[j];
+      } else if (prec == RNN_PRECISION_BF16) {
+        for (int j = 0; j < cols; j++)
+          p->bf16[base + ((size_t) (j / 2) * (size_t) width + rr) * 2
+              + (size_t) (j % 2)] = rnn__bf16_from_f32 (wr[j]);
+      } else {
+        /* symmetric per-row scale: Wq = rint (W * 127 / max |W_r|) */
+        float amax = 0.0f, s, inv;
+        int32_t sum = 0;
+
+        for (int j = 0; j < cols; j++)
+          amax = fmaxf (amax, fabsf (wr[j]));
+        rnn__quant_scales (amax, &s, &inv);
+        for (int j = 0; j < cols; j++) {
+          float q = rintf (wr[j] * inv);
+          int8_t qi = (int8_t) (q > 127.0f ? 127 : q < -127.0f ? -127
+              : (int) q);
+          p->i8[base + ((size_t) (j / 4) * (size_t) width + rr) * 4
+              + (size_t) (j % 4)] = qi;
+          sum += qi;
+        }
+        p->scale[r] = s;
+        p->off128[r] = 128 * sum;
+      }
+    }
+  }
+  return RNN_OK;
+
+nomem:
+  rnn__packed_clear (p);
+  return rnn__set_error (err, RNN_ERR_NOMEM,
+      "out of memory packing a %d x %d weight matrix (%s)", rows, cols,
+      rnn_precision_name (prec));
 }
 
 rnn_status
 rnn__packed_init (rnn_packed *p, const float *w, int rows, int cols,
     rnn_error *err)
 {
-  size_t total = (size_t) round8 (rows) * (size_t) cols;
-
-  p->rows = rows;
-  p->cols = cols;
-  p->data = NULL;
-  if (total == 0)
-    return RNN_OK;
-  /* 64-byte aligned: with the panel widths used (multiples of 8 floats)
-   * no 32-byte load of the GEMV then straddles two cache lines; from the
-   * 16-byte alignment of malloc, about 10 % of the GEMV rate was lost at
-   * H = 128. */
-  if (total > G_MAXSIZE / sizeof (float)
-      || posix_memalign ((void **) &p->data, 64, total * sizeof (float)) != 0) {
-    p->data = NULL;
-    return rnn__set_error (err, RNN_ERR_NOMEM,
-        "out of memory packing a %d x %d weight matrix", rows, cols);
-  }
-  memset (p->data, 0, total * sizeof (float));
-
-  for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
-    int width = MIN (RNN_PANEL_ROWS, round8 (rows - r0));
-    float *panel = p->data + (size_t) r0 * cols;
-    for (int r = r0; r < MIN (rows, r0 + width); r++)
-      for (int j = 0; j < cols; j++)
-        panel[(size_t) j * width + (r - r0)] = w[(size_t) r * cols + j];
-  }
-  return RNN_OK;
+  return rnn__packed_init_prec (p, w, rows, cols, RNN_PRECISION_F32, err);
 }
 
 void
 rnn__packed_clear (rnn_packed *p)
 {
   free (p->data);
-  p->data = NULL;
-  p->rows = p->cols = 0;
+  free (p->bf16);
+  free (p->i8);
+  free (p->scale);
+  free (p->off128);
+  memset (p, 0, sizeof *p);
 }
 
-/* ---------------------------------------------------------- portable C */
-
-static void
-gemv_generic (const rnn_packed *p, const float *x, const float *add, float *y)
+void
+rnn__kernels_gemv_batch (const rnn_kernels *k, const rnn_packed *p, int nb,
+    const float *x, int ldx, const float *add, int ldadd, float *y, int ldy)
 {
-  const int rows = p->rows, cols = p->cols;
-
-  for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
-    int width = MIN (RNN_PANEL_ROWS, round8 (rows - r0));
-    int valid = MIN (width, rows - r0);
-    const float *panel = p->data + (size_t) r0 * cols;
-    float acc[RNN_PANEL_ROWS];
-
-    for (int r = 0; r < width; r++)
-      acc[r] = 0.0f;
-    for (int j = 0; j < cols; j++) {
-      const float xj = x[j];
-      const float *col = panel + (size_t) j * width;
-      for (int r = 0; r < width; r++)
-        acc[r] += col[r] * xj;
-    }
-    for (int r = 0; r < valid; r++)
-      y[r0 + r] = add ? add[r0 + r] + acc[r] : acc[r];
+  if (p->prec == RNN_PRECISION_F32) {
+    k->gemv_batch (p, nb, x, ldx, add, ldadd, y, ldy);
+    return;
   }
-}
-
-static inline float
-sigmoidf (float x)
-{
-  return 1.0f / (1.0f + expf (-x));
-}
-
-static void
-sigmoid_generic (const float *x, float *y, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    y[i] = sigmoidf (x[i]);
-}
-
-static void
-tanh_generic (const float *x, float *y, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    y[i] = tanhf (x[i]);
-}
-
-static void
-lstm_cell_generic (const float *g, float *c, float *h, int H)
-{
-  for (int k = 0; k < H; k++) {
-    float i = sigmoidf (g[k]);
-    float f = sigmoidf (g[H + k]);
-    float gg = tanhf (g[2 * H + k]);
-    float o = sigmoidf (g[3 * H + k]);
-    float cn = f * c[k] + i * gg;
-    c[k] = cn;
-    h[k] = o * tanhf (cn);
-  }
-}
-
-static void
-gru_cell_generic (const float *gx, const float *gh, const float *b_hn,
-    float *h, int H)
-{
-  for (int k = 0; k < H; k++) {
-    float r = sigmoidf (gx[k] + gh[k]);
-    float z = sigmoidf (gx[H + k] + gh[H + k]);
-    float n = tanhf (gx[2 * H + k] + r * (gh[2 * H + k] + b_hn[k]));
-    h[k] = n + z * (h[k] - n);
-  }
-}
-
-static void
-gemv_batch_generic (const rnn_packed *p, int nb, const float *x, int ldx,
-    const float *add, int ldadd, float *y, int ldy)
-{
   for (int b = 0; b < nb; b++)
-    gemv_generic (p, x + (size_t) b * ldx,
-        add ? add + (size_t) b * ldadd : NULL, y + (size_t) b * ldy);
+    rnn__kernels_gemv (k, p, x + (size_t) b * (size_t) ldx,
+        add ? add + (size_t) b * (size_t) ldadd : NULL,
+        y + (size_t) b * (size_t) ldy);
 }
 
-static const rnn_kernels kernels_generic = {
-  "generic",
-  gemv_generic,
-  sigmoid_generic,
-  tanh_generic,
-  lstm_cell_generic,
-  gru_cell_generic,
-  gemv_batch_generic,
+const char *
+rnn_precision_name (rnn_precision p)
+{
+  switch (p) {
+    case RNN_PRECISION_F32: return "f32";
+    case RNN_PRECISION_BF16: return "bf16";
+    case RNN_PRECISION_INT8: return "int8";
+  }
+  return "unknown";
+}
+
+bool
+rnn_precision_from_name (const char *name, rnn_precision *out)
+{
+  static const rnn_precision all[] = { RNN_PRECISION_F32,
+    RNN_PRECISION_BF16, RNN_PRECISION_INT8 };
+
+  for (size_t i = 0; name != NULL && i < G_N_ELEMENTS (all); i++)
+    if (strcmp (name, rnn_precision_name (all[i])) == 0) {
+      *out = all[i];
+      return true;
+    }
+  return false;
+}
+
+/* ------------------------------------------------------ the candidates */
+
+#define AVX512_ALL (RNN_CPU_AVX512 | RNN_CPU_AVX2 | RNN_CPU_FMA)
+
+/* Best first. A set whose instructions the compiler cannot emit is left
+ * out; the rest are filtered at run time by rnn__kernels_supported. The
+ * reduced-precision GEMVs fall back to the best instructions the set's
+ * features allow (AVX2 for a CPU without BF16 or VNNI). */
+static const rnn_kernels candidates[] = {
+#if defined(RNN_HAVE_AVX512_VNNI) && defined(RNN_HAVE_AVX512_BF16)
+  {
+    .name = "avx512-vnni-bf16",
+    .needs = AVX512_ALL | RNN_CPU_AVX512_VNNI | RNN_CPU_AVX512_BF16,
+    .needs_text = "AVX-512 F/BW/DQ/VL, AVX512-VNNI, AVX512-BF16, AVX2, FMA",
+    .gemv = rnn__gemv_avx512,
+    .gemv_bf16 = rnn__gemv_bf16_avx512bf16,
+    .gemv_int8 = rnn__gemv_int8_avx512vnni,
+    .sigmoid = rnn__sigmoid_avx512,
+    .tanh = rnn__tanh_avx512,
+    .lstm_cell = rnn__lstm_cell_avx512,
+    .gru_cell = rnn__gru_cell_avx512,
+    .gemv_batch = rnn__gemv_batch_avx2,
+  },
+#endif
+#ifdef RNN_HAVE_AVX512_VNNI
+  {
+    .name = "avx512-vnni",
+    .needs = AVX512_ALL | RNN_CPU_AVX512_VNNI,
+    .needs_text = "AVX-512 F/BW/DQ/VL, AVX512-VNNI, AVX2, FMA",
+    .gemv = rnn__gemv_avx512,
+    .gemv_bf16 = rnn__gemv_bf16_avx2,
+    .gemv_int8 = rnn__gemv_int8_avx512vnni,
+    .sigmoid = rnn__sigmoid_avx512,
+    .tanh = rnn__tanh_avx512,
+    .lstm_cell = rnn__lstm_cell_avx512,
+    .gru_cell = rnn__gru_cell_avx512,
+    .gemv_batch = rnn__gemv_batch_avx2,
+  },
+#endif
+#ifdef RNN_HAVE_AVX512
+  {
+    .name = "avx512",
+    .needs = AVX512_ALL,
+    .needs_text = "AVX-512 F/BW/DQ/VL, AVX2, FMA",
+    .gemv = rnn__gemv_avx512,
+    .gemv_bf16 = rnn__gemv_bf16_avx2,
+    .gemv_int8 = rnn__gemv_int8_avx2,
+    .sigmoid = rnn__sigmoid_avx512,
+    .tanh = rnn__tanh_avx512,
+    .lstm_cell = rnn__lstm_cell_avx512,
+    .gru_cell = rnn__gru_cell_avx512,
+    .gemv_batch = rnn__gemv_batch_avx2,
+  },
+#endif
+#ifdef RNN_HAVE_AVXVNNI
+  {
+    .name = "avx-vnni",
+    .needs = RNN_CPU_AVX2 | RNN_CPU_FMA | RNN_CPU_AVX_VNNI,
+    .needs_text = "AVX2, FMA, AVX-VNNI",
+    .gemv = rnn__gemv_avx2,
+    .gemv_bf16 = rnn__gemv_bf16_avx2,
+    .gemv_int8 = rnn__gemv_int8_avxvnni,
+    .sigmoid = rnn__sigmoid_avx2,
+    .tanh = rnn__tanh_avx2,
+    .lstm_cell = rnn__lstm_cell_avx2,
+    .gru_cell = rnn__gru_cell_avx2,
+    .gemv_batch = rnn__gemv_batch_avx2,
+  },
+#endif
+#ifdef RNN_HAVE_AVX2
+  {
+    .name = "avx2",
+    .needs = RNN_CPU_AVX2 | RNN_CPU_FMA,
+    .needs_text = "AVX2, FMA",
+    .gemv = rnn__gemv_avx2,
+    .gemv_bf16 = rnn__gemv_bf16_avx2,
+    .gemv_int8 = rnn__gemv_int8_avx2,
+    .sigmoid = rnn__sigmoid_avx2,
+    .tanh = rnn__tanh_avx2,
+    .lstm_cell = rnn__lstm_cell_avx2,
+    .gru_cell = rnn__gru_cell_avx2,
+    .gemv_batch = rnn__gemv_batch_avx2,
+  },
+#endif
+  {
+    .name = "generic",
+    .needs = 0,
+    .needs_text = "nothing",
+    .gemv = rnn__gemv_generic,
+    .gemv_bf16 = rnn__gemv_bf16_generic,
+    .gemv_int8 = rnn__gemv_int8_generic,
+    .sigmoid = rnn__sigmoid_generic,
+    .tanh = rnn__tanh_generic,
+    .lstm_cell = rnn__lstm_cell_generic,
+    .gru_cell = rnn__gru_cell_generic,
+    .gemv_batch = rnn__gemv_batch_generic,
+  },
 };
+
+/* The RNN_CPU_* bits of this CPU (the compiler's cpuid and XGETBV checks:
+ * a feature the OS does not save the registers of counts as absent). */
+static unsigned
+cpu_features (void)
+{
+  static gsize cached;
+
+  if (g_once_init_enter (&cached)) {
+    unsigned f = 0;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init ();
+    if (__builtin_cpu_supports ("avx2"))
+      f |= RNN_CPU_AVX2;
+    if (__builtin_cpu_supports ("fma"))
+      f |= RNN_CPU_FMA;
+    if (__builtin_cpu_supports ("avx512f")
+        && __builtin_cpu_supports ("avx512bw")
+        && __builtin_cpu_supports ("avx512dq")
+        && __builtin_cpu_supports ("avx512vl"))
+      f |= RNN_CPU_AVX512;
+    if (__builtin_cpu_supports ("avx512vnni"))
+      f |= RNN_CPU_AVX512_VNNI;
+    if (__builtin_cpu_supports ("avx512bf16"))
+      f |= RNN_CPU_AVX512_BF16;
+    if (__builtin_cpu_supports ("avxvnni"))
+      f |= RNN_CPU_AVX_VNNI;
+#endif
+    /* 1 << 31 marks "computed", so a CPU without any feature is cached */
+    g_once_init_leave (&cached, (gsize) (f | (1u << 31)));
+  }
+  return (unsigned) cached & ~(1u << 31);
+}
+
+const rnn_kernels *
+rnn__kernels_at (int i)
+{
+  if (i < 0 || (size_t) i >= G_N_ELEMENTS (candidates))
+    return NULL;
+  return &candidates[i];
+}
+
+const rnn_kernels *
+rnn__kernels_find (const char *name)
+{
+  for (size_t i = 0; name != NULL && i < G_N_ELEMENTS (candidates); i++)
+    if (strcmp (candidates[i].name, name) == 0)
+      return &candidates[i];
+  return NULL;
+}
+
+bool
+rnn__kernels_supported (const rnn_kernels *k, const char **missing)
+{
+  unsigned lack = k->needs & ~cpu_features ();
+
+  if (missing != NULL)
+    *missing = lack == 0 ? "" : k->needs_text;
+  return lack == 0;
+}
 
 const rnn_kernels *
 rnn__kernels_generic (void)
 {
-  return &kernels_generic;
+  return rnn__kernels_find ("generic");
 }
 
-#ifndef RNN_HAVE_AVX2
 const rnn_kernels *
 rnn__kernels_avx2 (void)
 {
-  return NULL;
+  const rnn_kernels *k = rnn__kernels_find ("avx2");
+
+  return k != NULL && rnn__kernels_supported (k, NULL) ? k : NULL;
 }
-#endif
+
+static const rnn_kernels *
+best_supported (void)
+{
+  for (size_t i = 0; i < G_N_ELEMENTS (candidates); i++)
+    if (rnn__kernels_supported (&candidates[i], NULL))
+      return &candidates[i];
+  return rnn__kernels_generic ();
+}
 
 const rnn_kernels *
 rnn__kernels_get (void)
@@ -166,15 +397,37 @@ rnn__kernels_get (void)
   static gsize chosen;
 
   if (g_once_init_enter (&chosen)) {
-    const rnn_kernels *k = NULL;
+    const rnn_kernels *k = best_supported ();
     const char *force = g_getenv ("RNN_KERNELS");
-    if (force == NULL || strcmp (force, "generic") != 0)
-      k = rnn__kernels_avx2 ();
-    if (k == NULL)
-      k = &kernels_generic;
+
+    if (force != NULL && force[0] != '\0') {
+      const rnn_kernels *f = rnn__kernels_find (force);
+      const char *missing = NULL;
+
+      if (f == NULL) {
+        GString *names = g_string_new (NULL);
+        for (size_t i = 0; i < G_N_ELEMENTS (candidates); i++)
+          g_string_append_printf (names, "%s%s", i ? ", " : "",
+              candidates[i].name);
+        g_warning ("RNN_KERNELS=%s: no such kernel set (this build has %s); "
+            "using %s", force, names->str, k->name);
+        g_string_free (names, TRUE);
+      } else if (!rnn__kernels_supported (f, &missing)) {
+        g_warning ("RNN_KERNELS=%s: this CPU lacks what the set needs (%s); "
+            "using %s", force, missing, k->name);
+      } else {
+        k = f;
+      }
+    }
     g_once_init_leave (&chosen, (gsize) k);
   }
   return (const rnn_kernels *) chosen;
+}
+
+const char *
+rnn_kernels_name (void)
+{
+  return rnn__kernels_get ()->name;
 }
 
 /* ---------------------------------------------------------- input GEMM */
@@ -202,7 +455,7 @@ gemm_xwt_narrow (size_t n, int rows, int cols, const float *x, int ldx,
       continue;
     }
     for (int r = 0; r < rows; r++) {
-      const float *wr = w + (size_t) r * cols;
+      const float *wr = w + (size_t) r * (size_t) cols;
       float acc = b != NULL ? b[r] : 0.0f;
       for (int j = 0; j < cols; j++)
         acc += wr[j] * xt[j];

@@ -3,10 +3,14 @@
  *
  * The cell logic in forward.c only talks to this interface, so the kernels
  * can be replaced (another instruction set, another layout) without touching
- * it. Two implementations exist: portable C (kernels.c) and AVX2+FMA
- * (kernels-avx2.c); rnn__kernels_get() picks one at run time from the CPU.
- * Every kernel is deterministic: the same inputs give the same bits, whatever
- * the call history, which the snapshot/restore guarantee relies on.
+ * it. Kernel sets live in a candidate table (kernels.c), best first:
+ * AVX-512 with VNNI and BF16, AVX-512 with VNNI, AVX-512, AVX-VNNI, AVX2+FMA
+ * and portable C. Each x86 set is compiled in its own file with only the
+ * instructions it needs (kernels-avx2.c, kernels-avxvnni.c,
+ * kernels-avx512*.c); rnn__kernels_get() hands out the first one the CPU
+ * supports, or the one RNN_KERNELS names. Every kernel is deterministic: the
+ * same inputs give the same bits, whatever the call history, which the
+ * snapshot/restore guarantee relies on.
  */
 #ifndef RNN_KERNELS_H
 #define RNN_KERNELS_H
@@ -16,37 +20,83 @@
 /* Width of a panel of the packed GEMV layout, in rows. */
 #define RNN_PANEL_ROWS 32
 
-/* A row-major matrix W [rows, cols] repacked for y = W x.
+/* A row-major matrix W [rows, cols] repacked for y = W x, in one of three
+ * precisions.
  *
  * Rows are cut into panels of RNN_PANEL_ROWS rows (the last one narrower:
- * its width rounded up to a multiple of 8, the padding rows being zero).
- * Inside a panel starting at row r0 with width w, the panel is stored column
- * after column: element (r, j) is at data[r0 * cols + j * w + (r - r0)]. A
- * GEMV then broadcasts x[j] and accumulates w contiguous rows with one
- * multiply-add per 8 rows, with no horizontal sum (the "axpy form"). */
+ * its width w rounded up to a multiple of 8, the padding rows being zero).
+ * A panel is stored group of columns after group of columns; inside a group,
+ * row after row, the group's columns of that row contiguous. A GEMV then
+ * broadcasts one group of x and accumulates w contiguous rows, with no
+ * horizontal sum (the "axpy form"). The group is
+ *  - f32:  1 column  (float):        (r, j) at f32[r0*cols + j*w + (r-r0)]
+ *  - bf16: 2 columns (a 32-bit pair, column 2k in the low half, as
+ *          vdpbf16ps pairs them):   (r, j) at bf16[r0*kc + ((j/2)*w + r-r0)*2
+ *          + j%2]
+ *  - int8: 4 columns (a 32-bit quad, as vpdpbusd groups them):
+ *                                    (r, j) at i8[r0*kc + ((j/4)*w + r-r0)*4
+ *          + j%4]
+ * with kc = cols rounded up to the group (the padding columns zero). */
 typedef struct {
   int rows;
   int cols;
-  float *data;    /* round8(rows) * cols floats, 64-byte aligned
-                   * (posix_memalign, freed by rnn__packed_clear); NULL if
-                   * empty */
+  int kc;                 /* cols rounded up to the group size */
+  rnn_precision prec;
+  /* Exactly one of the three is set (64-byte aligned, posix_memalign,
+   * freed by rnn__packed_clear); all NULL when the matrix is empty. */
+  float *data;            /* f32: round8(rows) * cols floats */
+  uint16_t *bf16;         /* bf16: round8(rows) * kc values */
+  int8_t *i8;             /* int8: round8(rows) * kc values */
+  /* int8 only, round8(rows) values each (padding rows 0): */
+  float *scale;           /* per-row scale s_r = max_j |W[r,j]| / 127 */
+  int32_t *off128;        /* 128 * sum_j Wq[r,j]: the correction of the
+                           * unsigned (offset by 128) input form */
 } rnn_packed;
 
-/* Pack @w into @p (which is overwritten). RNN_ERR_NOMEM on failure. */
+/* Pack @w into @p (which is overwritten) in precision @prec.
+ * RNN_ERR_NOMEM on failure. */
+rnn_status rnn__packed_init_prec (rnn_packed *p, const float *w, int rows,
+    int cols, rnn_precision prec, rnn_error *err);
+/* The same in float32. */
 rnn_status rnn__packed_init (rnn_packed *p, const float *w, int rows, int cols,
     rnn_error *err);
 void rnn__packed_clear (rnn_packed *p);
 
+/* Scalar reference conversions shared by every kernel set (the SIMD code
+ * computes the same values):
+ * - bfloat16 of a float: round to nearest even on the top 16 bits; NaN
+ *   stays a (quiet) NaN; subnormals become a signed zero, as the AVX512-BF16
+ *   conversion does. */
+uint16_t rnn__bf16_from_f32 (float f);
+float rnn__f32_from_bf16 (uint16_t b);
+
+/* The int8 input quantisation of one GEMV: with a = max_j |x_j|,
+ * sx = a / 127 and, for a > 0, q_j = rint (x_j * (127 / a)) in [-127, 127]
+ * (q = 0 when a == 0). y_r = add_r + (float) acc_r * (s_r * sx) where
+ * acc_r = sum_j Wq[r,j] q_j exactly in int32. Every int8 kernel gives the
+ * same bits. This helper returns sx and the divisor 127 / a (0 when a == 0)
+ * from a. */
+void rnn__quant_scales (float amax, float *sx, float *inv);
+
+/* y[r] = sum_j W[r,j] x[j] (+ add[r] when @add is not NULL), for the
+ * p->rows rows exactly. @y must not alias @x; it may alias @add. */
+typedef void (*rnn_gemv_fn) (const rnn_packed *p, const float *x,
+    const float *add, float *y);
+
 typedef struct {
   const char *name;
+  /* CPU features the set needs (RNN_CPU_* bits) and their names for
+   * messages. */
+  unsigned needs;
+  const char *needs_text;
 
-  /* y[r] = sum_j W[r,j] x[j] (+ add[r] when @add is not NULL), for the
-   * p->rows rows exactly. @y must not alias @x; it may alias @add. */
-  void (*gemv) (const rnn_packed *p, const float *x, const float *add,
-      float *y);
+  /* The GEMV of each precision (p->prec must match). */
+  rnn_gemv_fn gemv;             /* f32 */
+  rnn_gemv_fn gemv_bf16;
+  rnn_gemv_fn gemv_int8;
 
-  /* Element-wise, in place allowed. Accurate to a few float ulps (the
-   * parity tests rely on it): sigmoid(x) = 1 / (1 + exp(-x)). */
+  /* Element-wise, in place allowed: sigmoid(x) = 1 / (1 + exp(-x)).
+   * Within 4e-7 of double (the parity tests rely on it). */
   void (*sigmoid) (const float *x, float *y, size_t n);
   void (*tanh) (const float *x, float *y, size_t n);
 
@@ -65,7 +115,7 @@ typedef struct {
   void (*gru_cell) (const float *gx, const float *gh, const float *b_hn,
       float *h, int H);
 
-  /* The GEMV of @nb independent vectors with the same weights (the
+  /* The f32 GEMV of @nb independent vectors with the same weights (the
    * per-channel batch): for b < nb,
    *   y[b * ldy + r] = sum_j W[r,j] x[b * ldx + j] (+ add[b * ldadd + r]),
    * @ldadd 0 adding the same vector to all. Each weight panel is read once
@@ -76,8 +126,46 @@ typedef struct {
       const float *add, int ldadd, float *y, int ldy);
 } rnn_kernels;
 
-/* The best implementation for this CPU (AVX2+FMA when available, unless the
- * environment variable RNN_KERNELS is "generic"). Never NULL. */
+/* CPU features (rnn_kernels.needs). */
+enum {
+  RNN_CPU_AVX2 = 1u << 0,
+  RNN_CPU_FMA = 1u << 1,
+  RNN_CPU_AVX512 = 1u << 2,     /* F, BW, DQ and VL */
+  RNN_CPU_AVX512_VNNI = 1u << 3,
+  RNN_CPU_AVX512_BF16 = 1u << 4,
+  RNN_CPU_AVX_VNNI = 1u << 5
+};
+
+/* The GEMV of p->prec with the kernels @k. */
+static inline void
+rnn__kernels_gemv (const rnn_kernels *k, const rnn_packed *p, const float *x,
+    const float *add, float *y)
+{
+  switch (p->prec) {
+    case RNN_PRECISION_BF16: k->gemv_bf16 (p, x, add, y); break;
+    case RNN_PRECISION_INT8: k->gemv_int8 (p, x, add, y); break;
+    default: k->gemv (p, x, add, y); break;
+  }
+}
+
+/* The batched GEMV of any precision (f32 through gemv_batch, the others
+ * vector by vector). Same contract as rnn_kernels.gemv_batch. */
+void rnn__kernels_gemv_batch (const rnn_kernels *k, const rnn_packed *p,
+    int nb, const float *x, int ldx, const float *add, int ldadd, float *y,
+    int ldy);
+
+/* The candidate table, best first: every set compiled in (whether the CPU
+ * supports it or not). NULL past the end. */
+const rnn_kernels *rnn__kernels_at (int i);
+/* The set named @name (NULL if none is compiled in under that name). */
+const rnn_kernels *rnn__kernels_find (const char *name);
+/* Does this CPU have what @k needs? When not, *missing (may be NULL)
+ * receives a static string naming the missing features. */
+bool rnn__kernels_supported (const rnn_kernels *k, const char **missing);
+
+/* The set the engine uses: RNN_KERNELS=<name> when the CPU supports it
+ * (otherwise a warning naming the problem and the default), else the first
+ * supported set of the table. Never NULL. */
 const rnn_kernels *rnn__kernels_get (void);
 /* The portable implementation, always available. */
 const rnn_kernels *rnn__kernels_generic (void);
@@ -95,5 +183,64 @@ void rnn__engine_use_kernels (rnn_model *m, const rnn_kernels *k);
  * (a univariate input) and a single row (a one-output head) run inline. */
 void rnn__gemm_xwt (size_t n, int rows, int cols, const float *x, int ldx,
     const float *w, const float *b, float *y, int ldy);
+
+/* ------------------------------------------------ the sets' functions
+ * Defined in the file of each instruction set, referenced by the table in
+ * kernels.c (only those compiled in: RNN_HAVE_AVX2, RNN_HAVE_AVXVNNI,
+ * RNN_HAVE_AVX512, RNN_HAVE_AVX512_VNNI, RNN_HAVE_AVX512_BF16). */
+
+/* kernels-generic.c */
+void rnn__gemv_generic (const rnn_packed *p, const float *x,
+    const float *add, float *y);
+void rnn__gemv_bf16_generic (const rnn_packed *p, const float *x,
+    const float *add, float *y);
+void rnn__gemv_int8_generic (const rnn_packed *p, const float *x,
+    const float *add, float *y);
+void rnn__sigmoid_generic (const float *x, float *y, size_t n);
+void rnn__tanh_generic (const float *x, float *y, size_t n);
+void rnn__lstm_cell_generic (const float *g, float *c, float *h, int H);
+void rnn__gru_cell_generic (const float *gx, const float *gh,
+    const float *b_hn, float *h, int H);
+void rnn__gemv_batch_generic (const rnn_packed *p, int nb, const float *x,
+    int ldx, const float *add, int ldadd, float *y, int ldy);
+
+/* kernels-avx2.c (AVX2 + FMA) */
+void rnn__gemv_avx2 (const rnn_packed *p, const float *x, const float *add,
+    float *y);
+void rnn__gemv_bf16_avx2 (const rnn_packed *p, const float *x,
+    const float *add, float *y);
+void rnn__gemv_int8_avx2 (const rnn_packed *p, const float *x,
+    const float *add, float *y);
+void rnn__sigmoid_avx2 (const float *x, float *y, size_t n);
+void rnn__tanh_avx2 (const float *x, float *y, size_t n);
+void rnn__lstm_cell_avx2 (const float *g, float *c, float *h, int H);
+void rnn__gru_cell_avx2 (const float *gx, const float *gh, const float *b_hn,
+    float *h, int H);
+void rnn__gemv_batch_avx2 (const rnn_packed *p, int nb, const float *x,
+    int ldx, const float *add, int ldadd, float *y, int ldy);
+
+/* kernels-avxvnni.c (AVX2 + FMA + AVX-VNNI) */
+void rnn__gemv_int8_avxvnni (const rnn_packed *p, const float *x,
+    const float *add, float *y);
+
+/* kernels-avx512.c (AVX-512 F/BW/DQ/VL + FMA) */
+void rnn__gemv_avx512 (const rnn_packed *p, const float *x,
+    const float *add, float *y);
+void rnn__sigmoid_avx512 (const float *x, float *y, size_t n);
+void rnn__tanh_avx512 (const float *x, float *y, size_t n);
+void rnn__lstm_cell_avx512 (const float *g, float *c, float *h, int H);
+void rnn__gru_cell_avx512 (const float *gx, const float *gh,
+    const float *b_hn, float *h, int H);
+
+/* kernels-avx512-vnni.c (+ AVX512-VNNI), kernels-avx512-bf16.c
+ * (+ AVX512-BF16) */
+void rnn__gemv_int8_avx512vnni (const rnn_packed *p, const float *x,
+    const float *add, float *y);
+void rnn__gemv_bf16_avx512bf16 (const rnn_packed *p, const float *x,
+    const float *add, float *y);
+
+/* Scratch for an int8 or bf16 GEMV's converted input: on the stack up to
+ * this many bytes, else from the heap (a call on a huge model). */
+#define RNN_SCRATCH_STACK 16384
 
 #endif /* RNN_KERNELS_H */

@@ -65,6 +65,9 @@ struct rnn_model {
   double anom_threshold;
   unsigned window;
 
+  /* Precision of the recurrent weights in the engine (rnn_model_set_precision). */
+  rnn_precision precision;
+
   /* Engine-private data (packed weights), built by rnn__engine_prepare. */
   void *engine;
 };

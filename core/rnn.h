@@ -172,6 +172,44 @@ const float *rnn_model_anomaly_error_mean (const rnn_model *m);
 const float *rnn_model_anomaly_error_std (const rnn_model *m);
 double rnn_model_anomaly_threshold (const rnn_model *m);
 
+/* Precision of the recurrent weights at run time (W_hh, and W_hr of an
+ * LSTM projection; the input projections stay float32):
+ * - RNN_PRECISION_F32: float32, PyTorch parity (the default);
+ * - RNN_PRECISION_BF16: weights rounded to bfloat16 (8 significant bits),
+ *   and the recurrent input vector too at each step; products summed in
+ *   float32;
+ * - RNN_PRECISION_INT8: weights as int8 with one symmetric scale per row
+ *   (max |W_r| / 127); at each step the recurrent input vector is quantised
+ *   to int8 with one scale (max |h| / 127); the dot products are exact in
+ *   int32, then scaled back to float32.
+ * Reduced precision trades a small, measured accuracy loss (docs/engine.md)
+ * for fewer bytes of weights per step. Every value works on every CPU: the
+ * kernels use AVX512-BF16 / AVX512-VNNI / AVX-VNNI where present, AVX2 or
+ * portable C otherwise. */
+typedef enum {
+  RNN_PRECISION_F32,
+  RNN_PRECISION_BF16,
+  RNN_PRECISION_INT8
+} rnn_precision;
+
+/* "f32", "bf16", "int8". */
+const char *rnn_precision_name (rnn_precision p);
+/* Parse one of the names above; false (and *out untouched) otherwise. */
+bool rnn_precision_from_name (const char *name, rnn_precision *out);
+
+/* Convert @m's recurrent weights to @p (from the float32 parameters, so
+ * switching back to f32 restores parity exactly). Rebuilds the engine's
+ * prepared weights: call it before creating states of @m (existing states
+ * must be freed first) and not while another thread uses @m. */
+rnn_status rnn_model_set_precision (rnn_model *m, rnn_precision p,
+    rnn_error *err);
+rnn_precision rnn_model_precision (const rnn_model *m);
+
+/* The name of the kernel set the engine uses on this CPU ("avx512-vnni-bf16",
+ * "avx2", "generic", ...; see docs/engine.md). The environment variable
+ * RNN_KERNELS=<name> forces a set the CPU supports. */
+const char *rnn_kernels_name (void);
+
 /* Normalisation from the metadata, in place allowed (@in may equal @out):
  * x' = (x - input.mean) / input.std and y' = y * output.std + output.mean,
  * each statistic applied on its own (an absent mean counts as 0, an absent

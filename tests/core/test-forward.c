@@ -25,9 +25,13 @@ typedef struct {
   size_t out_per_call;  /* floats y receives for the whole sequence */
 } fcase;
 
-/* the largest parity error per cell type, per kernel set */
-static double worst[2][4];
-static const rnn_kernels *kern_sets[2];
+/* the kernel sets this CPU runs (test-kernels checks the kernels one by
+ * one; here each runs the whole parity suite) and the largest parity error
+ * per cell type of each */
+#define MAX_SETS 16
+static double worst[MAX_SETS][4];
+static const rnn_kernels *kern_sets[MAX_SETS];
+static int n_sets;
 
 static uint32_t rng_state = 12345;
 
@@ -475,93 +479,6 @@ test_tokens (const fcase *c)
   free (yb);
 }
 
-/* The kernels against double precision. */
-static void
-test_kernels (void)
-{
-  for (int ks = 0; ks < 2; ks++) {
-    const rnn_kernels *k = kern_sets[ks];
-    double es = 0, et = 0, eg = 0, el = 0, eru = 0;
-    static float xs[40001], ys[40001], yt[40001];
-    size_t n = 0;
-
-    if (k == NULL)
-      continue;
-    for (int i = -20000; i <= 20000; i++)
-      xs[n++] = (float) i * 1e-3f * (abs (i) < 1000 ? 0.1f : 1.0f);
-    k->sigmoid (xs, ys, n);
-    k->tanh (xs, yt, n);
-    for (size_t i = 0; i < n; i++) {
-      es = fmax (es, fabs (ys[i] - 1.0 / (1.0 + exp (-(double) xs[i]))));
-      et = fmax (et, fabs (yt[i] - tanh ((double) xs[i])));
-    }
-    tu_check (es < 2e-7 && et < 2e-7, "%s: sigmoid and tanh within 2e-7 of "
-        "double on [-20, 20]: %.3g, %.3g", k->name, es, et);
-
-    /* GEMV on packed panels, odd sizes, against a double reference */
-    for (int rows = 1; rows <= 75; rows += 7) {
-      for (int cols = 1; cols <= 40; cols += 13) {
-        rnn_packed p;
-        float *w = malloc (sizeof (float) * rows * cols);
-        float xv[64], add[128], y[128];
-        for (int i = 0; i < rows * cols; i++)
-          w[i] = (float) ((int) (rng () % 2001) - 1000) / 1000.0f;
-        for (int j = 0; j < cols; j++)
-          xv[j] = (float) ((int) (rng () % 2001) - 1000) / 700.0f;
-        for (int r = 0; r < rows; r++)
-          add[r] = (float) r * 0.01f;
-        rnn__packed_init (&p, w, rows, cols, NULL);
-        for (int with_add = 0; with_add < 2; with_add++) {
-          k->gemv (&p, xv, with_add ? add : NULL, y);
-          for (int r = 0; r < rows; r++) {
-            double ref = with_add ? add[r] : 0.0;
-            for (int j = 0; j < cols; j++)
-              ref += (double) w[r * cols + j] * xv[j];
-            eg = fmax (eg, fabs (y[r] - ref));
-          }
-        }
-        rnn__packed_clear (&p);
-        free (w);
-      }
-    }
-    tu_check (eg < 1e-5, "%s: packed GEMV matches double: %.3g", k->name, eg);
-
-    /* fused LSTM and GRU cells against the textbook formulas in double */
-    for (int H = 1; H <= 19; H += 3) {
-      float g[80], c[20], h[20], gx[60], gh[60], bhn[20], hg[20], h0[20];
-      for (int i = 0; i < 4 * H; i++)
-        g[i] = (float) ((int) (rng () % 2001) - 1000) / 300.0f;
-      for (int i = 0; i < 3 * H; i++) {
-        gx[i] = (float) ((int) (rng () % 2001) - 1000) / 300.0f;
-        gh[i] = (float) ((int) (rng () % 2001) - 1000) / 300.0f;
-      }
-      for (int i = 0; i < H; i++) {
-        c[i] = (float) ((int) (rng () % 2001) - 1000) / 500.0f;
-        bhn[i] = (float) ((int) (rng () % 2001) - 1000) / 1000.0f;
-        h0[i] = hg[i] = (float) ((int) (rng () % 2001) - 1000) / 1000.0f;
-      }
-      float c0[20];
-      memcpy (c0, c, sizeof c);
-      k->lstm_cell (g, c, h, H);
-      k->gru_cell (gx, gh, bhn, hg, H);
-      for (int i = 0; i < H; i++) {
-#define SG(v) (1.0 / (1.0 + exp (-(double) (v))))
-        double cn = SG (g[H + i]) * c0[i] + SG (g[i]) * tanh (g[2 * H + i]);
-        double hn = SG (g[3 * H + i]) * tanh (cn);
-        double r = SG (gx[i] + (double) gh[i]);
-        double z = SG (gx[H + i] + (double) gh[H + i]);
-        double nn = tanh (gx[2 * H + i] + r * (gh[2 * H + i] + (double) bhn[i]));
-        double hr = (1 - z) * nn + z * h0[i];
-#undef SG
-        el = fmax (el, fmax (fabs (c[i] - cn), fabs (h[i] - hn)));
-        eru = fmax (eru, fabs (hg[i] - hr));
-      }
-    }
-    tu_check (el < 1e-6 && eru < 1e-6, "%s: fused LSTM / GRU cells match "
-        "double: %.3g, %.3g", k->name, el, eru);
-  }
-}
-
 int
 main (void)
 {
@@ -571,14 +488,18 @@ main (void)
   int ncases = 0;
   static const char *cells[4] = { "rnn_tanh", "rnn_relu", "lstm", "gru" };
 
-  kern_sets[0] = rnn__kernels_generic ();
-  kern_sets[1] = rnn__kernels_avx2 ();
-  printf ("# kernels: default %s, avx2 %s\n", rnn__kernels_get ()->name,
-      kern_sets[1] ? "available" : "not available on this CPU");
-  if (kern_sets[1] == NULL)
-    tu_skip ("parity and kernel checks of the avx2 kernels: not available "
-        "on this CPU");
-  test_kernels ();
+  printf ("# kernels: default %s\n", rnn__kernels_get ()->name);
+  for (int i = 0; rnn__kernels_at (i) != NULL && n_sets < MAX_SETS; i++) {
+    const rnn_kernels *k = rnn__kernels_at (i);
+    const char *missing;
+    if (rnn__kernels_supported (k, &missing))
+      kern_sets[n_sets++] = k;
+    else
+      tu_skip ("parity of the %s kernels: this CPU lacks some of %s",
+          k->name, missing);
+  }
+  tu_check (n_sets >= 1 && kern_sets[n_sets - 1] == rnn__kernels_generic (),
+      "%d kernel set(s) to test, the portable one included", n_sets);
 
   tu_check (f != NULL, "open %s", tu_fixture ("core/cases.txt"));
   while (f != NULL && fgets (line, sizeof line, f)) {
@@ -591,9 +512,7 @@ main (void)
       case_clear (&c);
       continue;
     }
-    for (int ks = 0; ks < 2; ks++) {
-      if (kern_sets[ks] == NULL)
-        continue;
+    for (int ks = 0; ks < n_sets; ks++) {
       rnn__engine_use_kernels (c.m, kern_sets[ks]);
       test_parity (&c, ks);
     }
@@ -619,9 +538,7 @@ main (void)
   case_clear (&sig);
   case_clear (&txt);
 
-  for (int ks = 0; ks < 2; ks++) {
-    if (kern_sets[ks] == NULL)
-      continue;
+  for (int ks = 0; ks < n_sets; ks++) {
     printf ("# largest parity error vs PyTorch 1.13 [%s]:", kern_sets[ks]->name);
     for (int cl = 0; cl < 4; cl++)
       printf (" %s %.2e%s", cells[cl], worst[ks][cl], cl < 3 ? "," : "\n");

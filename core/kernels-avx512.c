@@ -1,0 +1,230 @@
+/* gst-rnn: AVX-512 kernels (F, BW, DQ, VL; compiled with those and FMA):
+ * the fp32 GEMV and the gate nonlinearities, 16 lanes at a time.
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include "kernels-x86.h"
+
+#include <string.h>
+
+/* The rows [0, n) of a 16-row group as a mask. */
+RNN_INLINE __mmask16
+rows_mask (int n)
+{
+  return n >= 16 ? (__mmask16) 0xffff : n <= 0 ? (__mmask16) 0
+      : (__mmask16) ((1u << n) - 1u);
+}
+
+/* ------------------------------------------------------------ GEMV */
+
+/* A full 32-row panel (two zmm per column): four columns per iteration on
+ * their own accumulators, eight independent FMA chains. */
+RNN_INLINE void
+panel32_avx512 (const float *panel, const float *x, int cols, __m512 *out)
+{
+  __m512 a0 = _mm512_setzero_ps (), b0 = a0, a1 = a0, b1 = a0;
+  __m512 a2 = a0, b2 = a0, a3 = a0, b3 = a0;
+  int j = 0;
+
+  for (; j + 3 < cols; j += 4) {
+    const float *c = panel + (size_t) j * 32;
+    const __m512 x0 = _mm512_set1_ps (x[j]), x1 = _mm512_set1_ps (x[j + 1]);
+    const __m512 x2 = _mm512_set1_ps (x[j + 2]);
+    const __m512 x3 = _mm512_set1_ps (x[j + 3]);
+    a0 = _mm512_fmadd_ps (_mm512_load_ps (c), x0, a0);
+    b0 = _mm512_fmadd_ps (_mm512_load_ps (c + 16), x0, b0);
+    a1 = _mm512_fmadd_ps (_mm512_load_ps (c + 32), x1, a1);
+    b1 = _mm512_fmadd_ps (_mm512_load_ps (c + 48), x1, b1);
+    a2 = _mm512_fmadd_ps (_mm512_load_ps (c + 64), x2, a2);
+    b2 = _mm512_fmadd_ps (_mm512_load_ps (c + 80), x2, b2);
+    a3 = _mm512_fmadd_ps (_mm512_load_ps (c + 96), x3, a3);
+    b3 = _mm512_fmadd_ps (_mm512_load_ps (c + 112), x3, b3);
+  }
+  for (; j < cols; j++) {
+    const float *c = panel + (size_t) j * 32;
+    const __m512 x0 = _mm512_set1_ps (x[j]);
+    a0 = _mm512_fmadd_ps (_mm512_load_ps (c), x0, a0);
+    b0 = _mm512_fmadd_ps (_mm512_load_ps (c + 16), x0, b0);
+  }
+  out[0] = _mm512_add_ps (_mm512_add_ps (a0, a1), _mm512_add_ps (a2, a3));
+  out[1] = _mm512_add_ps (_mm512_add_ps (b0, b1), _mm512_add_ps (b2, b3));
+}
+
+/* The last, narrower panel (@width 8, 16 or 24 rows): masked loads, two
+ * columns per iteration. */
+static void
+panel_tail_avx512 (const float *panel, const float *x, int cols, int width,
+    __m512 *out)
+{
+  const __mmask16 m0 = rows_mask (width), m1 = rows_mask (width - 16);
+  __m512 a0 = _mm512_setzero_ps (), b0 = a0, a1 = a0, b1 = a0;
+  int j = 0;
+
+  for (; j + 1 < cols; j += 2) {
+    const float *c = panel + (size_t) j * (size_t) width;
+    const __m512 x0 = _mm512_set1_ps (x[j]), x1 = _mm512_set1_ps (x[j + 1]);
+    a0 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m0, c), x0, a0);
+    b0 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m1, c + 16), x0, b0);
+    a1 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m0, c + width), x1, a1);
+    b1 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m1, c + width + 16), x1,
+        b1);
+  }
+  if (j < cols) {
+    const float *c = panel + (size_t) j * (size_t) width;
+    const __m512 x0 = _mm512_set1_ps (x[j]);
+    a0 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m0, c), x0, a0);
+    b0 = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m1, c + 16), x0, b0);
+  }
+  out[0] = _mm512_add_ps (a0, a1);
+  out[1] = _mm512_add_ps (b0, b1);
+}
+
+/* y rows [r0, r0 + valid) from a panel's two 16-row accumulators. */
+RNN_INLINE void
+store_rows16 (float *y, const float *add, int r0, int valid,
+    const __m512 *acc)
+{
+  for (int g = 0; g < 2; g++) {
+    const __mmask16 m = rows_mask (valid - 16 * g);
+    __m512 s = acc[g];
+    if (m == 0)
+      break;
+    if (add != NULL)
+      s = _mm512_add_ps (_mm512_maskz_loadu_ps (m, add + r0 + 16 * g), s);
+    _mm512_mask_storeu_ps (y + r0 + 16 * g, m, s);
+  }
+}
+
+void
+rnn__gemv_avx512 (const rnn_packed *p, const float *x, const float *add,
+    float *y)
+{
+  const int rows = p->rows, cols = p->cols;
+
+  for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
+    const int width = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
+    const float *panel = p->data + (size_t) r0 * (size_t) cols;
+    __m512 acc[2];
+
+    if (width == 32)
+      panel32_avx512 (panel, x, cols, acc);
+    else
+      panel_tail_avx512 (panel, x, cols, width, acc);
+    store_rows16 (y, add, r0, MIN (width, rows - r0), acc);
+  }
+}
+
+/* ---------------------------------------------------- activations */
+
+/* exp(x) for 16 floats: n = round(x log2 e), r = x - n ln2 (two steps),
+ * exp(x) = 2^n p(r) with the degree-6 polynomial of kernels-x86.h and
+ * vscalefps for 2^n. x is clamped to [-87.3, 88.3]. */
+RNN_INLINE __m512
+exp16 (__m512 x)
+{
+  __m512 n, r, p;
+
+  x = _mm512_min_ps (_mm512_max_ps (x, _mm512_set1_ps (-87.3f)),
+      _mm512_set1_ps (88.3f));
+  n = _mm512_roundscale_ps (_mm512_mul_ps (x, _mm512_set1_ps (RNN_LOG2E)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  r = _mm512_fnmadd_ps (n, _mm512_set1_ps (RNN_LN2_HI), x);
+  r = _mm512_fnmadd_ps (n, _mm512_set1_ps (RNN_LN2_LO), r);
+  p = _mm512_fmadd_ps (_mm512_set1_ps (RNN_EXP_C6), r,
+      _mm512_set1_ps (RNN_EXP_C5));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (RNN_EXP_C4));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (RNN_EXP_C3));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (RNN_EXP_C2));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.0f));
+  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.0f));
+  return _mm512_scalef_ps (p, n);
+}
+
+/* 1 / d for d >= 1: vrcp14ps (relative error < 2^-14) and one Newton step
+ * r' = r + r (1 - d r). */
+RNN_INLINE __m512
+rcp16 (__m512 d)
+{
+  __m512 r = _mm512_rcp14_ps (d);
+  return _mm512_fmadd_ps (r, _mm512_fnmadd_ps (d, r, _mm512_set1_ps (1.0f)),
+      r);
+}
+
+RNN_INLINE __m512
+sigmoid16 (__m512 x)
+{
+  return rcp16 (_mm512_add_ps (_mm512_set1_ps (1.0f),
+          exp16 (_mm512_sub_ps (_mm512_setzero_ps (), x))));
+}
+
+/* tanh(x) = sign(x) (1 - 2 / (exp(2|x|) + 1)), as rnn_tanh8. */
+RNN_INLINE __m512
+tanh16 (__m512 x)
+{
+  const __m512i sign_mask = _mm512_set1_epi32 ((int) 0x80000000u);
+  __m512i xi = _mm512_castps_si512 (x);
+  __m512 a = _mm512_castsi512_ps (_mm512_andnot_si512 (sign_mask, xi));
+  __m512 d = _mm512_add_ps (exp16 (_mm512_add_ps (a, a)),
+      _mm512_set1_ps (1.0f));
+  __m512 t = _mm512_fnmadd_ps (_mm512_set1_ps (2.0f), rcp16 (d),
+      _mm512_set1_ps (1.0f));
+  return _mm512_castsi512_ps (_mm512_or_si512 (_mm512_castps_si512 (t),
+          _mm512_and_si512 (sign_mask, xi)));
+}
+
+void
+rnn__sigmoid_avx512 (const float *x, float *y, size_t n)
+{
+  for (size_t i = 0; i < n; i += 16) {
+    const __mmask16 m = rows_mask ((int) MIN (n - i, 16));
+    _mm512_mask_storeu_ps (y + i, m, sigmoid16 (_mm512_maskz_loadu_ps (m,
+                x + i)));
+  }
+}
+
+void
+rnn__tanh_avx512 (const float *x, float *y, size_t n)
+{
+  for (size_t i = 0; i < n; i += 16) {
+    const __mmask16 m = rows_mask ((int) MIN (n - i, 16));
+    _mm512_mask_storeu_ps (y + i, m, tanh16 (_mm512_maskz_loadu_ps (m,
+                x + i)));
+  }
+}
+
+/* ---------------------------------------------------- fused cells */
+
+void
+rnn__lstm_cell_avx512 (const float *g, float *c, float *h, int H)
+{
+  for (int k = 0; k < H; k += 16) {
+    const __mmask16 m = rows_mask (H - k);
+    __m512 i = sigmoid16 (_mm512_maskz_loadu_ps (m, g + k));
+    __m512 f = sigmoid16 (_mm512_maskz_loadu_ps (m, g + H + k));
+    __m512 gg = tanh16 (_mm512_maskz_loadu_ps (m, g + 2 * H + k));
+    __m512 o = sigmoid16 (_mm512_maskz_loadu_ps (m, g + 3 * H + k));
+    __m512 cn = _mm512_add_ps (_mm512_mul_ps (f, _mm512_maskz_loadu_ps (m,
+                c + k)), _mm512_mul_ps (i, gg));
+    _mm512_mask_storeu_ps (c + k, m, cn);
+    _mm512_mask_storeu_ps (h + k, m, _mm512_mul_ps (o, tanh16 (cn)));
+  }
+}
+
+void
+rnn__gru_cell_avx512 (const float *gx, const float *gh, const float *b_hn,
+    float *h, int H)
+{
+  for (int k = 0; k < H; k += 16) {
+    const __mmask16 m = rows_mask (H - k);
+    __m512 r = sigmoid16 (_mm512_add_ps (_mm512_maskz_loadu_ps (m, gx + k),
+            _mm512_maskz_loadu_ps (m, gh + k)));
+    __m512 z = sigmoid16 (_mm512_add_ps (_mm512_maskz_loadu_ps (m,
+                gx + H + k), _mm512_maskz_loadu_ps (m, gh + H + k)));
+    __m512 n = tanh16 (_mm512_add_ps (_mm512_maskz_loadu_ps (m,
+                gx + 2 * H + k), _mm512_mul_ps (r, _mm512_add_ps
+                (_mm512_maskz_loadu_ps (m, gh + 2 * H + k),
+                    _mm512_maskz_loadu_ps (m, b_hn + k)))));
+    __m512 hv = _mm512_maskz_loadu_ps (m, h + k);
+    _mm512_mask_storeu_ps (h + k, m, _mm512_add_ps (n, _mm512_mul_ps (z,
+                _mm512_sub_ps (hv, n))));
+  }
+}

@@ -1,0 +1,87 @@
+/* gst-rnn: the int8 GEMV with AVX-VNNI (256-bit vpdpbusd), for CPUs that
+ * have it without AVX-512 (compiled with -mavx2 -mfma -mavxvnni).
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * vpdpbusd multiplies unsigned by signed bytes, four at a time, into int32
+ * sums: the input is quantised to q + 128 (unsigned) and the sums corrected
+ * by 128 sum_j Wq[r,j] (rnn_packed.off128). The int32 sums are exact, so
+ * the result is bit for bit the portable kernel's.
+ */
+#include "kernels-x86.h"
+
+#include <string.h>
+
+/* @nv blocks of 8 rows, two quads of columns per iteration on separate
+ * accumulators (up to eight independent chains). */
+RNN_INLINE void
+panel_int8_vnni256 (const int8_t *panel, const int8_t *qu, int nq, int nv,
+    __m256i *out)
+{
+  __m256i a[4], b[4];
+  int k = 0;
+
+#pragma GCC unroll 4
+  for (int v = 0; v < nv; v++)
+    a[v] = b[v] = _mm256_setzero_si256 ();
+  for (; k + 1 < nq; k += 2) {
+    const int8_t *g0 = panel + (size_t) k * (size_t) nv * 32;
+    const int8_t *g1 = g0 + nv * 32;
+    int32_t q0, q1;
+    memcpy (&q0, qu + 4 * k, sizeof q0);
+    memcpy (&q1, qu + 4 * k + 4, sizeof q1);
+    const __m256i x0 = _mm256_set1_epi32 (q0), x1 = _mm256_set1_epi32 (q1);
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++) {
+      a[v] = _mm256_dpbusd_avx_epi32 (a[v], x0, _mm256_loadu_si256 ((const
+                  __m256i *) (g0 + 32 * v)));
+      b[v] = _mm256_dpbusd_avx_epi32 (b[v], x1, _mm256_loadu_si256 ((const
+                  __m256i *) (g1 + 32 * v)));
+    }
+  }
+  if (k < nq) {
+    const int8_t *g0 = panel + (size_t) k * (size_t) nv * 32;
+    int32_t q0;
+    memcpy (&q0, qu + 4 * k, sizeof q0);
+    const __m256i x0 = _mm256_set1_epi32 (q0);
+#pragma GCC unroll 4
+    for (int v = 0; v < nv; v++)
+      a[v] = _mm256_dpbusd_avx_epi32 (a[v], x0, _mm256_loadu_si256 ((const
+                  __m256i *) (g0 + 32 * v)));
+  }
+#pragma GCC unroll 4
+  for (int v = 0; v < nv; v++)
+    out[v] = _mm256_add_epi32 (a[v], b[v]);
+}
+
+void
+rnn__gemv_int8_avxvnni (const rnn_packed *p, const float *x,
+    const float *add, float *y)
+{
+  const int rows = p->rows, kc = p->kc, nq = kc / 4;
+  int8_t stack[RNN_SCRATCH_STACK], *qu = stack;
+  float sx;
+
+  if ((size_t) kc > sizeof stack)
+    qu = g_malloc ((size_t) kc);
+  sx = rnn_quantise_x (x, p->cols, kc, qu, 0x80);
+  for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
+    const int width = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
+    const int valid = MIN (width, rows - r0);
+    const int nv = width / 8;
+    const int8_t *panel = p->i8 + (size_t) r0 * (size_t) kc;
+    __m256i acc[4];
+
+    switch (nv) {
+      case 4: panel_int8_vnni256 (panel, qu, nq, 4, acc); break;
+      case 3: panel_int8_vnni256 (panel, qu, nq, 3, acc); break;
+      case 2: panel_int8_vnni256 (panel, qu, nq, 2, acc); break;
+      default: panel_int8_vnni256 (panel, qu, nq, 1, acc); break;
+    }
+    for (int v = 0; v < nv; v++)
+      rnn_int8_store8 (p, r0 + 8 * v, valid - 8 * v, acc[v],
+          _mm256_loadu_si256 ((const __m256i *) (p->off128 + r0 + 8 * v)),
+          sx, add, y);
+  }
+  if (qu != stack)
+    g_free (qu);
+}

@@ -1,0 +1,155 @@
+/* gst-rnn: inline helpers shared by the x86 kernel files (each includes it
+ * and compiles it with its own instruction set, at least AVX2 + FMA).
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#ifndef RNN_KERNELS_X86_H
+#define RNN_KERNELS_X86_H
+
+#include "kernels.h"
+
+#include <immintrin.h>
+#include <math.h>
+
+#define RNN_INLINE static inline __attribute__ ((always_inline))
+
+/* exp(r) on |r| <= ln2 / 2: a degree-6 polynomial fitted for the smallest
+ * largest relative error on that interval (1.9e-9 in exact arithmetic, so
+ * float rounding dominates). */
+#define RNN_EXP_C6 0.0013836828f
+#define RNN_EXP_C5 0.008374815f
+#define RNN_EXP_C4 0.041668225f
+#define RNN_EXP_C3 0.1666642f
+#define RNN_EXP_C2 0.4999999f
+/* ln 2 = LN2_HI + LN2_LO, LN2_HI with few significant bits so that n LN2_HI
+ * is exact for |n| <= 128 (Cody-Waite). */
+#define RNN_LN2_HI 0.693359375f
+#define RNN_LN2_LO (-2.12194440e-4f)
+#define RNN_LOG2E 1.44269504089f
+
+/* exp(x) for 8 floats: n = round(x log2 e), r = x - n ln2 (two steps),
+ * exp(x) = 2^n p(r), 2^n built in the exponent bits. x is clamped to
+ * [-87.3, 88.3] so that 2^n stays a normal float. */
+RNN_INLINE __m256
+rnn_exp8 (__m256 x)
+{
+  __m256 n, r, p;
+  __m256i e;
+
+  x = _mm256_min_ps (_mm256_max_ps (x, _mm256_set1_ps (-87.3f)),
+      _mm256_set1_ps (88.3f));
+  n = _mm256_round_ps (_mm256_mul_ps (x, _mm256_set1_ps (RNN_LOG2E)),
+      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  r = _mm256_fnmadd_ps (n, _mm256_set1_ps (RNN_LN2_HI), x);
+  r = _mm256_fnmadd_ps (n, _mm256_set1_ps (RNN_LN2_LO), r);
+  p = _mm256_fmadd_ps (_mm256_set1_ps (RNN_EXP_C6), r,
+      _mm256_set1_ps (RNN_EXP_C5));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (RNN_EXP_C4));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (RNN_EXP_C3));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (RNN_EXP_C2));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f));
+  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f));
+  e = _mm256_slli_epi32 (_mm256_add_epi32 (_mm256_cvtps_epi32 (n),
+          _mm256_set1_epi32 (127)), 23);
+  return _mm256_mul_ps (p, _mm256_castsi256_ps (e));
+}
+
+/* 1 / d for d >= 1: the hardware estimate (relative error <= 1.5 2^-12)
+ * and one Newton step r' = r + r (1 - d r), which squares the error. */
+RNN_INLINE __m256
+rnn_rcp8 (__m256 d)
+{
+  __m256 r = _mm256_rcp_ps (d);
+  return _mm256_fmadd_ps (r, _mm256_fnmadd_ps (d, r, _mm256_set1_ps (1.0f)),
+      r);
+}
+
+/* sigmoid(x) = 1 / (1 + exp(-x)) */
+RNN_INLINE __m256
+rnn_sigmoid8 (__m256 x)
+{
+  return rnn_rcp8 (_mm256_add_ps (_mm256_set1_ps (1.0f),
+          rnn_exp8 (_mm256_sub_ps (_mm256_setzero_ps (), x))));
+}
+
+/* tanh(x) = sign(x) (1 - 2 / (exp(2|x|) + 1)): the reciprocal's relative
+ * error lands on a term <= 1, so the absolute error stays at float
+ * rounding level for every x. */
+RNN_INLINE __m256
+rnn_tanh8 (__m256 x)
+{
+  const __m256 sign_mask = _mm256_set1_ps (-0.0f);
+  __m256 a = _mm256_andnot_ps (sign_mask, x);
+  __m256 d = _mm256_add_ps (rnn_exp8 (_mm256_add_ps (a, a)),
+      _mm256_set1_ps (1.0f));
+  __m256 t = _mm256_fnmadd_ps (_mm256_set1_ps (2.0f), rnn_rcp8 (d),
+      _mm256_set1_ps (1.0f));
+  return _mm256_or_ps (t, _mm256_and_ps (sign_mask, x));
+}
+
+/* The int8 input quantisation (kernels.h, rnn__quant_scales) of @x
+ * (@cols values) into @q (@kc >= cols bytes, the padding zero), each byte
+ * XORed with @flip: 0 keeps the signed q, 0x80 gives the unsigned q + 128
+ * that vpdpbusd multiplies. Returns sx. */
+RNN_INLINE float
+rnn_quantise_x (const float *x, int cols, int kc, int8_t *q, int flip)
+{
+  const __m256 absmask = _mm256_castsi256_ps (_mm256_set1_epi32 (0x7fffffff));
+  __m256 vmax = _mm256_setzero_ps ();
+  float amax, sx, inv, lanes[8];
+  __m256 vinv;
+  int j = 0;
+
+  for (; j + 8 <= cols; j += 8)
+    vmax = _mm256_max_ps (vmax, _mm256_and_ps (absmask, _mm256_loadu_ps (x
+                + j)));
+  _mm256_storeu_ps (lanes, vmax);
+  amax = 0.0f;
+  for (int i = 0; i < 8; i++)
+    amax = fmaxf (amax, lanes[i]);
+  for (; j < cols; j++)
+    amax = fmaxf (amax, fabsf (x[j]));
+  rnn__quant_scales (amax, &sx, &inv);
+
+  vinv = _mm256_set1_ps (inv);
+  j = 0;
+  for (; j + 8 <= cols; j += 8) {
+    __m256i qi = _mm256_cvtps_epi32 (_mm256_mul_ps (_mm256_loadu_ps (x + j),
+            vinv));
+    __m128i w16 = _mm_packs_epi32 (_mm256_castsi256_si128 (qi),
+        _mm256_extracti128_si256 (qi, 1));
+    __m128i b8 = _mm_packs_epi16 (w16, w16);
+    b8 = _mm_xor_si128 (b8, _mm_set1_epi8 ((char) flip));
+    _mm_storel_epi64 ((__m128i *) (q + j), b8);
+  }
+  for (; j < cols; j++)
+    q[j] = (int8_t) (lrintf (x[j] * inv) ^ flip);
+  for (; j < kc; j++)
+    q[j] = (int8_t) flip;
+  return sx;
+}
+
+/* Rows [r, r + n) of an int8 GEMV's result from the int32 sums @acc (8
+ * rows; n <= 8 valid): y = add + (float) (acc - off) * (s_r * sx), the
+ * same operations as the portable kernel. */
+RNN_INLINE void
+rnn_int8_store8 (const rnn_packed *p, int r, int n, __m256i acc,
+    __m256i off, float sx, const float *add, float *y)
+{
+  __m256 comb = _mm256_mul_ps (_mm256_loadu_ps (p->scale + r),
+      _mm256_set1_ps (sx));
+  __m256 t = _mm256_mul_ps (_mm256_cvtepi32_ps (_mm256_sub_epi32 (acc, off)),
+      comb);
+
+  if (n >= 8) {
+    if (add != NULL)
+      t = _mm256_add_ps (_mm256_loadu_ps (add + r), t);
+    _mm256_storeu_ps (y + r, t);
+  } else {
+    float tmp[8];
+    _mm256_storeu_ps (tmp, t);
+    for (int i = 0; i < n; i++)
+      y[r + i] = add != NULL ? add[r + i] + tmp[i] : tmp[i];
+  }
+}
+
+#endif /* RNN_KERNELS_X86_H */
