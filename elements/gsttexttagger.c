@@ -78,8 +78,9 @@
  * gst-launch-1.0 filesrc location=subtitles.srt ! subparse ! texttagger model-file=pos-tagger.safetensors ! text/x-raw,format=utf8 ! fdsink
  * ]| writes every subtitle as `token/TAG` pairs to stdout.
  * |[
- * gst-launch-1.0 videotestsrc ! textoverlay name=o ! autovideosink filesrc location=subtitles.srt ! subparse ! texttagger model-file=pos-tagger.safetensors highlight-tags=NOUN,PROPN ! o.text_sink
- * ]| shows the subtitles over the video with their nouns in yellow.
+ * gst-launch-1.0 videotestsrc ! textoverlay name=o ! autovideosink filesrc location=subtitles.srt ! subparse ! texttagger model-file=pos-tagger.safetensors highlight-tags=NOUN ! o.text_sink
+ * ]| shows the subtitles over the video with their nouns in yellow (the shipped
+ * part-of-speech tagger uses the 12 universal tags: NOUN, VERB, ADJ, ...).
  * |[
  * gst-launch-1.0 -m filesrc location=subtitles.srt ! subparse ! texttagger model-file=pos-tagger.safetensors ! fakesink
  * ]| prints one `texttagger` message per subtitle.
@@ -227,7 +228,7 @@ gst_text_tagger_class_init (GstTextTaggerClass * klass)
    * GstTextTagger:highlight-tags:
    *
    * Comma-separated tag names whose tokens are wrapped in a `<span>` in
-   * the pango-markup output, e.g. `NOUN,PROPN`. For a BIO/IOB2 tag set the
+   * the pango-markup output, e.g. `NOUN,VERB`. For a BIO/IOB2 tag set the
    * names are entity labels (`PER,LOC`; `B-PER` is accepted for `PER`) and
    * whole entities are wrapped. Unset or empty: every tag except `O`.
    * Names are compared exactly (case matters). Only the pango-markup
