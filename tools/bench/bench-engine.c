@@ -5,7 +5,7 @@
  *
  * For every forecast model of DIR/models.tsv (see bench_torch.py), every
  * precision of the comma-separated PRECISIONS (default f32; "all" for
- * f32,bf16,int8 where the engine has rnn_model_set_precision) and every
+ * f32,bf16,int8) and every
  * T, streams calls of T frames of random input through rnn_state_forward
  * with the state carried, exactly as an element does, and prints
  *
@@ -150,7 +150,6 @@ main (int argc, char **argv)
   if (argc > 5)
     batch = strcmp (argv[5], "batch") == 0;
   if (argc > 6) {
-#ifdef BENCH_HAVE_PRECISION
     static const char *all[3] = { "f32", "bf16", "int8" };
     if (strcmp (argv[6], "all") == 0) {
       n_precs = 3;
@@ -163,11 +162,6 @@ main (int argc, char **argv)
         precs[n_precs++] = g_intern_string (v[q]);
       g_strfreev (v);
     }
-#else
-    if (strcmp (argv[6], "f32") != 0)
-      fprintf (stderr, "bench-engine: this engine has no precision setting: "
-          "float32 only\n");
-#endif
   }
   if (n_models < 0 || n_ts < 1)
     return 2;
@@ -192,7 +186,6 @@ main (int argc, char **argv)
       uint64_t a0;
       double rate;
 
-#ifdef BENCH_HAVE_PRECISION
       if (k == 0) {
         rnn_precision pr;
         if (!rnn_precision_from_name (precs[pi], &pr)
@@ -202,7 +195,6 @@ main (int argc, char **argv)
           return 1;
         }
       }
-#endif
       j.frames = ts[k];
       j.in = rnn_model_input_size (m);
       n = 8 * j.frames * j.in;
@@ -230,10 +222,8 @@ main (int argc, char **argv)
       free (x);
       free (j.y);
     }
-#ifdef BENCH_HAVE_PRECISION
     if (rnn_model_set_precision (m, RNN_PRECISION_F32, &err) != RNN_OK)
       return 1;
-#endif
     if (batch && models[i].input == 1 && strcmp (models[i].cell, "rnn") != 0
         && bench_batch (models[i].name, m, min_time, reps) != 0)
       return 1;

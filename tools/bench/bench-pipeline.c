@@ -199,7 +199,6 @@ run_once (const char *element, const char *model, guint spb, guint n_buffers,
  * engine calls, timed in the same process between the pipeline runs, so
  * that the overhead estimate does not mix two moments of a noisy machine).
  * 0 on error. */
-#ifdef BENCH_HAVE_PRECISION
 static gboolean
 set_precision (rnn_model *m, rnn_error *err)
 {
@@ -212,7 +211,6 @@ set_precision (rnn_model *m, rnn_error *err)
   }
   return rnn_model_set_precision (m, p, err) == RNN_OK;
 }
-#endif
 
 static double
 engine_fps (const char *model, guint spb, guint frames)
@@ -225,9 +223,7 @@ engine_fps (const char *model, guint spb, guint frames)
   double t0, dt;
 
   if (rnn_model_load (model, &m, &err) != RNN_OK
-#ifdef BENCH_HAVE_PRECISION
       || !set_precision (m, &err)
-#endif
       || rnn_state_new (m, spb, &st, &err) != RNN_OK) {
     fprintf (stderr, "bench-pipeline: %s\n", err.msg);
     rnn_model_free (m);

@@ -79,7 +79,7 @@ if [ "${BENCH_FULL:-0}" != 1 ]; then
   awk -F '\t' '$5 == 1' "$work/models/models.tsv" > "$work/models/one.tsv"
   mv "$work/models/one.tsv" "$work/models/models.tsv"
 fi
-# every precision the engine has (bench-engine says when it has only f32)
+# every precision of the engine (rnn_model_set_precision)
 precisions=f32,bf16,int8
 
 echo "== roofline" >&2
@@ -89,19 +89,24 @@ $pin "$build/tools/bench/bench-roofline" "$work/models" "$frames" \
 echo "== engine" >&2
 $pin "$build/tools/bench/bench-engine" "$work/models" "$frames" \
   "$min_time" "$reps" batch "$precisions" >> "$raw"
-grep -q "	bf16\$" "$raw" || precisions=f32
+
 
 echo "== torch" >&2
 $pin $torch_python "$src/tools/bench/bench_torch.py" bench "$work/models" \
   "$frames" --min-time "$min_time" --reps "$reps" --int8 >> "$raw"
 
 echo "== pipelines" >&2
+# the reduced precisions through the elements only when they have the
+# property (the engine table above has every precision either way)
+pipe_precisions=$precisions
+gst-inspect-1.0 lstmforecast 2>/dev/null | grep -q '^ *precision ' \
+  || pipe_precisions=f32
 for spb in 100 1; do
   for el in none control; do
     $pin "$build/tools/bench/bench-pipeline" $el none "$spb" 0.3 "$reps" \
       >> "$raw"
   done
-  for prec in $(echo "$precisions" | tr ',' ' '); do
+  for prec in $(echo "$pipe_precisions" | tr ',' ' '); do
     for m in lstm-1x64-i1 lstm-1x128-i1 lstm-1x256-i1 lstm-1x512-i1 \
              lstm-2x256-i1 gru-1x256-i1; do
       BENCH_PRECISION=$prec $pin "$build/tools/bench/bench-pipeline" \
