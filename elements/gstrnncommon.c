@@ -44,7 +44,8 @@ gst_rnn_task_mismatch (GstElement * element, const rnn_model * model,
 }
 
 rnn_model *
-gst_rnn_load_model (GstElement * element, const gchar * path, rnn_task task)
+gst_rnn_load_model (GstElement * element, const gchar * path, rnn_task task,
+    rnn_precision precision)
 {
   rnn_model *model = NULL;
   rnn_error err;
@@ -94,7 +95,45 @@ gst_rnn_load_model (GstElement * element, const gchar * path, rnn_task task)
     return NULL;
   }
 
+  if (rnn_model_set_precision (model, precision, &err) != RNN_OK) {
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+        ("Could not convert model '%s' to precision %s: %s", path,
+            rnn_precision_name (precision), err.msg), (NULL));
+    rnn_model_free (model);
+    return NULL;
+  }
+  GST_DEBUG_OBJECT (element, "model '%s': %s weights, %s kernels", path,
+      rnn_precision_name (precision), rnn_kernels_name ());
   return model;
+}
+
+GType
+gst_rnn_precision_get_type (void)
+{
+  static gsize type;
+  static const GEnumValue values[] = {
+    {RNN_PRECISION_F32, "float32 weights (PyTorch parity)", "f32"},
+    {RNN_PRECISION_BF16, "bfloat16 recurrent weights", "bf16"},
+    {RNN_PRECISION_INT8, "int8 recurrent weights, per-row scales", "int8"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstRnnPrecision", values);
+    g_once_init_leave (&type, t);
+  }
+  return (GType) type;
+}
+
+void
+gst_rnn_install_precision (GObjectClass * klass, guint prop_id,
+    const gchar * blurb)
+{
+  g_object_class_install_property (klass, prop_id,
+      g_param_spec_enum ("precision", "Precision", blurb,
+          GST_TYPE_RNN_PRECISION, RNN_PRECISION_F32,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
 }
 
 gchar *
@@ -235,9 +274,11 @@ gst_rnn_model_slot_set (GstRnnModelSlot * slot, GstElement * element,
   rnn_error err;
   gchar *why = NULL, *current;
   guint seq;
+  rnn_precision precision;
 
   GST_OBJECT_LOCK (element);
   slot->seq++;
+  precision = slot->precision;
   if (!slot->running) {
     g_free (slot->path);
     slot->path = g_strdup (path);
@@ -252,7 +293,8 @@ gst_rnn_model_slot_set (GstRnnModelSlot * slot, GstElement * element,
   memset (&err, 0, sizeof (err));
   if (path == NULL || path[0] == '\0') {
     why = g_strdup ("no model-file given");
-  } else if (rnn_model_load (path, &model, &err) != RNN_OK) {
+  } else if (rnn_model_load (path, &model, &err) != RNN_OK
+      || rnn_model_set_precision (model, precision, &err) != RNN_OK) {
     why = g_strdup (err.msg[0] ? err.msg : rnn_status_str (err.code));
   } else if (task != RNN_TASK_NONE && rnn_model_task (model) != task) {
     why = gst_rnn_task_mismatch (element, model, task);

@@ -16,7 +16,7 @@ G_BEGIN_DECLS
  * another task, the element to use), and returns NULL. @path NULL or
  * empty is an error too ("no model-file set"). */
 rnn_model *gst_rnn_load_model (GstElement * element, const gchar * path,
-    rnn_task task);
+    rnn_task task, rnn_precision precision);
 
 /* The element made for models of @task ("lstmforecast", ...; "texttagger"
  * for tag), or NULL for RNN_TASK_NONE. */
@@ -62,6 +62,14 @@ void gst_rnn_install_reset_on_discont (GObjectClass * klass, guint prop_id,
 /* `post-messages` (boolean), changeable while playing. */
 void gst_rnn_install_post_messages (GObjectClass * klass, guint prop_id,
     gboolean default_value, const gchar * blurb);
+/* `precision` (enum GstRnnPrecision, nicks f32 | bf16 | int8, values the
+ * rnn_precision ones, default f32), settable in NULL and READY: the
+ * precision the model's recurrent weights are converted to when it is
+ * loaded (kept in GstRnnModelSlot.precision, under the object lock). */
+#define GST_TYPE_RNN_PRECISION (gst_rnn_precision_get_type ())
+GType gst_rnn_precision_get_type (void);
+void gst_rnn_install_precision (GObjectClass * klass, guint prop_id,
+    const gchar * blurb);
 /* The `reset` action signal (no arguments, no return), whose class handler
  * @handler (void (*) (GstElement *)) calls gst_rnn_lifecycle_request_reset
  * on the element's lifecycle. Returns the signal id. */
@@ -113,6 +121,8 @@ void gst_rnn_lifecycle_init (GstRnnLifecycle * lc);
  * dropped. Every field is protected by the element's object lock. */
 typedef struct {
   gchar *path;                  /* the property: the file in use or to use */
+  rnn_precision precision;      /* the `precision` property: applied to
+                                 * every model loaded (rnn_model_set_precision) */
   guint seq;                    /* bumped by every set */
   gboolean running;             /* a model is in use */
   rnn_model *next;              /* loaded, checked, not yet taken */

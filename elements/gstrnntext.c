@@ -21,7 +21,8 @@ enum
   PROP_RESET_ON_DISCONT,
   PROP_POST_MESSAGES,
   PROP_MAX_TOKENS,
-  PROP_STATE_FILE
+  PROP_STATE_FILE,
+  PROP_PRECISION
 };
 
 typedef struct
@@ -148,6 +149,19 @@ gst_rnn_text_class_install_properties (GstRnnTextClass * klass,
       "written to at stop, so a stream continues across restarts (matters "
       "when the state is carried from text to text); refused when saved "
       "with another model");
+  /**
+   * GstRnnText:precision:
+   *
+   * The precision the model's recurrent weights are held in while it
+   * runs, converted when the model is loaded: `f32` (float32, PyTorch
+   * parity), `bf16` or `int8` (smaller weights, faster steps, a small
+   * measured accuracy cost: docs/engine.md). The same property as the
+   * signal elements' (see GstRnnSignal:precision). Settable in NULL and
+   * READY.
+   */
+  gst_rnn_install_precision (gobject_class, PROP_PRECISION,
+      "Precision of the recurrent weights at run time: f32 (PyTorch "
+      "parity), bf16 or int8 (smaller, faster, a measured accuracy cost)");
   gst_rnn_install_reset_signal (gobject_class,
       G_CALLBACK (gst_rnn_text_reset_action));
 }
@@ -228,6 +242,9 @@ gst_rnn_text_set_property (GObject * object, guint prop_id,
       g_free (priv->state_file);
       priv->state_file = g_value_dup_string (value);
       break;
+    case PROP_PRECISION:
+      priv->slot.precision = (rnn_precision) g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -258,6 +275,9 @@ gst_rnn_text_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_STATE_FILE:
       g_value_set_string (value, priv->state_file);
+      break;
+    case PROP_PRECISION:
+      g_value_set_enum (value, (gint) priv->slot.precision);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -435,14 +455,17 @@ gst_rnn_text_start (GstRnnText * self)
   GstRnnTextClass *klass = GST_RNN_TEXT_GET_CLASS (self);
   gchar *path, *why = NULL, *changed = NULL, *state_file;
   guint max_tokens, seq;
+  rnn_precision precision;
 
   path = gst_rnn_model_slot_begin (&priv->slot, GST_ELEMENT (self), &seq);
   GST_OBJECT_LOCK (self);
   max_tokens = priv->max_tokens;
+  precision = priv->slot.precision;
   GST_OBJECT_UNLOCK (self);
   gst_rnn_lifecycle_init (&priv->lc);
 
-  priv->model = gst_rnn_load_model (GST_ELEMENT (self), path, klass->task);
+  priv->model = gst_rnn_load_model (GST_ELEMENT (self), path, klass->task,
+      precision);
   if (priv->model == NULL)
     goto failed;
 

@@ -28,6 +28,7 @@
 
 static char *opt_model, *opt_data, *opt_columns, *opt_time_column;
 static char *opt_group_column, *opt_label_column, *opt_delimiter;
+static char *opt_precision;
 static int opt_window = -1;
 
 static GOptionEntry entries[] = {
@@ -46,8 +47,29 @@ static GOptionEntry entries[] = {
     "CSV field separator: one character, or tab (default ,)", "CHAR" },
   { "window", 'w', 0, G_OPTION_ARG_INT, &opt_window,
     "0: carry the state; N: zero state over the last N rows", "N" },
+  { "precision", 0, 0, G_OPTION_ARG_STRING, &opt_precision,
+    "Recurrent weights in f32 (default), bf16 or int8, as the elements' "
+    "precision property", "P" },
   { NULL }
 };
+
+/* --precision: convert the model's recurrent weights as the elements'
+ * `precision` property does. */
+static void
+apply_precision (rnn_model *m)
+{
+  rnn_precision p = RNN_PRECISION_F32;
+  rnn_error err;
+
+  if (opt_precision == NULL)
+    return;
+  if (!rnn_precision_from_name (opt_precision, &p)) {
+    g_printerr ("rnn-eval: --precision %s: use f32, bf16 or int8\n",
+        opt_precision);
+    exit (2);
+  }
+  td_check (rnn_model_set_precision (m, p, &err), &err);
+}
 
 /* Column list from the model's input.names (a JSON array of strings). */
 static char *
@@ -77,6 +99,7 @@ eval_signal (void)
   rnn_error err;
   rnn_model *m;
   td_check (rnn_model_load (opt_model, &m, &err), &err);
+  apply_precision (m);
   char *cols = opt_columns ? g_strdup (opt_columns) : columns_from_model (m);
   td_csv_options co = { cols, opt_time_column, opt_group_column,
     opt_label_column, td_delimiter (opt_delimiter) };
@@ -169,6 +192,7 @@ eval_classify (void)
   rnn_error err;
   rnn_model *m;
   td_check (rnn_model_load (opt_model, &m, &err), &err);
+  apply_precision (m);
   td_texts *tx;
   td_check (td_texts_read (opt_data, &tx, &err), &err);
   rnn_state *st;
@@ -241,6 +265,7 @@ eval_tag (void)
   rnn_error err;
   rnn_model *m;
   td_check (rnn_model_load (opt_model, &m, &err), &err);
+  apply_precision (m);
   if (rnn_model_task (m) != RNN_TASK_TAG)
     td_die ("%s: a %s model, not a tagger (task tag)", opt_model,
         rnn_task_name (rnn_model_task (m)));

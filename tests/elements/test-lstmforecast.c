@@ -60,6 +60,50 @@ GST_END_TEST;
 
 /* fc_lstm2 has window=5 metadata, 3 input features (unpositioned
  * channel-mask=0), 2 layers and one output. */
+/* precision=bf16 / int8: the forecasts move a little from PyTorch's
+ * (float32) ones, and by more than float rounding (the weights did
+ * change); the property reads back. */
+GST_START_TEST (test_precision)
+{
+  static const gchar *precs[] = { "bf16", "int8" };
+  const float *x = hu_expect ("fc_lstm.x", NULL);
+  const float *want = hu_expect ("fc_lstm.h1", NULL);
+  float got[T * 2];
+  gchar *caps = hu_audio_caps (2);
+  const guint chunks[] = { 7 };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (precs); i++) {
+    gchar *props = g_strdup_printf ("precision=%s", precs[i]);
+    GstElement *e = hu_element ("lstmforecast", "fc_lstm.safetensors", props);
+    gint val = -1;
+    GEnumValue *ev;
+    double d, scale = 0;
+    guint k;
+
+    g_object_get (e, "precision", &val, NULL);
+    ev = g_enum_get_value (G_ENUM_CLASS (g_type_class_peek
+            (G_PARAM_SPEC_VALUE_TYPE (g_object_class_find_property
+                    (G_OBJECT_GET_CLASS (e), "precision")))), val);
+    fail_unless (ev != NULL);
+    fail_unless_equals_string (ev->value_nick, precs[i]);
+    gst_object_unref (e);
+
+    hu_run_fresh ("lstmforecast", "fc_lstm.safetensors", props, caps, x, 2,
+        0, T, chunks, 1, 2, 1, got);
+    d = hu_max_abs_diff (got, want, T * 2);
+    for (k = 0; k < T * 2; k++)
+      scale = MAX (scale, fabs (want[k]));
+    fail_unless (d > 1e-6 && d < 0.05 * (1 + scale),
+        "precision=%s: largest difference from PyTorch %g (outputs up to %g)",
+        precs[i], d, scale);
+    g_free (props);
+  }
+  g_free (caps);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_window_from_model)
 {
   guint window = 99;
@@ -981,6 +1025,7 @@ lstmforecast_suite (void)
   tcase_add_test (tc, test_horizon1);
   tcase_add_test (tc, test_horizon3);
   tcase_add_test (tc, test_window_property);
+  tcase_add_test (tc, test_precision);
   tcase_add_test (tc, test_window_from_model);
   tcase_add_test (tc, test_bidirectional_window);
   tcase_add_test (tc, test_tensors_string_dims);
