@@ -35,11 +35,18 @@
 #include <string.h>
 
 #define MEDIAN_RUN 16           /* errors whose median triggers a re-anchoring */
-#define MIN_HISTORY 64          /* scores before the window replaces the prior */
+#define MIN_HISTORY 100         /* scores before the window replaces the prior */
+#define SHORT 10                /* frames of the short mean */
+#define MFIT_EVERY 100          /* frames between estimates of mu, sigma */
+#define CAP_Z 6.0               /* short means stored at most mu + CAP_Z sigma */
+#define MIN_SIGMA 1e-3          /* floor of sigma, standardised units */
+#define TAIL_WINDOW 2000
 #define TAIL_FRACTION 0.05      /* f */
 #define MIN_TAIL_SCALE 0.05     /* floor of B, in standardised error units */
 #define MAX_SHAPE 0.45          /* largest GPD shape fitted */
 #define MAX_SHRINK 3            /* frames in a row fed shrunk */
+#define RATE_FRAMES 32.0        /* time constant of the anomaly rate */
+#define RATE_LEARN 0.1          /* rate above which anomalies are learnt */
 
 typedef struct {
   /* level offset and the recent standardised errors, per feature */
@@ -50,13 +57,21 @@ typedef struct {
   float *hist;                  /* [window] ring */
   size_t n_hist, hist_pos;
   unsigned since_fit;
+  /* short means of the score and their window */
+  float shortr[SHORT];
+  unsigned n_short, short_pos;
+  float *mhist;                 /* [window] ring */
+  size_t n_mhist, mhist_pos;
+  unsigned since_mfit;
+  double mu, sigma;             /* of the short means over the window */
   double level, scale, fraction;        /* tail: L, B, f */
   double shape;                         /* gamma of the GPD tail, >= 0 */
   /* events */
   unsigned frames;              /* frames since the reset */
   gboolean in_anomaly;
-  unsigned held;                /* frames held since the start */
+  unsigned held;                /* frames still muted after a start */
   unsigned shrunk;              /* frames shrunk in a row */
+  double rate;                  /* recent share of frames beyond the radius */
   double peak;
 } group_state;
 
@@ -67,7 +82,8 @@ struct rnn_detector {
   const float *em, *es;
   float *in_min, *in_max;       /* training range, normalised; NULL: none */
   double prior_level, prior_scale, prior_fraction;
-  unsigned warmup;
+  unsigned warmup, hold;
+  size_t tail_window;           /* single-frame scores kept for the tail */
   group_state *g;
   float *scratch;               /* [window] for the tail fit */
 };
@@ -75,9 +91,9 @@ struct rnn_detector {
 void
 rnn_detector_config_init (rnn_detector_config *c)
 {
-  c->threshold = 4.0;
-  c->window = 2000;
-  c->hold = 0;
+  c->threshold = 5.0;
+  c->window = 8640;
+  c->hold = -1;
   c->warmup = -1;
 }
 
@@ -142,7 +158,7 @@ rnn_detector_new (const rnn_model *m, size_t groups, size_t per,
 {
   rnn_detector *d;
   rnn_status st;
-  double warm;
+  double warm, hold;
 
   *out = NULL;
   if (groups < 1 || per < 1 || per != (size_t) rnn_model_output_size (m))
@@ -170,6 +186,7 @@ rnn_detector_new (const rnn_model *m, size_t groups, size_t per,
               &d->prior_fraction, err)) != RNN_OK
       || (st = meta_positive (m, "anomaly.warmup", 16, &warm, err))
       != RNN_OK
+      || (st = meta_positive (m, "anomaly.hold", 1, &hold, err)) != RNN_OK
       || (st = meta_array (m, "anomaly.input_min", per, &d->in_min, err))
       != RNN_OK
       || (st = meta_array (m, "anomaly.input_max", per, &d->in_max, err))
@@ -186,13 +203,16 @@ rnn_detector_new (const rnn_model *m, size_t groups, size_t per,
   }
   d->warmup = cfg->warmup >= 0 ? (unsigned) cfg->warmup
       : (unsigned) MIN (warm, 1e6);
+  d->hold = cfg->hold >= 0 ? (unsigned) cfg->hold : (unsigned) MIN (hold, 1e6);
+  d->tail_window = MIN (cfg->window, TAIL_WINDOW);
   d->g = g_new0 (group_state, groups);
   for (size_t i = 0; i < groups; i++) {
     d->g[i].b = g_new0 (float, per);
     d->g[i].recent = g_new0 (float, MEDIAN_RUN * per);
-    d->g[i].hist = g_new0 (float, cfg->window);
+    d->g[i].hist = g_new0 (float, d->tail_window);
+    d->g[i].mhist = g_new0 (float, cfg->window);
   }
-  d->scratch = g_new (float, cfg->window);
+  d->scratch = g_new (float, d->tail_window);
   rnn_detector_reset (d);
   *out = d;
   return RNN_OK;
@@ -207,6 +227,7 @@ rnn_detector_free (rnn_detector *d)
     g_free (d->g[i].b);
     g_free (d->g[i].recent);
     g_free (d->g[i].hist);
+    g_free (d->g[i].mhist);
   }
   g_free (d->g);
   g_free (d->scratch);
@@ -227,6 +248,11 @@ rnn_detector_reset_group (rnn_detector *d, size_t gi)
   g->n_recent = g->recent_pos = 0;
   g->n_hist = g->hist_pos = 0;
   g->since_fit = 0;
+  g->n_short = g->short_pos = 0;
+  g->n_mhist = g->mhist_pos = 0;
+  g->since_mfit = 0;
+  g->mu = 0;
+  g->sigma = 1;
   g->level = d->prior_level;
   g->scale = d->prior_scale;
   g->fraction = d->prior_fraction;
@@ -234,6 +260,7 @@ rnn_detector_reset_group (rnn_detector *d, size_t gi)
   g->frames = 0;
   g->held = 0;
   g->shrunk = 0;
+  g->rate = 0;
   /* in_anomaly and peak stay: the first frame after the reset scores 0
    * and ends an anomaly in progress */
 }
@@ -294,19 +321,6 @@ fit_tail (rnn_detector *d, group_state *g)
   g->fraction = (double) k / (double) n;
 }
 
-/* -log10 P(r > x) under the group's tail. */
-static double
-surprise (const group_state *g, double x)
-{
-  double base = -log10 (g->fraction);
-
-  if (x <= g->level)
-    return g->level > 0 ? base * x / g->level : base;
-  if (g->shape < 1e-6)
-    return base + (x - g->level) / (g->scale * G_LN10);
-  return base + log10 (1 + g->shape * (x - g->level) / g->scale) / g->shape;
-}
-
 /* The score at which the surprise reaches @s. */
 static double
 radius (const group_state *g, double s)
@@ -319,6 +333,31 @@ radius (const group_state *g, double s)
     return g->level + (s - base) * g->scale * G_LN10;
   return g->level + g->scale / g->shape
       * (pow (10, g->shape * (s - base)) - 1);
+}
+
+/* mu, sigma of the short means in the window */
+static void
+fit_short (rnn_detector *d, group_state *g)
+{
+  double sum = 0, sq = 0, n = (double) g->n_mhist;
+
+  for (size_t i = 0; i < g->n_mhist; i++)
+    sum += g->mhist[i];
+  g->mu = sum / n;
+  for (size_t i = 0; i < g->n_mhist; i++)
+    sq += (g->mhist[i] - g->mu) * (g->mhist[i] - g->mu);
+  g->sigma = MAX (sqrt (sq / n), MIN_SIGMA);
+  g->since_mfit = 1;
+}
+
+/* -log10 of the upper tail of the standard normal at @z (asymptotic
+ * expansion where erfc underflows). */
+static double
+neg_log10_q (double z)
+{
+  if (z < 25)
+    return -log10 (0.5 * erfc (z / G_SQRT2));
+  return (z * z / 2 + log (z) + 0.5 * log (2 * G_PI)) / G_LN10;
 }
 
 static float
@@ -397,7 +436,6 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
     acc += z * z;
   }
   r = sqrt (acc / (double) per);
-  s = surprise (g, r);
   cap = radius (g, thr);
 
   /* Into the model: the frame or, for at most MAX_SHRINK frames in a row
@@ -418,46 +456,77 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
     }
   }
 
-  /* The window learns the capped score (after the warm-up). */
+  /* The window learns the score (after the warm-up), capped at the
+   * threshold's radius while such frames are rare: an isolated anomaly does
+   * not widen the tail, frequent ones (more than RATE_LEARN of the recent
+   * frames: a new regime) do. */
+  g->rate += ((r > cap ? 1.0 : 0.0) - g->rate) / RATE_FRAMES;
   if (judged) {
-    g->hist[g->hist_pos] = (float) MIN (r, cap);
-    g->hist_pos = (g->hist_pos + 1) % d->cfg.window;
-    if (g->n_hist < d->cfg.window)
+    g->hist[g->hist_pos] = (float) (g->rate > RATE_LEARN ? r : MIN (r, cap));
+    g->hist_pos = (g->hist_pos + 1) % d->tail_window;
+    if (g->n_hist < d->tail_window)
       g->n_hist++;
     if (g->n_hist >= MIN_HISTORY
-        && (++g->since_fit >= MAX (d->cfg.window / 50, 1)
+        && (++g->since_fit >= MAX (d->tail_window / 50, 1)
             || g->n_hist == MIN_HISTORY)) {
       fit_tail (d, g);
       g->since_fit = 0;
     }
   }
 
-  /* Events follow the output score: after a start the output holds the
-   * threshold for `hold` frames, then follows the surprise. */
+  /* The score: the short mean m of the last SHORT frames' r, against the
+   * mean mu and standard deviation sigma of the short means over the
+   * window (re-estimated every MFIT_EVERY frames): s = -log10 Q((m - mu) /
+   * sigma), Q the upper tail of the standard normal. */
+  {
+    double m = 0;
+    g->shortr[g->short_pos] = (float) r;
+    g->short_pos = (g->short_pos + 1) % SHORT;
+    if (g->n_short < SHORT)
+      g->n_short++;
+    for (unsigned j = 0; j < g->n_short; j++)
+      m += g->shortr[j];
+    m /= SHORT;
+    if (judged && g->n_mhist >= MIN_HISTORY
+        && (g->since_mfit == 0 || g->since_mfit >= MFIT_EVERY))
+      fit_short (d, g);
+    s = judged && g->n_mhist >= MIN_HISTORY
+        ? neg_log10_q ((m - g->mu) / g->sigma) : 0.0;
+    if (g->since_mfit > 0 || g->n_mhist >= MIN_HISTORY)
+      g->since_mfit++;
+    if (judged) {
+      double mcap = g->n_mhist >= MIN_HISTORY && g->rate <= RATE_LEARN
+          ? g->mu + CAP_Z * g->sigma : m;
+      g->mhist[g->mhist_pos] = (float) MIN (m, mcap);
+      g->mhist_pos = (g->mhist_pos + 1) % d->cfg.window;
+      if (g->n_mhist < d->cfg.window)
+        g->n_mhist++;
+    }
+    judged = judged && g->n_mhist > MIN_HISTORY;
+  }
+
+  /* The output: 0 while not judged and for the hold - 1 frames after a
+   * start (muted: an incident is reported once, at its onset), else s.
+   * Events follow the output. */
   if (!judged) {
     out = 0.0;
-  } else if (g->in_anomaly) {
-    if (g->held < d->cfg.hold) {
-      g->held++;
-      out = thr;
-    } else if (s >= thr) {
-      out = s;
-    } else {
-      out = s;
-      g->in_anomaly = FALSE;
-      *event = RNN_DETECTOR_END;
-    }
+  } else if (g->held > 0) {
+    g->held--;
+    out = 0.0;
   } else {
     out = s;
-    if (s >= thr) {
-      g->in_anomaly = TRUE;
-      g->held = 0;
-      g->peak = s;
-      *event = RNN_DETECTOR_START;
-    }
+  }
+  if (g->in_anomaly && out < thr) {
+    g->in_anomaly = FALSE;
+    *event = RNN_DETECTOR_END;
+  } else if (!g->in_anomaly && out >= thr) {
+    g->in_anomaly = TRUE;
+    g->held = d->hold > 0 ? d->hold - 1 : 0;
+    g->peak = out;
+    *event = RNN_DETECTOR_START;
   }
   if (g->in_anomaly)
-    g->peak = MAX (g->peak, MAX (out, s));
+    g->peak = MAX (g->peak, out);
   *peak = g->peak;
   return out;
 }
@@ -467,7 +536,9 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
 #define PACK_FIELDS(X, g) \
   X (g->n_recent) X (g->recent_pos) X (g->n_hist) X (g->hist_pos) \
   X (g->since_fit) X (g->level) X (g->scale) X (g->fraction) X (g->shape) \
-  X (g->frames) X (g->in_anomaly) X (g->held) X (g->shrunk) X (g->peak)
+  X (g->frames) X (g->in_anomaly) X (g->held) X (g->shrunk) X (g->peak) \
+  X (g->rate) X (g->shortr) X (g->n_short) X (g->short_pos) X (g->n_mhist) \
+  X (g->mhist_pos) X (g->since_mfit) X (g->mu) X (g->sigma)
 
 static size_t
 group_bytes (const rnn_detector *d)
@@ -477,7 +548,8 @@ group_bytes (const rnn_detector *d)
 #define SIZE(f) n += sizeof (f);
   PACK_FIELDS (SIZE, g)
 #undef SIZE
-  return n + (d->per * (1 + MEDIAN_RUN) + d->cfg.window) * sizeof (float);
+  return n + (d->per * (1 + MEDIAN_RUN) + d->tail_window + d->cfg.window)
+      * sizeof (float);
 }
 
 size_t
@@ -505,7 +577,9 @@ rnn_detector_get_state (const rnn_detector *d, float *buf, size_t n,
     p += d->per * sizeof (float);
     memcpy (p, g->recent, d->per * MEDIAN_RUN * sizeof (float));
     p += d->per * MEDIAN_RUN * sizeof (float);
-    memcpy (p, g->hist, d->cfg.window * sizeof (float));
+    memcpy (p, g->hist, d->tail_window * sizeof (float));
+    p += d->tail_window * sizeof (float);
+    memcpy (p, g->mhist, d->cfg.window * sizeof (float));
     p += d->cfg.window * sizeof (float);
   }
   return RNN_OK;
@@ -530,10 +604,14 @@ rnn_detector_set_state (rnn_detector *d, const float *buf, size_t n,
     p += d->per * sizeof (float);
     memcpy (g->recent, p, d->per * MEDIAN_RUN * sizeof (float));
     p += d->per * MEDIAN_RUN * sizeof (float);
-    memcpy (g->hist, p, d->cfg.window * sizeof (float));
+    memcpy (g->hist, p, d->tail_window * sizeof (float));
+    p += d->tail_window * sizeof (float);
+    memcpy (g->mhist, p, d->cfg.window * sizeof (float));
     p += d->cfg.window * sizeof (float);
     if (g->n_recent > MEDIAN_RUN || g->recent_pos >= MEDIAN_RUN
-        || g->n_hist > d->cfg.window || g->hist_pos >= d->cfg.window) {
+        || g->n_hist > d->tail_window || g->hist_pos >= d->tail_window
+        || g->n_short > SHORT || g->short_pos >= SHORT
+        || g->n_mhist > d->cfg.window || g->mhist_pos >= d->cfg.window) {
       rnn_detector_reset (d);
       return rnn__set_error (err, RNN_ERR_ARG, "anomaly detector state: "
           "counters out of range");

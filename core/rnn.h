@@ -244,8 +244,9 @@ typedef struct {
   double threshold;
   unsigned window;   /* recent frames the error distribution is fitted on
                       * (>= 64) */
-  unsigned hold;     /* an anomaly ends after this many frames below the
-                      * threshold (0 or 1: at the first one) */
+  int hold;          /* an anomaly lasts at least this many frames (the
+                      * output holds the threshold after the start): -1
+                      * the model's anomaly.hold, else 1 */
   int warmup;        /* frames after a reset that are not judged (score 0,
                       * no event); -1: the model's anomaly.warmup, else 16 */
 } rnn_detector_config;
@@ -256,7 +257,7 @@ typedef enum {
   RNN_DETECTOR_END
 } rnn_detector_event;
 
-/* Defaults: threshold 4, window 2000, hold 0, warmup -1. */
+/* Defaults: threshold 5, window 8640, hold -1, warmup -1. */
 void rnn_detector_config_init (rnn_detector_config *c);
 /* A detector for @m (which must outlive it; @per must equal its output
  * size). Fails on invalid settings or anomaly.tail_* / anomaly.warmup

@@ -90,10 +90,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_gru_anomaly_debug);
 #define GST_CAT_DEFAULT gst_gru_anomaly_debug
 
 #define DEFAULT_THRESHOLD 4.0
-#define DEFAULT_ADAPTIVE_THRESHOLD 4.0
+#define DEFAULT_ADAPTIVE_THRESHOLD 5.0
 #define DEFAULT_SCORING GST_GRU_ANOMALY_SCORING_ADAPTIVE
-#define DEFAULT_HOLD 0
-#define DEFAULT_ERROR_WINDOW 2000
+#define DEFAULT_HOLD -1
+#define DEFAULT_ERROR_WINDOW 8640
 #define DEFAULT_WARMUP -1
 #define CHUNK_FRAMES 256
 
@@ -145,7 +145,7 @@ struct _GstGruAnomaly
   gboolean threshold_set;       /* set by the user, else the model's */
   gdouble model_threshold;      /* the model's anomaly.threshold */
   GstGruAnomalyScoring scoring;
-  guint hold;
+  gint hold;
   guint error_window;
   gint warmup;
 
@@ -201,7 +201,7 @@ gst_gru_anomaly_set_property (GObject * object, guint prop_id,
       break;
     case PROP_HOLD:
       GST_OBJECT_LOCK (self);
-      self->hold = g_value_get_uint (value);
+      self->hold = g_value_get_int (value);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_ERROR_WINDOW:
@@ -240,7 +240,7 @@ gst_gru_anomaly_get_property (GObject * object, guint prop_id,
       break;
     case PROP_HOLD:
       GST_OBJECT_LOCK (self);
-      g_value_set_uint (value, self->hold);
+      g_value_set_int (value, self->hold);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_ERROR_WINDOW:
@@ -719,18 +719,19 @@ gst_gru_anomaly_class_init (GstGruAnomalyClass * klass)
   /**
    * GstGruAnomaly:hold:
    *
-   * Adaptive scoring: an anomaly ends only after this many consecutive
-   * frames whose surprise is below the threshold; meanwhile the output
-   * score holds the threshold value (0 or 1: it ends at the first frame
-   * below). Stops a score hovering near the threshold from posting a storm
-   * of start/end pairs.
+   * Adaptive scoring: an anomaly lasts at least this many frames: after a
+   * start the output score holds the threshold value for the following
+   * hold - 1 frames (then follows the surprise again, and the anomaly ends
+   * at the first frame below the threshold), so one event is posted per
+   * incident, not a storm of start/end pairs. -1 takes the model's
+   * `anomaly.hold` metadata (1 when it has none: no hold).
    */
   g_object_class_install_property (gobject_class, PROP_HOLD,
-      g_param_spec_uint ("hold", "Hold",
-          "Adaptive scoring: frames below the threshold before an anomaly "
-          "ends (the output holds the threshold meanwhile)", 0, G_MAXINT,
-          DEFAULT_HOLD, G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
-          G_PARAM_STATIC_STRINGS));
+      g_param_spec_int ("hold", "Hold",
+          "Adaptive scoring: least frames an anomaly lasts (the output holds "
+          "the threshold after a start; -1: the model's anomaly.hold, else 1)",
+          -1, G_MAXINT, DEFAULT_HOLD, G_PARAM_READWRITE |
+          GST_PARAM_MUTABLE_READY | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstGruAnomaly:error-window:
@@ -741,7 +742,7 @@ gst_gru_anomaly_class_init (GstGruAnomalyClass * klass)
   g_object_class_install_property (gobject_class, PROP_ERROR_WINDOW,
       g_param_spec_uint ("error-window", "Error window",
           "Adaptive scoring: recent frames the error distribution is "
-          "estimated from", 64, 10000000, DEFAULT_ERROR_WINDOW,
+          "estimated from", 100, 10000000, DEFAULT_ERROR_WINDOW,
           G_PARAM_READWRITE | GST_PARAM_MUTABLE_READY |
           G_PARAM_STATIC_STRINGS));
 

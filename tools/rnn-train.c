@@ -802,6 +802,14 @@ anomaly_calibrate (rnn_model *m, signal_set *d)
     set_meta (m, "anomaly.input_min", json_floats (lo, F));
     set_meta (m, "anomaly.input_max", json_floats (hi, F));
     set_meta (m, "anomaly.warmup", g_strdup_printf ("%d", MAX (opt_bptt, 16)));
+    /* hold: a fifth of the normal frames seen in training (10..150), the
+     * time scale streaming detectors mute for after a detection */
+    size_t frames = 0;
+    for (guint i = 0; i < d->runs->len; i++)
+      frames += g_array_index (d->runs, run, i).n_train
+          + g_array_index (d->runs, run, i).n_val;
+    set_meta (m, "anomaly.hold", g_strdup_printf ("%zu",
+            CLAMP (frames / 5, (size_t) 10, (size_t) 150)));
     g_free (lo);
     g_free (hi);
   }

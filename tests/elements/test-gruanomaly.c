@@ -64,9 +64,16 @@ GST_START_TEST (test_defaults)
   GstElement *e = gst_element_factory_make ("gruanomaly", NULL);
   gdouble thr;
   gboolean post, rod;
+  gint scoring;
 
   g_object_get (e, "threshold", &thr, "post-messages", &post,
-      "reset-on-discont", &rod, NULL);
+      "reset-on-discont", &rod, "scoring", &scoring, NULL);
+  /* adaptive: a false-alarm probability of 1e-5 per frame */
+  fail_unless_equals_int (scoring, 1);
+  fail_unless_equals_float (thr, 5.0);
+  /* fixed: the normative default */
+  g_object_set (e, "scoring", 0, NULL);
+  g_object_get (e, "threshold", &thr, NULL);
   fail_unless_equals_float (thr, 4.0);
   fail_unless (post == TRUE);
   fail_unless (rod == TRUE);

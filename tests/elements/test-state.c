@@ -108,8 +108,8 @@ GST_END_TEST;
  * a restart is scored, not 0), and an anomaly in progress. */
 GST_START_TEST (test_anomaly_state)
 {
-  check_round_trip ("gruanomaly", "an_gru.safetensors", "post-messages=false",
-      "an_gru.x", 2, 1, 0);
+  check_round_trip ("gruanomaly", "an_gru.safetensors",
+      "scoring=fixed post-messages=false", "an_gru.x", 2, 1, 0);
 }
 
 GST_END_TEST;
