@@ -397,7 +397,8 @@ gst_text_tagger_check_model (GstRnnText * base, const rnn_model * model,
     *why = g_strdup_printf ("Model file \"%s\" has head.input=%s (one "
         "prediction per text); texttagger needs head.input=output, a "
         "prediction at every token (a text classifier runs in "
-        "textsentiment)", path, rnn_model_meta (model, "head.input"));
+        "textsentiment)", path,
+        GST_STR_NULL (rnn_model_meta (model, "head.input")));
     return FALSE;
   }
   if (n_out < 2) {
