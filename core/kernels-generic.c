@@ -47,6 +47,14 @@ rnn__gemv_bf16_generic (const rnn_packed *p, const float *x,
     const float *add, float *y)
 {
   const int rows = p->rows, np = p->kc / 2;
+  float stack[RNN_SCRATCH_STACK / sizeof (float)], *xb = stack;
+
+  /* x rounded to bfloat16 once (as floats; the padding column zero) */
+  if ((size_t) p->kc > G_N_ELEMENTS (stack))
+    xb = g_malloc ((size_t) p->kc * sizeof (float));
+  for (int j = 0; j < p->kc; j++)
+    xb[j] = j < p->cols ? rnn__f32_from_bf16 (rnn__bf16_from_f32 (x[j]))
+        : 0.0f;
 
   for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
     const int width = panel_width (rows, r0);
@@ -57,18 +65,24 @@ rnn__gemv_bf16_generic (const rnn_packed *p, const float *x,
     for (int r = 0; r < width; r++)
       acc[r] = 0.0f;
     for (int k = 0; k < np; k++) {
-      const float x0 = rnn__f32_from_bf16 (rnn__bf16_from_f32 (x[2 * k]));
-      const float x1 = 2 * k + 1 < p->cols
-          ? rnn__f32_from_bf16 (rnn__bf16_from_f32 (x[2 * k + 1])) : 0.0f;
+      const float x0 = xb[2 * k], x1 = xb[2 * k + 1];
       const uint16_t *grp = panel + (size_t) k * (size_t) width * 2;
       for (int r = 0; r < width; r++) {
-        acc[r] += rnn__f32_from_bf16 (grp[2 * r + 1]) * x1;
-        acc[r] += rnn__f32_from_bf16 (grp[2 * r]) * x0;
+        /* bfloat16 widened by a shift, as rnn__f32_from_bf16 */
+        uint32_t u0 = (uint32_t) grp[2 * r] << 16;
+        uint32_t u1 = (uint32_t) grp[2 * r + 1] << 16;
+        float w0, w1;
+        memcpy (&w0, &u0, sizeof w0);
+        memcpy (&w1, &u1, sizeof w1);
+        acc[r] += w1 * x1;
+        acc[r] += w0 * x0;
       }
     }
     for (int r = 0; r < valid; r++)
       y[r0 + r] = add ? add[r0 + r] + acc[r] : acc[r];
   }
+  if (xb != stack)
+    g_free (xb);
 }
 
 void
