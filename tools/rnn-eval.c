@@ -16,8 +16,15 @@
  *     tagged sentences (rnn-train tag's formats); one TSV row per token:
  *     sentence, word, token, gold tag (its word's), predicted tag,
  *     confidence.
+ *   rnn-eval anomaly --model M --data CSV [--label-column C] [--windows F]
+ *       [--element-args 'scoring=fixed threshold=5'] [--probation N|nab]
+ *     runs the series through gruanomaly (appsrc ! gruanomaly ! appsink)
+ *     and scores its start events against the labelled windows next to a
+ *     rolling z-score: event precision and recall, false alarms per 1,000
+ *     frames, detection delay, NAB score (tools/eval-anomaly.c).
  */
 #include "rnn.h"
+#include "eval-anomaly.h"
 #include "train-data.h"
 
 #include <json-glib/json-glib.h>
@@ -30,6 +37,10 @@ static char *opt_model, *opt_data, *opt_columns, *opt_time_column;
 static char *opt_group_column, *opt_label_column, *opt_delimiter;
 static char *opt_precision;
 static int opt_window = -1;
+static char *opt_windows, *opt_element_args, *opt_probation, *opt_output;
+static char *opt_json;
+static double opt_rate, opt_baseline_threshold = 4.0;
+static int opt_baseline_window = 168;
 
 static GOptionEntry entries[] = {
   { "model", 'm', 0, G_OPTION_ARG_FILENAME, &opt_model, "Model file",
@@ -50,6 +61,24 @@ static GOptionEntry entries[] = {
   { "precision", 0, 0, G_OPTION_ARG_STRING, &opt_precision,
     "Recurrent weights in f32 (default), bf16 or int8, as the elements' "
     "precision property", "P" },
+  { "windows", 0, 0, G_OPTION_ARG_FILENAME, &opt_windows,
+    "anomaly: labelled windows (start,end lines or JSON)", "FILE" },
+  { "element-args", 'e', 0, G_OPTION_ARG_STRING, &opt_element_args,
+    "anomaly: gruanomaly properties, e.g. 'scoring=fixed threshold=5'",
+    "ARGS" },
+  { "probation", 0, 0, G_OPTION_ARG_STRING, &opt_probation,
+    "anomaly: first frames not scored (N, or nab: min(15%, 750))", "N" },
+  { "rate", 0, 0, G_OPTION_ARG_DOUBLE, &opt_rate,
+    "anomaly: frames per second for delays without a time column "
+    "(default 1)", "R" },
+  { "baseline-window", 0, 0, G_OPTION_ARG_INT, &opt_baseline_window,
+    "anomaly: rolling z-score window in frames (default 168)", "N" },
+  { "baseline-threshold", 0, 0, G_OPTION_ARG_DOUBLE, &opt_baseline_threshold,
+    "anomaly: rolling z-score threshold on |z| (default 4)", "Z" },
+  { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
+    "anomaly: per-frame CSV (NAB results columns, scores, starts)", "FILE" },
+  { "json", 0, 0, G_OPTION_ARG_FILENAME, &opt_json,
+    "anomaly: the figures as JSON", "FILE" },
   { NULL }
 };
 
@@ -341,20 +370,32 @@ main (int argc, char **argv)
   GOptionContext *ctx;
 
   td_tool_name = "rnn-eval";
-  ctx = g_option_context_new ("signal|classify|tag");
+  ctx = g_option_context_new ("signal|classify|tag|anomaly");
   g_option_context_set_summary (ctx, "Run a model through the gst-rnn "
       "engine as the elements do and print its outputs as CSV.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &gerr))
     td_die ("%s (see --help)", gerr->message);
   g_option_context_free (ctx);
+  if (argc == 2 && strcmp (argv[1], "anomaly") == 0 && opt_data) {
+    ea_options o = { opt_model, opt_data, { opt_columns, opt_time_column,
+        opt_group_column, opt_label_column, td_delimiter (opt_delimiter) },
+      opt_windows, opt_element_args, opt_probation, opt_rate,
+      opt_baseline_window, opt_baseline_threshold, opt_output, opt_json };
+    if (!opt_label_column && !opt_windows)
+      td_die ("anomaly: give the labelled windows with --label-column "
+          "and/or --windows");
+    return eval_anomaly (&o);
+  }
   if (argc != 2 || !opt_model || !opt_data)
-    td_die ("usage: rnn-eval signal|classify|tag --model MODEL --data FILE");
+    td_die ("usage: rnn-eval signal|classify|tag|anomaly --model MODEL "
+        "--data FILE");
   if (strcmp (argv[1], "signal") == 0)
     return eval_signal ();
   if (strcmp (argv[1], "classify") == 0)
     return eval_classify ();
   if (strcmp (argv[1], "tag") == 0)
     return eval_tag ();
-  td_die ("unknown mode '%s': expected signal, classify or tag", argv[1]);
+  td_die ("unknown mode '%s': expected signal, classify, tag or anomaly",
+      argv[1]);
 }
