@@ -859,20 +859,8 @@ eval_anomaly (const ea_options *o)
     if (rnn_model_task (m) != RNN_TASK_ANOMALY)
       td_die ("%s: a %s model, not an anomaly model (task anomaly)",
           o->model, rnn_task_name (rnn_model_task (m)));
-    const char *names = rnn_model_meta (m, "input.names");
-    if (!o->csv.columns && names) {
-      JsonParser *p = json_parser_new ();
-      if (json_parser_load_from_data (p, names, -1, NULL)
-          && JSON_NODE_HOLDS_ARRAY (json_parser_get_root (p))) {
-        JsonArray *a = json_node_get_array (json_parser_get_root (p));
-        GString *str = g_string_new (NULL);
-        for (guint i = 0; i < json_array_get_length (a); i++)
-          g_string_append_printf (str, "%s%s", i ? "," : "",
-              json_array_get_string_element (a, i));
-        cols = g_string_free (str, FALSE);
-      }
-      g_object_unref (p);
-    }
+    if (!o->csv.columns)
+      cols = td_model_columns (m);
     rnn_model_free (m);
   }
   if (o->baseline_window < 2)

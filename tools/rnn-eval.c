@@ -27,7 +27,6 @@
 #include "eval-anomaly.h"
 #include "train-data.h"
 
-#include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,28 +99,6 @@ apply_precision (rnn_model *m)
   td_check (rnn_model_set_precision (m, p, &err), &err);
 }
 
-/* Column list from the model's input.names (a JSON array of strings). */
-static char *
-columns_from_model (const rnn_model *m)
-{
-  const char *names = rnn_model_meta (m, "input.names");
-  if (!names)
-    return NULL;
-  JsonParser *p = json_parser_new ();
-  char *res = NULL;
-  if (json_parser_load_from_data (p, names, -1, NULL)
-      && JSON_NODE_HOLDS_ARRAY (json_parser_get_root (p))) {
-    JsonArray *a = json_node_get_array (json_parser_get_root (p));
-    GString *s = g_string_new (NULL);
-    for (guint i = 0; i < json_array_get_length (a); i++)
-      g_string_append_printf (s, "%s%s", i ? "," : "",
-          json_array_get_string_element (a, i));
-    res = g_string_free (s, FALSE);
-  }
-  g_object_unref (p);
-  return res;
-}
-
 static int
 eval_signal (void)
 {
@@ -129,7 +106,7 @@ eval_signal (void)
   rnn_model *m;
   td_check (rnn_model_load (opt_model, &m, &err), &err);
   apply_precision (m);
-  char *cols = opt_columns ? g_strdup (opt_columns) : columns_from_model (m);
+  char *cols = opt_columns ? g_strdup (opt_columns) : td_model_columns (m);
   td_csv_options co = { cols, opt_time_column, opt_group_column,
     opt_label_column, td_delimiter (opt_delimiter) };
   td_signal *s;

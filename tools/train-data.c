@@ -943,3 +943,24 @@ td_tagged_read (const char *path, td_tagged **out, rnn_error *err)
   *out = t;
   return st;
 }
+
+char *
+td_model_columns (const rnn_model *m)
+{
+  const char *names = rnn_model_meta (m, "input.names");
+  if (!names)
+    return NULL;
+  JsonParser *p = json_parser_new ();
+  char *res = NULL;
+  if (json_parser_load_from_data (p, names, -1, NULL)
+      && JSON_NODE_HOLDS_ARRAY (json_parser_get_root (p))) {
+    JsonArray *a = json_node_get_array (json_parser_get_root (p));
+    GString *s = g_string_new (NULL);
+    for (guint i = 0; i < json_array_get_length (a); i++)
+      g_string_append_printf (s, "%s%s", i ? "," : "",
+          json_array_get_string_element (a, i));
+    res = g_string_free (s, FALSE);
+  }
+  g_object_unref (p);
+  return res;
+}

@@ -69,6 +69,10 @@ rnn_status td_signal_read (const char *path, const td_csv_options *opt,
     td_signal **out, rnn_error *err);
 void td_signal_free (td_signal *s);
 
+/* The model's `input.names` metadata (a JSON array of column names) as a
+ * comma-separated column list (g_free), or NULL without it. */
+char *td_model_columns (const rnn_model *m);
+
 /* ---------------------------------------------------------------- texts */
 
 typedef struct {
