@@ -355,9 +355,13 @@ main (int argc, char **argv)
     td_die ("%s (see --help)", gerr->message);
   g_option_context_free (ctx);
   if (argc == 2 && strcmp (argv[1], "anomaly") == 0 && opt_data) {
+    /* --precision is the element's precision property here */
+    char *eargs = opt_precision ? g_strdup_printf ("%s precision=%s",
+        opt_element_args ? opt_element_args : "", opt_precision)
+        : g_strdup (opt_element_args);
     ea_options o = { opt_model, opt_data, { opt_columns, opt_time_column,
         opt_group_column, opt_label_column, td_delimiter (opt_delimiter) },
-      opt_windows, opt_element_args, opt_probation, opt_rate,
+      opt_windows, eargs, opt_probation, opt_rate,
       opt_baseline_window, opt_baseline_threshold, opt_output, opt_json };
     if (!opt_label_column && !opt_windows)
       td_die ("anomaly: give the labelled windows with --label-column "
