@@ -285,33 +285,8 @@ void
 rnn__gemv_int8_avx2 (const rnn_packed *p, const float *x, const float *add,
     float *y)
 {
-  const int rows = p->rows, kc = p->kc, nq = kc / 4;
-  int8_t stack[RNN_SCRATCH_STACK], *q = stack;
-  float sx;
-
-  if ((size_t) kc > sizeof stack)
-    q = g_malloc ((size_t) kc);
-  sx = rnn_quantise_x (x, p->cols, kc, q, 0);
-  for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
-    const int width = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
-    const int valid = MIN (width, rows - r0);
-    const int nv = width / 8;
-    const int8_t *panel = p->i8 + (size_t) r0 * (size_t) kc;
-    __m256i acc[4];
-
-    switch (nv) {
-      case 4: panel_int8_avx2 (panel, q, nq, 4, acc); break;
-      case 3: panel_int8_avx2 (panel, q, nq, 3, acc); break;
-      case 2: panel_int8_avx2 (panel, q, nq, 2, acc); break;
-      default: panel_int8_avx2 (panel, q, nq, 1, acc); break;
-    }
-    /* the signed form needs no offset correction */
-    for (int v = 0; v < nv; v++)
-      rnn_int8_store8 (p, r0 + 8 * v, valid - 8 * v, acc[v],
-          _mm256_setzero_si256 (), sx, add, y);
-  }
-  if (q != stack)
-    g_free (q);
+  /* the signed form needs no offset correction */
+  rnn_int8_gemv8 (p, x, add, y, 0, panel_int8_avx2);
 }
 
 /* The batched GEMV: vectors two at a time, each half panel (up to 16 rows)

@@ -10,13 +10,6 @@
 
 #include <string.h>
 
-RNN_INLINE __mmask16
-rows_mask (int n)
-{
-  return n >= 16 ? (__mmask16) 0xffff : n <= 0 ? (__mmask16) 0
-      : (__mmask16) ((1u << n) - 1u);
-}
-
 RNN_INLINE __m512bh
 pair_at (const uint16_t *xh, int k)
 {
@@ -37,7 +30,8 @@ RNN_INLINE void
 panel_bf16_512 (const uint16_t *panel, const uint16_t *xh, int np,
     int width, __m512 *out)
 {
-  const __mmask16 m0 = rows_mask (width), m1 = rows_mask (width - 16);
+  const __mmask16 m0 = rnn_rows_mask (width);
+  const __mmask16 m1 = rnn_rows_mask (width - 16);
   const size_t step = (size_t) width * 2;
   __m512 a0 = _mm512_setzero_ps (), b0 = a0, a1 = a0, b1 = a0;
   __m512 a2 = a0, b2 = a0, a3 = a0, b3 = a0;
@@ -96,15 +90,7 @@ rnn__gemv_bf16_avx512bf16 (const rnn_packed *p, const float *x,
       panel_bf16_512 (panel, xh, kc / 2, 32, acc);
     else
       panel_bf16_512 (panel, xh, kc / 2, width, acc);
-    for (int g = 0; g < 2; g++) {
-      const __mmask16 m = rows_mask (valid - 16 * g);
-      __m512 s = acc[g];
-      if (m == 0)
-        break;
-      if (add != NULL)
-        s = _mm512_add_ps (_mm512_maskz_loadu_ps (m, add + r0 + 16 * g), s);
-      _mm512_mask_storeu_ps (y + r0 + 16 * g, m, s);
-    }
+    rnn_store_rows16 (y, add, r0, valid, acc);
   }
   if (xh != stack)
     g_free (xh);

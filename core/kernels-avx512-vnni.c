@@ -10,13 +10,6 @@
 
 #include <string.h>
 
-RNN_INLINE __mmask16
-rows_mask (int n)
-{
-  return n >= 16 ? (__mmask16) 0xffff : n <= 0 ? (__mmask16) 0
-      : (__mmask16) ((1u << n) - 1u);
-}
-
 RNN_INLINE __m512i
 quad_at (const int8_t *qu, int k)
 {
@@ -31,7 +24,8 @@ RNN_INLINE void
 panel_int8_512 (const int8_t *panel, const int8_t *qu, int nq, int width,
     __m512i *out)
 {
-  const __mmask16 m0 = rows_mask (width), m1 = rows_mask (width - 16);
+  const __mmask16 m0 = rnn_rows_mask (width);
+  const __mmask16 m1 = rnn_rows_mask (width - 16);
   const size_t step = (size_t) width * 4;
   __m512i a0 = _mm512_setzero_si512 (), b0 = a0, a1 = a0, b1 = a0;
   __m512i a2 = a0, b2 = a0, a3 = a0, b3 = a0;
@@ -95,7 +89,7 @@ rnn__gemv_int8_avx512vnni (const rnn_packed *p, const float *x,
      * kernel */
     for (int g = 0; g < 2; g++) {
       const int r = r0 + 16 * g;
-      const __mmask16 m = rows_mask (valid - 16 * g);
+      const __mmask16 m = rnn_rows_mask (valid - 16 * g);
       __m512 comb, t;
       if (m == 0)
         break;

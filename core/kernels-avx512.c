@@ -6,14 +6,6 @@
 
 #include <string.h>
 
-/* The rows [0, n) of a 16-row group as a mask. */
-RNN_INLINE __mmask16
-rows_mask (int n)
-{
-  return n >= 16 ? (__mmask16) 0xffff : n <= 0 ? (__mmask16) 0
-      : (__mmask16) ((1u << n) - 1u);
-}
-
 /* ------------------------------------------------------------ GEMV */
 
 /* A full 32-row panel (two zmm per column): four columns per iteration on
@@ -55,7 +47,8 @@ static void
 panel_tail_avx512 (const float *panel, const float *x, int cols, int width,
     __m512 *out)
 {
-  const __mmask16 m0 = rows_mask (width), m1 = rows_mask (width - 16);
+  const __mmask16 m0 = rnn_rows_mask (width);
+  const __mmask16 m1 = rnn_rows_mask (width - 16);
   __m512 a0 = _mm512_setzero_ps (), b0 = a0, a1 = a0, b1 = a0;
   int j = 0;
 
@@ -78,22 +71,6 @@ panel_tail_avx512 (const float *panel, const float *x, int cols, int width,
   out[1] = _mm512_add_ps (b0, b1);
 }
 
-/* y rows [r0, r0 + valid) from a panel's two 16-row accumulators. */
-RNN_INLINE void
-store_rows16 (float *y, const float *add, int r0, int valid,
-    const __m512 *acc)
-{
-  for (int g = 0; g < 2; g++) {
-    const __mmask16 m = rows_mask (valid - 16 * g);
-    __m512 s = acc[g];
-    if (m == 0)
-      break;
-    if (add != NULL)
-      s = _mm512_add_ps (_mm512_maskz_loadu_ps (m, add + r0 + 16 * g), s);
-    _mm512_mask_storeu_ps (y + r0 + 16 * g, m, s);
-  }
-}
-
 void
 rnn__gemv_avx512 (const rnn_packed *p, const float *x, const float *add,
     float *y)
@@ -109,7 +86,7 @@ rnn__gemv_avx512 (const rnn_packed *p, const float *x, const float *add,
       panel32_avx512 (panel, x, cols, acc);
     else
       panel_tail_avx512 (panel, x, cols, width, acc);
-    store_rows16 (y, add, r0, MIN (width, rows - r0), acc);
+    rnn_store_rows16 (y, add, r0, MIN (width, rows - r0), acc);
   }
 }
 
@@ -175,7 +152,7 @@ void
 rnn__sigmoid_avx512 (const float *x, float *y, size_t n)
 {
   for (size_t i = 0; i < n; i += 16) {
-    const __mmask16 m = rows_mask ((int) MIN (n - i, 16));
+    const __mmask16 m = rnn_rows_mask ((int) MIN (n - i, 16));
     _mm512_mask_storeu_ps (y + i, m, sigmoid16 (_mm512_maskz_loadu_ps (m,
                 x + i)));
   }
@@ -185,7 +162,7 @@ void
 rnn__tanh_avx512 (const float *x, float *y, size_t n)
 {
   for (size_t i = 0; i < n; i += 16) {
-    const __mmask16 m = rows_mask ((int) MIN (n - i, 16));
+    const __mmask16 m = rnn_rows_mask ((int) MIN (n - i, 16));
     _mm512_mask_storeu_ps (y + i, m, tanh16 (_mm512_maskz_loadu_ps (m,
                 x + i)));
   }
@@ -197,7 +174,7 @@ void
 rnn__lstm_cell_avx512 (const float *g, float *c, float *h, int H)
 {
   for (int k = 0; k < H; k += 16) {
-    const __mmask16 m = rows_mask (H - k);
+    const __mmask16 m = rnn_rows_mask (H - k);
     __m512 i = sigmoid16 (_mm512_maskz_loadu_ps (m, g + k));
     __m512 f = sigmoid16 (_mm512_maskz_loadu_ps (m, g + H + k));
     __m512 gg = tanh16 (_mm512_maskz_loadu_ps (m, g + 2 * H + k));
@@ -214,7 +191,7 @@ rnn__gru_cell_avx512 (const float *gx, const float *gh, const float *b_hn,
     float *h, int H)
 {
   for (int k = 0; k < H; k += 16) {
-    const __mmask16 m = rows_mask (H - k);
+    const __mmask16 m = rnn_rows_mask (H - k);
     __m512 r = sigmoid16 (_mm512_add_ps (_mm512_maskz_loadu_ps (m, gx + k),
             _mm512_maskz_loadu_ps (m, gh + k)));
     __m512 z = sigmoid16 (_mm512_add_ps (_mm512_maskz_loadu_ps (m,

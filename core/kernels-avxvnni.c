@@ -57,31 +57,5 @@ void
 rnn__gemv_int8_avxvnni (const rnn_packed *p, const float *x,
     const float *add, float *y)
 {
-  const int rows = p->rows, kc = p->kc, nq = kc / 4;
-  int8_t stack[RNN_SCRATCH_STACK], *qu = stack;
-  float sx;
-
-  if ((size_t) kc > sizeof stack)
-    qu = g_malloc ((size_t) kc);
-  sx = rnn_quantise_x (x, p->cols, kc, qu, 0x80);
-  for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
-    const int width = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
-    const int valid = MIN (width, rows - r0);
-    const int nv = width / 8;
-    const int8_t *panel = p->i8 + (size_t) r0 * (size_t) kc;
-    __m256i acc[4];
-
-    switch (nv) {
-      case 4: panel_int8_vnni256 (panel, qu, nq, 4, acc); break;
-      case 3: panel_int8_vnni256 (panel, qu, nq, 3, acc); break;
-      case 2: panel_int8_vnni256 (panel, qu, nq, 2, acc); break;
-      default: panel_int8_vnni256 (panel, qu, nq, 1, acc); break;
-    }
-    for (int v = 0; v < nv; v++)
-      rnn_int8_store8 (p, r0 + 8 * v, valid - 8 * v, acc[v],
-          _mm256_loadu_si256 ((const __m256i *) (p->off128 + r0 + 8 * v)),
-          sx, add, y);
-  }
-  if (qu != stack)
-    g_free (qu);
+  rnn_int8_gemv8 (p, x, add, y, 0x80, panel_int8_vnni256);
 }

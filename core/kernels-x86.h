@@ -152,4 +152,71 @@ rnn_int8_store8 (const rnn_packed *p, int r, int n, __m256i acc,
   }
 }
 
+/* An int8 GEMV on 256-bit registers around @panel, which sums the int32
+ * products of @nv blocks of 8 rows (a constant after inlining) over @nq
+ * quads of columns with the input quantised and XORed with @flip (0x80:
+ * the unsigned form, corrected by rnn_packed.off128). */
+typedef void (*rnn_int8_panel8) (const int8_t *panel, const int8_t *q,
+    int nq, int nv, __m256i *out);
+
+RNN_INLINE void
+rnn_int8_gemv8 (const rnn_packed *p, const float *x, const float *add,
+    float *y, int flip, rnn_int8_panel8 panel_fn)
+{
+  const int rows = p->rows, kc = p->kc, nq = kc / 4;
+  int8_t stack[RNN_SCRATCH_STACK], *q = stack;
+  float sx;
+
+  if ((size_t) kc > sizeof stack)
+    q = g_malloc ((size_t) kc);
+  sx = rnn_quantise_x (x, p->cols, kc, q, flip);
+  for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
+    const int width = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
+    const int valid = MIN (width, rows - r0);
+    const int nv = width / 8;
+    const int8_t *panel = p->i8 + (size_t) r0 * (size_t) kc;
+    __m256i acc[4];
+
+    switch (nv) {
+      case 4: panel_fn (panel, q, nq, 4, acc); break;
+      case 3: panel_fn (panel, q, nq, 3, acc); break;
+      case 2: panel_fn (panel, q, nq, 2, acc); break;
+      default: panel_fn (panel, q, nq, 1, acc); break;
+    }
+    for (int v = 0; v < nv; v++)
+      rnn_int8_store8 (p, r0 + 8 * v, valid - 8 * v, acc[v], flip
+          ? _mm256_loadu_si256 ((const __m256i *) (p->off128 + r0 + 8 * v))
+          : _mm256_setzero_si256 (), sx, add, y);
+  }
+  if (q != stack)
+    g_free (q);
+}
+
+#ifdef __AVX512F__
+/* The rows [0, n) of a 16-row group as a mask. */
+RNN_INLINE __mmask16
+rnn_rows_mask (int n)
+{
+  return n >= 16 ? (__mmask16) 0xffff : n <= 0 ? (__mmask16) 0
+      : (__mmask16) ((1u << n) - 1u);
+}
+
+/* y rows [r0, r0 + valid) (+ add) from a panel's two 16-row float
+ * accumulators. */
+RNN_INLINE void
+rnn_store_rows16 (float *y, const float *add, int r0, int valid,
+    const __m512 *acc)
+{
+  for (int g = 0; g < 2; g++) {
+    const __mmask16 m = rnn_rows_mask (valid - 16 * g);
+    __m512 s = acc[g];
+    if (m == 0)
+      break;
+    if (add != NULL)
+      s = _mm512_add_ps (_mm512_maskz_loadu_ps (m, add + r0 + 16 * g), s);
+    _mm512_mask_storeu_ps (y + r0 + 16 * g, m, s);
+  }
+}
+#endif
+
 #endif /* RNN_KERNELS_X86_H */
