@@ -38,7 +38,6 @@
 #define MIN_HISTORY 100         /* scores before the window replaces the prior */
 #define SHORT 10                /* frames of the short mean */
 #define MFIT_EVERY 100          /* frames between estimates of mu, sigma */
-#define CAP_Z 6.0               /* short means stored at most mu + CAP_Z sigma */
 #define MIN_SIGMA 1e-3          /* floor of sigma, standardised units */
 #define TAIL_WINDOW 2000
 #define TAIL_FRACTION 0.05      /* f */
@@ -495,9 +494,9 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
     if (g->since_mfit > 0 || g->n_mhist >= MIN_HISTORY)
       g->since_mfit++;
     if (judged) {
-      double mcap = g->n_mhist >= MIN_HISTORY && g->rate <= RATE_LEARN
-          ? g->mu + CAP_Z * g->sigma : m;
-      g->mhist[g->mhist_pos] = (float) MIN (m, mcap);
+      /* all short means, anomalies included (measured better than capping
+       * them: a recurring kind of incident stops being surprising) */
+      g->mhist[g->mhist_pos] = (float) m;
       g->mhist_pos = (g->mhist_pos + 1) % d->cfg.window;
       if (g->n_mhist < d->cfg.window)
         g->n_mhist++;
