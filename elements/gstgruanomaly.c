@@ -21,12 +21,25 @@
  * and `anomaly.error_std` metadata (0 and 1 by default). The first frame
  * after a reset has no prediction and scores 0.
  *
+ * That is the `fixed` #GstGruAnomaly:scoring. The default, `adaptive`,
+ * judges the same error against the recent errors of the stream: the
+ * output is the surprise -log10 Q((m - mu) / sigma) of the mean m of the
+ * last 10 frames' scores, mu and sigma those of m over the last
+ * #GstGruAnomaly:error-window frames, so #GstGruAnomaly:threshold T is a
+ * false-alarm probability of 10^-T per frame (default 5). It also moves a
+ * level outside the training range back into it, feeds the model a frame
+ * far beyond the threshold shrunk (at most 3 in a row, so a spike does
+ * not poison the state), scores 0 during a warm-up after a reset and for
+ * #GstGruAnomaly:hold - 1 frames after an anomaly starts (docs/
+ * anomaly-scoring.md).
+ *
  * The output has the input's caps family and rate with a single feature
  * (1 channel, or dimensions 1:N): the score of every input frame, with the
  * input buffer's timestamps.
  *
- * An anomaly starts at the first frame whose score is >= #GstGruAnomaly:threshold
- * and ends at the first frame whose score is back below it. With
+ * An anomaly starts at the first frame whose output score is >=
+ * #GstGruAnomaly:threshold and ends at the first frame whose output score
+ * is back below it. With
  * #GstRnnSignal:post-messages (the default) an element message named
  * `gruanomaly` is posted at each start and each end, with fields:
  *
@@ -682,15 +695,18 @@ gst_gru_anomaly_class_init (GstGruAnomalyClass * klass)
    *
    * Score at or above which a frame is anomalous: an anomaly starts at the
    * first frame whose score reaches it and ends at the first frame back
-   * below it. When not set, the model's `anomaly.threshold` metadata is
-   * used (4.0 when it has none); reading the property after the element
-   * went to PAUSED gives the value in use. May be changed while playing.
+   * below it. When not set: with adaptive scoring 5.0 (a false alarm per
+   * 10^5 normal frames); with fixed scoring the model's `anomaly.threshold`
+   * metadata (4.0 when it has none). Reading the property after the
+   * element went to PAUSED gives the value in use. May be changed while
+   * playing.
    */
   g_object_class_install_property (gobject_class, PROP_THRESHOLD,
       g_param_spec_double ("threshold", "Threshold",
-          "Anomaly score at or above which a frame is anomalous (default: "
+          "Anomaly score at or above which a frame is anomalous (default: 5 for "
+          "adaptive scoring; for fixed, "
           "the model's anomaly.threshold metadata, else 4.0)", 0.0,
-          G_MAXDOUBLE, DEFAULT_THRESHOLD,
+          G_MAXDOUBLE, DEFAULT_ADAPTIVE_THRESHOLD,
           G_PARAM_READWRITE | GST_PARAM_MUTABLE_PLAYING |
           G_PARAM_STATIC_STRINGS));
 
