@@ -413,8 +413,8 @@ rnn__kernels_get (void)
             "using %s", force, names->str, k->name);
         g_string_free (names, TRUE);
       } else if (!rnn__kernels_supported (f, &missing)) {
-        g_warning ("RNN_KERNELS=%s: this CPU lacks what the set needs (%s); "
-            "using %s", force, missing, k->name);
+        g_warning ("RNN_KERNELS=%s: the set needs %s, which this CPU does "
+            "not all have; using %s", force, missing, k->name);
       } else {
         k = f;
       }

@@ -160,7 +160,7 @@ const rnn_kernels *rnn__kernels_at (int i);
 /* The set named @name (NULL if none is compiled in under that name). */
 const rnn_kernels *rnn__kernels_find (const char *name);
 /* Does this CPU have what @k needs? When not, *missing (may be NULL)
- * receives a static string naming the missing features. */
+ * receives a static string naming everything the set needs. */
 bool rnn__kernels_supported (const rnn_kernels *k, const char **missing);
 
 /* The set the engine uses: RNN_KERNELS=<name> when the CPU supports it
