@@ -23,7 +23,7 @@ UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   meson test -C build-asan --print-errorlogs --timeout-multiplier 4
 
 echo "== leaks (valgrind: engine and element tests)"
-CK_FORK=no GST_REGISTRY_FORK=no \
+CK_FORK=no GST_REGISTRY_FORK=no RNN_UNDER_VALGRIND=1 \
   meson test -C build --suite core --suite elements --print-errorlogs --timeout-multiplier 10 \
   --wrap="valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 --suppressions=$PWD/scripts/valgrind.supp"
 echo "== all tests passed"

@@ -513,13 +513,16 @@ GST_START_TEST (test_no_messages)
 {
   GstBus *bus;
   GstHarness *h;
+  GstBuffer *out;
   GList *msgs;
 
   load_cases ();
   h = new_harness ("bilstm2", "post-messages=false", "other/tensors", &bus);
   gst_harness_set_src_caps_str (h, CAPS_UTF8);
   fail_unless_equals_int (push_text (h, 0, 0), GST_FLOW_OK);
-  check_tensor (h, gst_harness_pull (h), "bilstm2", 0);
+  out = gst_harness_pull (h);
+  check_tensor (h, out, "bilstm2", 0);
+  gst_buffer_unref (out);
   msgs = hu_element_messages (bus, "texttagger");
   fail_unless_equals_int (g_list_length (msgs), 0);
   teardown (h, bus);
@@ -589,6 +592,17 @@ GST_START_TEST (test_text_output)
 
 GST_END_TEST;
 
+/* @s with every @from replaced by @to (newly allocated) */
+static gchar *
+replace_all (const gchar * s, const gchar * from, const gchar * to)
+{
+  gchar **parts = g_strsplit (s, from, -1);
+  gchar *out = g_strjoinv (to, parts);
+
+  g_strfreev (parts);
+  return out;
+}
+
 /* The markup output, written again from the text and PyTorch's tags:
  * escaped text, chosen tokens in <span ATTRS>. */
 static gchar *
@@ -611,11 +625,11 @@ expected_markup (const gchar * model, int i, const gchar * const *chosen,
         NULL), *b;
 
     g_regex_unref (re);
-    b = g_strjoinv ("&", g_strsplit (a, "&amp;", -1));
+    b = replace_all (a, "&amp;", "&");
     g_free (a);
-    a = g_strjoinv ("<", g_strsplit (b, "&lt;", -1));
+    a = replace_all (b, "&lt;", "<");
     g_free (b);
-    text = g_strjoinv (">", g_strsplit (a, "&gt;", -1));
+    text = replace_all (a, "&gt;", ">");
     g_free (a);
   } else {
     text = g_strndup (raw, size);
@@ -1396,6 +1410,17 @@ GST_START_TEST (test_pipeline_markup)
   GstSample *sample;
   GstCaps *caps;
 
+  /* subparse's regular expressions run as PCRE2 JIT code, which valgrind
+   * cannot see into (a false "uninitialised value" with no stack); the
+   * normal and sanitizer runs cover this check. */
+  if (g_getenv ("RNN_UNDER_VALGRIND")) {
+    g_print ("SKIP - test_pipeline_markup under valgrind (subparse's JIT)\n");
+    gst_object_unref (p);
+    g_free (desc);
+    g_free (srt);
+    g_free (model);
+    return;
+  }
   fail_unless (p != NULL);
   sink = gst_bin_get_by_name (GST_BIN (p), "s");
   fail_unless (gst_element_set_state (p, GST_STATE_PLAYING) !=
