@@ -44,6 +44,18 @@ sine (guint n, guint32 seed)
   return x;
 }
 
+/* 2000 frames of the sine, 3 higher from frame 1000 on. */
+static float *
+shifted_sine (void)
+{
+  float *x = sine (2000, 11);
+  guint t;
+
+  for (t = 1000; t < 2000; t++)
+    x[t] += 3.0f;
+  return x;
+}
+
 /* @x through gruanomaly with @props (NULL: defaults) in 50-frame buffers;
  * a `reset` action at frame @reset_at (0: none). */
 static guint win_from, win_to;
@@ -122,12 +134,10 @@ run_clear (Run * r)
  * becomes normal. */
 GST_START_TEST (test_level_shift)
 {
-  guint n = 2000, t;
-  float *x = sine (n, 11);
+  guint n = 2000;
+  float *x = shifted_sine ();
   Run r;
 
-  for (t = 1000; t < n; t++)
-    x[t] += 3.0f;
   win_from = 1000;
   win_to = 1010;
   r = run (x, n, NULL, 0);
@@ -244,12 +254,10 @@ GST_END_TEST;
  * failure modes are its own: the level shift latches it on. */
 GST_START_TEST (test_fixed_kept)
 {
-  guint n = 2000, t;
-  float *x = sine (n, 11);
+  guint n = 2000;
+  float *x = shifted_sine ();
   Run r;
 
-  for (t = 1000; t < n; t++)
-    x[t] += 3.0f;
   r = run (x, n, "scoring=fixed", 0);
   fail_unless_equals_float (r.score[0], 0.0f);
   fail_unless (r.open_at_end, "scoring=fixed no longer latches on a level "
