@@ -14,7 +14,9 @@
  *
  * The bound is the machine's: every weight is read once per step (the
  * input projection's once per call of T frames, as the engine does it with
- * one GEMM), from the level that holds all of them, and every multiply-add
+ * one GEMM), from the level that holds all of them (with T > 1 frames per
+ * call, a stack runs layer after layer over the call: from the level that
+ * holds the layer's weights), and every multiply-add
  * runs at the peak of its instruction, whichever takes longer. Summed over
  * the layers (input I_0 = I, I_l = H) and the head (O outputs),
  *
@@ -332,6 +334,11 @@ main (int argc, char **argv)
         for (l = 0; l < e->layers; l++) {
           int in = l == 0 ? e->input : H;
           double f_hh = 2.0 * G * H * H, f_ih = 2.0 * G * H * in;
+          /* a call of T > 1 frames runs layer after layer over the block:
+           * then only that layer's weights cycle through the cache */
+          if (ts[k] > 1 && e->layers > 1)
+            bw = read_lookup ((size_t) (matrix_bytes (p, (double) G * H, H)
+                    + matrix_bytes (p, (double) G * H, in)));
 
           t_step += MAX (matrix_bytes (p, (double) G * H, H) / (bw * 1e9),
               f_hh / (peaks[p] * 1e9));
@@ -344,6 +351,7 @@ main (int argc, char **argv)
         }
         t_step += MAX (matrix_bytes (0, O, H) / (bw * 1e9),
             2.0 * O * H / (peaks[0] * 1e9));
+        bw = read_lookup ((size_t) S);
         if (p == 0)
           t_blas += 2.0 * O * H / (sgemv_lookup (O, H) * 1e9);
         printf ("roof\t%s\t%d\t%s\t%.1f\t%.1f\t%.0f\t%.2f\n", e->name,
