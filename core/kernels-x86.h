@@ -197,8 +197,12 @@ rnn_int8_gemv8 (const rnn_packed *p, const float *x, const float *add,
 RNN_INLINE __mmask16
 rnn_rows_mask (int n)
 {
-  return n >= 16 ? (__mmask16) 0xffff : n <= 0 ? (__mmask16) 0
-      : (__mmask16) ((1u << n) - 1u);
+  /* no ?: chain: its int result trips -Wconversion at some levels */
+  if (n >= 16)
+    return (__mmask16) 0xffff;
+  if (n <= 0)
+    return (__mmask16) 0;
+  return (__mmask16) ((1u << n) - 1u);
 }
 
 /* y rows [r0, r0 + valid) (+ add) from a panel's two 16-row float
