@@ -37,7 +37,7 @@
 #define MEDIAN_RUN 16           /* errors whose median triggers a re-anchoring */
 #define MIN_HISTORY 100         /* scores before the window replaces the prior */
 #define SHORT 10                /* frames of the short mean */
-#define MFIT_EVERY 100          /* frames between estimates of mu, sigma */
+#define RANGE_MARGIN 0.1        /* share of the range seen beyond which a value is new */
 #define MIN_SIGMA 1e-3          /* floor of sigma, standardised units */
 #define TAIL_WINDOW 2000
 #define TAIL_FRACTION 0.05      /* f */
@@ -61,8 +61,10 @@ typedef struct {
   unsigned n_short, short_pos;
   float *mhist;                 /* [window] ring */
   size_t n_mhist, mhist_pos;
-  unsigned since_mfit;
+  double msum, msq;             /* running sums of the ring */
   double mu, sigma;             /* of the short means over the window */
+  /* range seen: the training range widened by every frame, per feature */
+  float *lo, *hi;
   double level, scale, fraction;        /* tail: L, B, f */
   double shape;                         /* gamma of the GPD tail, >= 0 */
   /* events */
@@ -210,6 +212,8 @@ rnn_detector_new (const rnn_model *m, size_t groups, size_t per,
     d->g[i].recent = g_new0 (float, MEDIAN_RUN * per);
     d->g[i].hist = g_new0 (float, d->tail_window);
     d->g[i].mhist = g_new0 (float, cfg->window);
+    d->g[i].lo = g_new0 (float, d->per);
+    d->g[i].hi = g_new0 (float, d->per);
   }
   d->scratch = g_new (float, d->tail_window);
   rnn_detector_reset (d);
@@ -227,6 +231,8 @@ rnn_detector_free (rnn_detector *d)
     g_free (d->g[i].recent);
     g_free (d->g[i].hist);
     g_free (d->g[i].mhist);
+    g_free (d->g[i].lo);
+    g_free (d->g[i].hi);
   }
   g_free (d->g);
   g_free (d->scratch);
@@ -249,7 +255,12 @@ rnn_detector_reset_group (rnn_detector *d, size_t gi)
   g->since_fit = 0;
   g->n_short = g->short_pos = 0;
   g->n_mhist = g->mhist_pos = 0;
-  g->since_mfit = 0;
+  g->msum = g->msq = 0;
+  for (size_t i = 0; i < d->per; i++) {
+    /* no training range: the first frame starts it */
+    g->lo[i] = d->in_min != NULL ? d->in_min[i] : INFINITY;
+    g->hi[i] = d->in_max != NULL ? d->in_max[i] : -INFINITY;
+  }
   g->mu = 0;
   g->sigma = 1;
   g->level = d->prior_level;
@@ -334,19 +345,60 @@ radius (const group_state *g, double s)
       * (pow (10, g->shape * (s - base)) - 1);
 }
 
-/* mu, sigma of the short means in the window */
+/* Adds the short mean @m to the window, keeping the running sums of its
+ * values and squares (recomputed exactly at each wrap of the ring so that
+ * rounding cannot accumulate). */
 static void
-fit_short (rnn_detector *d, group_state *g)
+push_short (rnn_detector *d, group_state *g, double m)
 {
-  double sum = 0, sq = 0, n = (double) g->n_mhist;
+  if (g->n_mhist == d->cfg.window) {
+    double old = g->mhist[g->mhist_pos];
+    g->msum -= old;
+    g->msq -= old * old;
+  }
+  g->mhist[g->mhist_pos] = (float) m;
+  m = g->mhist[g->mhist_pos];
+  g->msum += m;
+  g->msq += m * m;
+  g->mhist_pos = (g->mhist_pos + 1) % d->cfg.window;
+  if (g->n_mhist < d->cfg.window)
+    g->n_mhist++;
+  if (g->mhist_pos == 0) {
+    g->msum = g->msq = 0;
+    for (size_t i = 0; i < g->n_mhist; i++) {
+      g->msum += g->mhist[i];
+      g->msq += (double) g->mhist[i] * g->mhist[i];
+    }
+  }
+}
 
-  for (size_t i = 0; i < g->n_mhist; i++)
-    sum += g->mhist[i];
-  g->mu = sum / n;
-  for (size_t i = 0; i < g->n_mhist; i++)
-    sq += (g->mhist[i] - g->mu) * (g->mhist[i] - g->mu);
-  g->sigma = MAX (sqrt (sq / n), MIN_SIGMA);
-  g->since_mfit = 1;
+/* mu, sigma of the short means in the window, from the running sums */
+static void
+fit_short (group_state *g)
+{
+  double n = (double) g->n_mhist;
+
+  g->mu = g->msum / n;
+  g->sigma = MAX (sqrt (MAX (g->msq / n - g->mu * g->mu, 0.0)), MIN_SIGMA);
+}
+
+/* Whether a feature of @xn lies beyond the range seen so far by more than
+ * RANGE_MARGIN of its width; then the range takes @xn in. A value never
+ * seen before is itself the anomaly, whatever the forecast made of it. */
+static gboolean
+outside_range (rnn_detector *d, group_state *g, const float *xn)
+{
+  gboolean out = FALSE;
+
+  for (size_t i = 0; i < d->per; i++) {
+    double w = (double) g->hi[i] - g->lo[i];
+    if (w > 0 && (xn[i] > g->hi[i] + RANGE_MARGIN * w
+            || xn[i] < g->lo[i] - RANGE_MARGIN * w))
+      out = TRUE;
+    g->lo[i] = MIN (g->lo[i], xn[i]);
+    g->hi[i] = MAX (g->hi[i], xn[i]);
+  }
+  return out;
 }
 
 /* -log10 of the upper tail of the standard normal at @z (asymptotic
@@ -475,8 +527,10 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
 
   /* The score: the short mean m of the last SHORT frames' r, against the
    * mean mu and standard deviation sigma of the short means over the
-   * window (re-estimated every MFIT_EVERY frames): s = -log10 Q((m - mu) /
-   * sigma), Q the upper tail of the standard normal. */
+   * window before this frame (re-estimated at every frame from running
+   * sums): s = -log10 Q((m - mu) / sigma), Q the upper tail of the standard
+   * normal. A frame outside the range seen (RANGE_MARGIN) scores at least
+   * the threshold. */
   {
     double m = 0;
     g->shortr[g->short_pos] = (float) r;
@@ -486,21 +540,20 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
     for (unsigned j = 0; j < g->n_short; j++)
       m += g->shortr[j];
     m /= SHORT;
-    if (judged && g->n_mhist >= MIN_HISTORY
-        && (g->since_mfit == 0 || g->since_mfit >= MFIT_EVERY))
-      fit_short (d, g);
-    s = judged && g->n_mhist >= MIN_HISTORY
-        ? neg_log10_q ((m - g->mu) / g->sigma) : 0.0;
-    if (g->since_mfit > 0 || g->n_mhist >= MIN_HISTORY)
-      g->since_mfit++;
-    if (judged) {
-      /* all short means, anomalies included (measured better than capping
-       * them: a recurring kind of incident stops being surprising) */
-      g->mhist[g->mhist_pos] = (float) m;
-      g->mhist_pos = (g->mhist_pos + 1) % d->cfg.window;
-      if (g->n_mhist < d->cfg.window)
-        g->n_mhist++;
+    /* against the window before this frame */
+    if (g->n_mhist >= MIN_HISTORY) {
+      fit_short (g);
+      s = neg_log10_q ((m - g->mu) / g->sigma);
+    } else {
+      s = 0.0;
     }
+    /* all short means from the first frame on, the warm-up's and
+     * anomalies included (measured better than capping them or starting
+     * after the warm-up: a recurring kind of incident stops being
+     * surprising, and the warm-up is data too) */
+    push_short (d, g, m);
+    if (outside_range (d, g, xn))
+      s = MAX (s, thr);
     judged = judged && g->n_mhist > MIN_HISTORY;
   }
 
@@ -537,7 +590,8 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
   X (g->since_fit) X (g->level) X (g->scale) X (g->fraction) X (g->shape) \
   X (g->frames) X (g->in_anomaly) X (g->held) X (g->shrunk) X (g->peak) \
   X (g->rate) X (g->shortr) X (g->n_short) X (g->short_pos) X (g->n_mhist) \
-  X (g->mhist_pos) X (g->since_mfit) X (g->mu) X (g->sigma)
+  X (g->mhist_pos) X (g->msum) X (g->msq) X (g->mu) \
+  X (g->sigma)
 
 static size_t
 group_bytes (const rnn_detector *d)
@@ -547,7 +601,7 @@ group_bytes (const rnn_detector *d)
 #define SIZE(f) n += sizeof (f);
   PACK_FIELDS (SIZE, g)
 #undef SIZE
-  return n + (d->per * (1 + MEDIAN_RUN) + d->tail_window + d->cfg.window)
+  return n + (d->per * (3 + MEDIAN_RUN) + d->tail_window + d->cfg.window)
       * sizeof (float);
 }
 
@@ -580,6 +634,10 @@ rnn_detector_get_state (const rnn_detector *d, float *buf, size_t n,
     p += d->tail_window * sizeof (float);
     memcpy (p, g->mhist, d->cfg.window * sizeof (float));
     p += d->cfg.window * sizeof (float);
+    memcpy (p, g->lo, d->per * sizeof (float));
+    p += d->per * sizeof (float);
+    memcpy (p, g->hi, d->per * sizeof (float));
+    p += d->per * sizeof (float);
   }
   return RNN_OK;
 }
@@ -607,6 +665,10 @@ rnn_detector_set_state (rnn_detector *d, const float *buf, size_t n,
     p += d->tail_window * sizeof (float);
     memcpy (g->mhist, p, d->cfg.window * sizeof (float));
     p += d->cfg.window * sizeof (float);
+    memcpy (g->lo, p, d->per * sizeof (float));
+    p += d->per * sizeof (float);
+    memcpy (g->hi, p, d->per * sizeof (float));
+    p += d->per * sizeof (float);
     if (g->n_recent > MEDIAN_RUN || g->recent_pos >= MEDIAN_RUN
         || g->n_hist > d->tail_window || g->hist_pos >= d->tail_window
         || g->n_short > SHORT || g->short_pos >= SHORT
