@@ -10,22 +10,21 @@
  *   z_t,i = (e_t,i - error_mean_i) / error_std_i
  *   r_t   = sqrt (mean_i z_t,i^2)            (the `fixed` score of u_t)
  *
- * The recent past of r (a window of W frames) is summarised by a
- * peaks-over-threshold fit: its (1 - f) quantile L and the mean excess B of
- * the values above L give the exponential tail
+ * and then
  *
- *   P(r > x) = f exp (-(x - L) / B)      for x > L,
+ *   m_t   = mean of the last 10 r          (the short mean)
+ *   s_t   = -log10 Q ((m_t - mu) / sigma)  (Q the standard normal's upper
+ *                                          tail; mu, sigma of the short
+ *                                          means of the last W frames)
  *
- * and the surprise of frame t is s_t = -log10 P(r > r_t) (linear from 0
- * at r = 0 to -log10 f at r = L). A threshold T on s is a false-alarm
- * probability of 10^-T per frame. Values entering the window are capped at
- * the threshold's radius, so an anomaly does not widen the tail; a frame
- * beyond that radius is fed to the model shrunk onto it (its state is not
- * poisoned); a run of errors whose median lies outside the tail level moves
- * the level offset b (a level shift is absorbed after about half the run).
- * Events follow the output score, which holds the threshold value for
- * `hold` frames after the surprise falls below it, and is 0 during the
- * warm-up after a reset.
+ * so a threshold T on s is a false-alarm probability of 10^-T per frame.
+ * A frame beyond the range seen so far (the training range widened by
+ * every frame) by more than a tenth of its width scores at least T. A
+ * single-frame tail of r (peaks over threshold) decides when a frame is
+ * fed to the model shrunk onto the threshold's radius (its state is not
+ * poisoned by a spike); the level offset b moves a level shift out of the
+ * training range back to its edge. The output is 0 during the warm-up and
+ * for `hold` - 1 frames after a start; events follow the output.
  */
 #include "rnn-private.h"
 #include "json.h"
