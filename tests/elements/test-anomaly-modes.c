@@ -157,6 +157,31 @@ GST_START_TEST (test_level_shift)
 
 GST_END_TEST;
 
+/* A value never seen: from frame 990, a crest of the sine (1), the signal
+ * holds 1.4, a little above its range. The forecast error of that frame is
+ * small and takes several frames to stand out in the 10-frame mean; a value
+ * beyond the range seen is the anomaly at its first frame. */
+GST_START_TEST (test_new_value)
+{
+  guint n = 1400, t;
+  float *x = sine (n, 11);
+  Run r;
+
+  for (t = 990; t < n; t++)
+    x[t] = 1.4f;
+  win_from = 990;
+  win_to = 1000;
+  r = run (x, n, NULL, 0);
+  win_from = win_to = 0;
+  fail_unless (r.first_start == 990, "a never-seen value at frame 990: "
+      "first start at %u", r.first_start);
+  fail_unless (!r.open_at_end, "the alarm latches on at the new value");
+  run_clear (&r);
+  g_free (x);
+}
+
+GST_END_TEST;
+
 /* One frame 200 standard deviations of the signal away (about 140): found,
  * ended soon, and the frames after it are scored as before (the spike did
  * not poison the state). */
@@ -277,6 +302,7 @@ anomaly_modes_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_level_shift);
+  tcase_add_test (tc, test_new_value);
   tcase_add_test (tc, test_spike);
   tcase_add_test (tc, test_flapping);
   tcase_add_test (tc, test_warmup_and_reset);
