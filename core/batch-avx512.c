@@ -17,6 +17,7 @@
  * add: the same arithmetic for every stream, whatever the group size.
  */
 #include "engine.h"
+#include "kernels-x86.h"
 
 #include <immintrin.h>
 
@@ -81,16 +82,6 @@ tile (const float *panel, int w, int cols, int nv, int nb, __mmask16 mw,
       tile (panel, w, cols, 1, NB, mw, xg, ldx, ag, ldadd, yg, ldy, s0, s1); \
     break
 
-static __mmask16
-first_bits (int n)
-{
-  if (n >= 16)
-    return (__mmask16) 0xffff;
-  if (n <= 0)
-    return (__mmask16) 0;
-  return (__mmask16) ((1u << n) - 1u);
-}
-
 void
 rnn__gemm_streams_avx512 (const rnn_packed *p, int nb, const float *x,
     int ldx, const float *add, int ldadd, float *y, int ldy)
@@ -101,8 +92,9 @@ rnn__gemm_streams_avx512 (const rnn_packed *p, int nb, const float *x,
     const int w = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
     const int valid = MIN (w, rows - r0);
     const int nv = w > 16 ? 2 : 1;
-    const __mmask16 mw = first_bits (w - 16 * (nv - 1));
-    const __mmask16 s0 = first_bits (valid), s1 = first_bits (valid - 16);
+    const __mmask16 mw = rnn_rows_mask (w - 16 * (nv - 1));
+    const __mmask16 s0 = rnn_rows_mask (valid);
+    const __mmask16 s1 = rnn_rows_mask (valid - 16);
     const float *panel = p->data + (size_t) r0 * (size_t) cols;
 
     for (int b0 = 0; b0 < nb; b0 += TILE_STREAMS) {
