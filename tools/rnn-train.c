@@ -349,6 +349,16 @@ epoch_end (stopper *s, rnn_trainer *t, int epoch, int epochs, progress *p,
   return opt_patience > 0 && s->since >= opt_patience;
 }
 
+/* After the last epoch: the parameters of the best epoch, synchronised. */
+static void
+stopper_finish (stopper *s, rnn_trainer *t)
+{
+  rnn_error err;
+  snapshot_restore (&s->snap, t);
+  snapshot_clear (&s->snap);
+  td_check (rnn_trainer_sync (t, &err), &err);
+}
+
 /* --------------------------------------------------------------- signals */
 
 /* A contiguous run of usable frames: the first n_train train, the next
@@ -676,9 +686,7 @@ train_signal (signal_set *d, rnn_task task, rnn_cell cell, int N, int K)
     g_free (order);
   }
 
-  snapshot_restore (&st.snap, t);
-  snapshot_clear (&st.snap);
-  td_check (rnn_trainer_sync (t, &err), &err);
+  stopper_finish (&st, t);
   if (!opt_quiet)
     printf ("best epoch %d, validation loss %.5f\n", st.best_epoch, st.best);
   rnn_trainer_free (t);
@@ -1008,9 +1016,7 @@ train_classify (rnn_cell cell)
     if (epoch_end (&st, t, ep, opt_epochs, &p, vl, t0, extra))
       break;
   }
-  snapshot_restore (&st.snap, t);
-  snapshot_clear (&st.snap);
-  td_check (rnn_trainer_sync (t, &err), &err);
+  stopper_finish (&st, t);
   if (!opt_quiet) {
     double acc = NAN;
     if (nva)
@@ -1397,9 +1403,7 @@ train_tag (rnn_cell cell)
     if (epoch_end (&st, t, ep, opt_epochs, &p, vl, t0, extra))
       break;
   }
-  snapshot_restore (&st.snap, t);
-  snapshot_clear (&st.snap);
-  td_check (rnn_trainer_sync (t, &err), &err);
+  stopper_finish (&st, t);
   if (!opt_quiet) {
     double acc = NAN;
     if (nva)
