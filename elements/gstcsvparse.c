@@ -1157,13 +1157,13 @@ gst_csv_parse_set_property (GObject * object, guint prop_id,
     case PROP_STRICT:
       self->strict = g_value_get_boolean (value);
       break;
-    case PROP_DELIMITER:
-      if (!rnn_csv_delimiter_parse (g_value_get_string (value), NULL,
-              &self->delimiter))
+    case PROP_DELIMITER:{
+      const gchar *d = g_value_get_string (value);
+      if (!rnn_csv_delimiter_parse (d, NULL, &self->delimiter))
         g_warning ("csvparse: delimiter must be one character (or \"tab\"), "
-            "not '%s'; keeping '%c'", g_value_get_string (value),
-            self->delimiter);
+            "not '%s'; keeping '%c'", d ? d : "(null)", self->delimiter);
       break;
+    }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
