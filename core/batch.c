@@ -33,22 +33,23 @@
 typedef void (*rnn_streams_fn) (const rnn_packed *p, int nb, const float *x,
     int ldx, const float *add, int ldadd, float *y, int ldy);
 
-/* The multi-stream product for this CPU and @k: the register-tiled ones
- * when @k is not the portable set (RNN_KERNELS=generic keeps everything
- * portable), else @k's gemv_batch. RNN_BATCH_GEMV=1 forces gemv_batch
- * (tests and benchmarks compare the two). */
+/* The multi-stream product for @k: the register-tiled one of the widest
+ * instruction set @k itself needs (so RNN_KERNELS=avx2 on an AVX-512 CPU
+ * runs the AVX2 tile, as a CPU without AVX-512 would), else @k's
+ * gemv_batch (RNN_KERNELS=generic keeps everything portable).
+ * RNN_BATCH_GEMV=1 forces gemv_batch (tests and benchmarks compare the
+ * two). The table only offers sets the CPU supports. */
 static rnn_streams_fn
 pick_product (const rnn_kernels *k)
 {
   if (k == rnn__kernels_generic () || g_getenv ("RNN_BATCH_GEMV") != NULL)
     return k->gemv_batch;
-  __builtin_cpu_init ();
 #ifdef RNN_HAVE_BATCH_AVX512
-  if (__builtin_cpu_supports ("avx512f"))
+  if (k->needs & RNN_CPU_AVX512)
     return rnn__gemm_streams_avx512;
 #endif
 #ifdef RNN_HAVE_BATCH_AVX2
-  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+  if ((k->needs & (RNN_CPU_AVX2 | RNN_CPU_FMA)) == (RNN_CPU_AVX2 | RNN_CPU_FMA))
     return rnn__gemm_streams_avx2;
 #endif
   return k->gemv_batch;
