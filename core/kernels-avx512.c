@@ -92,60 +92,19 @@ rnn__gemv_avx512 (const rnn_packed *p, const float *x, const float *add,
 
 /* ---------------------------------------------------- activations */
 
-/* exp(x) for 16 floats: n = round(x log2 e), r = x - n ln2 (two steps),
- * exp(x) = 2^n p(r) with the degree-6 polynomial of kernels-x86.h and
- * vscalefps for 2^n. x is clamped to [-87.3, 88.3]. */
-RNN_INLINE __m512
-exp16 (__m512 x)
-{
-  __m512 n, r, p;
-
-  x = _mm512_min_ps (_mm512_max_ps (x, _mm512_set1_ps (-87.3f)),
-      _mm512_set1_ps (88.3f));
-  n = _mm512_roundscale_ps (_mm512_mul_ps (x, _mm512_set1_ps (RNN_LOG2E)),
-      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  r = _mm512_fnmadd_ps (n, _mm512_set1_ps (RNN_LN2_HI), x);
-  r = _mm512_fnmadd_ps (n, _mm512_set1_ps (RNN_LN2_LO), r);
-  p = _mm512_fmadd_ps (_mm512_set1_ps (RNN_EXP_C6), r,
-      _mm512_set1_ps (RNN_EXP_C5));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (RNN_EXP_C4));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (RNN_EXP_C3));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (RNN_EXP_C2));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.0f));
-  p = _mm512_fmadd_ps (p, r, _mm512_set1_ps (1.0f));
-  return _mm512_scalef_ps (p, n);
-}
-
-/* 1 / d for d >= 1: vrcp14ps (relative error < 2^-14) and one Newton step
- * r' = r + r (1 - d r). */
-RNN_INLINE __m512
-rcp16 (__m512 d)
-{
-  __m512 r = _mm512_rcp14_ps (d);
-  return _mm512_fmadd_ps (r, _mm512_fnmadd_ps (d, r, _mm512_set1_ps (1.0f)),
-      r);
-}
-
+/* One vector of the nonlinearities of kernels-x86.h. */
 RNN_INLINE __m512
 sigmoid16 (__m512 x)
 {
-  return rcp16 (_mm512_add_ps (_mm512_set1_ps (1.0f),
-          exp16 (_mm512_sub_ps (_mm512_setzero_ps (), x))));
+  rnn_sigmoid16_n (&x, 1);
+  return x;
 }
 
-/* tanh(x) = sign(x) (1 - 2 / (exp(2|x|) + 1)), as rnn_tanh8. */
 RNN_INLINE __m512
 tanh16 (__m512 x)
 {
-  const __m512i sign_mask = _mm512_set1_epi32 ((int) 0x80000000u);
-  __m512i xi = _mm512_castps_si512 (x);
-  __m512 a = _mm512_castsi512_ps (_mm512_andnot_si512 (sign_mask, xi));
-  __m512 d = _mm512_add_ps (exp16 (_mm512_add_ps (a, a)),
-      _mm512_set1_ps (1.0f));
-  __m512 t = _mm512_fnmadd_ps (_mm512_set1_ps (2.0f), rcp16 (d),
-      _mm512_set1_ps (1.0f));
-  return _mm512_castsi512_ps (_mm512_or_si512 (_mm512_castps_si512 (t),
-          _mm512_and_si512 (sign_mask, xi)));
+  rnn_tanh16_n (&x, 1);
+  return x;
 }
 
 void

@@ -26,64 +26,105 @@
 #define RNN_LN2_LO (-2.12194440e-4f)
 #define RNN_LOG2E 1.44269504089f
 
-/* exp(x) for 8 floats: n = round(x log2 e), r = x - n ln2 (two steps),
- * exp(x) = 2^n p(r), 2^n built in the exponent bits. x is clamped to
- * [-87.3, 88.3] so that 2^n stays a normal float. */
-RNN_INLINE __m256
-rnn_exp8 (__m256 x)
-{
-  __m256 n, r, p;
-  __m256i e;
+/* The nonlinearities below work on @n vectors at once (n is a constant at
+ * every call site, so the loops unroll): the same operations on each
+ * vector, interleaved. One exp is a chain of about 15 dependent
+ * instructions; a single chain per step keeps the FP scheduler full of
+ * waiting work, several independent ones keep the units busy (the
+ * per-stream batch runs its cells 4 vectors at a time). The one-vector
+ * forms (n = 1) are the same code. */
+#define RNN_EACH(n) _Pragma ("GCC unroll 8") for (int u = 0; u < (n); u++)
 
-  x = _mm256_min_ps (_mm256_max_ps (x, _mm256_set1_ps (-87.3f)),
-      _mm256_set1_ps (88.3f));
-  n = _mm256_round_ps (_mm256_mul_ps (x, _mm256_set1_ps (RNN_LOG2E)),
-      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  r = _mm256_fnmadd_ps (n, _mm256_set1_ps (RNN_LN2_HI), x);
-  r = _mm256_fnmadd_ps (n, _mm256_set1_ps (RNN_LN2_LO), r);
-  p = _mm256_fmadd_ps (_mm256_set1_ps (RNN_EXP_C6), r,
+/* exp(x) for n x 8 floats, in place: n = round(x log2 e), r = x - n ln2
+ * (two steps), exp(x) = 2^n p(r), 2^n built in the exponent bits. x is
+ * clamped to [-87.3, 88.3] so that 2^n stays a normal float. */
+RNN_INLINE void
+rnn_exp8_n (__m256 *x, int n)
+{
+  __m256 k[8], r[8], p[8];
+
+  RNN_EACH (n) {
+    x[u] = _mm256_min_ps (_mm256_max_ps (x[u], _mm256_set1_ps (-87.3f)),
+        _mm256_set1_ps (88.3f));
+    k[u] = _mm256_round_ps (_mm256_mul_ps (x[u], _mm256_set1_ps (RNN_LOG2E)),
+        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  RNN_EACH (n) r[u] = _mm256_fnmadd_ps (k[u], _mm256_set1_ps (RNN_LN2_HI),
+      x[u]);
+  RNN_EACH (n) r[u] = _mm256_fnmadd_ps (k[u], _mm256_set1_ps (RNN_LN2_LO),
+      r[u]);
+  RNN_EACH (n) p[u] = _mm256_fmadd_ps (_mm256_set1_ps (RNN_EXP_C6), r[u],
       _mm256_set1_ps (RNN_EXP_C5));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (RNN_EXP_C4));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (RNN_EXP_C3));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (RNN_EXP_C2));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f));
-  p = _mm256_fmadd_ps (p, r, _mm256_set1_ps (1.0f));
-  e = _mm256_slli_epi32 (_mm256_add_epi32 (_mm256_cvtps_epi32 (n),
-          _mm256_set1_epi32 (127)), 23);
-  return _mm256_mul_ps (p, _mm256_castsi256_ps (e));
+  RNN_EACH (n) p[u] = _mm256_fmadd_ps (p[u], r[u],
+      _mm256_set1_ps (RNN_EXP_C4));
+  RNN_EACH (n) p[u] = _mm256_fmadd_ps (p[u], r[u],
+      _mm256_set1_ps (RNN_EXP_C3));
+  RNN_EACH (n) p[u] = _mm256_fmadd_ps (p[u], r[u],
+      _mm256_set1_ps (RNN_EXP_C2));
+  RNN_EACH (n) p[u] = _mm256_fmadd_ps (p[u], r[u], _mm256_set1_ps (1.0f));
+  RNN_EACH (n) p[u] = _mm256_fmadd_ps (p[u], r[u], _mm256_set1_ps (1.0f));
+  RNN_EACH (n) {
+    __m256i e = _mm256_slli_epi32 (_mm256_add_epi32 (_mm256_cvtps_epi32
+            (k[u]), _mm256_set1_epi32 (127)), 23);
+    x[u] = _mm256_mul_ps (p[u], _mm256_castsi256_ps (e));
+  }
 }
 
-/* 1 / d for d >= 1: the hardware estimate (relative error <= 1.5 2^-12)
- * and one Newton step r' = r + r (1 - d r), which squares the error. */
-RNN_INLINE __m256
-rnn_rcp8 (__m256 d)
+/* 1 / d for d >= 1, in place: the hardware estimate (relative error
+ * <= 1.5 2^-12) and one Newton step r' = r + r (1 - d r), which squares
+ * the error. */
+RNN_INLINE void
+rnn_rcp8_n (__m256 *d, int n)
 {
-  __m256 r = _mm256_rcp_ps (d);
-  return _mm256_fmadd_ps (r, _mm256_fnmadd_ps (d, r, _mm256_set1_ps (1.0f)),
-      r);
+  __m256 r[8];
+
+  RNN_EACH (n) r[u] = _mm256_rcp_ps (d[u]);
+  RNN_EACH (n) d[u] = _mm256_fmadd_ps (r[u], _mm256_fnmadd_ps (d[u], r[u],
+          _mm256_set1_ps (1.0f)), r[u]);
 }
 
-/* sigmoid(x) = 1 / (1 + exp(-x)) */
+/* sigmoid(x) = 1 / (1 + exp(-x)), in place */
+RNN_INLINE void
+rnn_sigmoid8_n (__m256 *x, int n)
+{
+  RNN_EACH (n) x[u] = _mm256_sub_ps (_mm256_setzero_ps (), x[u]);
+  rnn_exp8_n (x, n);
+  RNN_EACH (n) x[u] = _mm256_add_ps (_mm256_set1_ps (1.0f), x[u]);
+  rnn_rcp8_n (x, n);
+}
+
+/* tanh(x) = sign(x) (1 - 2 / (exp(2|x|) + 1)), in place: the reciprocal's
+ * relative error lands on a term <= 1, so the absolute error stays at
+ * float rounding level for every x. */
+RNN_INLINE void
+rnn_tanh8_n (__m256 *x, int n)
+{
+  const __m256 sign_mask = _mm256_set1_ps (-0.0f);
+  __m256 a[8];
+
+  RNN_EACH (n) {
+    a[u] = _mm256_andnot_ps (sign_mask, x[u]);
+    a[u] = _mm256_add_ps (a[u], a[u]);
+  }
+  rnn_exp8_n (a, n);
+  RNN_EACH (n) a[u] = _mm256_add_ps (a[u], _mm256_set1_ps (1.0f));
+  rnn_rcp8_n (a, n);
+  RNN_EACH (n) x[u] = _mm256_or_ps (_mm256_fnmadd_ps (_mm256_set1_ps (2.0f),
+          a[u], _mm256_set1_ps (1.0f)), _mm256_and_ps (sign_mask, x[u]));
+}
+
 RNN_INLINE __m256
 rnn_sigmoid8 (__m256 x)
 {
-  return rnn_rcp8 (_mm256_add_ps (_mm256_set1_ps (1.0f),
-          rnn_exp8 (_mm256_sub_ps (_mm256_setzero_ps (), x))));
+  rnn_sigmoid8_n (&x, 1);
+  return x;
 }
 
-/* tanh(x) = sign(x) (1 - 2 / (exp(2|x|) + 1)): the reciprocal's relative
- * error lands on a term <= 1, so the absolute error stays at float
- * rounding level for every x. */
 RNN_INLINE __m256
 rnn_tanh8 (__m256 x)
 {
-  const __m256 sign_mask = _mm256_set1_ps (-0.0f);
-  __m256 a = _mm256_andnot_ps (sign_mask, x);
-  __m256 d = _mm256_add_ps (rnn_exp8 (_mm256_add_ps (a, a)),
-      _mm256_set1_ps (1.0f));
-  __m256 t = _mm256_fnmadd_ps (_mm256_set1_ps (2.0f), rnn_rcp8 (d),
-      _mm256_set1_ps (1.0f));
-  return _mm256_or_ps (t, _mm256_and_ps (sign_mask, x));
+  rnn_tanh8_n (&x, 1);
+  return x;
 }
 
 /* The int8 input quantisation (kernels.h, rnn__quant_scales) of @x
@@ -203,6 +244,80 @@ rnn_rows_mask (int n)
   if (n <= 0)
     return (__mmask16) 0;
   return (__mmask16) ((1u << n) - 1u);
+}
+
+/* The AVX-512 forms of the nonlinearities above, n x 16 floats in place.
+ * exp: vscalefps for 2^n. */
+RNN_INLINE void
+rnn_exp16_n (__m512 *x, int n)
+{
+  __m512 k[8], r[8], p[8];
+
+  RNN_EACH (n) {
+    x[u] = _mm512_min_ps (_mm512_max_ps (x[u], _mm512_set1_ps (-87.3f)),
+        _mm512_set1_ps (88.3f));
+    k[u] = _mm512_roundscale_ps (_mm512_mul_ps (x[u],
+            _mm512_set1_ps (RNN_LOG2E)), _MM_FROUND_TO_NEAREST_INT
+        | _MM_FROUND_NO_EXC);
+  }
+  RNN_EACH (n) r[u] = _mm512_fnmadd_ps (k[u], _mm512_set1_ps (RNN_LN2_HI),
+      x[u]);
+  RNN_EACH (n) r[u] = _mm512_fnmadd_ps (k[u], _mm512_set1_ps (RNN_LN2_LO),
+      r[u]);
+  RNN_EACH (n) p[u] = _mm512_fmadd_ps (_mm512_set1_ps (RNN_EXP_C6), r[u],
+      _mm512_set1_ps (RNN_EXP_C5));
+  RNN_EACH (n) p[u] = _mm512_fmadd_ps (p[u], r[u],
+      _mm512_set1_ps (RNN_EXP_C4));
+  RNN_EACH (n) p[u] = _mm512_fmadd_ps (p[u], r[u],
+      _mm512_set1_ps (RNN_EXP_C3));
+  RNN_EACH (n) p[u] = _mm512_fmadd_ps (p[u], r[u],
+      _mm512_set1_ps (RNN_EXP_C2));
+  RNN_EACH (n) p[u] = _mm512_fmadd_ps (p[u], r[u], _mm512_set1_ps (1.0f));
+  RNN_EACH (n) p[u] = _mm512_fmadd_ps (p[u], r[u], _mm512_set1_ps (1.0f));
+  RNN_EACH (n) x[u] = _mm512_scalef_ps (p[u], k[u]);
+}
+
+/* 1 / d for d >= 1: vrcp14ps (relative error < 2^-14) and one Newton step
+ * r' = r + r (1 - d r). */
+RNN_INLINE void
+rnn_rcp16_n (__m512 *d, int n)
+{
+  __m512 r[8];
+
+  RNN_EACH (n) r[u] = _mm512_rcp14_ps (d[u]);
+  RNN_EACH (n) d[u] = _mm512_fmadd_ps (r[u], _mm512_fnmadd_ps (d[u], r[u],
+          _mm512_set1_ps (1.0f)), r[u]);
+}
+
+RNN_INLINE void
+rnn_sigmoid16_n (__m512 *x, int n)
+{
+  RNN_EACH (n) x[u] = _mm512_sub_ps (_mm512_setzero_ps (), x[u]);
+  rnn_exp16_n (x, n);
+  RNN_EACH (n) x[u] = _mm512_add_ps (_mm512_set1_ps (1.0f), x[u]);
+  rnn_rcp16_n (x, n);
+}
+
+RNN_INLINE void
+rnn_tanh16_n (__m512 *x, int n)
+{
+  const __m512i sign_mask = _mm512_set1_epi32 ((int) 0x80000000u);
+  __m512 a[8];
+
+  RNN_EACH (n) {
+    a[u] = _mm512_castsi512_ps (_mm512_andnot_si512 (sign_mask,
+            _mm512_castps_si512 (x[u])));
+    a[u] = _mm512_add_ps (a[u], a[u]);
+  }
+  rnn_exp16_n (a, n);
+  RNN_EACH (n) a[u] = _mm512_add_ps (a[u], _mm512_set1_ps (1.0f));
+  rnn_rcp16_n (a, n);
+  RNN_EACH (n) {
+    __m512 t = _mm512_fnmadd_ps (_mm512_set1_ps (2.0f), a[u],
+        _mm512_set1_ps (1.0f));
+    x[u] = _mm512_castsi512_ps (_mm512_or_si512 (_mm512_castps_si512 (t),
+            _mm512_and_si512 (sign_mask, _mm512_castps_si512 (x[u]))));
+  }
 }
 
 /* y rows [r0, r0 + valid) (+ add) from a panel's two 16-row float
