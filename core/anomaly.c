@@ -287,11 +287,93 @@ rnn_detector_set_threshold (rnn_detector *d, double threshold)
   d->cfg.threshold = threshold;
 }
 
-static int
-cmp_float (const void *a, const void *b)
+/* Rearranges @v[0, n) so that v[t] holds the value a sort would put
+ * there, with nothing larger before it and nothing smaller after it
+ * (quickselect, three-way partitions around a median of three, so runs of
+ * equal values cost nothing extra; a NaN compares as neither and ends up
+ * anywhere without leaving the bounds). */
+static void
+select_at (float *v, size_t n, size_t t)
 {
-  float x = *(const float *) a, y = *(const float *) b;
-  return x < y ? -1 : x > y;
+  size_t lo = 0, hi = n;        /* the search range [lo, hi) holds t */
+
+  while (hi - lo > 8) {
+    float a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi - 1], p;
+    size_t lt = lo, i = lo, gt = hi;
+
+    p = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+    /* [lo, lt) < p, [lt, i) == p (or unordered), [gt, hi) > p */
+    while (i < gt) {
+      float x = v[i];
+      if (x < p) {
+        v[i++] = v[lt];
+        v[lt++] = x;
+      } else if (x > p) {
+        v[i] = v[--gt];
+        v[gt] = x;
+      } else {
+        i++;
+      }
+    }
+    if (t < lt)
+      hi = lt;
+    else if (t >= gt)
+      lo = gt;
+    else
+      return;
+  }
+  /* a few left: insertion sort */
+  for (size_t i = lo + 1; i < hi; i++) {
+    float x = v[i];
+    size_t j = i;
+    while (j > lo && v[j - 1] > x) {
+      v[j] = v[j - 1];
+      j--;
+    }
+    v[j] = x;
+  }
+}
+
+/* Insertion sort of @v[0, n), ascending (n is the tail's size, a few
+ * dozen). */
+static void
+sort_small (float *v, size_t n)
+{
+  for (size_t i = 1; i < n; i++) {
+    float x = v[i];
+    size_t j = i;
+    while (j > 0 && v[j - 1] > x) {
+      v[j] = v[j - 1];
+      j--;
+    }
+    v[j] = x;
+  }
+}
+
+/* The @m largest of the @n values of @src, ascending: what the last @m
+ * entries of @src sorted would be (1 <= m <= n), in d->scratch; returns
+ * where they start. Only the largest values are ordered: the window is
+ * first filtered against @guess (any value: every value at or above it is
+ * kept, and when at least @m are, the m largest are among them; else the
+ * whole window is taken), then a selection and a sort of the @m. */
+static const float *
+largest_sorted (rnn_detector *d, const float *src, size_t n, size_t m,
+    double guess)
+{
+  float *v = d->scratch;
+  size_t c = 0;
+
+  for (size_t i = 0; i < n; i++) {
+    v[c] = src[i];
+    c += src[i] >= guess;
+  }
+  if (c < m) {
+    memcpy (v, src, n * sizeof (float));
+    c = n;
+  }
+  select_at (v, c, c - m);
+  sort_small (v + c - m, m);
+  return v + c - m;
 }
 
 /* Peaks over threshold on the window: L the (1 - f) quantile, B the mean
@@ -301,15 +383,19 @@ fit_tail (rnn_detector *d, group_state *g)
 {
   size_t n = g->n_hist, k, i;
   double sum = 0, sq = 0, m, v;
+  const float *top;
 
-  memcpy (d->scratch, g->hist, n * sizeof (float));
-  qsort (d->scratch, n, sizeof (float), cmp_float);
   k = (size_t) ceil (TAIL_FRACTION * (double) n);
   if (k < 1)
     k = 1;
-  g->level = d->scratch[n - 1 - k];
-  for (i = n - k; i < n; i++) {
-    double y = d->scratch[i] - g->level;
+  /* the k + 1 largest, ascending: the level, then the k values over it
+   * summed in ascending order (as over a sorted window). The filter's
+   * guess: one tail scale below the last level (about e f of the window
+   * lies above it while the tail stays put). */
+  top = largest_sorted (d, g->hist, n, k + 1, g->level - g->scale);
+  g->level = top[0];
+  for (i = 1; i <= k; i++) {
+    double y = top[i] - g->level;
     sum += y;
     sq += y * y;
   }
