@@ -287,6 +287,22 @@ rnn_detector_set_threshold (rnn_detector *d, double threshold)
   d->cfg.threshold = threshold;
 }
 
+/* Insertion sort of @v[0, n), ascending (n is small: a tail of a few
+ * dozen values, a median run). */
+static void
+sort_small (float *v, size_t n)
+{
+  for (size_t i = 1; i < n; i++) {
+    float x = v[i];
+    size_t j = i;
+    while (j > 0 && v[j - 1] > x) {
+      v[j] = v[j - 1];
+      j--;
+    }
+    v[j] = x;
+  }
+}
+
 /* Rearranges @v[0, n) so that v[t] holds the value a sort would put
  * there, with nothing larger before it and nothing smaller after it
  * (quickselect, three-way partitions around a median of three, so runs of
@@ -322,32 +338,8 @@ select_at (float *v, size_t n, size_t t)
     else
       return;
   }
-  /* a few left: insertion sort */
-  for (size_t i = lo + 1; i < hi; i++) {
-    float x = v[i];
-    size_t j = i;
-    while (j > lo && v[j - 1] > x) {
-      v[j] = v[j - 1];
-      j--;
-    }
-    v[j] = x;
-  }
-}
-
-/* Insertion sort of @v[0, n), ascending (n is the tail's size, a few
- * dozen). */
-static void
-sort_small (float *v, size_t n)
-{
-  for (size_t i = 1; i < n; i++) {
-    float x = v[i];
-    size_t j = i;
-    while (j > 0 && v[j - 1] > x) {
-      v[j] = v[j - 1];
-      j--;
-    }
-    v[j] = x;
-  }
+  /* a few left */
+  sort_small (v + lo, hi - lo);
 }
 
 /* The @m largest of the @n values of @src, ascending: what the last @m
@@ -499,16 +491,7 @@ neg_log10_q (double z)
 static float
 median_of (float *v, unsigned n)
 {
-  /* insertion sort: n <= MEDIAN_RUN */
-  for (unsigned i = 1; i < n; i++) {
-    float x = v[i];
-    unsigned j = i;
-    while (j > 0 && v[j - 1] > x) {
-      v[j] = v[j - 1];
-      j--;
-    }
-    v[j] = x;
-  }
+  sort_small (v, n);           /* n <= MEDIAN_RUN */
   return n % 2 ? v[n / 2] : 0.5f * (v[n / 2 - 1] + v[n / 2]);
 }
 
