@@ -165,6 +165,7 @@ main (int argc, char **argv)
   }
   if (n_models < 0 || n_ts < 1)
     return 2;
+  printf ("kernels\t%s\n", rnn_kernels_name ());
 
   for (i = 0; i < n_models; i++) {
     char path[1024];

@@ -49,7 +49,7 @@ def hidden_of(name):
 
 def main(paths):
     engine, torch, tint8, roof, pipe, batch = {}, {}, {}, {}, [], []
-    peaks, reads = {}, []
+    peaks, reads, kernels = {}, [], None
     lines = []
     for p in paths or ["-"]:
         f = sys.stdin if p == "-" else open(p)
@@ -66,6 +66,8 @@ def main(paths):
         elif c[0] == "roof" and len(c) >= 8:
             roof[(c[1], int(c[2]), c[3])] = (float(c[4]), float(c[5]),
                                               float(c[6]), float(c[7]))
+        elif c[0] == "kernels" and len(c) >= 2:
+            kernels = c[1]
         elif c[0] == "mach" and len(c) >= 4 and c[1] == "peak":
             peaks[c[2]] = float(c[3])
         elif c[0] == "mach" and len(c) >= 4 and c[1] == "read":
@@ -95,6 +97,9 @@ def main(paths):
                 "%s %.0f GB/s" % (("%d KiB" % (b >> 10)) if b < 1 << 20
                                   else ("%d MiB" % (b >> 20)), g)
                 for b, g in sorted(reads)))
+        print()
+    if kernels:
+        print("The engine's kernel set: %s (RNN_KERNELS)" % kernels)
         print()
 
     # ---------------------------------------------- engine vs torch vs roof

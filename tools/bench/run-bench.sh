@@ -14,7 +14,9 @@
 # Environment: BENCH_MIN_TIME (seconds per timed run, default 0.2),
 # BENCH_REPS (timed runs per figure, median taken, default 3), BENCH_FRAMES
 # (frames per call, default 1,100), BENCH_FULL=1 (also the models with 64
-# inputs, and T = 16).
+# inputs, and T = 16), BENCH_ISA=avx2 (stand in for a CPU with AVX2 and
+# FMA only: the engine runs RNN_KERNELS=avx2, the machine's bound is
+# measured with AVX2 loops, the results go to BUILD_DIR/bench-results-avx2/).
 set -eu
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,6 +50,12 @@ ninja -C "$build" tools/bench/bench-engine tools/bench/bench-roofline \
   tools/bench/bench-pipeline plugin/libgstrnn.so >/dev/null
 
 out=$build/bench-results
+case ${BENCH_ISA:-} in
+  '') ;;
+  avx2) out=$build/bench-results-avx2
+        export BENCH_ISA RNN_KERNELS=avx2 ;;
+  *) echo "run-bench.sh: BENCH_ISA must be avx2 or unset" >&2; exit 1 ;;
+esac
 mkdir -p "$out"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -65,6 +73,14 @@ pin="taskset -c $cpu"
        "$(getconf _NPROCESSORS_ONLN) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), flags:" \
        "$(grep -m1 -o -w -E 'avx2|fma|avx512f|avx512bw|avx512vl|avx512_vnni|avx512_bf16|avx_vnni' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+  if [ -n "${BENCH_ISA:-}" ]; then
+    echo "standing in for an AVX2/FMA-only CPU: engine RNN_KERNELS=avx2," \
+         "machine loops without AVX-512 or AVX-VNNI; PyTorch unchanged" \
+         "($($torch_python -c 'import torch; print(torch.__config__.show())' 2>/dev/null \
+            | sed -n 's/^ *- CPU capability usage: /ATen kernels /p'), OpenBLAS" \
+         "core $(OPENBLAS_VERBOSE=2 $torch_python -c 'import torch' 2>&1 \
+            | sed -n 's/^Core: //p'))"
+  fi
   echo "build: $build ($buildtype); pinned to CPU $cpu; clock" \
        "${BENCH_CLOCK:-thread-cpu}; median of $reps runs of >= ${min_time}s"
   echo "versions: $(gcc -dumpfullversion 2>/dev/null | sed 's/^/gcc /')," \
