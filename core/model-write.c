@@ -55,10 +55,18 @@ all_zero (const float *v, size_t n)
 rnn_status
 rnn_model_save (const rnn_model *m, const char *path, rnn_error *err)
 {
+  return rnn_model_save_precision (m, path, RNN_PRECISION_F32, err);
+}
+
+rnn_status
+rnn_model_save_precision (const rnn_model *m, const char *path,
+    rnn_precision precision, rnn_error *err)
+{
   GHashTable *meta;
   GPtrArray *names, *keys, *values;
   GArray *ndims;
   GPtrArray *shapes, *datas;
+  GArray *reduced;
   const char *rmod, *emod, *hmod;
   bool bias = false;
   rnn_status st;
@@ -72,6 +80,13 @@ rnn_model_save (const rnn_model *m, const char *path, rnn_error *err)
   if (m->params == NULL || m->num_layers < 1 || m->num_dirs < 1)
     return rnn__set_error (err, RNN_ERR_ARG, "%s: the model has no "
         "recurrent layers", path);
+  if (precision == RNN_PRECISION_INT8)
+    return rnn__set_error (err, RNN_ERR_ARG, "%s: int8 weights cannot be "
+        "saved: the model file's dtypes are F32, F16, BF16 and F64 (load the "
+        "f32 or bf16 file with precision int8 instead)", path);
+  if (precision != RNN_PRECISION_F32 && precision != RNN_PRECISION_BF16)
+    return rnn__set_error (err, RNN_ERR_ARG, "%s: unknown precision %d",
+        path, (int) precision);
 
   /* metadata: what the trainer set in m->meta wins; typed fields fill the
    * keys it lacks; structure (cell, head input) always from the fields */
@@ -136,7 +151,15 @@ rnn_model_save (const rnn_model *m, const char *path, rnn_error *err)
   shapes = g_ptr_array_new_with_free_func (g_free);
   datas = g_ptr_array_new ();
   ndims = g_array_new (FALSE, FALSE, sizeof (int));
+  reduced = g_array_new (FALSE, FALSE, sizeof (bool));
 
+  /* @low: held in the reduced precision, as rnn_model_set_precision holds
+   * the recurrent weights (W_hh, W_hr) and nothing else */
+#define ADD_AS(low, nm, nd, d0, d1, ptr) do {                           \
+    bool low_ = (low) && precision == RNN_PRECISION_BF16;               \
+    g_array_append_val (reduced, low_);                                 \
+    ADD (nm, nd, d0, d1, ptr);                                          \
+  } while (0)
 #define ADD(nm, nd, d0, d1, ptr) do {                                   \
     int64_t *sh_ = g_new0 (int64_t, 2);                                 \
     int nd_ = (nd);                                                     \
@@ -146,6 +169,10 @@ rnn_model_save (const rnn_model *m, const char *path, rnn_error *err)
     g_ptr_array_add (shapes, sh_);                                      \
     g_ptr_array_add (datas, (gpointer) (ptr));                          \
     g_array_append_val (ndims, nd_);                                    \
+    if (reduced->len < ndims->len) {                                    \
+      bool f32_ = false;                                                \
+      g_array_append_val (reduced, f32_);                               \
+    }                                                                   \
   } while (0)
 
   /* a bias-free network (every bias exactly zero) is saved without biases,
@@ -163,7 +190,7 @@ rnn_model_save (const rnn_model *m, const char *path, rnn_error *err)
       snprintf (leaf, sizeof leaf, "weight_ih_l%d%s", kk, sfx);
       ADD (rnn__tensor_name (rmod, leaf), 2, (int64_t) G * m->hidden, p->in, p->w_ih);
       snprintf (leaf, sizeof leaf, "weight_hh_l%d%s", kk, sfx);
-      ADD (rnn__tensor_name (rmod, leaf), 2, (int64_t) G * m->hidden, m->hout, p->w_hh);
+      ADD_AS (true, rnn__tensor_name (rmod, leaf), 2, (int64_t) G * m->hidden, m->hout, p->w_hh);
       if (bias) {
         snprintf (leaf, sizeof leaf, "bias_ih_l%d%s", kk, sfx);
         ADD (rnn__tensor_name (rmod, leaf), 1, (int64_t) G * m->hidden, 0, p->b_ih);
@@ -172,7 +199,7 @@ rnn_model_save (const rnn_model *m, const char *path, rnn_error *err)
       }
       if (m->proj > 0) {
         snprintf (leaf, sizeof leaf, "weight_hr_l%d%s", kk, sfx);
-        ADD (rnn__tensor_name (rmod, leaf), 2, m->proj, m->hidden, p->w_hr);
+        ADD_AS (true, rnn__tensor_name (rmod, leaf), 2, m->proj, m->hidden, p->w_hr);
       }
     }
   }
@@ -184,6 +211,7 @@ rnn_model_save (const rnn_model *m, const char *path, rnn_error *err)
       ADD (rnn__tensor_name (hmod, "bias"), 1, m->head_out, 0, m->head_b);
   }
 #undef ADD
+#undef ADD_AS
 
   keys = g_ptr_array_new ();
   values = g_ptr_array_new ();
@@ -192,10 +220,11 @@ rnn_model_save (const rnn_model *m, const char *path, rnn_error *err)
     g_ptr_array_add (keys, k);
     g_ptr_array_add (values, v);
   }
-  st = rnn_tensors_write (path, names->len,
+  st = rnn__tensors_write (path, names->len,
       (const char *const *) names->pdata, (const int *) (void *) ndims->data,
       (const int64_t *const *) shapes->pdata,
-      (const float *const *) datas->pdata, keys->len,
+      (const float *const *) datas->pdata,
+      (const bool *) (void *) reduced->data, keys->len,
       (const char *const *) keys->pdata, (const char *const *) values->pdata,
       err);
 
@@ -205,6 +234,7 @@ rnn_model_save (const rnn_model *m, const char *path, rnn_error *err)
   g_ptr_array_free (shapes, TRUE);
   g_ptr_array_free (datas, TRUE);
   g_array_free (ndims, TRUE);
+  g_array_free (reduced, TRUE);
   g_hash_table_destroy (meta);
   return st;
 }

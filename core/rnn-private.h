@@ -87,6 +87,14 @@ rnn_status rnn__set_error (rnn_error *err, rnn_status code, const char *fmt,
  * "final_hidden_both", "mean"). */
 const char *rnn__head_input_name (rnn_head_input h);
 
+/* rnn_tensors_write, with tensor i stored as BF16 (rounded to nearest even
+ * like precision=bf16) where @bf16[i] is true; @bf16 NULL: all F32. */
+rnn_status rnn__tensors_write (const char *path, size_t n,
+    const char *const *names, const int *ndims, const int64_t *const *shapes,
+    const float *const *data, const bool *bf16, size_t n_meta,
+    const char *const *meta_keys, const char *const *meta_values,
+    rnn_error *err);
+
 /* The head input mode spelled @name (as rnn__head_input_name writes it):
  * true and *out set, or false for another name. */
 bool rnn__head_input_parse (const char *name, rnn_head_input *out);

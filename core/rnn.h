@@ -205,6 +205,15 @@ rnn_status rnn_model_set_precision (rnn_model *m, rnn_precision p,
     rnn_error *err);
 rnn_precision rnn_model_precision (const rnn_model *m);
 
+/* rnn_model_save with the recurrent weights (weight_hh, weight_hr) stored in
+ * @precision: RNN_PRECISION_BF16 writes them as BF16, rounded exactly as
+ * rnn_model_set_precision (BF16) rounds them, so the file is smaller and,
+ * loaded with precision bf16, gives the same outputs as the f32 file;
+ * RNN_PRECISION_F32 is rnn_model_save. RNN_PRECISION_INT8 is refused
+ * (RNN_ERR_ARG): the model format has no int8 dtype. */
+rnn_status rnn_model_save_precision (const rnn_model *m, const char *path,
+    rnn_precision precision, rnn_error *err);
+
 /* The name of the kernel set the engine uses on this CPU ("avx512-vnni-bf16",
  * "avx2", "generic", ...; see docs/engine.md). The environment variable
  * RNN_KERNELS=<name> forces a set the CPU supports. */

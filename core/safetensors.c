@@ -25,6 +25,7 @@
  */
 #include "rnn-private.h"
 #include "json.h"
+#include "kernels.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -705,6 +706,16 @@ rnn_tensors_write (const char *path, size_t n, const char *const *names,
     size_t n_meta, const char *const *meta_keys,
     const char *const *meta_values, rnn_error *err)
 {
+  return rnn__tensors_write (path, n, names, ndims, shapes, data, NULL,
+      n_meta, meta_keys, meta_values, err);
+}
+
+rnn_status
+rnn__tensors_write (const char *path, size_t n, const char *const *names,
+    const int *ndims, const int64_t *const *shapes, const float *const *data,
+    const bool *bf16, size_t n_meta, const char *const *meta_keys,
+    const char *const *meta_values, rnn_error *err)
+{
   GString *h = NULL;
   size_t *order = NULL, *morder = NULL, *numels = NULL;
   uint64_t off = 0, len_le;
@@ -804,16 +815,18 @@ rnn_tensors_write (const char *path, size_t n, const char *const *names,
   }
   for (size_t k = 0; k < n; k++) {
     size_t i = order[k];
+    uint64_t esize = bf16 != NULL && bf16[i] ? 2 : 4;
     if (k > 0 || n_meta > 0)
       g_string_append_c (h, ',');
     rnn__json_append_string (h, names[i]);
-    g_string_append (h, ":{\"dtype\":\"F32\",\"shape\":[");
+    g_string_append_printf (h, ":{\"dtype\":\"%s\",\"shape\":[",
+        esize == 2 ? "BF16" : "F32");
     for (int d = 0; d < ndims[i]; d++)
       g_string_append_printf (h, "%s%" G_GINT64_FORMAT, d ? "," : "",
           shapes[i][d]);
     g_string_append_printf (h, "],\"data_offsets\":[%" G_GUINT64_FORMAT ",%"
-        G_GUINT64_FORMAT "]}", off, off + (uint64_t) numels[i] * 4);
-    off += (uint64_t) numels[i] * 4;
+        G_GUINT64_FORMAT "]}", off, off + (uint64_t) numels[i] * esize);
+    off += (uint64_t) numels[i] * esize;
   }
   g_string_append_c (h, '}');
   while (h->len % 8 != 0)
@@ -840,6 +853,15 @@ rnn_tensors_write (const char *path, size_t n, const char *const *names,
   fwrite (h->str, 1, h->len, f);
   for (size_t k = 0; k < n; k++) {
     size_t i = order[k];
+    if (bf16 != NULL && bf16[i]) {
+      /* rounded as precision=bf16 rounds (rnn__bf16_from_f32), so such a
+       * file holds exactly the weights that precision computes with */
+      for (size_t j = 0; j < numels[i]; j++) {
+        uint16_t u = GUINT16_TO_LE (rnn__bf16_from_f32 (data[i][j]));
+        fwrite (&u, 2, 1, f);
+      }
+      continue;
+    }
 #if G_BYTE_ORDER == G_LITTLE_ENDIAN
     if (numels[i] > 0)
       fwrite (data[i], 4, numels[i], f);

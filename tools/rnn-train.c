@@ -37,7 +37,7 @@ static int opt_min_count = UNSET_I;
 static double opt_lr = UNSET_D, opt_clip = UNSET_D, opt_val = UNSET_D;
 static double opt_wd = UNSET_D, opt_dropout = UNSET_D;
 static double opt_word_dropout = UNSET_D;
-static char *opt_lowercase, *opt_unk_classes;
+static char *opt_lowercase, *opt_unk_classes, *opt_save_precision;
 static gint64 opt_seed = 1;
 static gboolean opt_bidir, opt_quiet;
 
@@ -48,6 +48,11 @@ static GOptionEntry entries[] = {
     "directory of them (tag)", "FILE" },
   { "output", 'o', 0, G_OPTION_ARG_FILENAME, &opt_output,
     "Model file to write (safetensors)", "MODEL" },
+  { "save-precision", 0, 0, G_OPTION_ARG_STRING, &opt_save_precision,
+    "Store the recurrent weights (weight_hh, weight_hr) as f32 (default) or "
+    "bf16: half their bytes, exactly what the elements' precision=bf16 "
+    "computes with; training, validation and anomaly calibration use "
+    "float32", "f32|bf16" },
   { "columns", 'c', 0, G_OPTION_ARG_STRING, &opt_columns,
     "Feature columns by name or 0-based index, comma separated "
     "(default: every column whose first data row holds a number or a "
@@ -1448,6 +1453,7 @@ main (int argc, char **argv)
 {
   GError *gerr = NULL;
   GOptionContext *ctx;
+  rnn_precision save_precision = RNN_PRECISION_F32;
 
   td_tool_name = "rnn-train";
   ctx = g_option_context_new ("forecast|anomaly|classify|tag");
@@ -1492,6 +1498,12 @@ main (int argc, char **argv)
         task_s);
   if (!opt_data || !opt_output)
     td_die ("--data and --output are required (see --help)");
+  if (opt_save_precision != NULL
+      && (!rnn_precision_from_name (opt_save_precision, &save_precision)
+          || save_precision == RNN_PRECISION_INT8))
+    td_die ("--save-precision: '%s' is not f32 or bf16 (the model file has "
+        "no int8 dtype; load a file with precision=int8 instead)",
+        opt_save_precision);
   if (opt_optimizer && strcmp (opt_optimizer, "adam") != 0
       && strcmp (opt_optimizer, "sgd") != 0)
     td_die ("--optimizer: '%s' is not adam or sgd", opt_optimizer);
@@ -1604,7 +1616,8 @@ main (int argc, char **argv)
       anomaly_calibrate (m, &d);
     signal_clear (&d);
   }
-  td_check (rnn_model_save (m, opt_output, &err), &err);
+  td_check (rnn_model_save_precision (m, opt_output, save_precision, &err),
+      &err);
   if (!opt_quiet)
     printf ("wrote %s\n", opt_output);
   rnn_model_free (m);

@@ -8,6 +8,7 @@
  */
 #include "testutil.h"
 #include "rnn-private.h"
+#include "kernels.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -118,6 +119,76 @@ models_equal (const rnn_model *a, const rnn_model *b)
 }
 
 /* Same tensor names, shapes and (converted) values in both files. */
+/* @bf16_path is @f32_path saved with rnn_model_save_precision (BF16): the
+ * recurrent weights (weight_hh*, weight_hr*) are BF16 holding the float32
+ * values rounded to nearest even, everything else the same F32 bytes. */
+static int
+bf16_file_matches (const char *f32_path, const char *bf16_path,
+    int *n_reduced)
+{
+  rnn_tensors *a = NULL, *b = NULL;
+  int ok = rnn_tensors_load (f32_path, &a, NULL) == RNN_OK
+      && rnn_tensors_load (bf16_path, &b, NULL) == RNN_OK
+      && rnn_tensors_count (a) == rnn_tensors_count (b);
+
+  *n_reduced = 0;
+  for (size_t i = 0; ok && i < rnn_tensors_count (a); i++) {
+    const rnn_tensor *x = rnn_tensors_get (a, i);
+    const rnn_tensor *y = rnn_tensors_find (b, x->name);
+    const char *leaf;
+    int low;
+
+    ok = y != NULL && y->numel == x->numel;
+    if (!ok)
+      break;
+    leaf = strrchr (x->name, '.');
+    leaf = leaf != NULL ? leaf + 1 : x->name;
+    low = g_str_has_prefix (leaf, "weight_hh_l")
+        || g_str_has_prefix (leaf, "weight_hr_l");
+    ok = strcmp (y->dtype, low ? "BF16" : "F32") == 0;
+    for (size_t j = 0; ok && j < x->numel; j++) {
+      float r = low ? rnn__f32_from_bf16 (rnn__bf16_from_f32 (x->data[j]))
+          : x->data[j];
+      ok = memcmp (&r, &y->data[j], sizeof r) == 0;
+    }
+    *n_reduced += low;
+  }
+  rnn_tensors_free (a);
+  rnn_tensors_free (b);
+  return ok;
+}
+
+/* Both models at precision bf16 on the same 20 frames of a signal: the same
+ * output bytes. @a is switched back to f32. */
+static int
+same_bf16_outputs (rnn_model *a, rnn_model *b)
+{
+  enum { T = 20 };
+  int in = rnn_model_input_size (a), out = rnn_model_output_size (a);
+  float *x = g_new (float, (size_t) T * (size_t) in);
+  float *ya = g_new0 (float, (size_t) T * (size_t) out);
+  float *yb = g_new0 (float, (size_t) T * (size_t) out);
+  rnn_state *sa = NULL, *sb = NULL;
+  int ok;
+
+  for (int i = 0; i < T * in; i++)
+    x[i] = sinf (0.37f * (float) i);
+  ok = rnn_model_set_precision (a, RNN_PRECISION_BF16, NULL) == RNN_OK
+      && rnn_model_set_precision (b, RNN_PRECISION_BF16, NULL) == RNN_OK
+      && rnn_state_new (a, T, &sa, NULL) == RNN_OK
+      && rnn_state_new (b, T, &sb, NULL) == RNN_OK
+      && rnn_state_forward (sa, x, T, ya, NULL) == RNN_OK
+      && rnn_state_forward (sb, x, T, yb, NULL) == RNN_OK
+      && memcmp (ya, yb, sizeof (float) * (size_t) T * (size_t) out) == 0;
+  rnn_state_free (sa);
+  rnn_state_free (sb);
+  rnn_model_set_precision (a, RNN_PRECISION_F32, NULL);
+  g_free (x);
+  g_free (ya);
+  g_free (yb);
+  return ok;
+}
+
 static int
 same_tensors (const char *a_path, const char *b_path)
 {
@@ -281,6 +352,40 @@ test_good_models (const char *tmpdir)
       g_free (d1);
       g_free (d2);
     }
+    rnn_model_free (m2);
+    m2 = NULL;
+
+    /* the recurrent weights in bf16: a smaller file that holds exactly what
+     * precision=bf16 computes with, so at that precision its outputs equal
+     * the f32 file's (rnn_model_set_precision's rounding is idempotent) */
+    st = rnn_model_save_precision (m, saved2, RNN_PRECISION_BF16, &err);
+    tu_check (st == RNN_OK, "%s: saves with bf16 recurrent weights (%s)",
+        name, st == RNN_OK ? "ok" : err.msg);
+    if (st == RNN_OK) {
+      int n_low = 0;
+      gsize l1 = 0, l2 = 0;
+      char *d1 = tu_read_all (saved, &l1), *d2 = tu_read_all (saved2, &l2);
+      int same = bf16_file_matches (saved, saved2, &n_low);
+      tu_check (same && n_low == layers * dirs * (proj > 0 ? 2 : 1),
+          "%s: the bf16 file holds %d recurrent weights as rounded BF16 and "
+          "every other tensor unchanged", name, n_low);
+      tu_check (d1 != NULL && d2 != NULL && l2 < l1,
+          "%s: the bf16 file is smaller (%zu < %zu bytes)", name,
+          (size_t) l2, (size_t) l1);
+      g_free (d1);
+      g_free (d2);
+      st = rnn_model_load (saved2, &m2, &err);
+      tu_check (st == RNN_OK, "%s: the bf16 file loads (%s)", name,
+          st == RNN_OK ? "ok" : err.msg);
+      if (m2 != NULL && rnn_model_input_size (m) > 0
+          && rnn_model_vocab_size (m) == 0) {
+        tu_check (same_bf16_outputs (m, m2), "%s: at precision bf16 the "
+            "bf16 file gives the f32 file's outputs bit for bit", name);
+      }
+    }
+    st = rnn_model_save_precision (m, saved2, RNN_PRECISION_INT8, &err);
+    tu_check (st == RNN_ERR_ARG && strstr (err.msg, "int8") != NULL,
+        "%s: int8 weights are refused with a reason: %s", name, err.msg);
     rnn_model_free (m2);
     g_unlink (saved);
     g_unlink (saved2);

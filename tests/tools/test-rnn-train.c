@@ -170,6 +170,33 @@ test_forecast (void)
   check (m != NULL && rnn_model_num_layers (m) == 1,
       "--optimizer sgd --weight-decay trains a 1-layer model");
   rnn_model_free (m);
+  /* bf16 recurrent weights in the file; int8 has no dtype there */
+  rc = run (NULL, NULL, "forecast", "--data", d, "--output", o,
+      "--columns", "value", "--time-column", "t", "--hidden", "8",
+      "--epochs", "1", "--save-precision", "bf16", "--quiet", NULL);
+  {
+    rnn_tensors *t = NULL;
+    const rnn_tensor *hh = NULL, *ih = NULL;
+    if (rc == 0 && rnn_tensors_load (o, &t, NULL) == RNN_OK) {
+      hh = rnn_tensors_find (t, "lstm.weight_hh_l0");
+      ih = rnn_tensors_find (t, "lstm.weight_ih_l0");
+    }
+    check (hh != NULL && ih != NULL && strcmp (hh->dtype, "BF16") == 0
+        && strcmp (ih->dtype, "F32") == 0, "--save-precision bf16: "
+        "weight_hh_l0 is %s, weight_ih_l0 %s", hh ? hh->dtype : "missing",
+        ih ? ih->dtype : "missing");
+    rnn_tensors_free (t);
+  }
+  {
+    char *errs = NULL;
+    rc = run (NULL, &errs, "forecast", "--data", d, "--output", o,
+        "--columns", "value", "--epochs", "1", "--save-precision", "int8",
+        "--quiet", NULL);
+    check (rc != 0 && errs != NULL && strstr (errs, "--save-precision: "
+            "'int8' is not f32 or bf16") != NULL,
+        "--save-precision int8 is refused with a reason: %s", errs);
+    g_free (errs);
+  }
   g_free (out);
   g_free (d);
   g_free (o);
