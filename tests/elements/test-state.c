@@ -46,41 +46,51 @@ run_part (const gchar * factory, const gchar * model, const gchar * props,
   g_free (caps);
 }
 
-/* Whole stream in one element, versus stopped at HALF and continued from
+/* Whole stream in one element, versus stopped at @half and continued from
  * the state file; and, to show that the file is what carries it, versus
- * the second half from a zero state (which differs). */
+ * the second half from a zero state (which differs). @x holds @n frames. */
+static void
+round_trip (const gchar * factory, const gchar * model, const gchar * props,
+    const float *x, guint n, guint half, guint fin, guint fout, guint shift)
+{
+  float *whole = g_new0 (float, n * fout), *parts = g_new0 (float, n * fout);
+  float *fresh = g_new0 (float, n * fout);
+  gchar *state = tmp_path ("round-trip.state");
+
+  g_unlink (state);
+  run_part (factory, model, props, NULL, x, fin, fout, shift, 0, n, whole);
+  /* no file yet: starts from zero, and writes one at stop */
+  run_part (factory, model, props, state, x, fin, fout, shift, 0, half,
+      parts);
+  fail_unless (g_file_test (state, G_FILE_TEST_EXISTS),
+      "%s: no state file written at stop", factory);
+  run_part (factory, model, props, state, x, fin, fout, shift, half, n,
+      parts + half * fout);
+  for (guint i = 0; i < n * fout; i++)
+    fail_unless (memcmp (&parts[i], &whole[i], sizeof (float)) == 0,
+        "%s %s: stopped and restored differs from never stopped at frame %u "
+        "(%.9g, not %.9g)", factory, props, i / fout, parts[i], whole[i]);
+
+  run_part (factory, model, props, NULL, x, fin, fout, shift, half, n,
+      fresh + half * fout);
+  fail_unless (memcmp (fresh + half * fout, whole + half * fout,
+          sizeof (float) * (n - half) * fout) != 0,
+      "%s %s: the second half does not depend on the state: the test "
+      "proves nothing", factory, props);
+  g_unlink (state);
+  g_free (state);
+  g_free (whole);
+  g_free (parts);
+  g_free (fresh);
+}
+
 static void
 check_round_trip (const gchar * factory, const gchar * model,
     const gchar * props, const gchar * xname, guint fin, guint fout,
     guint shift)
 {
-  const float *x = hu_expect (xname, NULL);
-  float whole[T * 4], parts[T * 4], fresh[T * 4];
-  gchar *state = tmp_path ("round-trip.state");
-
-  g_assert (fout <= 4);
-  g_unlink (state);
-  run_part (factory, model, props, NULL, x, fin, fout, shift, 0, T, whole);
-  /* no file yet: starts from zero, and writes one at stop */
-  run_part (factory, model, props, state, x, fin, fout, shift, 0, HALF,
-      parts);
-  fail_unless (g_file_test (state, G_FILE_TEST_EXISTS),
-      "%s: no state file written at stop", factory);
-  run_part (factory, model, props, state, x, fin, fout, shift, HALF, T,
-      parts + HALF * fout);
-  for (guint i = 0; i < T * fout; i++)
-    fail_unless (memcmp (&parts[i], &whole[i], sizeof (float)) == 0,
-        "%s %s: stopped and restored differs from never stopped at frame %u "
-        "(%.9g, not %.9g)", factory, props, i / fout, parts[i], whole[i]);
-
-  run_part (factory, model, props, NULL, x, fin, fout, shift, HALF, T,
-      fresh + HALF * fout);
-  fail_unless (memcmp (fresh + HALF * fout, whole + HALF * fout,
-          sizeof (float) * (T - HALF) * fout) != 0,
-      "%s %s: the second half does not depend on the state: the test "
-      "proves nothing", factory, props);
-  g_unlink (state);
-  g_free (state);
+  round_trip (factory, model, props, hu_expect (xname, NULL), T, HALF, fin,
+      fout, shift);
 }
 
 GST_START_TEST (test_forecast_state)
@@ -110,6 +120,39 @@ GST_START_TEST (test_anomaly_state)
 {
   check_round_trip ("gruanomaly", "an_gru.safetensors",
       "scoring=fixed post-messages=false", "an_gru.x", 2, 1, 0);
+}
+
+GST_END_TEST;
+
+/* Adaptive scoring keeps more: the error history (its scores start after
+ * 100 frames of it), the short mean, the range seen and an event's hold.
+ * 400 frames of two waves, with a jump at frame 330, after the restart at
+ * 200 (a fresh element there would still be learning). */
+GST_START_TEST (test_anomaly_adaptive_state)
+{
+  enum { N = 400, RESTART = 200 };
+  float *x = g_new (float, N * 2);
+  guint nonzero = 0;
+
+  for (guint i = 0; i < N; i++) {
+    x[2 * i] = sinf (0.21f * (float) i) + (i >= 330 && i < 335 ? 4.0f : 0.0f);
+    x[2 * i + 1] = 0.5f * cosf (0.13f * (float) i);
+  }
+  round_trip ("gruanomaly", "an_gru.safetensors",
+      "scoring=adaptive warmup=4 hold=3 post-messages=false", x, N, RESTART,
+      2, 1, 0);
+  {
+    /* and the scores compared there are not all zero */
+    float *y = g_new0 (float, N);
+    run_part ("gruanomaly", "an_gru.safetensors", "scoring=adaptive "
+        "warmup=4 hold=3 post-messages=false", NULL, x, 2, 1, 0, 0, N, y);
+    for (guint i = RESTART; i < N; i++)
+      nonzero += y[i] != 0.0f;
+    g_free (y);
+  }
+  fail_unless (nonzero > (N - RESTART) / 2, "adaptive scores after the "
+      "restart: only %u of %u are not 0", nonzero, N - RESTART);
+  g_free (x);
 }
 
 GST_END_TEST;
@@ -290,6 +333,7 @@ state_suite (void)
   tcase_add_test (tc, test_forecast_state);
   tcase_add_test (tc, test_forecast_window_state);
   tcase_add_test (tc, test_anomaly_state);
+  tcase_add_test (tc, test_anomaly_adaptive_state);
   tcase_add_test (tc, test_text_state);
   tcase_add_test (tc, test_refused_files);
   return s;
