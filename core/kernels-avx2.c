@@ -16,7 +16,8 @@
 /* ------------------------------------------------------------ GEMV */
 
 /* A full 32-row panel: two sets of four accumulators (even and odd
- * columns), eight independent FMA chains to hide the FMA latency. */
+ * columns), eight independent FMA chains to hide the FMA latency; the 256
+ * bytes of weights RNN_PREFETCH_BYTES ahead are prefetched. */
 RNN_INLINE void
 panel32_avx2 (const float *panel, const float *x, int cols, __m256 *out)
 {
@@ -28,6 +29,7 @@ panel32_avx2 (const float *panel, const float *x, int cols, __m256 *out)
     const float *c0 = panel + (size_t) j * 32;
     const __m256 x0 = _mm256_broadcast_ss (x + j);
     const __m256 x1 = _mm256_broadcast_ss (x + j + 1);
+    rnn_prefetch_lines (c0, 4);
     a0 = _mm256_fmadd_ps (_mm256_load_ps (c0), x0, a0);
     a1 = _mm256_fmadd_ps (_mm256_load_ps (c0 + 8), x0, a1);
     a2 = _mm256_fmadd_ps (_mm256_load_ps (c0 + 16), x0, a2);

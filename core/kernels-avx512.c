@@ -9,7 +9,8 @@
 /* ------------------------------------------------------------ GEMV */
 
 /* A full 32-row panel (two zmm per column): four columns per iteration on
- * their own accumulators, eight independent FMA chains. */
+ * their own accumulators, eight independent FMA chains; the 512 bytes of
+ * weights RNN_PREFETCH_BYTES ahead are prefetched. */
 RNN_INLINE void
 panel32_avx512 (const float *panel, const float *x, int cols, __m512 *out)
 {
@@ -21,6 +22,7 @@ panel32_avx512 (const float *panel, const float *x, int cols, __m512 *out)
     const float *c = panel + (size_t) j * 32;
     const __m512 x0 = _mm512_set1_ps (x[j]), x1 = _mm512_set1_ps (x[j + 1]);
     const __m512 x2 = _mm512_set1_ps (x[j + 2]);
+    rnn_prefetch_lines (c, 8);
     const __m512 x3 = _mm512_set1_ps (x[j + 3]);
     a0 = _mm512_fmadd_ps (_mm512_load_ps (c), x0, a0);
     b0 = _mm512_fmadd_ps (_mm512_load_ps (c + 16), x0, b0);
