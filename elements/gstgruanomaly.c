@@ -156,6 +156,7 @@ struct _GstGruAnomaly
   /* properties, object lock */
   gdouble threshold;
   gboolean threshold_set;       /* set by the user, else the model's */
+  gint threshold_changes;       /* atomic: bumped at each threshold write */
   gdouble model_threshold;      /* the model's anomaly.threshold */
   GstGruAnomalyScoring scoring;
   gint hold;
@@ -177,6 +178,8 @@ struct _GstGruAnomaly
   gboolean *in_anomaly;          /* [groups] */
   gdouble *peak;                /* [groups] */
   rnn_detector *det;            /* adaptive scoring */
+  gdouble cur_threshold;        /* the threshold in use, read when */
+  gint threshold_seen;          /* threshold_changes moves past this */
   gfloat *feed;                 /* [nf] normalised, then raw, frame fed */
 };
 
@@ -203,6 +206,7 @@ gst_gru_anomaly_set_property (GObject * object, guint prop_id,
       GST_OBJECT_LOCK (self);
       self->threshold = g_value_get_double (value);
       self->threshold_set = TRUE;
+      g_atomic_int_inc (&self->threshold_changes);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_SCORING:
@@ -210,6 +214,7 @@ gst_gru_anomaly_set_property (GObject * object, guint prop_id,
       self->scoring = (GstGruAnomalyScoring) g_value_get_enum (value);
       if (!self->threshold_set)
         self->threshold = default_threshold (self);
+      g_atomic_int_inc (&self->threshold_changes);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_HOLD:
@@ -337,6 +342,7 @@ gst_gru_anomaly_model_loaded (GstRnnSignal * base, const rnn_model * model,
   self->model_threshold = rnn_model_anomaly_threshold (model);
   if (!self->threshold_set)
     self->threshold = default_threshold (self);
+  g_atomic_int_inc (&self->threshold_changes);
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -384,6 +390,8 @@ gst_gru_anomaly_setup (GstRnnSignal * base, const rnn_model * model,
   self->feed = g_new0 (gfloat, self->nf);
 
   GST_OBJECT_LOCK (self);
+  self->cur_threshold = self->threshold;
+  self->threshold_seen = self->threshold_changes;
   if (self->scoring != GST_GRU_ANOMALY_SCORING_FIXED) {
     rnn_detector_config cfg;
 
@@ -616,9 +624,14 @@ gst_gru_anomaly_process (GstRnnSignal * base, const gfloat * in,
   guint done = 0;
   const guint8 *bad = gst_rnn_signal_get_bad_channels (base);
 
-  GST_OBJECT_LOCK (self);
-  threshold = self->threshold;
-  GST_OBJECT_UNLOCK (self);
+  /* the object lock only when the property changed since the last read */
+  if (g_atomic_int_get (&self->threshold_changes) != self->threshold_seen) {
+    GST_OBJECT_LOCK (self);
+    self->cur_threshold = self->threshold;
+    self->threshold_seen = self->threshold_changes;
+    GST_OBJECT_UNLOCK (self);
+  }
+  threshold = self->cur_threshold;
   post = gst_rnn_signal_post_messages (base);
   if (self->det != NULL)
     return process_adaptive (self, in, out, n_frames, first, threshold, post);

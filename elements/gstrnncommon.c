@@ -410,6 +410,14 @@ gst_rnn_model_slot_take (GstRnnModelSlot * slot, GstElement * element,
   gpointer d;
   GDestroyNotify d_free;
 
+  /* per buffer: nothing pending is the rule (a change set meanwhile is
+   * taken at the next call) */
+  if (g_atomic_pointer_get (&slot->next) == NULL
+      && g_atomic_pointer_get (&slot->next_data) == NULL) {
+    if (data)
+      *data = NULL;
+    return NULL;
+  }
   GST_OBJECT_LOCK (element);
   model = slot->next;
   d = slot->next_data;
@@ -530,7 +538,8 @@ gst_rnn_lifecycle_check_buffer (GstRnnLifecycle * lc, GstBuffer * buf,
 {
   const gchar *why = NULL;
 
-  if (g_atomic_int_compare_and_exchange (&lc->reset_requested, 1, 0))
+  if (g_atomic_int_get (&lc->reset_requested)
+      && g_atomic_int_compare_and_exchange (&lc->reset_requested, 1, 0))
     why = "reset signal";
   if (GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DISCONT)
       && reset_on_discont && dirty)

@@ -91,8 +91,8 @@ typedef struct
 {
   /* properties, object lock */
   GstRnnModelSlot slot;         /* model-file, and a model change in flight */
-  gboolean reset_on_discont;
-  gboolean post_messages;
+  gint reset_on_discont;        /* atomic (read per buffer) */
+  gint post_messages;           /* atomic (read per buffer) */
   gboolean per_channel;
   gchar *state_file;
   GstRnnLifecycle lc;           /* reset requests (any thread), flush seen */
@@ -131,6 +131,9 @@ typedef struct
                                  * caps query (error posted once per run) */
   GstBufferPool *pool;          /* output buffers when downstream has none */
   gsize pool_size;              /* bytes per buffer of @pool */
+  gboolean downstream_pool;     /* the allocation query gave a pool */
+  gfloat *out_scratch;          /* output of an unaligned in-place buffer */
+  gsize out_scratch_len;
   rnn_tensors *restore;         /* state-file read at start, applied at the
                                  * first buffer */
   gboolean restored;            /* the state came from the file (or frames
@@ -181,6 +184,8 @@ static gboolean gst_rnn_signal_query (GstBaseTransform * trans,
     GstPadDirection direction, GstQuery * query);
 static GstFlowReturn gst_rnn_signal_prepare_output_buffer (GstBaseTransform *
     trans, GstBuffer * inbuf, GstBuffer ** outbuf);
+static gboolean gst_rnn_signal_decide_allocation (GstBaseTransform * trans,
+    GstQuery * query);
 static GstFlowReturn gst_rnn_signal_transform (GstBaseTransform * trans,
     GstBuffer * inbuf, GstBuffer * outbuf);
 
@@ -332,6 +337,8 @@ gst_rnn_signal_class_init (GstRnnSignalClass * klass)
   trans_class->transform = GST_DEBUG_FUNCPTR (gst_rnn_signal_transform);
   trans_class->prepare_output_buffer =
       GST_DEBUG_FUNCPTR (gst_rnn_signal_prepare_output_buffer);
+  trans_class->decide_allocation =
+      GST_DEBUG_FUNCPTR (gst_rnn_signal_decide_allocation);
   trans_class->passthrough_on_same_caps = FALSE;
 
   klass->task = RNN_TASK_NONE;
@@ -384,6 +391,7 @@ gst_rnn_signal_finalize (GObject * object)
   g_free (priv->state_file);
   rnn_tensors_free (priv->restore);
   g_free (priv->aligned);
+  g_free (priv->out_scratch);
   g_free (priv->fixed);
   g_free (priv->bad);
   gst_caps_replace (&priv->refused, NULL);
@@ -405,14 +413,10 @@ gst_rnn_signal_set_property (GObject * object, guint prop_id,
           check_running_model, NULL);
       break;
     case PROP_RESET_ON_DISCONT:
-      GST_OBJECT_LOCK (self);
-      priv->reset_on_discont = g_value_get_boolean (value);
-      GST_OBJECT_UNLOCK (self);
+      g_atomic_int_set (&priv->reset_on_discont, g_value_get_boolean (value));
       break;
     case PROP_POST_MESSAGES:
-      GST_OBJECT_LOCK (self);
-      priv->post_messages = g_value_get_boolean (value);
-      GST_OBJECT_UNLOCK (self);
+      g_atomic_int_set (&priv->post_messages, g_value_get_boolean (value));
       break;
     case PROP_PER_CHANNEL:
       GST_OBJECT_LOCK (self);
@@ -449,14 +453,10 @@ gst_rnn_signal_get_property (GObject * object, guint prop_id,
           gst_rnn_model_slot_dup_path (&priv->slot, GST_ELEMENT (self)));
       break;
     case PROP_RESET_ON_DISCONT:
-      GST_OBJECT_LOCK (self);
-      g_value_set_boolean (value, priv->reset_on_discont);
-      GST_OBJECT_UNLOCK (self);
+      g_value_set_boolean (value, g_atomic_int_get (&priv->reset_on_discont));
       break;
     case PROP_POST_MESSAGES:
-      GST_OBJECT_LOCK (self);
-      g_value_set_boolean (value, priv->post_messages);
-      GST_OBJECT_UNLOCK (self);
+      g_value_set_boolean (value, g_atomic_int_get (&priv->post_messages));
       break;
     case PROP_PER_CHANNEL:
       GST_OBJECT_LOCK (self);
@@ -538,12 +538,7 @@ gst_rnn_signal_get_segment (GstRnnSignal * self)
 gboolean
 gst_rnn_signal_post_messages (GstRnnSignal * self)
 {
-  gboolean ret;
-
-  GST_OBJECT_LOCK (self);
-  ret = PRIV (self)->post_messages;
-  GST_OBJECT_UNLOCK (self);
-  return ret;
+  return g_atomic_int_get (&PRIV (self)->post_messages);
 }
 
 /* ------------------------------------------------------------ start/stop */
@@ -813,9 +808,12 @@ gst_rnn_signal_stop (GstBaseTransform * trans)
   priv->have_format = FALSE;
   gst_caps_replace (&priv->refused, NULL);
   drop_pool (priv);
+  priv->downstream_pool = FALSE;
   g_free (priv->aligned);
   priv->aligned = NULL;
   priv->aligned_len = 0;
+  g_clear_pointer (&priv->out_scratch, g_free);
+  priv->out_scratch_len = 0;
   g_clear_pointer (&priv->fixed, g_free);
   g_clear_pointer (&priv->bad, g_free);
   return TRUE;
@@ -1283,28 +1281,91 @@ make_pool (GstRnnSignal * self, gsize size)
   return pool;
 }
 
-/* Output buffers come from downstream's pool when it offers one; otherwise
- * from the element's own, which holds buffers of the largest output size
- * seen so far (replaced once when a larger buffer arrives), each trimmed to
- * the buffer at hand; a pool buffer gets its full size back when it
- * returns. So a steady stream allocates nothing per buffer. */
+/* Whether the allocation query gave a pool (downstream's, or one the base
+ * class chose): read per buffer without taking the object lock. */
+static gboolean
+gst_rnn_signal_decide_allocation (GstBaseTransform * trans, GstQuery * query)
+{
+  GstRnnSignalPrivate *priv = PRIV (GST_RNN_SIGNAL (trans));
+  GstBufferPool *pool = NULL;
+  gboolean ok;
+
+  ok = GST_BASE_TRANSFORM_CLASS (gst_rnn_signal_parent_class)->decide_allocation
+      (trans, query);
+  if (ok && gst_query_get_n_allocation_pools (query) > 0)
+    gst_query_parse_nth_allocation_pool (query, 0, &pool, NULL, NULL, NULL);
+  priv->downstream_pool = pool != NULL;
+  if (pool)
+    gst_object_unref (pool);
+  return ok;
+}
+
+/* gst_buffer_foreach_meta() callback: clears *user_data when the base
+ * class's copy of the metadata (default_copy_metadata) would leave @meta
+ * behind: it copies a meta that has a transform function and either no
+ * tags or the subclass's transform_meta() consent. */
+static gboolean
+meta_would_be_copied (GstBuffer * buf, GstMeta ** meta, gpointer user_data)
+{
+  gpointer *d = user_data;
+  GstBaseTransform *trans = d[0];
+  GstBaseTransformClass *klass = GST_BASE_TRANSFORM_GET_CLASS (trans);
+  const GstMetaInfo *info = (*meta)->info;
+
+  if (info->transform_func == NULL
+      || (gst_meta_api_type_get_tags (info->api) != NULL
+          && (klass->transform_meta == NULL
+              || !klass->transform_meta (trans, buf, *meta, buf)))) {
+    d[1] = NULL;
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Whether @inbuf can carry the output itself: same size, writable, and
+ * every meta on it one the base class would have copied to a new buffer
+ * (so the output looks the same either way). */
+static gboolean
+can_run_in_place (GstBaseTransform * trans, GstBuffer * inbuf, gsize outsize)
+{
+  gpointer d[2] = { trans, trans };
+
+  if (outsize == 0 || outsize != gst_buffer_get_size (inbuf)
+      || !gst_buffer_is_writable (inbuf)
+      || !gst_buffer_is_all_memory_writable (inbuf))
+    return FALSE;
+  gst_buffer_foreach_meta (inbuf, meta_would_be_copied, d);
+  return d[1] != NULL;
+}
+
+/* Output buffers: without a pool from the allocation query, the input
+ * buffer itself when it can take the output (the same size, and writable:
+ * nothing else holds it), else the element's own pool, which holds buffers
+ * of the largest output size seen so far (replaced once when a larger
+ * buffer arrives), each trimmed to the buffer at hand; a pool buffer gets
+ * its full size back when it returns. With a pool from the query, the base
+ * class's buffer from it. So a steady stream allocates nothing per
+ * buffer. */
 static GstFlowReturn
 gst_rnn_signal_prepare_output_buffer (GstBaseTransform * trans,
     GstBuffer * inbuf, GstBuffer ** outbuf)
 {
   GstRnnSignal *self = GST_RNN_SIGNAL (trans);
   GstRnnSignalPrivate *priv = PRIV (self);
-  GstBaseTransformClass *bclass = GST_BASE_TRANSFORM_CLASS (gst_rnn_signal_parent_class);
-  GstBufferPool *downstream = gst_base_transform_get_buffer_pool (trans);
+  GstBaseTransformClass *bclass =
+      GST_BASE_TRANSFORM_CLASS (gst_rnn_signal_parent_class);
   gsize outsize;
   GstFlowReturn ret;
 
-  if (downstream != NULL || !priv->have_format
+  if (priv->downstream_pool || !priv->have_format
       || !gst_rnn_signal_transform_size (trans, GST_PAD_SINK, NULL,
-          gst_buffer_get_size (inbuf), NULL, &outsize) || outsize == 0) {
-    if (downstream)
-      gst_object_unref (downstream);
+          gst_buffer_get_size (inbuf), NULL, &outsize) || outsize == 0)
     return bclass->prepare_output_buffer (trans, inbuf, outbuf);
+
+  if (can_run_in_place (trans, inbuf, outsize)) {
+    /* the base class takes an output equal to the input as in place */
+    *outbuf = inbuf;
+    return GST_FLOW_OK;
   }
 
   if (priv->pool == NULL || outsize > priv->pool_size) {
@@ -1369,22 +1430,32 @@ apply_restored_state (GstRnnSignal * self)
   return TRUE;
 }
 
+/* A float scratch buffer of at least @len floats (grown, never shrunk, so
+ * a steady stream allocates nothing). */
+static gfloat *
+scratch (gfloat ** buf, gsize * have, gsize len)
+{
+  if (*have < len) {
+    g_free (*buf);
+    *buf = g_new (gfloat, len);
+    *have = len;
+  }
+  return *buf;
+}
+
 /* transform() step: @n frames of input as aligned floats: the mapped data
  * itself, or a copy in the element's scratch buffer when it is not
- * float-aligned. */
+ * float-aligned or @copy (the output goes to the same memory). */
 static const gfloat *
-aligned_input (GstRnnSignalPrivate * priv, const guint8 * data, guint n)
+aligned_input (GstRnnSignalPrivate * priv, const guint8 * data, guint n,
+    gboolean copy)
 {
   gsize len = (gsize) n * priv->format.in_features;
 
-  if (((guintptr) data) % sizeof (gfloat) == 0)
+  if (!copy && ((guintptr) data) % sizeof (gfloat) == 0)
     return (const gfloat *) data;
-  if (priv->aligned_len < len) {
-    g_free (priv->aligned);
-    priv->aligned = g_new (gfloat, len);
-    priv->aligned_len = len;
-  }
-  memcpy (priv->aligned, data, len * sizeof (gfloat));
+  memcpy (scratch (&priv->aligned, &priv->aligned_len, len), data,
+      len * sizeof (gfloat));
   return priv->aligned;
 }
 
@@ -1482,9 +1553,10 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   GstRnnSignalClass *klass = GST_RNN_SIGNAL_GET_CLASS (self);
   GstRnnSignalPrivate *priv = PRIV (self);
   GstMapInfo inmap, outmap;
-  gsize in_bpf, size;
+  gsize in_bpf, size, out_len;
   guint n, fin;
-  gboolean reset_on_discont, ok;
+  gboolean reset_on_discont, ok, aligned;
+  gfloat *y;
   GstClockTime off, pts, dur;
   const gchar *why;
 
@@ -1506,9 +1578,7 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   if (!GST_CLOCK_TIME_IS_VALID (off))
     off = 0;
 
-  GST_OBJECT_LOCK (self);
-  reset_on_discont = priv->reset_on_discont;
-  GST_OBJECT_UNLOCK (self);
+  reset_on_discont = g_atomic_int_get (&priv->reset_on_discont);
 
   if (!take_next_model (self))
     return GST_FLOW_ERROR;
@@ -1550,20 +1620,35 @@ gst_rnn_signal_transform (GstBaseTransform * trans, GstBuffer * inbuf,
   if (!apply_restored_state (self))
     return GST_FLOW_ERROR;
 
-  if (!gst_buffer_map (inbuf, &inmap, GST_MAP_READ))
-    goto map_failed;
-  if (!gst_buffer_map (outbuf, &outmap, GST_MAP_WRITE)) {
-    gst_buffer_unmap (inbuf, &inmap);
-    goto map_failed;
-  }
-  g_assert (outmap.size >= n * priv->format.out_features * sizeof (gfloat));
-
   priv->cur_pts = pts;
-  ok = process_frames (self, aligned_input (priv, inmap.data, n),
-      (gfloat *) outmap.data, n, pts);
-
-  gst_buffer_unmap (outbuf, &outmap);
-  gst_buffer_unmap (inbuf, &inmap);
+  out_len = (gsize) n * priv->format.out_features;
+  if (inbuf == outbuf) {
+    /* in place (prepare_output_buffer): one mapping, the input copied out
+     * first; an unaligned buffer gets its output through a scratch */
+    if (!gst_buffer_map (outbuf, &outmap, GST_MAP_READWRITE))
+      goto map_failed;
+    g_assert (outmap.size >= out_len * sizeof (gfloat));
+    aligned = ((guintptr) outmap.data) % sizeof (gfloat) == 0;
+    y = aligned ? (gfloat *) outmap.data : scratch (&priv->out_scratch,
+        &priv->out_scratch_len, out_len);
+    ok = process_frames (self, aligned_input (priv, outmap.data, n, TRUE), y,
+        n, pts);
+    if (!aligned)
+      memcpy (outmap.data, y, out_len * sizeof (gfloat));
+    gst_buffer_unmap (outbuf, &outmap);
+  } else {
+    if (!gst_buffer_map (inbuf, &inmap, GST_MAP_READ))
+      goto map_failed;
+    if (!gst_buffer_map (outbuf, &outmap, GST_MAP_WRITE)) {
+      gst_buffer_unmap (inbuf, &inmap);
+      goto map_failed;
+    }
+    g_assert (outmap.size >= out_len * sizeof (gfloat));
+    ok = process_frames (self, aligned_input (priv, inmap.data, n, FALSE),
+        (gfloat *) outmap.data, n, pts);
+    gst_buffer_unmap (outbuf, &outmap);
+    gst_buffer_unmap (inbuf, &inmap);
+  }
   if (!ok)
     return GST_FLOW_ERROR;
 

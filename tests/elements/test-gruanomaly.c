@@ -241,6 +241,54 @@ GST_START_TEST (test_threshold_property)
 
 GST_END_TEST;
 
+/* A threshold set while playing applies from the next buffer on: none of
+ * the first half's frames reaches 1e9; in the second half the messages are
+ * PyTorch's crossings of the new threshold, and carry it. */
+GST_START_TEST (test_threshold_while_playing)
+{
+  const float *x = hu_expect ("an_gru.x", NULL);
+  const float *score = hu_expect ("an_gru.score", NULL);
+  static const guint seven[] = { 7 };
+  gchar *caps = hu_audio_caps (2);
+  GstBus *bus;
+  GstHarness *h;
+  GList *msgs, *l;
+  gdouble low = 1e30, th;
+  guint f, crossings = 0;
+  gboolean on = FALSE;
+
+  for (f = 1; f < T; f++)
+    low = MIN (low, score[f]);
+  low *= 1.01;
+  for (f = HALF; f < T; f++)
+    if (on != (score[f] >= low)) {
+      on = !on;
+      crossings++;
+    }
+  fail_unless (crossings > 0);
+
+  h = hu_harness_bus ("gruanomaly", "an_gru.safetensors",
+      "scoring=fixed threshold=1e9", caps, &bus);
+  hu_run (h, x, 2, 0, HALF, seven, 1, 1, 0, NULL);
+  msgs = hu_element_messages (bus, "gruanomaly");
+  fail_unless_equals_int (g_list_length (msgs), 0);
+  g_object_set (h->element, "threshold", low, NULL);
+  hu_run (h, x, 2, HALF, T, seven, 1, 1, 0, NULL);
+  msgs = hu_element_messages (bus, "gruanomaly");
+  fail_unless_equals_int (g_list_length (msgs), crossings);
+  for (l = msgs; l; l = l->next) {
+    fail_unless (gst_structure_get_double (gst_message_get_structure
+            (l->data), "threshold", &th));
+    fail_unless_equals_float (th, low);
+  }
+  g_list_free_full (msgs, (GDestroyNotify) gst_message_unref);
+  hu_release_bus (h, bus);
+  gst_harness_teardown (h);
+  g_free (caps);
+}
+
+GST_END_TEST;
+
 /* ------------------------------------------------------------- resets */
 
 static void
@@ -679,6 +727,7 @@ gruanomaly_suite (void)
   tcase_add_test (tc, test_tensors);
   tcase_add_test (tc, test_messages);
   tcase_add_test (tc, test_threshold_property);
+  tcase_add_test (tc, test_threshold_while_playing);
   tcase_add_loop_test (tc, test_reset_triggers, 0,
       G_N_ELEMENTS (triggers));
   tcase_add_test (tc, test_nan_frame);

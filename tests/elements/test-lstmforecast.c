@@ -390,6 +390,137 @@ GST_START_TEST (test_nan_frame)
 
 GST_END_TEST;
 
+/* Metas of the test's own, to see which ones reach the output: "plain"
+ * has no tags (the base class copies such a meta to a new output buffer),
+ * "tagged" has one (not copied). */
+typedef struct
+{
+  GstMeta meta;
+  gint value;
+} TestMeta;
+
+static gboolean
+test_meta_init (GstMeta * meta, gpointer params, GstBuffer * buffer)
+{
+  ((TestMeta *) meta)->value = 0;
+  return TRUE;
+}
+
+static gboolean
+test_meta_transform (GstBuffer * dest, GstMeta * meta, GstBuffer * src,
+    GQuark type, gpointer data)
+{
+  TestMeta *m = (TestMeta *) gst_buffer_add_meta (dest, meta->info, NULL);
+
+  m->value = ((TestMeta *) meta)->value;
+  return TRUE;
+}
+
+static const GstMetaInfo *
+test_meta_info (gboolean tagged)
+{
+  static const GstMetaInfo *info[2];
+  static const gchar *no_tags[] = { NULL };
+  static const gchar *tags[] = { "test-tag", NULL };
+
+  if (info[tagged] == NULL) {
+    const gchar *api = tagged ? "TestTaggedMetaAPI" : "TestPlainMetaAPI";
+    GType t = gst_meta_api_type_register (api, tagged ? tags : no_tags);
+
+    info[tagged] = gst_meta_register (t, tagged ? "TestTaggedMeta" :
+        "TestPlainMeta", sizeof (TestMeta), test_meta_init, NULL,
+        test_meta_transform);
+  }
+  return info[tagged];
+}
+
+/* The output of frames 0..9 of fc_lstm.x in one buffer carrying a plain
+ * meta (value 7) and, with @tagged, a tagged one; with @hold the test keeps
+ * a reference to the input buffer (so the element may not write into it)
+ * and checks that it is left as it was. */
+static GstBuffer *
+push_with_metas (gboolean tagged, gboolean hold, gboolean * same_buffer)
+{
+  const float *x = hu_expect ("fc_lstm.x", NULL);
+  gchar *caps = hu_audio_caps (2);
+  GstHarness *h = hu_harness ("lstmforecast", "fc_lstm.safetensors", "",
+      caps);
+  GstBuffer *in = hu_buffer (x, 10, 2, 0), *out;
+  float back[20];
+
+  ((TestMeta *) gst_buffer_add_meta (in, test_meta_info (FALSE),
+          NULL))->value = 7;
+  if (tagged)
+    gst_buffer_add_meta (in, test_meta_info (TRUE), NULL);
+  GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DISCONT);
+  GST_BUFFER_OFFSET (in) = 5;
+  if (hold)
+    gst_buffer_ref (in);
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless (out != NULL);
+  *same_buffer = out == in;
+  if (hold) {
+    gst_buffer_extract (in, 0, back, sizeof (back));
+    fail_unless (memcmp (back, x, sizeof (back)) == 0,
+        "the element wrote into an input buffer someone else holds");
+    gst_buffer_unref (in);
+  }
+  gst_harness_teardown (h);
+  g_free (caps);
+  return out;
+}
+
+static void
+assert_same_output (GstBuffer * a, GstBuffer * b)
+{
+  float fa[20], fb[20];
+  TestMeta *m;
+
+  fail_unless_equals_uint64 (gst_buffer_get_size (a), sizeof (fa));
+  fail_unless_equals_uint64 (gst_buffer_get_size (b), sizeof (fb));
+  gst_buffer_extract (a, 0, fa, sizeof (fa));
+  gst_buffer_extract (b, 0, fb, sizeof (fb));
+  fail_unless (memcmp (fa, fb, sizeof (fa)) == 0, "outputs differ");
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (a), GST_BUFFER_PTS (b));
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (a),
+      GST_BUFFER_DURATION (b));
+  fail_unless_equals_uint64 (GST_BUFFER_OFFSET (a), GST_BUFFER_OFFSET (b));
+  fail_unless (GST_BUFFER_FLAG_IS_SET (a, GST_BUFFER_FLAG_DISCONT)
+      && GST_BUFFER_FLAG_IS_SET (b, GST_BUFFER_FLAG_DISCONT));
+  m = (TestMeta *) gst_buffer_get_meta (a, test_meta_info (FALSE)->api);
+  fail_unless (m != NULL && m->value == 7, "plain meta lost");
+  m = (TestMeta *) gst_buffer_get_meta (b, test_meta_info (FALSE)->api);
+  fail_unless (m != NULL && m->value == 7, "plain meta lost");
+  fail_unless (gst_buffer_get_meta (a, test_meta_info (TRUE)->api) == NULL
+      && gst_buffer_get_meta (b, test_meta_info (TRUE)->api) == NULL,
+      "a tagged meta reached the output");
+}
+
+/* An input buffer nobody else holds carries its own output (in place); one
+ * held elsewhere, or carrying a meta the output must not have, gets a new
+ * buffer. All give the same output: data, timestamps, offset, flags and
+ * metas. */
+GST_START_TEST (test_output_buffer)
+{
+  gboolean same;
+  GstBuffer *in_place, *held, *tagged;
+
+  in_place = push_with_metas (FALSE, FALSE, &same);
+  fail_unless (same, "a writable input of the output's size was not reused");
+  held = push_with_metas (FALSE, TRUE, &same);
+  fail_if (same, "a held input buffer was written");
+  tagged = push_with_metas (TRUE, FALSE, &same);
+  fail_if (same, "an input with a tagged meta was reused");
+  assert_same_output (in_place, held);
+  assert_same_output (in_place, tagged);
+  gst_buffer_unref (in_place);
+  gst_buffer_unref (held);
+  gst_buffer_unref (tagged);
+}
+
+GST_END_TEST;
+
 /* A buffer that is not a whole number of frames: dropped with a warning,
  * and the state is reset. */
 GST_START_TEST (test_partial_frame_buffer)
@@ -1035,6 +1166,7 @@ lstmforecast_suite (void)
       G_N_ELEMENTS (triggers));
   tcase_add_test (tc, test_gap_forwarded);
   tcase_add_test (tc, test_nan_frame);
+  tcase_add_test (tc, test_output_buffer);
   tcase_add_test (tc, test_partial_frame_buffer);
   tcase_add_test (tc, test_eos_after_output);
   tcase_add_test (tc, test_latency);
