@@ -11,6 +11,7 @@
  * column order, then the add.
  */
 #include "engine.h"
+#include "kernels-x86.h"
 
 #include <immintrin.h>
 
@@ -110,3 +111,45 @@ rnn__gemm_streams_avx2 (const rnn_packed *p, int nb, const float *x,
     }
   }
 }
+
+/* ------------------------------------------------------------- cells */
+
+/* Lanes [0, n) of 8; full vectors take the plain load and store (a masked
+ * store is slow on some CPUs). */
+RNN_INLINE __m256i
+lanes8 (int n)
+{
+  return _mm256_cmpgt_epi32 (_mm256_set1_epi32 (n),
+      _mm256_setr_epi32 (0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+RNN_INLINE __m256
+load8 (int n, const float *p)
+{
+  return n >= 8 ? _mm256_loadu_ps (p) : _mm256_maskload_ps (p, lanes8 (n));
+}
+
+RNN_INLINE void
+store8 (float *p, int n, __m256 v)
+{
+  if (n >= 8)
+    _mm256_storeu_ps (p, v);
+  else
+    _mm256_maskstore_ps (p, lanes8 (n), v);
+}
+
+#define CV __m256
+#define CW 8
+#define CMASK int
+#define C_LOAD(m, p) load8 ((m), (p))
+#define C_STORE(p, m, v) store8 ((p), (m), (v))
+#define C_MASK(n) MIN ((n), 8)
+#define C_NONE 0
+#define C_ADD _mm256_add_ps
+#define C_SUB _mm256_sub_ps
+#define C_MUL _mm256_mul_ps
+#define C_SET1 _mm256_set1_ps
+#define C_SIGMOID_N rnn_sigmoid8_n
+#define C_TANH_N rnn_tanh8_n
+#define C_FUNC rnn__cells_streams_avx2
+#include "batch-cells.h"

@@ -117,3 +117,21 @@ rnn__gemm_streams_avx512 (const rnn_packed *p, int nb, const float *x,
     }
   }
 }
+
+/* ------------------------------------------------------------- cells */
+
+#define CV __m512
+#define CW 16
+#define CMASK __mmask16
+#define C_LOAD(m, p) _mm512_maskz_loadu_ps ((m), (p))
+#define C_STORE(p, m, v) _mm512_mask_storeu_ps ((p), (m), (v))
+#define C_MASK(n) rnn_rows_mask (n)
+#define C_NONE ((__mmask16) 0)
+#define C_ADD _mm512_add_ps
+#define C_SUB _mm512_sub_ps
+#define C_MUL _mm512_mul_ps
+#define C_SET1 _mm512_set1_ps
+#define C_SIGMOID_N rnn_sigmoid16_n
+#define C_TANH_N rnn_tanh16_n
+#define C_FUNC rnn__cells_streams_avx512
+#include "batch-cells.h"

@@ -22,6 +22,13 @@
  * (rnn__cell_update), as are the input normalisation and the output
  * de-normalisation (rnn_model_normalize_input, rnn_model_denormalize_output).
  *
+ * With the AVX-512 or AVX2 product, an LSTM (without projection) or GRU in
+ * float32 runs the cells of all streams in one loop instead (batch-cells.h,
+ * the same arithmetic per value, several vectors interleaved): the product
+ * writes W_hh h_b alone and the cells add the input pre-activations,
+ * computed on the spot from the inputs for a layer of at most 4 inputs (a
+ * univariate model then writes and reads no GX at all).
+ *
  * Supported: unidirectional stacks, head `output` (or no head), signal
  * input. Anything else is RNN_ERR_UNSUPPORTED.
  */
@@ -32,27 +39,37 @@
 
 typedef void (*rnn_streams_fn) (const rnn_packed *p, int nb, const float *x,
     int ldx, const float *add, int ldadd, float *y, int ldy);
+typedef void (*rnn_cells_fn) (const rnn_cells_args *a);
 
-/* The multi-stream product for @k: the register-tiled one of the widest
- * instruction set @k itself needs (so RNN_KERNELS=avx2 on an AVX-512 CPU
- * runs the AVX2 tile, as a CPU without AVX-512 would), else @k's
- * gemv_batch (RNN_KERNELS=generic keeps everything portable).
- * RNN_BATCH_GEMV=1 forces gemv_batch (tests and benchmarks compare the
- * two). The table only offers sets the CPU supports. */
-static rnn_streams_fn
-pick_product (const rnn_kernels *k)
+/* The multi-stream product and cell update for @k: the register-tiled
+ * product and the fused cells of the widest instruction set @k itself
+ * needs (so RNN_KERNELS=avx2 on an AVX-512 CPU runs the AVX2 code, as a
+ * CPU without AVX-512 would), else @k's gemv_batch and @k's cell stream by
+ * stream (*cells NULL; RNN_KERNELS=generic keeps everything portable).
+ * RNN_BATCH_GEMV=1 forces the portable pair (tests and benchmarks compare
+ * the two). The table only offers sets the CPU supports. */
+static void
+pick_product (const rnn_kernels *k, rnn_streams_fn *product,
+    rnn_cells_fn *cells)
 {
+  *product = k->gemv_batch;
+  *cells = NULL;
   if (k == rnn__kernels_generic () || g_getenv ("RNN_BATCH_GEMV") != NULL)
-    return k->gemv_batch;
+    return;
 #ifdef RNN_HAVE_BATCH_AVX512
-  if (k->needs & RNN_CPU_AVX512)
-    return rnn__gemm_streams_avx512;
+  if (k->needs & RNN_CPU_AVX512) {
+    *product = rnn__gemm_streams_avx512;
+    *cells = rnn__cells_streams_avx512;
+    return;
+  }
 #endif
 #ifdef RNN_HAVE_BATCH_AVX2
-  if ((k->needs & (RNN_CPU_AVX2 | RNN_CPU_FMA)) == (RNN_CPU_AVX2 | RNN_CPU_FMA))
-    return rnn__gemm_streams_avx2;
+  if ((k->needs & (RNN_CPU_AVX2 | RNN_CPU_FMA)) == (RNN_CPU_AVX2 | RNN_CPU_FMA)) {
+    *product = rnn__gemm_streams_avx2;
+    *cells = rnn__cells_streams_avx2;
+    return;
+  }
 #endif
-  return k->gemv_batch;
 }
 
 struct rnn_batch_state {
@@ -63,6 +80,10 @@ struct rnn_batch_state {
   size_t blk;                 /* floats of state per stream and layer: h
                                * (Hout) then, LSTM, c (H), as rnn_state */
   rnn_streams_fn product;     /* the recurrent product of all streams */
+  rnn_cells_fn cells;         /* the cell update of all streams, or NULL:
+                               * the kernels' cell stream by stream */
+  float **wt;                 /* [layers]: W_ih transposed [in][G*H] for a
+                               * layer of at most 4 inputs, else NULL */
   float *st;                  /* [layers][streams][blk] */
   float *xin;                 /* [max_frames * streams, input], normalised */
   float *gx;                  /* [max_frames * streams, G*H] */
@@ -76,6 +97,9 @@ rnn_batch_state_free (rnn_batch_state *s)
 {
   if (s == NULL)
     return;
+  for (int l = 0; s->wt != NULL && l < s->m->num_layers; l++)
+    g_free (s->wt[l]);
+  g_free (s->wt);
   g_free (s->st);
   g_free (s->xin);
   g_free (s->gx);
@@ -140,7 +164,11 @@ rnn_batch_state_new (const rnn_model *m, size_t n_streams, size_t max_frames,
   s->e = m->engine;
   s->n_streams = n_streams;
   s->max_frames = max_frames;
-  s->product = pick_product (s->e->k);
+  pick_product (s->e->k, &s->product, &s->cells);
+  /* the fused cells: LSTM (no projection) and GRU with float32 weights */
+  if ((m->cell != RNN_CELL_LSTM && m->cell != RNN_CELL_GRU) || m->proj > 0
+      || m->precision != RNN_PRECISION_F32)
+    s->cells = NULL;
   s->blk = (size_t) m->hout
       + (size_t) (m->cell == RNN_CELL_LSTM ? m->hidden : 0);
   s->st = try_floats ((size_t) m->num_layers * n_streams, s->blk);
@@ -156,6 +184,26 @@ rnn_batch_state_new (const rnn_model *m, size_t n_streams, size_t max_frames,
     return rnn__set_error (err, RNN_ERR_NOMEM, "%s: out of memory for a "
         "batched state of %zu streams x %zu frames", m->name, n_streams,
         max_frames);
+  }
+  /* a narrow layer input goes into the fused cells (no pre-activations of
+   * the whole chunk to write and read back): its W_ih by columns */
+  if (s->cells != NULL) {
+    bool ok = (s->wt = g_try_new0 (float *, (gsize) m->num_layers)) != NULL;
+
+    for (int l = 0; ok && l < m->num_layers; l++) {
+      const rnn_eng_dir *ed = &s->e->dirs[l];
+      if (ed->in > 4)
+        continue;
+      ok = (s->wt[l] = try_floats ((size_t) ed->in, GH)) != NULL;
+      for (size_t r = 0; ok && r < GH; r++)
+        for (int j = 0; j < ed->in; j++)
+          s->wt[l][(size_t) j * GH + r] = ed->w_ih[r * (size_t) ed->in + j];
+    }
+    if (!ok) {
+      rnn_batch_state_free (s);
+      return rnn__set_error (err, RNN_ERR_NOMEM, "%s: out of memory for a "
+          "batched state", m->name);
+    }
   }
 
   *out = s;
@@ -231,6 +279,29 @@ run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
     float *st = s->st + (size_t) l * N * s->blk;
 
     out = s->seq[l & 1];
+    if (s->cells != NULL) {
+      /* the product of every stream's h, then the cells of all streams in
+       * one loop, which also add the input pre-activations: from the
+       * inputs themselves for a narrow input, else from the chunk's
+       * product on the packed W_ih */
+      rnn_cells_args a = { m->cell, m->hidden, (int) N, s->gh, NULL, NULL,
+        ed->in, s->wt[l], ed->bias, ed->b_hn, st, s->blk, NULL, hout };
+
+      if (s->wt[l] == NULL)
+        s->product (&ed->wih, (int) rows, in, ed->in, ed->bias, 0, s->gx,
+            (int) GH);
+      for (size_t t = 0; t < T; t++) {
+        s->product (&ed->whh, (int) N, st, (int) s->blk, NULL, 0, s->gh,
+            (int) GH);
+        if (s->wt[l] == NULL)
+          a.gx = s->gx + t * N * GH;
+        a.x = in + t * N * (size_t) ed->in;
+        a.out = out + t * N * hout;
+        s->cells (&a);
+      }
+      in = out;
+      continue;
+    }
     /* the input projection of every frame and stream: a univariate input
      * inline (rnn__gemm_xwt), wider ones through the same multi-stream
      * product on the packed W_ih (a BLAS sgemm would repack W_ih at every

@@ -65,4 +65,31 @@ void rnn__gemm_streams_avx512 (const rnn_packed *p, int nb, const float *x,
 void rnn__gemm_streams_avx2 (const rnn_packed *p, int nb, const float *x,
     int ldx, const float *add, int ldadd, float *y, int ldy);
 
+/* The cell update of every stream of a per-stream batch at one frame,
+ * after the recurrent product (batch-avx512.c, batch-avx2.c): an LSTM or
+ * GRU without projection, the same arithmetic as rnn__cell_update on each
+ * stream, run over all streams in one loop. */
+typedef struct {
+  rnn_cell cell;        /* RNN_CELL_LSTM or RNN_CELL_GRU */
+  int H;                /* hidden size */
+  int nb;               /* streams */
+  const float *p;       /* [nb][G*H] W_hh h of each stream (no bias) */
+  /* The input pre-activations W_ih x + folded bias: gx [nb][G*H], or when
+   * gx is NULL computed here from the inputs x [nb][in] (in <= 4) as
+   * rnn__gemm_xwt does it, with wt [in][G*H] = W_ih transposed and bias */
+  const float *gx;
+  const float *x;
+  int in;
+  const float *wt;
+  const float *bias;
+  const float *b_hn;    /* GRU: b_hh of the n rows */
+  float *st;            /* stream b's h at st + b * ldst, c (LSTM) after it */
+  size_t ldst;
+  float *out;           /* stream b's new h also at out + b * ldout */
+  size_t ldout;
+} rnn_cells_args;
+
+void rnn__cells_streams_avx512 (const rnn_cells_args *a);
+void rnn__cells_streams_avx2 (const rnn_cells_args *a);
+
 #endif /* RNN_ENGINE_H */

@@ -31,7 +31,8 @@ frand (void)
 }
 
 static void
-check_case (const char *name, double *worst_torch, double *worst_single)
+check_case (const char *name, const rnn_kernels *k, double *worst_torch,
+    double *worst_single)
 {
   char file[256];
   rnn_tensors *io = NULL;
@@ -55,6 +56,8 @@ check_case (const char *name, double *worst_torch, double *worst_single)
     rnn_model_free (m);
     return;
   }
+  /* the batch and the single states of this check run with @k */
+  rnn__engine_use_kernels (m, k);
   tx = rnn_tensors_find (io, "x");
   ty = rnn_tensors_find (io, "y");
   th = rnn_tensors_find (io, "h_n");
@@ -153,7 +156,7 @@ check_case (const char *name, double *worst_torch, double *worst_single)
   }
   tu_check (ok_torch, "%s [%s]: %zu streams, outputs of the fixture's "
       "streams match PyTorch (largest error %.2e)", name,
-      rnn__kernels_get ()->name, N, e_torch);
+      k->name, N, e_torch);
   tu_check (ok_state, "%s: final state of each fixture stream matches "
       "PyTorch's h_n/c_n", name);
   tu_check (ok_single, "%s: the other streams equal a single rnn_state "
@@ -405,16 +408,26 @@ main (void)
 
   check_kernels ();
   check_streams_kernels ();
-  /* The recurrent step of the CPU's multi-stream product, then the kernel
-   * table's paired GEMV (RNN_BATCH_GEMV): both must pass */
-  for (int pass = 0; pass < 2; pass++) {
-    if (pass == 1)
-      g_setenv ("RNN_BATCH_GEMV", "1", TRUE);
-    printf ("# recurrent step: %s\n", pass == 0 ? "multi-stream product"
-        : "paired GEMV (gemv_batch)");
-    for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
-      check_case (cases[i], &worst_torch, &worst_single);
+  /* Every kernel set this CPU runs (the AVX-512 and AVX2 ones take their
+   * multi-stream product and fused cells, the portable one its gemv_batch
+   * and per-stream cells), then the kernel table's paired GEMV
+   * (RNN_BATCH_GEMV) with the default set: all must pass */
+  for (int i = 0; rnn__kernels_at (i) != NULL; i++) {
+    const rnn_kernels *k = rnn__kernels_at (i);
+    const char *missing;
+
+    if (!rnn__kernels_supported (k, &missing)) {
+      printf ("# %s not checked: this CPU lacks %s\n", k->name, missing);
+      continue;
+    }
+    printf ("# recurrent step: kernel set %s\n", k->name);
+    for (size_t c = 0; c < G_N_ELEMENTS (cases); c++)
+      check_case (cases[c], k, &worst_torch, &worst_single);
   }
+  g_setenv ("RNN_BATCH_GEMV", "1", TRUE);
+  printf ("# recurrent step: paired GEMV (gemv_batch)\n");
+  for (size_t c = 0; c < G_N_ELEMENTS (cases); c++)
+    check_case (cases[c], rnn__kernels_get (), &worst_torch, &worst_single);
   g_unsetenv ("RNN_BATCH_GEMV");
   check_errors ();
   printf ("# per-stream batch: largest error vs PyTorch %.2e, vs a single "
