@@ -66,6 +66,8 @@ typedef struct {
   float *lo, *hi;
   double level, scale, fraction;        /* tail: L, B, f */
   double shape;                         /* gamma of the GPD tail, >= 0 */
+  double cap;                   /* radius (threshold) of this tail ... */
+  gboolean cap_ok;              /* ... valid (not part of the snapshot) */
   /* events */
   unsigned frames;              /* frames since the reset */
   gboolean in_anomaly;
@@ -266,6 +268,7 @@ rnn_detector_reset_group (rnn_detector *d, size_t gi)
   g->scale = d->prior_scale;
   g->fraction = d->prior_fraction;
   g->shape = 0;
+  g->cap_ok = FALSE;
   g->frames = 0;
   g->held = 0;
   g->shrunk = 0;
@@ -284,7 +287,11 @@ rnn_detector_reset (rnn_detector *d)
 void
 rnn_detector_set_threshold (rnn_detector *d, double threshold)
 {
+  if (threshold == d->cfg.threshold)
+    return;
   d->cfg.threshold = threshold;
+  for (size_t i = 0; i < d->groups; i++)
+    d->g[i].cap_ok = FALSE;
 }
 
 /* Insertion sort of @v[0, n), ascending (n is small: a tail of a few
@@ -303,17 +310,17 @@ sort_small (float *v, size_t n)
   }
 }
 
-/* Rearranges @v[0, n) so that v[t] holds the value a sort would put
- * there, with nothing larger before it and nothing smaller after it
- * (quickselect, three-way partitions around a median of three, so runs of
- * equal values cost nothing extra; a NaN compares as neither and ends up
- * anywhere without leaving the bounds). */
+/* Sorts @v[lo, hi) from position @t on: afterwards v[t, hi) holds, in
+ * ascending order, what a sort of the whole range would put there, and
+ * nothing before t is larger (a quicksort that leaves out the parts below
+ * t: three-way partitions around a median of three, so runs of equal
+ * values cost nothing extra; it recurses into the smaller part, so the
+ * depth stays logarithmic; a NaN compares as neither and ends up anywhere
+ * without leaving the bounds). */
 static void
-select_at (float *v, size_t n, size_t t)
+sort_from (float *v, size_t lo, size_t hi, size_t t)
 {
-  size_t lo = 0, hi = n;        /* the search range [lo, hi) holds t */
-
-  while (hi - lo > 8) {
+  while (hi - lo > 16) {
     float a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi - 1], p;
     size_t lt = lo, i = lo, gt = hi;
 
@@ -331,28 +338,33 @@ select_at (float *v, size_t n, size_t t)
         i++;
       }
     }
-    if (t < lt)
-      hi = lt;
-    else if (t >= gt)
+    if (lt > t) {
+      /* both sides: [lo, lt) from t on, [gt, hi) all of it */
+      if (lt - lo < hi - gt) {
+        sort_from (v, lo, lt, t);
+        lo = t = gt;
+      } else {
+        sort_from (v, gt, hi, gt);
+        hi = lt;
+      }
+    } else {
+      /* [lo, lt) lies below t and [lt, gt) is in place */
       lo = gt;
-    else
-      return;
+      t = MAX (t, gt);
+    }
   }
-  /* a few left */
   sort_small (v + lo, hi - lo);
 }
 
-/* The @m largest of the @n values of @src, ascending: what the last @m
- * entries of @src sorted would be (1 <= m <= n), in d->scratch; returns
- * where they start. Only the largest values are ordered: the window is
- * first filtered against @guess (any value: every value at or above it is
- * kept, and when at least @m are, the m largest are among them; else the
- * whole window is taken), then a selection and a sort of the @m. */
-static const float *
-largest_sorted (rnn_detector *d, const float *src, size_t n, size_t m,
-    double guess)
+/* The @m largest of the @n values of @src, ascending (declared in
+ * rnn-private.h): first a filter against @guess (every value at or above it
+ * is kept, and when at least @m are, the m largest are among them; else
+ * the whole window is taken), then a sort from the m-th largest on. */
+const float *
+rnn__largest_sorted (float *scratch, const float *src, size_t n, size_t m,
+    float guess)
 {
-  float *v = d->scratch;
+  float *v = scratch;
   size_t c = 0;
 
   for (size_t i = 0; i < n; i++) {
@@ -363,8 +375,7 @@ largest_sorted (rnn_detector *d, const float *src, size_t n, size_t m,
     memcpy (v, src, n * sizeof (float));
     c = n;
   }
-  select_at (v, c, c - m);
-  sort_small (v + c - m, m);
+  sort_from (v, 0, c, c - m);
   return v + c - m;
 }
 
@@ -384,7 +395,8 @@ fit_tail (rnn_detector *d, group_state *g)
    * summed in ascending order (as over a sorted window). The filter's
    * guess: one tail scale below the last level (about e f of the window
    * lies above it while the tail stays put). */
-  top = largest_sorted (d, g->hist, n, k + 1, g->level - g->scale);
+  top = rnn__largest_sorted (d->scratch, g->hist, n, k + 1,
+      (float) (g->level - g->scale));
   g->level = top[0];
   for (i = 1; i <= k; i++) {
     double y = top[i] - g->level;
@@ -406,6 +418,7 @@ fit_tail (rnn_detector *d, group_state *g)
   }
   g->scale = MAX (g->scale, MIN_TAIL_SCALE);
   g->fraction = (double) k / (double) n;
+  g->cap_ok = FALSE;
 }
 
 /* The score at which the surprise reaches @s. */
@@ -530,10 +543,21 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
       g->n_recent++;
     for (i = 0; i < per; i++) {
       float tmp[MEDIAN_RUN];
-      for (unsigned j = 0; j < g->n_recent; j++)
+      guint32 any = 0;
+
+      if (g->n_recent < MEDIAN_RUN) {
+        g->b[i] = 0.0f;
+        continue;
+      }
+      for (unsigned j = 0; j < MEDIAN_RUN; j++) {
+        guint32 bits;
         tmp[j] = g->recent[j * per + i];
-      g->b[i] = g->n_recent == MEDIAN_RUN
-          ? median_of (tmp, g->n_recent) : 0.0f;
+        memcpy (&bits, &tmp[j], sizeof bits);
+        any |= bits;
+      }
+      /* inside the training range (the rule): a run of +0.0, whose median
+       * is +0.0, without the sort */
+      g->b[i] = any == 0 ? 0.0f : median_of (tmp, MEDIAN_RUN);
     }
   }
 
@@ -555,7 +579,11 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
     acc += z * z;
   }
   r = sqrt (acc / (double) per);
-  cap = radius (g, thr);
+  if (!g->cap_ok) {
+    g->cap = radius (g, thr);
+    g->cap_ok = TRUE;
+  }
+  cap = g->cap;
 
   /* Into the model: the frame or, for at most MAX_SHRINK frames in a row
    * beyond the threshold's radius, the frame shrunk onto it along its
@@ -725,6 +753,7 @@ rnn_detector_set_state (rnn_detector *d, const float *buf, size_t n,
 #define GET(f) memcpy (&(f), p, sizeof (f)); p += sizeof (f);
     PACK_FIELDS (GET, g)
 #undef GET
+    g->cap_ok = FALSE;
     memcpy (g->b, p, d->per * sizeof (float));
     p += d->per * sizeof (float);
     memcpy (g->recent, p, d->per * MEDIAN_RUN * sizeof (float));

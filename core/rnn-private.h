@@ -72,6 +72,13 @@ struct rnn_model {
   void *engine;
 };
 
+/* The @m largest of the @n values of @src (1 <= m <= n), ascending: the
+ * last m entries of @src sorted, bit for bit (anomaly.c's tail fit). They
+ * are left in @scratch (room for @n floats), at the returned address.
+ * @guess only steers the work (a value near the m-th largest is fastest). */
+const float *rnn__largest_sorted (float *scratch, const float *src, size_t n,
+    size_t m, float guess);
+
 /* Implemented by the forward engine: build/free model->engine after the
  * loader has filled the parameters. */
 rnn_status rnn__engine_prepare (rnn_model *m, rnn_error *err);
