@@ -151,6 +151,7 @@ store8 (float *p, int n, __m256 v)
 #define C_STORE(p, m, v) store8 ((p), (m), (v))
 #define C_MASK(n) MIN ((n), 8)
 #define C_NONE 0
+#define C_FULL 8
 #define C_ADD _mm256_add_ps
 #define C_SUB _mm256_sub_ps
 #define C_MUL _mm256_mul_ps

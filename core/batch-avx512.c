@@ -133,8 +133,13 @@ rnn__gemm_streams_avx512 (const rnn_packed *p, int nb, const float *x,
 #define CV __m512
 #define CW 16
 #define CMASK __mmask16
-#define C_LOAD(m, p) _mm512_maskz_loadu_ps ((m), (p))
-#define C_STORE(p, m, v) _mm512_mask_storeu_ps ((p), (m), (v))
+/* a full mask known at compile time takes the plain load and store */
+#define C_FULL ((__mmask16) 0xffff)
+#define C_LOAD(m, p) (__builtin_constant_p (m) && (m) == C_FULL \
+    ? _mm512_loadu_ps (p) : _mm512_maskz_loadu_ps ((m), (p)))
+#define C_STORE(p, m, v) do { if (__builtin_constant_p (m) && (m) == C_FULL) \
+      _mm512_storeu_ps ((p), (v)); \
+    else _mm512_mask_storeu_ps ((p), (m), (v)); } while (0)
 #define C_MASK(n) rnn_rows_mask (n)
 #define C_NONE ((__mmask16) 0)
 #define C_ADD _mm512_add_ps

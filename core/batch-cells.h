@@ -127,6 +127,30 @@ run_groups (const rnn_cells_args *a, int cell, int from)
   const int n = a->nb * nk;
   int b = 0, kk = 0;
 
+  if (H % (CW * CELL_VECS) == 0) {
+    /* every group is CELL_VECS full vectors of one stream: constant
+     * offsets from one base and no masks */
+    for (b = 0; b < a->nb; b++) {
+      for (int k0 = 0; k0 < H; k0 += CW * CELL_VECS) {
+        cell_item it[CELL_VECS];
+
+        RNN_EACH (CELL_VECS) {
+          const int k = k0 + u * CW;
+          it[u].g = (size_t) b * GH + (size_t) k;
+          it[u].st = (size_t) b * a->ldst + (size_t) k;
+          it[u].out = (size_t) b * a->ldout + (size_t) k;
+          it[u].x = (size_t) b * (size_t) a->in;
+          it[u].k = k;
+          it[u].m = C_FULL;
+        }
+        if (cell == RNN_CELL_LSTM)
+          lstm_group (a, it, from);
+        else
+          gru_group (a, it, from);
+      }
+    }
+    return;
+  }
   for (int i0 = 0; i0 < n; i0 += CELL_VECS) {
     cell_item it[CELL_VECS];
 
