@@ -131,19 +131,73 @@ rnn__tanh_avx512 (const float *x, float *y, size_t n)
 
 /* ---------------------------------------------------- fused cells */
 
+/* The LSTM cell of @n (1 or 2, a constant after inlining) vectors of 16
+ * units, their exp chains interleaved: @s holds the pre-activations i
+ * [0, n), f [n, 2n) and o [2n, 3n), @gg those of g, @c the cell state
+ * (updated); @h receives the output. The same operations on each lane as
+ * one vector at a time:
+ *   c' = sigmoid(f) c + sigmoid(i) tanh(g),  h = sigmoid(o) tanh(c'). */
+RNN_INLINE void
+lstm16_n (__m512 *s, __m512 *gg, __m512 *c, __m512 *h, int n)
+{
+  rnn_sigmoid16_n (s, 3 * n);
+  rnn_tanh16_n (gg, n);
+  RNN_EACH (n) {
+    c[u] = _mm512_add_ps (_mm512_mul_ps (s[n + u], c[u]),
+        _mm512_mul_ps (s[u], gg[u]));
+    h[u] = c[u];
+  }
+  rnn_tanh16_n (h, n);
+  RNN_EACH (n) h[u] = _mm512_mul_ps (s[2 * n + u], h[u]);
+}
+
+/* The GRU cell of @n (1 or 2) vectors of 16 units: @rz holds the summed
+ * pre-activations of r [0, n) and z [n, 2n), @xn the input part of n,
+ * @hn the product W_hn h (without bias), @bn b_hn, @h the state (updated):
+ *   n = tanh(xn + sigmoid(r) (hn + b_hn)),  h' = n + sigmoid(z) (h - n). */
+RNN_INLINE void
+gru16_n (__m512 *rz, __m512 *xn, const __m512 *hn, const __m512 *bn,
+    __m512 *h, int n)
+{
+  rnn_sigmoid16_n (rz, 2 * n);
+  RNN_EACH (n) xn[u] = _mm512_add_ps (xn[u], _mm512_mul_ps (rz[u],
+          _mm512_add_ps (hn[u], bn[u])));
+  rnn_tanh16_n (xn, n);
+  RNN_EACH (n) h[u] = _mm512_add_ps (xn[u], _mm512_mul_ps (rz[n + u],
+          _mm512_sub_ps (h[u], xn[u])));
+}
+
 void
 rnn__lstm_cell_avx512 (const float *g, float *c, float *h, int H)
 {
-  for (int k = 0; k < H; k += 16) {
+  int k = 0;
+
+  for (; k + 32 <= H; k += 32) {
+    __m512 s[6], gg[2], cv[2], hv[2];
+    for (int v = 0; v < 2; v++) {
+      s[v] = _mm512_loadu_ps (g + k + 16 * v);
+      s[2 + v] = _mm512_loadu_ps (g + H + k + 16 * v);
+      gg[v] = _mm512_loadu_ps (g + 2 * H + k + 16 * v);
+      s[4 + v] = _mm512_loadu_ps (g + 3 * H + k + 16 * v);
+      cv[v] = _mm512_loadu_ps (c + k + 16 * v);
+    }
+    lstm16_n (s, gg, cv, hv, 2);
+    for (int v = 0; v < 2; v++) {
+      _mm512_storeu_ps (c + k + 16 * v, cv[v]);
+      _mm512_storeu_ps (h + k + 16 * v, hv[v]);
+    }
+  }
+  for (; k < H; k += 16) {
     const __mmask16 m = rnn_rows_mask (H - k);
-    __m512 i = sigmoid16 (_mm512_maskz_loadu_ps (m, g + k));
-    __m512 f = sigmoid16 (_mm512_maskz_loadu_ps (m, g + H + k));
-    __m512 gg = tanh16 (_mm512_maskz_loadu_ps (m, g + 2 * H + k));
-    __m512 o = sigmoid16 (_mm512_maskz_loadu_ps (m, g + 3 * H + k));
-    __m512 cn = _mm512_add_ps (_mm512_mul_ps (f, _mm512_maskz_loadu_ps (m,
-                c + k)), _mm512_mul_ps (i, gg));
-    _mm512_mask_storeu_ps (c + k, m, cn);
-    _mm512_mask_storeu_ps (h + k, m, _mm512_mul_ps (o, tanh16 (cn)));
+    __m512 s[3], gg, cv, hv;
+    s[0] = _mm512_maskz_loadu_ps (m, g + k);
+    s[1] = _mm512_maskz_loadu_ps (m, g + H + k);
+    gg = _mm512_maskz_loadu_ps (m, g + 2 * H + k);
+    s[2] = _mm512_maskz_loadu_ps (m, g + 3 * H + k);
+    cv = _mm512_maskz_loadu_ps (m, c + k);
+    lstm16_n (s, &gg, &cv, &hv, 1);
+    _mm512_mask_storeu_ps (c + k, m, cv);
+    _mm512_mask_storeu_ps (h + k, m, hv);
   }
 }
 
@@ -151,18 +205,37 @@ void
 rnn__gru_cell_avx512 (const float *gx, const float *gh, const float *b_hn,
     float *h, int H)
 {
-  for (int k = 0; k < H; k += 16) {
+  int k = 0;
+
+  for (; k + 32 <= H; k += 32) {
+    __m512 rz[4], xn[2], hn[2], bn[2], hv[2];
+    for (int v = 0; v < 2; v++) {
+      const int o = k + 16 * v;
+      rz[v] = _mm512_add_ps (_mm512_loadu_ps (gx + o),
+          _mm512_loadu_ps (gh + o));
+      rz[2 + v] = _mm512_add_ps (_mm512_loadu_ps (gx + H + o),
+          _mm512_loadu_ps (gh + H + o));
+      xn[v] = _mm512_loadu_ps (gx + 2 * H + o);
+      hn[v] = _mm512_loadu_ps (gh + 2 * H + o);
+      bn[v] = _mm512_loadu_ps (b_hn + o);
+      hv[v] = _mm512_loadu_ps (h + o);
+    }
+    gru16_n (rz, xn, hn, bn, hv, 2);
+    for (int v = 0; v < 2; v++)
+      _mm512_storeu_ps (h + k + 16 * v, hv[v]);
+  }
+  for (; k < H; k += 16) {
     const __mmask16 m = rnn_rows_mask (H - k);
-    __m512 r = sigmoid16 (_mm512_add_ps (_mm512_maskz_loadu_ps (m, gx + k),
-            _mm512_maskz_loadu_ps (m, gh + k)));
-    __m512 z = sigmoid16 (_mm512_add_ps (_mm512_maskz_loadu_ps (m,
-                gx + H + k), _mm512_maskz_loadu_ps (m, gh + H + k)));
-    __m512 n = tanh16 (_mm512_add_ps (_mm512_maskz_loadu_ps (m,
-                gx + 2 * H + k), _mm512_mul_ps (r, _mm512_add_ps
-                (_mm512_maskz_loadu_ps (m, gh + 2 * H + k),
-                    _mm512_maskz_loadu_ps (m, b_hn + k)))));
-    __m512 hv = _mm512_maskz_loadu_ps (m, h + k);
-    _mm512_mask_storeu_ps (h + k, m, _mm512_add_ps (n, _mm512_mul_ps (z,
-                _mm512_sub_ps (hv, n))));
+    __m512 rz[2], xn, hn, bn, hv;
+    rz[0] = _mm512_add_ps (_mm512_maskz_loadu_ps (m, gx + k),
+        _mm512_maskz_loadu_ps (m, gh + k));
+    rz[1] = _mm512_add_ps (_mm512_maskz_loadu_ps (m, gx + H + k),
+        _mm512_maskz_loadu_ps (m, gh + H + k));
+    xn = _mm512_maskz_loadu_ps (m, gx + 2 * H + k);
+    hn = _mm512_maskz_loadu_ps (m, gh + 2 * H + k);
+    bn = _mm512_maskz_loadu_ps (m, b_hn + k);
+    hv = _mm512_maskz_loadu_ps (m, h + k);
+    gru16_n (rz, &xn, &hn, &bn, &hv, 1);
+    _mm512_mask_storeu_ps (h + k, m, hv);
   }
 }
