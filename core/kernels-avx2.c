@@ -430,26 +430,48 @@ rnn__tanh_avx2 (const float *x, float *y, size_t n)
 
 /* ---------------------------------------------------- fused cells */
 
+/* Units per iteration of the cells: CELL_VECS vectors of 8, their exp
+ * chains interleaved (the same operations on each lane as one vector at a
+ * time). At most 2: the LSTM runs 3 CELL_VECS sigmoids at once and the
+ * n-vector forms of kernels-x86.h take at most 8. */
+#define CELL_VECS 2
+
+/* The LSTM cell of @n vectors of 8 units (a constant after inlining): each
+ * pointer holds 8 n consecutive values. */
 RNN_INLINE void
-lstm8 (const float *gi, const float *gf, const float *gg, const float *go,
-    float *c, float *h)
+lstm8_n (const float *gi, const float *gf, const float *gg, const float *go,
+    float *c, float *h, int n)
 {
-  __m256 i = rnn_sigmoid8 (_mm256_loadu_ps (gi));
-  __m256 f = rnn_sigmoid8 (_mm256_loadu_ps (gf));
-  __m256 g = rnn_tanh8 (_mm256_loadu_ps (gg));
-  __m256 o = rnn_sigmoid8 (_mm256_loadu_ps (go));
-  __m256 cn = _mm256_add_ps (_mm256_mul_ps (f, _mm256_loadu_ps (c)),
-      _mm256_mul_ps (i, g));
-  _mm256_storeu_ps (c, cn);
-  _mm256_storeu_ps (h, _mm256_mul_ps (o, rnn_tanh8 (cn)));
+  __m256 s[3 * CELL_VECS], t[CELL_VECS], cv[CELL_VECS];
+
+  RNN_EACH (n) {
+    s[u] = _mm256_loadu_ps (gi + 8 * u);
+    s[n + u] = _mm256_loadu_ps (gf + 8 * u);
+    s[2 * n + u] = _mm256_loadu_ps (go + 8 * u);
+    t[u] = _mm256_loadu_ps (gg + 8 * u);
+  }
+  rnn_sigmoid8_n (s, 3 * n);
+  rnn_tanh8_n (t, n);
+  RNN_EACH (n) {
+    cv[u] = _mm256_add_ps (_mm256_mul_ps (s[n + u], _mm256_loadu_ps (c
+                + 8 * u)), _mm256_mul_ps (s[u], t[u]));
+    _mm256_storeu_ps (c + 8 * u, cv[u]);
+  }
+  rnn_tanh8_n (cv, n);
+  RNN_EACH (n) _mm256_storeu_ps (h + 8 * u, _mm256_mul_ps (s[2 * n + u],
+          cv[u]));
 }
 
 void
 rnn__lstm_cell_avx2 (const float *g, float *c, float *h, int H)
 {
   int k = 0;
+  for (; k + 8 * CELL_VECS <= H; k += 8 * CELL_VECS)
+    lstm8_n (g + k, g + H + k, g + 2 * H + k, g + 3 * H + k, c + k, h + k,
+        CELL_VECS);
   for (; k + 8 <= H; k += 8)
-    lstm8 (g + k, g + H + k, g + 2 * H + k, g + 3 * H + k, c + k, h + k);
+    lstm8_n (g + k, g + H + k, g + 2 * H + k, g + 3 * H + k, c + k, h + k,
+        1);
   if (k < H) {
     /* the tail goes through the same vector code on padded copies, so
      * every unit gets the same arithmetic */
@@ -458,26 +480,35 @@ rnn__lstm_cell_avx2 (const float *g, float *c, float *h, int H)
     for (int q = 0; q < 4; q++)
       memcpy (t[q], g + q * H + k, nb);
     memcpy (t[4], c + k, nb);
-    lstm8 (t[0], t[1], t[2], t[3], t[4], t[5]);
+    lstm8_n (t[0], t[1], t[2], t[3], t[4], t[5], 1);
     memcpy (c + k, t[4], nb);
     memcpy (h + k, t[5], nb);
   }
 }
 
+/* The GRU cell of @n vectors of 8 units, as lstm8_n. */
 RNN_INLINE void
-gru8 (const float *xr, const float *xz, const float *xn, const float *hr,
-    const float *hz, const float *hn, const float *bhn, float *h)
+gru8_n (const float *xr, const float *xz, const float *xn, const float *hr,
+    const float *hz, const float *hn, const float *bhn, float *h, int n)
 {
-  __m256 r = rnn_sigmoid8 (_mm256_add_ps (_mm256_loadu_ps (xr),
-          _mm256_loadu_ps (hr)));
-  __m256 z = rnn_sigmoid8 (_mm256_add_ps (_mm256_loadu_ps (xz),
-          _mm256_loadu_ps (hz)));
-  __m256 n = rnn_tanh8 (_mm256_add_ps (_mm256_loadu_ps (xn),
-          _mm256_mul_ps (r, _mm256_add_ps (_mm256_loadu_ps (hn),
-                  _mm256_loadu_ps (bhn)))));
-  __m256 hv = _mm256_loadu_ps (h);
-  _mm256_storeu_ps (h, _mm256_add_ps (n, _mm256_mul_ps (z,
-              _mm256_sub_ps (hv, n))));
+  __m256 rz[2 * CELL_VECS], v[CELL_VECS];
+
+  RNN_EACH (n) {
+    rz[u] = _mm256_add_ps (_mm256_loadu_ps (xr + 8 * u),
+        _mm256_loadu_ps (hr + 8 * u));
+    rz[n + u] = _mm256_add_ps (_mm256_loadu_ps (xz + 8 * u),
+        _mm256_loadu_ps (hz + 8 * u));
+  }
+  rnn_sigmoid8_n (rz, 2 * n);
+  RNN_EACH (n) v[u] = _mm256_add_ps (_mm256_loadu_ps (xn + 8 * u),
+      _mm256_mul_ps (rz[u], _mm256_add_ps (_mm256_loadu_ps (hn + 8 * u),
+              _mm256_loadu_ps (bhn + 8 * u))));
+  rnn_tanh8_n (v, n);
+  RNN_EACH (n) {
+    __m256 hv = _mm256_loadu_ps (h + 8 * u);
+    _mm256_storeu_ps (h + 8 * u, _mm256_add_ps (v[u], _mm256_mul_ps (rz[n
+                    + u], _mm256_sub_ps (hv, v[u]))));
+  }
 }
 
 void
@@ -485,9 +516,12 @@ rnn__gru_cell_avx2 (const float *gx, const float *gh, const float *b_hn,
     float *h, int H)
 {
   int k = 0;
+  for (; k + 8 * CELL_VECS <= H; k += 8 * CELL_VECS)
+    gru8_n (gx + k, gx + H + k, gx + 2 * H + k, gh + k, gh + H + k,
+        gh + 2 * H + k, b_hn + k, h + k, CELL_VECS);
   for (; k + 8 <= H; k += 8)
-    gru8 (gx + k, gx + H + k, gx + 2 * H + k, gh + k, gh + H + k,
-        gh + 2 * H + k, b_hn + k, h + k);
+    gru8_n (gx + k, gx + H + k, gx + 2 * H + k, gh + k, gh + H + k,
+        gh + 2 * H + k, b_hn + k, h + k, 1);
   if (k < H) {
     float t[8][8] = { { 0 } };
     size_t nb = (size_t) (H - k) * sizeof (float);
@@ -497,7 +531,7 @@ rnn__gru_cell_avx2 (const float *gx, const float *gh, const float *b_hn,
     }
     memcpy (t[6], b_hn + k, nb);
     memcpy (t[7], h + k, nb);
-    gru8 (t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
+    gru8_n (t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], 1);
     memcpy (h + k, t[7], nb);
   }
 }
