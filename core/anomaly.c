@@ -88,6 +88,7 @@ struct rnn_detector {
   size_t tail_window;           /* single-frame scores kept for the tail */
   group_state *g;
   float *scratch;               /* [window] for the tail fit */
+  float *ring, *level_b;        /* [MEDIAN_RUN * per], [per]: for guesses */
 };
 
 void
@@ -217,6 +218,8 @@ rnn_detector_new (const rnn_model *m, size_t groups, size_t per,
     d->g[i].hi = g_new0 (float, d->per);
   }
   d->scratch = g_new (float, d->tail_window);
+  d->ring = g_new (float, MEDIAN_RUN * per);
+  d->level_b = g_new (float, per);
   rnn_detector_reset (d);
   *out = d;
   return RNN_OK;
@@ -237,6 +240,8 @@ rnn_detector_free (rnn_detector *d)
   }
   g_free (d->g);
   g_free (d->scratch);
+  g_free (d->ring);
+  g_free (d->level_b);
   g_free (d->in_min);
   g_free (d->in_max);
   g_free (d);
@@ -508,6 +513,65 @@ median_of (float *v, unsigned n)
   return n % 2 ? v[n / 2] : 0.5f * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* Frame @xn's excursion outside the training range into the run @recent
+ * (@n_recent entries, next write at *pos), and the level offset @b it gives:
+ * the median of the full run, else 0. */
+static void
+level_push (const rnn_detector *d, float *recent, unsigned *n_recent,
+    unsigned *pos, const float *xn, float *b)
+{
+  const size_t per = d->per;
+  size_t i;
+
+  for (i = 0; i < per; i++) {
+    double x = xn[i], ex = 0;
+    if (d->in_min != NULL && x < d->in_min[i])
+      ex = x - d->in_min[i];
+    else if (d->in_max != NULL && x > d->in_max[i])
+      ex = x - d->in_max[i];
+    recent[*pos * per + i] = (float) ex;
+  }
+  *pos = (*pos + 1) % MEDIAN_RUN;
+  if (*n_recent < MEDIAN_RUN)
+    (*n_recent)++;
+  for (i = 0; i < per; i++) {
+    float tmp[MEDIAN_RUN];
+    guint32 any = 0;
+
+    if (*n_recent < MEDIAN_RUN) {
+      b[i] = 0.0f;
+      continue;
+    }
+    for (unsigned j = 0; j < MEDIAN_RUN; j++) {
+      guint32 bits;
+      tmp[j] = recent[j * per + i];
+      memcpy (&bits, &tmp[j], sizeof bits);
+      any |= bits;
+    }
+    /* inside the training range (the rule): a run of +0.0, whose median
+     * is +0.0, without the sort */
+    b[i] = any == 0 ? 0.0f : median_of (tmp, MEDIAN_RUN);
+  }
+}
+
+void
+rnn_detector_guess_feed (rnn_detector *d, size_t gi, const float *xn,
+    size_t n, float *feed)
+{
+  const group_state *g = &d->g[gi];
+  const size_t per = d->per;
+  unsigned n_recent = g->n_recent, pos = g->recent_pos;
+
+  memcpy (d->ring, g->recent, MEDIAN_RUN * per * sizeof (float));
+  for (size_t t = 0; t < n; t++) {
+    level_push (d, d->ring, &n_recent, &pos, xn + t * per, d->level_b);
+    /* rnn_detector_step's feed without a shrink, pn + (x - b - pn), is
+     * this when the error is exact */
+    for (size_t i = 0; i < per; i++)
+      feed[t * per + i] = (float) ((double) xn[t * per + i] - d->level_b[i]);
+  }
+}
+
 double
 rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
     const float *pn, float *feed, rnn_detector_event *event, double *peak)
@@ -528,38 +592,7 @@ rnn_detector_step (rnn_detector *d, size_t gi, const float *xn,
    * frame lies outside the training range moves the input back into it
    * (a spike does not move a median; a level shift out of the range does
    * after half the run, and going back into the range undoes it). */
-  {
-    unsigned pos = g->recent_pos;
-    for (i = 0; i < per; i++) {
-      double x = xn[i], ex = 0;
-      if (d->in_min != NULL && x < d->in_min[i])
-        ex = x - d->in_min[i];
-      else if (d->in_max != NULL && x > d->in_max[i])
-        ex = x - d->in_max[i];
-      g->recent[pos * per + i] = (float) ex;
-    }
-    g->recent_pos = (pos + 1) % MEDIAN_RUN;
-    if (g->n_recent < MEDIAN_RUN)
-      g->n_recent++;
-    for (i = 0; i < per; i++) {
-      float tmp[MEDIAN_RUN];
-      guint32 any = 0;
-
-      if (g->n_recent < MEDIAN_RUN) {
-        g->b[i] = 0.0f;
-        continue;
-      }
-      for (unsigned j = 0; j < MEDIAN_RUN; j++) {
-        guint32 bits;
-        tmp[j] = g->recent[j * per + i];
-        memcpy (&bits, &tmp[j], sizeof bits);
-        any |= bits;
-      }
-      /* inside the training range (the rule): a run of +0.0, whose median
-       * is +0.0, without the sort */
-      g->b[i] = any == 0 ? 0.0f : median_of (tmp, MEDIAN_RUN);
-    }
-  }
+  level_push (d, g->recent, &g->n_recent, &g->recent_pos, xn, g->b);
 
   if (pn == NULL) {
     /* no prediction (first frame after a reset): nothing to judge */

@@ -287,6 +287,14 @@ void rnn_detector_set_threshold (rnn_detector *d, double threshold);
  * output score (>= 0; at or above the threshold while in an anomaly). */
 double rnn_detector_step (rnn_detector *d, size_t g, const float *xn,
     const float *pn, float *feed, rnn_detector_event *event, double *peak);
+/* What rnn_detector_step would feed the model for the next @n frames of
+ * group @g (@xn: n * per normalised values) if none of them were shrunk
+ * and each error were exact: per frame xn - b, b the level offset that
+ * frame gets (it depends on the frames alone). The detector does not
+ * change. A guess to run the model ahead on: rnn_detector_step still
+ * decides each frame's feed, and a caller compares the two. */
+void rnn_detector_guess_feed (rnn_detector *d, size_t g, const float *xn,
+    size_t n, float *feed);
 /* A snapshot of the whole history (to continue a stream after a restart
  * exactly): its size in floats, and copies out and in of exactly that many
  * (the floats hold bytes: store them bit for bit). */

@@ -109,6 +109,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_gru_anomaly_debug);
 #define DEFAULT_ERROR_WINDOW 8640
 #define DEFAULT_WARMUP -1
 #define CHUNK_FRAMES 256
+/* 2^-20: the error x - p of a normalised value x at least this large and
+ * a prediction p below 2^9 is exact in double (exponents at most 28
+ * apart), so the detector's feed p + (x - p) is x again */
+#define TINY_FEED 9.5367431640625e-07f
 
 enum
 {
@@ -181,6 +185,10 @@ struct _GstGruAnomaly
   gdouble cur_threshold;        /* the threshold in use, read when */
   gint threshold_seen;          /* threshold_changes moves past this */
   gfloat *feed;                 /* [nf] normalised, then raw, frame fed */
+  gboolean chunked;             /* adaptive scoring over runs of frames */
+  guint run_len;                /* frames of the next run */
+  gfloat *guess, *guess_raw;    /* [CHUNK_FRAMES] feeds guessed for a run */
+  gfloat *snap;                 /* the state at the run's start */
 };
 
 G_DEFINE_TYPE (GstGruAnomaly, gst_gru_anomaly, GST_TYPE_RNN_SIGNAL);
@@ -292,6 +300,10 @@ free_stream (GstGruAnomaly * self)
   g_clear_pointer (&self->prev, g_free);
   g_clear_pointer (&self->have_prev, g_free);
   g_clear_pointer (&self->feed, g_free);
+  g_clear_pointer (&self->guess, g_free);
+  g_clear_pointer (&self->guess_raw, g_free);
+  g_clear_pointer (&self->snap, g_free);
+  self->chunked = FALSE;
   g_clear_pointer (&self->det, rnn_detector_free);
   self->model = NULL;
 }
@@ -406,6 +418,18 @@ gst_gru_anomaly_setup (GstRnnSignal * base, const rnn_model * model,
       GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
           ("Could not set up adaptive scoring: %s", err.msg), (NULL));
       return FALSE;
+    }
+    /* runs of frames where the engine's results do not depend on how the
+     * frames are split into calls: one input, one layer (a wider input or
+     * a second layer goes through other products for runs of frames than
+     * for one) */
+    self->chunked = self->batch == NULL && rnn_model_input_size (model) == 1
+        && rnn_model_num_layers (model) == 1;
+    if (self->chunked) {
+      self->run_len = CHUNK_FRAMES;
+      self->guess = g_new0 (gfloat, CHUNK_FRAMES);
+      self->guess_raw = g_new0 (gfloat, CHUNK_FRAMES);
+      self->snap = g_new0 (gfloat, rnn_state_size (self->state));
     }
   } else {
     GST_OBJECT_UNLOCK (self);
@@ -555,10 +579,18 @@ track (GstGruAnomaly * self, guint c, gdouble score, guint frame,
   }
 }
 
+static gboolean
+forward_failed (GstGruAnomaly * self, const rnn_error * err)
+{
+  GST_ELEMENT_ERROR (self, STREAM, FAILED,
+      ("The model failed on a frame: %s", err->msg), (NULL));
+  return FALSE;
+}
+
 /* Adaptive scoring: frame by frame, as what the model is fed depends on
  * the frame's score. */
 static gboolean
-process_adaptive (GstGruAnomaly * self, const gfloat * in, gfloat * out,
+adaptive_frames (GstGruAnomaly * self, const gfloat * in, gfloat * out,
     guint n_frames, guint first, gdouble threshold, gboolean post)
 {
   const guint nf = self->nf, G = self->groups, per = nf / G;
@@ -568,7 +600,6 @@ process_adaptive (GstGruAnomaly * self, const gfloat * in, gfloat * out,
   rnn_status st;
   guint j, c;
 
-  rnn_detector_set_threshold (self->det, threshold);
   for (j = 0; j < n_frames; j++) {
     const gfloat *x = in + (gsize) j * nf;
 
@@ -601,14 +632,119 @@ process_adaptive (GstGruAnomaly * self, const gfloat * in, gfloat * out,
           &err);
     else
       st = rnn_state_forward (self->state, self->feed, 1, self->pred, &err);
-    if (st != RNN_OK) {
-      GST_ELEMENT_ERROR (self, STREAM, FAILED,
-          ("The model failed on a frame: %s", err.msg), (NULL));
-      return FALSE;
-    }
+    if (st != RNN_OK)
+      return forward_failed (self, &err);
     rnn_model_normalize_input (self->model, self->pred, self->prev, G);
   }
   return TRUE;
+}
+
+static gboolean
+same_float (gfloat a, gfloat b)
+{
+  return memcmp (&a, &b, sizeof a) == 0;
+}
+
+/* Adaptive scoring of a univariate single-layer model (self->chunked), the
+ * same floats as adaptive_frames() but with the model run over runs of
+ * frames: each run is fed what the detector would feed if no frame were
+ * shrunk (rnn_detector_guess_feed), then the detector steps through the
+ * run on the predictions that gave, and where a frame's real feed differs
+ * from the guess (bit for bit: a shrunk frame, or a rounding of the guess)
+ * the state goes back to the run's start and runs the frames up to that
+ * one with their real feeds; the next run starts after it. The engine runs
+ * such a model bit for bit the same over a run as frame by frame, so the
+ * results are those of adaptive_frames(). A frame whose guess is tiny
+ * (TINY_FEED: the guess may be off by a rounding there) ends the run before
+ * it and goes alone. Runs start at one frame after a mismatch and double up
+ * to CHUNK_FRAMES (a stretch of shrunk frames costs at most about twice the
+ * model); a run of one frame is adaptive_frames(). */
+static gboolean
+adaptive_runs (GstGruAnomaly * self, const gfloat * in, gfloat * out,
+    guint n_frames, guint first, gdouble threshold, gboolean post)
+{
+  const gsize n_snap = rnn_state_size (self->state);
+  rnn_error err;
+  guint pos = 0;
+
+  while (pos < n_frames) {
+    guint m = MIN (n_frames - pos, self->run_len), j;
+
+    if (m == 1) {
+      if (!adaptive_frames (self, in + pos, out + pos, 1, first + pos,
+              threshold, post))
+        return FALSE;
+      pos++;
+      self->run_len = MIN (CHUNK_FRAMES, 2 * self->run_len);
+      continue;
+    }
+    rnn_model_normalize_input (self->model, in + pos, self->xn, m);
+    rnn_detector_guess_feed (self->det, 0, self->xn, m, self->guess);
+    /* the guess is the feed when the error x - b - p is exact in double,
+     * which holds unless x - b is tiny next to the prediction p (a zero
+     * crossing): the run stops before such a frame, which goes alone */
+    for (j = 0; j < m && fabsf (self->guess[j]) >= TINY_FEED; j++);
+    if (j == 0) {
+      if (!adaptive_frames (self, in + pos, out + pos, 1, first + pos,
+              threshold, post))
+        return FALSE;
+      pos++;
+      continue;
+    }
+    m = j;
+    rnn_model_denormalize_input (self->model, self->guess, self->guess_raw,
+        m);
+    rnn_state_get (self->state, self->snap, n_snap, NULL);
+    if (rnn_state_forward (self->state, self->guess_raw, m, self->pred, &err)
+        != RNN_OK)
+      return forward_failed (self, &err);
+    rnn_model_normalize_input (self->model, self->pred, self->pred, m);
+
+    for (j = 0; j < m; j++) {
+      rnn_detector_event ev;
+      gdouble peak, score;
+
+      score = rnn_detector_step (self->det, 0, self->xn + j,
+          j > 0 ? self->pred + j - 1 : (self->have_prev[0] ? self->prev :
+              NULL), self->feed, &ev, &peak);
+      out[pos + j] = (gfloat) score;
+      if (post && ev != RNN_DETECTOR_NONE)
+        post_event (self, ev == RNN_DETECTOR_START ? "start" : "end",
+            first + pos + j, -1, peak, threshold);
+      self->have_prev[0] = TRUE;
+      if (!same_float (self->feed[0], self->guess[j]))
+        break;
+    }
+    if (j < m) {
+      /* frame j is fed otherwise: redo frames 0..j from the run's start */
+      GST_LOG_OBJECT (self, "frame %u fed otherwise than guessed: %u "
+          "frames run again", first + pos + j, j + 1);
+      rnn_model_denormalize_input (self->model, self->feed,
+          self->guess_raw + j, 1);
+      rnn_state_set (self->state, self->snap, n_snap, NULL);
+      if (rnn_state_forward (self->state, self->guess_raw, j + 1, self->pred,
+              &err) != RNN_OK)
+        return forward_failed (self, &err);
+      rnn_model_normalize_input (self->model, self->pred + j, self->prev, 1);
+      pos += j + 1;
+      self->run_len = 1;
+    } else {
+      self->prev[0] = self->pred[m - 1];
+      pos += m;
+      self->run_len = MIN (CHUNK_FRAMES, 2 * self->run_len);
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+process_adaptive (GstGruAnomaly * self, const gfloat * in, gfloat * out,
+    guint n_frames, guint first, gdouble threshold, gboolean post)
+{
+  rnn_detector_set_threshold (self->det, threshold);
+  if (self->chunked)
+    return adaptive_runs (self, in, out, n_frames, first, threshold, post);
+  return adaptive_frames (self, in, out, n_frames, first, threshold, post);
 }
 
 static gboolean
@@ -646,11 +782,8 @@ gst_gru_anomaly_process (GstRnnSignal * base, const gfloat * in,
       st = rnn_batch_state_forward (self->batch, x, m, self->pred, &err);
     else
       st = rnn_state_forward (self->state, x, m, self->pred, &err);
-    if (st != RNN_OK) {
-      GST_ELEMENT_ERROR (self, STREAM, FAILED,
-          ("The model failed on a frame: %s", err.msg), (NULL));
-      return FALSE;
-    }
+    if (st != RNN_OK)
+      return forward_failed (self, &err);
     /* compare in normalised units: the input statistics applied to both
      * the frames and the predictions (copies without statistics); a
      * univariate model's statistics apply to every channel's value */
