@@ -8,9 +8,19 @@
 
 /* ------------------------------------------------------------ GEMV */
 
+/* How far ahead of its loads the f32 GEMV asks for its weights
+ * (prefetcht0), in bytes: one cache line in four, which is enough to keep
+ * the hardware prefetchers streaming. The packed panels are one contiguous
+ * stream, so this runs across panel ends into the next panel; past the end
+ * of the weights it touches nothing (a prefetch never faults). Measured
+ * against no prefetch (median of 21 interleaved runs, 1-4 MB matrices that
+ * come from L3): 3-8 % faster; from L2 about equal. Prefetching every line
+ * was no better than none. */
+#define PREFETCH_BYTES 4096
+
 /* A full 32-row panel (two zmm per column): four columns per iteration on
- * their own accumulators, eight independent FMA chains; the 512 bytes of
- * weights RNN_PREFETCH_BYTES ahead are prefetched. */
+ * their own accumulators, eight independent FMA chains; two of the eight
+ * cache lines PREFETCH_BYTES ahead are prefetched. */
 RNN_INLINE void
 panel32_avx512 (const float *panel, const float *x, int cols, __m512 *out)
 {
@@ -22,7 +32,8 @@ panel32_avx512 (const float *panel, const float *x, int cols, __m512 *out)
     const float *c = panel + (size_t) j * 32;
     const __m512 x0 = _mm512_set1_ps (x[j]), x1 = _mm512_set1_ps (x[j + 1]);
     const __m512 x2 = _mm512_set1_ps (x[j + 2]);
-    rnn_prefetch_lines (c, 8);
+    _mm_prefetch ((const char *) c + PREFETCH_BYTES, _MM_HINT_T0);
+    _mm_prefetch ((const char *) c + PREFETCH_BYTES + 256, _MM_HINT_T0);
     const __m512 x3 = _mm512_set1_ps (x[j + 3]);
     a0 = _mm512_fmadd_ps (_mm512_load_ps (c), x0, a0);
     b0 = _mm512_fmadd_ps (_mm512_load_ps (c + 16), x0, b0);
@@ -112,7 +123,18 @@ tanh16 (__m512 x)
 void
 rnn__sigmoid_avx512 (const float *x, float *y, size_t n)
 {
-  for (size_t i = 0; i < n; i += 16) {
+  size_t i = 0;
+
+  /* 4 vectors at a time, their exp chains interleaved */
+  for (; i + 64 <= n; i += 64) {
+    __m512 v[4];
+    for (int u = 0; u < 4; u++)
+      v[u] = _mm512_loadu_ps (x + i + 16 * u);
+    rnn_sigmoid16_n (v, 4);
+    for (int u = 0; u < 4; u++)
+      _mm512_storeu_ps (y + i + 16 * u, v[u]);
+  }
+  for (; i < n; i += 16) {
     const __mmask16 m = rnn_rows_mask ((int) MIN (n - i, 16));
     _mm512_mask_storeu_ps (y + i, m, sigmoid16 (_mm512_maskz_loadu_ps (m,
                 x + i)));
@@ -122,7 +144,18 @@ rnn__sigmoid_avx512 (const float *x, float *y, size_t n)
 void
 rnn__tanh_avx512 (const float *x, float *y, size_t n)
 {
-  for (size_t i = 0; i < n; i += 16) {
+  size_t i = 0;
+
+  /* 4 vectors at a time, their exp chains interleaved */
+  for (; i + 64 <= n; i += 64) {
+    __m512 v[4];
+    for (int u = 0; u < 4; u++)
+      v[u] = _mm512_loadu_ps (x + i + 16 * u);
+    rnn_tanh16_n (v, 4);
+    for (int u = 0; u < 4; u++)
+      _mm512_storeu_ps (y + i + 16 * u, v[u]);
+  }
+  for (; i < n; i += 16) {
     const __mmask16 m = rnn_rows_mask ((int) MIN (n - i, 16));
     _mm512_mask_storeu_ps (y + i, m, tanh16 (_mm512_maskz_loadu_ps (m,
                 x + i)));

@@ -12,26 +12,6 @@
 
 #define RNN_INLINE static inline __attribute__ ((always_inline))
 
-/* How far ahead of its loads the f32 GEMV asks for its weights
- * (prefetcht0), in bytes. The packed panels are one contiguous stream, so
- * this runs across panel ends into the next panel. The hardware prefetchers
- * alone leave the weights of a GEMV 10-25 % below the read bandwidth of a
- * plain read loop when they come from L3 (a 1-4 MB matrix), and a little
- * below it from L2; 2-8 KB ahead measured about equal, 0.5 KB worse. */
-#define RNN_PREFETCH_BYTES 4096
-
-/* Prefetch the @n cache lines that start RNN_PREFETCH_BYTES after @p (a
- * constant @n after inlining). Past the end of the weights this touches
- * nothing: a prefetch never faults. */
-RNN_INLINE void
-rnn_prefetch_lines (const float *p, int n)
-{
-  const char *c = (const char *) p + RNN_PREFETCH_BYTES;
-#pragma GCC unroll 8
-  for (int i = 0; i < n; i++)
-    _mm_prefetch (c + 64 * i, _MM_HINT_T0);
-}
-
 /* exp(r) on |r| <= ln2 / 2: a degree-6 polynomial fitted for the smallest
  * largest relative error on that interval (1.9e-9 in exact arithmetic, so
  * float rounding dominates). */
