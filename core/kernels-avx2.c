@@ -400,50 +400,45 @@ rnn__gemv_batch_avx2 (const rnn_packed *p, int nb, const float *x, int ldx,
 
 /* ---------------------------------------------------- activations */
 
-void
-rnn__sigmoid_avx2 (const float *x, float *y, size_t n)
+/* y = f(x) elementwise for one of the n-vector nonlinearities of
+ * kernels-x86.h (@f a constant after inlining): 4 vectors at a time, their
+ * exp chains interleaved, then single vectors; the tail goes through the
+ * same code on a padded copy. */
+RNN_INLINE void
+map8 (const float *x, float *y, size_t n, void (*f) (__m256 *, int))
 {
   size_t i = 0;
-  /* 4 vectors at a time, their exp chains interleaved */
+
   for (; i + 32 <= n; i += 32) {
     __m256 v[4];
     for (int u = 0; u < 4; u++)
       v[u] = _mm256_loadu_ps (x + i + 8 * u);
-    rnn_sigmoid8_n (v, 4);
+    f (v, 4);
     for (int u = 0; u < 4; u++)
       _mm256_storeu_ps (y + i + 8 * u, v[u]);
   }
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps (y + i, rnn_sigmoid8 (_mm256_loadu_ps (x + i)));
-  if (i < n) {
+  for (; i < n; i += 8) {
     float tmp[8] = { 0 };
-    memcpy (tmp, x + i, (n - i) * sizeof (float));
-    _mm256_storeu_ps (tmp, rnn_sigmoid8 (_mm256_loadu_ps (tmp)));
-    memcpy (y + i, tmp, (n - i) * sizeof (float));
+    const size_t k = MIN (n - i, 8);
+    __m256 v;
+    memcpy (tmp, x + i, k * sizeof (float));
+    v = _mm256_loadu_ps (tmp);
+    f (&v, 1);
+    _mm256_storeu_ps (tmp, v);
+    memcpy (y + i, tmp, k * sizeof (float));
   }
+}
+
+void
+rnn__sigmoid_avx2 (const float *x, float *y, size_t n)
+{
+  map8 (x, y, n, rnn_sigmoid8_n);
 }
 
 void
 rnn__tanh_avx2 (const float *x, float *y, size_t n)
 {
-  size_t i = 0;
-  /* 4 vectors at a time, their exp chains interleaved */
-  for (; i + 32 <= n; i += 32) {
-    __m256 v[4];
-    for (int u = 0; u < 4; u++)
-      v[u] = _mm256_loadu_ps (x + i + 8 * u);
-    rnn_tanh8_n (v, 4);
-    for (int u = 0; u < 4; u++)
-      _mm256_storeu_ps (y + i + 8 * u, v[u]);
-  }
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps (y + i, rnn_tanh8 (_mm256_loadu_ps (x + i)));
-  if (i < n) {
-    float tmp[8] = { 0 };
-    memcpy (tmp, x + i, (n - i) * sizeof (float));
-    _mm256_storeu_ps (tmp, rnn_tanh8 (_mm256_loadu_ps (tmp)));
-    memcpy (y + i, tmp, (n - i) * sizeof (float));
-  }
+  map8 (x, y, n, rnn_tanh8_n);
 }
 
 /* ---------------------------------------------------- fused cells */

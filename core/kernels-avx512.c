@@ -105,61 +105,40 @@ rnn__gemv_avx512 (const rnn_packed *p, const float *x, const float *add,
 
 /* ---------------------------------------------------- activations */
 
-/* One vector of the nonlinearities of kernels-x86.h. */
-RNN_INLINE __m512
-sigmoid16 (__m512 x)
+/* y = f(x) elementwise for one of the n-vector nonlinearities of
+ * kernels-x86.h (@f a constant after inlining): 4 vectors at a time, their
+ * exp chains interleaved, then masked single vectors. */
+RNN_INLINE void
+map16 (const float *x, float *y, size_t n, void (*f) (__m512 *, int))
 {
-  rnn_sigmoid16_n (&x, 1);
-  return x;
-}
+  size_t i = 0;
 
-RNN_INLINE __m512
-tanh16 (__m512 x)
-{
-  rnn_tanh16_n (&x, 1);
-  return x;
+  for (; i + 64 <= n; i += 64) {
+    __m512 v[4];
+    for (int u = 0; u < 4; u++)
+      v[u] = _mm512_loadu_ps (x + i + 16 * u);
+    f (v, 4);
+    for (int u = 0; u < 4; u++)
+      _mm512_storeu_ps (y + i + 16 * u, v[u]);
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 m = rnn_rows_mask ((int) MIN (n - i, 16));
+    __m512 v = _mm512_maskz_loadu_ps (m, x + i);
+    f (&v, 1);
+    _mm512_mask_storeu_ps (y + i, m, v);
+  }
 }
 
 void
 rnn__sigmoid_avx512 (const float *x, float *y, size_t n)
 {
-  size_t i = 0;
-
-  /* 4 vectors at a time, their exp chains interleaved */
-  for (; i + 64 <= n; i += 64) {
-    __m512 v[4];
-    for (int u = 0; u < 4; u++)
-      v[u] = _mm512_loadu_ps (x + i + 16 * u);
-    rnn_sigmoid16_n (v, 4);
-    for (int u = 0; u < 4; u++)
-      _mm512_storeu_ps (y + i + 16 * u, v[u]);
-  }
-  for (; i < n; i += 16) {
-    const __mmask16 m = rnn_rows_mask ((int) MIN (n - i, 16));
-    _mm512_mask_storeu_ps (y + i, m, sigmoid16 (_mm512_maskz_loadu_ps (m,
-                x + i)));
-  }
+  map16 (x, y, n, rnn_sigmoid16_n);
 }
 
 void
 rnn__tanh_avx512 (const float *x, float *y, size_t n)
 {
-  size_t i = 0;
-
-  /* 4 vectors at a time, their exp chains interleaved */
-  for (; i + 64 <= n; i += 64) {
-    __m512 v[4];
-    for (int u = 0; u < 4; u++)
-      v[u] = _mm512_loadu_ps (x + i + 16 * u);
-    rnn_tanh16_n (v, 4);
-    for (int u = 0; u < 4; u++)
-      _mm512_storeu_ps (y + i + 16 * u, v[u]);
-  }
-  for (; i < n; i += 16) {
-    const __mmask16 m = rnn_rows_mask ((int) MIN (n - i, 16));
-    _mm512_mask_storeu_ps (y + i, m, tanh16 (_mm512_maskz_loadu_ps (m,
-                x + i)));
-  }
+  map16 (x, y, n, rnn_tanh16_n);
 }
 
 /* ---------------------------------------------------- fused cells */
