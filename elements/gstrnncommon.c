@@ -249,9 +249,10 @@ slot_replace_next (GstRnnModelSlot * slot, rnn_model * model, gpointer data,
   *old_model = slot->next;
   *old_data = slot->next_data;
   *old_free = slot->next_data_free;
-  slot->next = model;
-  slot->next_data = data;
   slot->next_data_free = data_free;
+  /* atomic stores: gst_rnn_model_slot_take peeks without the lock */
+  g_atomic_pointer_set (&slot->next_data, data);
+  g_atomic_pointer_set (&slot->next, model);
 }
 
 static void
@@ -422,8 +423,8 @@ gst_rnn_model_slot_take (GstRnnModelSlot * slot, GstElement * element,
   model = slot->next;
   d = slot->next_data;
   d_free = slot->next_data_free;
-  slot->next = NULL;
-  slot->next_data = NULL;
+  g_atomic_pointer_set (&slot->next, NULL);
+  g_atomic_pointer_set (&slot->next_data, NULL);
   GST_OBJECT_UNLOCK (element);
   if (data)
     *data = d;
