@@ -109,13 +109,17 @@ store_panel (float *y, const float *add, int r0, int nv, int valid,
   }
 }
 
-void
-rnn__gemv_avx2 (const rnn_packed *p, const float *x, const float *add,
-    float *y)
+/* The panels in storage order, or last to first with @rev (kernels.h,
+ * gemv_rev). */
+RNN_INLINE void
+gemv_avx2 (const rnn_packed *p, const float *x, const float *add, float *y,
+    int rev)
 {
   const int rows = p->rows, cols = p->cols;
+  const int np = (rows + RNN_PANEL_ROWS - 1) / RNN_PANEL_ROWS;
 
-  for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
+  for (int q = 0; q < np; q++) {
+    const int r0 = (rev ? np - 1 - q : q) * RNN_PANEL_ROWS;
     const int width = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
     const int valid = MIN (width, rows - r0);
     const int nv = width / 8;
@@ -130,6 +134,20 @@ rnn__gemv_avx2 (const rnn_packed *p, const float *x, const float *add,
     }
     store_panel (y, add, r0, nv, valid, acc);
   }
+}
+
+void
+rnn__gemv_avx2 (const rnn_packed *p, const float *x, const float *add,
+    float *y)
+{
+  gemv_avx2 (p, x, add, y, 0);
+}
+
+void
+rnn__gemv_rev_avx2 (const rnn_packed *p, const float *x, const float *add,
+    float *y)
+{
+  gemv_avx2 (p, x, add, y, 1);
 }
 
 /* ------------------------------------------------------- bf16 GEMV */

@@ -14,13 +14,17 @@ panel_width (int rows, int r0)
   return MIN (RNN_PANEL_ROWS, (rows - r0 + 7) & ~7);
 }
 
-void
-rnn__gemv_generic (const rnn_packed *p, const float *x, const float *add,
-    float *y)
+/* The panels in storage order, or last to first with @rev (kernels.h,
+ * gemv_rev). */
+static inline void
+gemv_generic (const rnn_packed *p, const float *x, const float *add,
+    float *y, int rev)
 {
   const int rows = p->rows, cols = p->cols;
+  const int np = (rows + RNN_PANEL_ROWS - 1) / RNN_PANEL_ROWS;
 
-  for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
+  for (int q = 0; q < np; q++) {
+    const int r0 = (rev ? np - 1 - q : q) * RNN_PANEL_ROWS;
     const int width = panel_width (rows, r0);
     const int valid = MIN (width, rows - r0);
     const float *panel = p->data + (size_t) r0 * (size_t) cols;
@@ -37,6 +41,20 @@ rnn__gemv_generic (const rnn_packed *p, const float *x, const float *add,
     for (int r = 0; r < valid; r++)
       y[r0 + r] = add ? add[r0 + r] + acc[r] : acc[r];
   }
+}
+
+void
+rnn__gemv_generic (const rnn_packed *p, const float *x, const float *add,
+    float *y)
+{
+  gemv_generic (p, x, add, y, 0);
+}
+
+void
+rnn__gemv_rev_generic (const rnn_packed *p, const float *x,
+    const float *add, float *y)
+{
+  gemv_generic (p, x, add, y, 1);
 }
 
 /* bf16: both factors are bfloat16 values, so each product is exact in

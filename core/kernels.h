@@ -92,6 +92,13 @@ typedef struct {
 
   /* The GEMV of each precision (p->prec must match). */
   rnn_gemv_fn gemv;             /* f32 */
+  /* The f32 GEMV with its panels run last to first: the same bits as
+   * gemv() (every panel's rows are computed on their own). A recurrence
+   * alternating the two directions step after step starts each step on
+   * the panels the previous one read last, which are still in the cache
+   * when the matrix is about as large as the L2 or larger (a plain cyclic
+   * sweep of a matrix larger than the cache misses on every line). */
+  rnn_gemv_fn gemv_rev;
   rnn_gemv_fn gemv_bf16;
   rnn_gemv_fn gemv_int8;
 
@@ -192,6 +199,8 @@ void rnn__gemm_xwt (size_t n, int rows, int cols, const float *x, int ldx,
 /* kernels-generic.c */
 void rnn__gemv_generic (const rnn_packed *p, const float *x,
     const float *add, float *y);
+void rnn__gemv_rev_generic (const rnn_packed *p, const float *x,
+    const float *add, float *y);
 void rnn__gemv_bf16_generic (const rnn_packed *p, const float *x,
     const float *add, float *y);
 void rnn__gemv_int8_generic (const rnn_packed *p, const float *x,
@@ -207,6 +216,8 @@ void rnn__gemv_batch_generic (const rnn_packed *p, int nb, const float *x,
 /* kernels-avx2.c (AVX2 + FMA) */
 void rnn__gemv_avx2 (const rnn_packed *p, const float *x, const float *add,
     float *y);
+void rnn__gemv_rev_avx2 (const rnn_packed *p, const float *x,
+    const float *add, float *y);
 void rnn__gemv_bf16_avx2 (const rnn_packed *p, const float *x,
     const float *add, float *y);
 void rnn__gemv_int8_avx2 (const rnn_packed *p, const float *x,
@@ -225,6 +236,8 @@ void rnn__gemv_int8_avxvnni (const rnn_packed *p, const float *x,
 
 /* kernels-avx512.c (AVX-512 F/BW/DQ/VL + FMA) */
 void rnn__gemv_avx512 (const rnn_packed *p, const float *x,
+    const float *add, float *y);
+void rnn__gemv_rev_avx512 (const rnn_packed *p, const float *x,
     const float *add, float *y);
 void rnn__sigmoid_avx512 (const float *x, float *y, size_t n);
 void rnn__tanh_avx512 (const float *x, float *y, size_t n);
