@@ -5,6 +5,7 @@
 #include "kernels-x86.h"
 
 #include <string.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------ GEMV */
 
@@ -13,19 +14,35 @@
  * to keep the hardware prefetchers streaming. Near the end of a panel the
  * prefetches go to the start of the panel that runs next (the following
  * one in memory, or the previous one in gemv_rev's order); past the end
- * of the weights they touch nothing (a prefetch never faults). Measured
- * against no prefetch (median of 21 interleaved runs, 1-4 MB matrices that
- * come from L3): 3-8 % faster; from L2 about equal. Prefetching every line
- * was no better than none. */
+ * of the weights they touch nothing (a prefetch never faults). Only for a
+ * matrix that streams from L3 (more than 1.5 times the L2): measured
+ * against no prefetch, interleaved runs, a 4 MB matrix ran 5-10 % faster
+ * with it, a 0.75-1 MB one (L2) 5-10 % slower. Prefetching every line was
+ * no better than one in four. */
 #define PREFETCH_FLOATS 1024
 
+/* The smallest matrix, in bytes, that the GEMV prefetches: 1.5 times the
+ * L2 (1 MB when the system does not say). */
+static size_t
+prefetch_from (void)
+{
+  static gsize bytes;
+
+  if (g_once_init_enter (&bytes)) {
+    long l2 = sysconf (_SC_LEVEL2_CACHE_SIZE);
+    g_once_init_leave (&bytes, (gsize) (l2 > 0 ? l2 : 1 << 20) * 3 / 2);
+  }
+  return bytes;
+}
+
 /* A full 32-row panel (two zmm per column): four columns per iteration on
- * their own accumulators, eight independent FMA chains; two of the eight
- * cache lines PREFETCH_FLOATS ahead are prefetched, in the panel @next
- * (the one that runs after this one, NULL if none) once past this one. */
+ * their own accumulators, eight independent FMA chains; with @pf (a
+ * constant after inlining) two of the eight cache lines PREFETCH_FLOATS
+ * ahead are prefetched, in the panel @next (the one that runs after this
+ * one, NULL if none) once past this one. */
 RNN_INLINE void
 panel32_avx512 (const float *panel, const float *next, const float *x,
-    int cols, __m512 *out)
+    int cols, int pf, __m512 *out)
 {
   __m512 a0 = _mm512_setzero_ps (), b0 = a0, a1 = a0, b1 = a0;
   __m512 a2 = a0, b2 = a0, a3 = a0, b3 = a0;
@@ -38,10 +55,12 @@ panel32_avx512 (const float *panel, const float *next, const float *x,
     const float *c = panel + (size_t) j * 32;
     const __m512 x0 = _mm512_set1_ps (x[j]), x1 = _mm512_set1_ps (x[j + 1]);
     const __m512 x2 = _mm512_set1_ps (x[j + 2]);
-    const float *pf = c + PREFETCH_FLOATS
-        + ((size_t) j * 32 + PREFETCH_FLOATS >= size ? jump : 0);
-    _mm_prefetch ((const char *) pf, _MM_HINT_T0);
-    _mm_prefetch ((const char *) (pf + 64), _MM_HINT_T0);
+    if (pf) {
+      const float *a = c + PREFETCH_FLOATS
+          + ((size_t) j * 32 + PREFETCH_FLOATS >= size ? jump : 0);
+      _mm_prefetch ((const char *) a, _MM_HINT_T0);
+      _mm_prefetch ((const char *) (a + 64), _MM_HINT_T0);
+    }
     const __m512 x3 = _mm512_set1_ps (x[j + 3]);
     a0 = _mm512_fmadd_ps (_mm512_load_ps (c), x0, a0);
     b0 = _mm512_fmadd_ps (_mm512_load_ps (c + 16), x0, b0);
@@ -101,6 +120,8 @@ gemv_avx512 (const rnn_packed *p, const float *x, const float *add,
 {
   const int rows = p->rows, cols = p->cols;
   const int np = (rows + RNN_PANEL_ROWS - 1) / RNN_PANEL_ROWS;
+  const int pf = (size_t) rows * (size_t) cols * sizeof (float)
+      >= prefetch_from ();
 
   for (int q = 0; q < np; q++) {
     const int r0 = (rev ? np - 1 - q : q) * RNN_PANEL_ROWS;
@@ -111,8 +132,10 @@ gemv_avx512 (const rnn_packed *p, const float *x, const float *add,
         * (size_t) cols : NULL;
     __m512 acc[2];
 
-    if (width == 32)
-      panel32_avx512 (panel, next, x, cols, acc);
+    if (width == 32 && pf)
+      panel32_avx512 (panel, next, x, cols, 1, acc);
+    else if (width == 32)
+      panel32_avx512 (panel, next, x, cols, 0, acc);
     else
       panel_tail_avx512 (panel, x, cols, width, acc);
     rnn_store_rows16 (y, add, r0, MIN (width, rows - r0), acc);
