@@ -232,8 +232,28 @@ struct rnn_state {
   double *sum;          /* [D*Hout] running sum for the `mean` head */
   float *vec;           /* [vec_size] the head's input row */
   guint8 *rev;          /* [L*D] run W_hh's panels last to first at the
-                         * next step (gemv_rev; same results either way) */
+                         * next step (RNN_GEMV_REVERSE; same results
+                         * either way) */
+  unsigned pf_step;     /* RNN_GEMV_PREFETCH when the weights one step of
+                         * every layer reads stream from L3, else 0 */
 };
+
+/* Bytes of weights a one-frame step of every layer reads (the packed W_ih
+ * and W_hh of every layer and direction). */
+static size_t
+step_bytes (const rnn_engine *e)
+{
+  size_t b = 0;
+
+  for (int i = 0; i < e->n_dirs; i++) {
+    const rnn_packed *ih = &e->dirs[i].wih, *hh = &e->dirs[i].whh;
+    const size_t es = hh->prec == RNN_PRECISION_INT8 ? 1
+        : hh->prec == RNN_PRECISION_BF16 ? 2 : sizeof (float);
+    b += (size_t) ih->rows * (size_t) ih->cols * sizeof (float)
+        + (size_t) hh->rows * (size_t) hh->kc * es;
+  }
+  return b;
+}
 
 void
 rnn_state_free (rnn_state *s)
@@ -301,6 +321,7 @@ rnn_state_new (const rnn_model *m, size_t max_frames, rnn_state **out,
   if (!s->st || !s->xin || !s->gx || !s->seq[0] || !s->seq[1] || !s->gh
       || !s->hfull || !s->sum || !s->vec || !s->rev)
     goto nomem;
+  s->pf_step = step_bytes (e) > rnn__stream_bytes () ? RNN_GEMV_PREFETCH : 0;
   *out = s;
   return RNN_OK;
 
@@ -437,18 +458,19 @@ rnn__cell_update (const rnn_model *m, const rnn_kernels *k,
  * each step then starts on the panels the previous one read last, still in
  * the cache, where a sweep in one direction over a matrix about as large as
  * the L2 (an LSTM with H = 256 has 1 MB) or larger misses on every line.
- * Both directions give the same bits. */
+ * Both directions give the same bits. @pf: RNN_GEMV_PREFETCH when the
+ * weights of the step stream from L3. */
 static inline void
 cell_step (rnn_state *s, const rnn_eng_dir *ed, float *g, float *h,
-    guint8 *rev)
+    guint8 *rev, unsigned pf)
 {
   const rnn_model *m = s->m;
   const rnn_kernels *k = s->e->k;
   float *y = rnn__cell_adds_product (m) ? g : s->gh;
   const float *add = rnn__cell_adds_product (m) ? g : NULL;
 
-  if (ed->whh.prec == RNN_PRECISION_F32 && k->gemv_rev != NULL) {
-    (*rev ? k->gemv_rev : k->gemv) (&ed->whh, h, add, y);
+  if (ed->whh.prec == RNN_PRECISION_F32 && k->gemv_ex != NULL) {
+    k->gemv_ex (&ed->whh, h, add, y, pf | (*rev ? RNN_GEMV_REVERSE : 0));
     *rev ^= 1;
   } else {
     rnn__kernels_gemv (k, &ed->whh, h, add, y);
@@ -513,6 +535,7 @@ run_block (rnn_state *s, const source *src, size_t T)
       for (size_t bi = 0; bi < n_blocks; bi++) {
         size_t b = d == 0 ? bi : n_blocks - 1 - bi;
         size_t t0 = b * chunk, n = MIN (chunk, T - t0);
+        unsigned pf;
 
         const float *rows = s->xin;
         size_t ldr = ed->in;
@@ -522,9 +545,20 @@ run_block (rnn_state *s, const source *src, size_t T)
           rows = in + t0 * ld;
           ldr = ld;
         }
+        /* the weights a step reads: every layer's for short blocks (run
+         * frame after frame through all layers), this layer's W_hh for
+         * long ones */
+        pf = n <= SMALL_BLOCK ? s->pf_step : (size_t) ed->whh.rows
+            * (size_t) ed->whh.kc * sizeof (float) > rnn__stream_bytes ()
+            ? RNN_GEMV_PREFETCH : 0;
         if (n <= SMALL_BLOCK) {
-          for (size_t i = 0; i < n; i++)
-            k->gemv (&ed->wih, rows + i * ldr, ed->bias, s->gx + i * GH);
+          for (size_t i = 0; i < n; i++) {
+            if (k->gemv_ex != NULL)
+              k->gemv_ex (&ed->wih, rows + i * ldr, ed->bias, s->gx + i * GH,
+                  pf);
+            else
+              k->gemv (&ed->wih, rows + i * ldr, ed->bias, s->gx + i * GH);
+          }
         } else if (ed->in > 4 && product != NULL) {
           product (&ed->wih, (int) n, rows, (int) ldr, ed->bias, 0, s->gx,
               (int) GH);
@@ -534,7 +568,7 @@ run_block (rnn_state *s, const source *src, size_t T)
         }
         for (size_t i = 0; i < n; i++) {
           size_t tt = d == 0 ? i : n - 1 - i;
-          cell_step (s, ed, s->gx + tt * GH, h, &s->rev[l * D + d]);
+          cell_step (s, ed, s->gx + tt * GH, h, &s->rev[l * D + d], pf);
           memcpy (out + (t0 + tt) * ld + (size_t) d * hout, h,
               hout * sizeof (float));
         }

@@ -110,7 +110,7 @@ store_panel (float *y, const float *add, int r0, int nv, int valid,
 }
 
 /* The panels in storage order, or last to first with @rev (kernels.h,
- * gemv_rev). */
+ * gemv_ex). */
 RNN_INLINE void
 gemv_avx2 (const rnn_packed *p, const float *x, const float *add, float *y,
     int rev)
@@ -144,10 +144,10 @@ rnn__gemv_avx2 (const rnn_packed *p, const float *x, const float *add,
 }
 
 void
-rnn__gemv_rev_avx2 (const rnn_packed *p, const float *x, const float *add,
-    float *y)
+rnn__gemv_ex_avx2 (const rnn_packed *p, const float *x, const float *add,
+    float *y, unsigned flags)
 {
-  gemv_avx2 (p, x, add, y, 1);
+  gemv_avx2 (p, x, add, y, (flags & RNN_GEMV_REVERSE) != 0);
 }
 
 /* ------------------------------------------------------- bf16 GEMV */

@@ -5,7 +5,6 @@
 #include "kernels-x86.h"
 
 #include <string.h>
-#include <unistd.h>
 
 /* ------------------------------------------------------------ GEMV */
 
@@ -13,27 +12,14 @@
  * (prefetcht0), in floats (4 KB): one cache line in four, which is enough
  * to keep the hardware prefetchers streaming. Near the end of a panel the
  * prefetches go to the start of the panel that runs next (the following
- * one in memory, or the previous one in gemv_rev's order); past the end
- * of the weights they touch nothing (a prefetch never faults). Only for a
- * matrix that streams from L3 (more than 1.5 times the L2): measured
+ * one in memory, or the previous one in reverse order); past the end
+ * of the weights they touch nothing (a prefetch never faults). Only for
+ * weights that stream from L3 (RNN_GEMV_PREFETCH, or a matrix larger than
+ * rnn__stream_bytes for gemv): measured
  * against no prefetch, interleaved runs, a 4 MB matrix ran 5-10 % faster
  * with it, a 0.75-1 MB one (L2) 5-10 % slower. Prefetching every line was
  * no better than one in four. */
 #define PREFETCH_FLOATS 1024
-
-/* The smallest matrix, in bytes, that the GEMV prefetches: 1.5 times the
- * L2 (1 MB when the system does not say). */
-static size_t
-prefetch_from (void)
-{
-  static gsize bytes;
-
-  if (g_once_init_enter (&bytes)) {
-    long l2 = sysconf (_SC_LEVEL2_CACHE_SIZE);
-    g_once_init_leave (&bytes, (gsize) (l2 > 0 ? l2 : 1 << 20) * 3 / 2);
-  }
-  return bytes;
-}
 
 /* A full 32-row panel (two zmm per column): four columns per iteration on
  * their own accumulators, eight independent FMA chains; with @pf (a
@@ -112,16 +98,14 @@ panel_tail_avx512 (const float *panel, const float *x, int cols, int width,
 }
 
 /* The panels in storage order, or last to first with @rev (kernels.h,
- * gemv_rev): each panel's rows are computed on their own, the same way
- * in both orders. */
+ * RNN_GEMV_REVERSE), prefetched with @pf: each panel's rows are computed
+ * on their own, the same way in both orders. */
 RNN_INLINE void
 gemv_avx512 (const rnn_packed *p, const float *x, const float *add,
-    float *y, int rev)
+    float *y, int rev, int pf)
 {
   const int rows = p->rows, cols = p->cols;
   const int np = (rows + RNN_PANEL_ROWS - 1) / RNN_PANEL_ROWS;
-  const int pf = (size_t) rows * (size_t) cols * sizeof (float)
-      >= prefetch_from ();
 
   for (int q = 0; q < np; q++) {
     const int r0 = (rev ? np - 1 - q : q) * RNN_PANEL_ROWS;
@@ -146,14 +130,16 @@ void
 rnn__gemv_avx512 (const rnn_packed *p, const float *x, const float *add,
     float *y)
 {
-  gemv_avx512 (p, x, add, y, 0);
+  gemv_avx512 (p, x, add, y, 0, (size_t) p->rows * (size_t) p->cols
+      * sizeof (float) > rnn__stream_bytes ());
 }
 
 void
-rnn__gemv_rev_avx512 (const rnn_packed *p, const float *x,
-    const float *add, float *y)
+rnn__gemv_ex_avx512 (const rnn_packed *p, const float *x,
+    const float *add, float *y, unsigned flags)
 {
-  gemv_avx512 (p, x, add, y, 1);
+  gemv_avx512 (p, x, add, y, (flags & RNN_GEMV_REVERSE) != 0,
+      (flags & RNN_GEMV_PREFETCH) != 0);
 }
 
 /* ---------------------------------------------------- activations */

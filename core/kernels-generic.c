@@ -15,7 +15,7 @@ panel_width (int rows, int r0)
 }
 
 /* The panels in storage order, or last to first with @rev (kernels.h,
- * gemv_rev). */
+ * gemv_ex). */
 static inline void
 gemv_generic (const rnn_packed *p, const float *x, const float *add,
     float *y, int rev)
@@ -51,10 +51,10 @@ rnn__gemv_generic (const rnn_packed *p, const float *x, const float *add,
 }
 
 void
-rnn__gemv_rev_generic (const rnn_packed *p, const float *x,
-    const float *add, float *y)
+rnn__gemv_ex_generic (const rnn_packed *p, const float *x,
+    const float *add, float *y, unsigned flags)
 {
-  gemv_generic (p, x, add, y, 1);
+  gemv_generic (p, x, add, y, (flags & RNN_GEMV_REVERSE) != 0);
 }
 
 /* bf16: both factors are bfloat16 values, so each product is exact in

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static inline int
 round_up (int n, int to)
@@ -50,6 +51,21 @@ rnn__quant_scales (float amax, float *sx, float *inv)
     *sx = 0.0f;
     *inv = 0.0f;
   }
+}
+
+size_t
+rnn__stream_bytes (void)
+{
+  static gsize bytes;
+
+  if (g_once_init_enter (&bytes)) {
+    long l2 = -1;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    l2 = sysconf (_SC_LEVEL2_CACHE_SIZE);
+#endif
+    g_once_init_leave (&bytes, (gsize) (l2 > 0 ? l2 : 1 << 20) * 3 / 2);
+  }
+  return bytes;
 }
 
 static void *
@@ -224,7 +240,7 @@ static const rnn_kernels candidates[] = {
     .needs = AVX512_ALL | RNN_CPU_AVX512_VNNI | RNN_CPU_AVX512_BF16,
     .needs_text = "AVX-512 F/BW/DQ/VL, AVX512-VNNI, AVX512-BF16, AVX2, FMA",
     .gemv = rnn__gemv_avx512,
-    .gemv_rev = rnn__gemv_rev_avx512,
+    .gemv_ex = rnn__gemv_ex_avx512,
     .gemv_bf16 = rnn__gemv_bf16_avx512bf16,
     .gemv_int8 = rnn__gemv_int8_avx512vnni,
     .sigmoid = rnn__sigmoid_avx512,
@@ -240,7 +256,7 @@ static const rnn_kernels candidates[] = {
     .needs = AVX512_ALL | RNN_CPU_AVX512_VNNI,
     .needs_text = "AVX-512 F/BW/DQ/VL, AVX512-VNNI, AVX2, FMA",
     .gemv = rnn__gemv_avx512,
-    .gemv_rev = rnn__gemv_rev_avx512,
+    .gemv_ex = rnn__gemv_ex_avx512,
     .gemv_bf16 = rnn__gemv_bf16_avx2,
     .gemv_int8 = rnn__gemv_int8_avx512vnni,
     .sigmoid = rnn__sigmoid_avx512,
@@ -256,7 +272,7 @@ static const rnn_kernels candidates[] = {
     .needs = AVX512_ALL,
     .needs_text = "AVX-512 F/BW/DQ/VL, AVX2, FMA",
     .gemv = rnn__gemv_avx512,
-    .gemv_rev = rnn__gemv_rev_avx512,
+    .gemv_ex = rnn__gemv_ex_avx512,
     .gemv_bf16 = rnn__gemv_bf16_avx2,
     .gemv_int8 = rnn__gemv_int8_avx2,
     .sigmoid = rnn__sigmoid_avx512,
@@ -272,7 +288,7 @@ static const rnn_kernels candidates[] = {
     .needs = RNN_CPU_AVX2 | RNN_CPU_FMA | RNN_CPU_AVX_VNNI,
     .needs_text = "AVX2, FMA, AVX-VNNI",
     .gemv = rnn__gemv_avx2,
-    .gemv_rev = rnn__gemv_rev_avx2,
+    .gemv_ex = rnn__gemv_ex_avx2,
     .gemv_bf16 = rnn__gemv_bf16_avx2,
     .gemv_int8 = rnn__gemv_int8_avxvnni,
     .sigmoid = rnn__sigmoid_avx2,
@@ -288,7 +304,7 @@ static const rnn_kernels candidates[] = {
     .needs = RNN_CPU_AVX2 | RNN_CPU_FMA,
     .needs_text = "AVX2, FMA",
     .gemv = rnn__gemv_avx2,
-    .gemv_rev = rnn__gemv_rev_avx2,
+    .gemv_ex = rnn__gemv_ex_avx2,
     .gemv_bf16 = rnn__gemv_bf16_avx2,
     .gemv_int8 = rnn__gemv_int8_avx2,
     .sigmoid = rnn__sigmoid_avx2,
@@ -303,7 +319,7 @@ static const rnn_kernels candidates[] = {
     .needs = 0,
     .needs_text = "nothing",
     .gemv = rnn__gemv_generic,
-    .gemv_rev = rnn__gemv_rev_generic,
+    .gemv_ex = rnn__gemv_ex_generic,
     .gemv_bf16 = rnn__gemv_bf16_generic,
     .gemv_int8 = rnn__gemv_int8_generic,
     .sigmoid = rnn__sigmoid_generic,

@@ -92,13 +92,19 @@ typedef struct {
 
   /* The GEMV of each precision (p->prec must match). */
   rnn_gemv_fn gemv;             /* f32 */
-  /* The f32 GEMV with its panels run last to first: the same bits as
-   * gemv() (every panel's rows are computed on their own). A recurrence
-   * alternating the two directions step after step starts each step on
-   * the panels the previous one read last, which are still in the cache
-   * when the matrix is about as large as the L2 or larger (a plain cyclic
-   * sweep of a matrix larger than the cache misses on every line). */
-  rnn_gemv_fn gemv_rev;
+  /* The f32 GEMV with options, RNN_GEMV_* bits; the same bits as gemv()
+   * whatever they are (every panel's rows are computed on their own):
+   * - RNN_GEMV_REVERSE runs the panels last to first. A recurrence
+   *   alternating the two directions step after step starts each step on
+   *   the panels the previous one read last, which are still in the cache
+   *   when the matrix is about as large as the L2 or larger (a plain cyclic
+   *   sweep of a matrix larger than the cache misses on every line);
+   * - RNN_GEMV_PREFETCH asks for the weights ahead in software, for a
+   *   matrix the caller knows streams from L3 (sets without a prefetch
+   *   ignore it). gemv() itself prefetches a matrix larger than
+   *   RNN_STREAM_BYTES. */
+  void (*gemv_ex) (const rnn_packed *p, const float *x, const float *add,
+      float *y, unsigned flags);
   rnn_gemv_fn gemv_bf16;
   rnn_gemv_fn gemv_int8;
 
@@ -132,6 +138,16 @@ typedef struct {
   void (*gemv_batch) (const rnn_packed *p, int nb, const float *x, int ldx,
       const float *add, int ldadd, float *y, int ldy);
 } rnn_kernels;
+
+enum {
+  RNN_GEMV_REVERSE = 1u << 0,
+  RNN_GEMV_PREFETCH = 1u << 1
+};
+
+/* Weights touched per step beyond this many bytes stream from L3 rather
+ * than staying in L2: 1.5 times the L2 (sysconf; 1 MB when the system
+ * does not say). */
+size_t rnn__stream_bytes (void);
 
 /* CPU features (rnn_kernels.needs). */
 enum {
@@ -199,8 +215,8 @@ void rnn__gemm_xwt (size_t n, int rows, int cols, const float *x, int ldx,
 /* kernels-generic.c */
 void rnn__gemv_generic (const rnn_packed *p, const float *x,
     const float *add, float *y);
-void rnn__gemv_rev_generic (const rnn_packed *p, const float *x,
-    const float *add, float *y);
+void rnn__gemv_ex_generic (const rnn_packed *p, const float *x,
+    const float *add, float *y, unsigned flags);
 void rnn__gemv_bf16_generic (const rnn_packed *p, const float *x,
     const float *add, float *y);
 void rnn__gemv_int8_generic (const rnn_packed *p, const float *x,
@@ -216,8 +232,8 @@ void rnn__gemv_batch_generic (const rnn_packed *p, int nb, const float *x,
 /* kernels-avx2.c (AVX2 + FMA) */
 void rnn__gemv_avx2 (const rnn_packed *p, const float *x, const float *add,
     float *y);
-void rnn__gemv_rev_avx2 (const rnn_packed *p, const float *x,
-    const float *add, float *y);
+void rnn__gemv_ex_avx2 (const rnn_packed *p, const float *x,
+    const float *add, float *y, unsigned flags);
 void rnn__gemv_bf16_avx2 (const rnn_packed *p, const float *x,
     const float *add, float *y);
 void rnn__gemv_int8_avx2 (const rnn_packed *p, const float *x,
@@ -237,8 +253,8 @@ void rnn__gemv_int8_avxvnni (const rnn_packed *p, const float *x,
 /* kernels-avx512.c (AVX-512 F/BW/DQ/VL + FMA) */
 void rnn__gemv_avx512 (const rnn_packed *p, const float *x,
     const float *add, float *y);
-void rnn__gemv_rev_avx512 (const rnn_packed *p, const float *x,
-    const float *add, float *y);
+void rnn__gemv_ex_avx512 (const rnn_packed *p, const float *x,
+    const float *add, float *y, unsigned flags);
 void rnn__sigmoid_avx512 (const float *x, float *y, size_t n);
 void rnn__tanh_avx512 (const float *x, float *y, size_t n);
 void rnn__lstm_cell_avx512 (const float *g, float *c, float *h, int H);

@@ -152,8 +152,9 @@ gemv_ref (rnn_precision prec, const float *w, int rows, int cols,
 
 /* One shape in one precision: the set's GEMV against the reference (and,
  * for int8, bit for bit against the portable kernel, as every int8 kernel
- * computes exact int32 sums; for f32, the reverse-order gemv_rev bit for bit
- * against gemv). Returns the largest error relative to the magnitude of the
+ * computes exact int32 sums; for f32, gemv_ex with every combination of
+ * its options (panels in reverse order, prefetch) bit for bit against
+ * gemv). Returns the largest error relative to the magnitude of the
  * terms, or INFINITY on a mismatch that must not be. */
 static double
 gemv_case (const rnn_kernels *k, rnn_precision prec, int rows, int cols,
@@ -188,10 +189,12 @@ gemv_case (const rnn_kernels *k, rnn_precision prec, int rows, int cols,
     if (prec == RNN_PRECISION_INT8 && memcmp (y, yg, sizeof (float) * rows))
       *exact_ok = false;
     if (prec == RNN_PRECISION_F32) {
-      memset (yg, 0, sizeof (float) * rows);
-      k->gemv_rev (&p, x, a, yg);
-      if (memcmp (y, yg, sizeof (float) * rows))
-        *exact_ok = false;
+      for (unsigned f = 0; f < 4; f++) {
+        memset (yg, 0, sizeof (float) * rows);
+        k->gemv_ex (&p, x, a, yg, f);
+        if (memcmp (y, yg, sizeof (float) * rows))
+          *exact_ok = false;
+      }
     }
     for (int r = 0; r < rows; r++) {
       double mag, ref = gemv_ref (prec, w, rows, cols, x, r, &mag);
@@ -242,8 +245,8 @@ test_gemv (const rnn_kernels *k)
       tu_check (exact, "%s: int8 GEMV equals the portable one bit for bit",
           k->name);
     if (prec == RNN_PRECISION_F32)
-      tu_check (exact, "%s: f32 GEMV with its panels last to first "
-          "(gemv_rev) equals gemv bit for bit", k->name);
+      tu_check (exact, "%s: f32 gemv_ex (panels last to first, prefetch) "
+          "equals gemv bit for bit", k->name);
   }
 }
 
