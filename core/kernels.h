@@ -102,7 +102,7 @@ typedef struct {
    * - RNN_GEMV_PREFETCH asks for the weights ahead in software, for a
    *   matrix the caller knows streams from L3 (sets without a prefetch
    *   ignore it). gemv() itself prefetches a matrix larger than
-   *   RNN_STREAM_BYTES. */
+   *   rnn__stream_bytes (). */
   void (*gemv_ex) (const rnn_packed *p, const float *x, const float *add,
       float *y, unsigned flags);
   rnn_gemv_fn gemv_bf16;
