@@ -228,6 +228,8 @@ struct rnn_state {
   float *seq[2];        /* [seq_cap, D*Hout] layer outputs, ping-pong */
   size_t seq_cap;
   float *gh;            /* [G*H] GRU recurrent products */
+  float *ptop;          /* [G*H] the top layer's W_hh h at a one-frame call
+                         * (top_first) */
   float *hfull;         /* [H] LSTM output before the projection */
   double *sum;          /* [D*Hout] running sum for the `mean` head */
   float *vec;           /* [vec_size] the head's input row */
@@ -266,6 +268,7 @@ rnn_state_free (rnn_state *s)
   g_free (s->seq[0]);
   g_free (s->seq[1]);
   g_free (s->gh);
+  g_free (s->ptop);
   g_free (s->hfull);
   g_free (s->sum);
   g_free (s->vec);
@@ -314,12 +317,13 @@ rnn_state_new (const rnn_model *m, size_t max_frames, rnn_state **out,
   s->seq[0] = g_try_new0 (float, max_frames * ld);
   s->seq[1] = g_try_new0 (float, max_frames * ld);
   s->gh = g_try_new0 (float, GH);
+  s->ptop = g_try_new0 (float, GH);
   s->hfull = g_try_new0 (float, m->hidden);
   s->sum = g_try_new0 (double, ld);
   s->vec = g_try_new0 (float, e->vec_size);
   s->rev = g_try_new0 (guint8, (gsize) m->num_layers * m->num_dirs);
   if (!s->st || !s->xin || !s->gx || !s->seq[0] || !s->seq[1] || !s->gh
-      || !s->hfull || !s->sum || !s->vec || !s->rev)
+      || !s->ptop || !s->hfull || !s->sum || !s->vec || !s->rev)
     goto nomem;
   s->pf_step = step_bytes (e) > rnn__stream_bytes () ? RNN_GEMV_PREFETCH : 0;
   *out = s;
@@ -505,6 +509,72 @@ block_product (const rnn_kernels *k)
   return NULL;
 }
 
+/* A one-frame call of a unidirectional stack with a float32 top layer runs
+ * in an order that keeps weights in the L2 from one call to the next. A
+ * step reads every layer's W_ih and W_hh once (a 2x256 LSTM: three 1 MB
+ * matrices where the L2 holds one), so in layer order nothing a step reads
+ * is still cached at the next. The top layer's W_hh h depends only on the
+ * state, so half of its panels run first in the step and the other half
+ * last, and the halves swap places at every step (s->rev of the top layer):
+ * each step starts, sweeping backwards, on the panels the previous one read
+ * last. (Only the top layer's W_hh can end a step and start the next: a
+ * lower layer's W_hh must run before the W_ih of the layer above, which
+ * needs this step's output of the layer below.) The product goes to
+ * s->ptop without bias and is added to W_ih x + b afterwards, as the GEMV
+ * adds its product to `add`: fl(gx + W_hh h), the same bits. */
+static gboolean
+top_first (const rnn_state *s, size_t T)
+{
+  const rnn_model *m = s->m;
+  const rnn_eng_dir *top = &s->e->dirs[m->num_layers - 1];
+
+  return T == 1 && m->num_dirs == 1 && m->num_layers >= 2
+      && s->e->k->gemv_ex != NULL && top->whh.prec == RNN_PRECISION_F32;
+}
+
+/* The top layer's W_hh h over half of its panels (@end: the half that
+ * ends this step, else the one that starts it) into s->ptop. */
+static void
+top_half (rnn_state *s, gboolean end)
+{
+  const rnn_model *m = s->m;
+  const rnn_kernels *k = s->e->k;
+  const int top = m->num_layers - 1;
+  const rnn_packed *w = &s->e->dirs[top].whh;
+  const int np = (w->rows + RNN_PANEL_ROWS - 1) / RNN_PANEL_ROWS;
+  const int mid = np / 2;
+  /* phase 0 starts on panels [mid, np) backwards and ends on [0, mid)
+   * forwards; phase 1 starts on [0, mid) backwards, ends on [mid, np) */
+  const gboolean upper = (s->rev[top] == 0) != end;
+  const int r0 = upper ? mid * RNN_PANEL_ROWS : 0;
+  const int r1 = upper ? w->rows : mid * RNN_PANEL_ROWS;
+  rnn_packed v = *w;
+
+  if (r1 <= r0)
+    return;
+  v.rows = r1 - r0;
+  v.data = w->data + (size_t) r0 * (size_t) w->cols;
+  k->gemv_ex (&v, s->st + (size_t) top * s->blk, NULL, s->ptop + r0,
+      s->pf_step | (end ? 0 : RNN_GEMV_REVERSE));
+}
+
+/* The top layer's step of a top_first call, after the product's second
+ * half: the new state from the pre-activations @g (W_ih x + b). */
+static void
+top_step (rnn_state *s, float *g, float *h)
+{
+  const rnn_model *m = s->m;
+  const int top = m->num_layers - 1;
+  const size_t GH = (size_t) m->gates * m->hidden;
+
+  top_half (s, TRUE);
+  s->rev[top] ^= 1;
+  if (rnn__cell_adds_product (m))
+    for (size_t i = 0; i < GH; i++)
+      g[i] = g[i] + s->ptop[i];
+  rnn__cell_update (m, s->e->k, &s->e->dirs[top], g, s->ptop, h, s->hfull);
+}
+
 /* Run every layer over frames [0, T) of @src (T <= s->seq_cap), leaving the
  * top layer's outputs in the returned buffer ([T, D*Hout]). */
 static const float *
@@ -517,8 +587,11 @@ run_block (rnn_state *s, const source *src, size_t T)
   const size_t n_blocks = (T + chunk - 1) / chunk;
   const rnn_kernels *k = s->e->k;
   const block_product_fn product = block_product (k);
+  const gboolean tf = top_first (s, T);
   float *out = NULL;
 
+  if (tf)
+    top_half (s, FALSE);
   for (int l = 0; l < L; l++) {
     const float *in = l > 0 ? s->seq[(l - 1) & 1] : NULL;
     out = s->seq[l & 1];
@@ -568,7 +641,10 @@ run_block (rnn_state *s, const source *src, size_t T)
         }
         for (size_t i = 0; i < n; i++) {
           size_t tt = d == 0 ? i : n - 1 - i;
-          cell_step (s, ed, s->gx + tt * GH, h, &s->rev[l * D + d], pf);
+          if (tf && l == L - 1)
+            top_step (s, s->gx + tt * GH, h);
+          else
+            cell_step (s, ed, s->gx + tt * GH, h, &s->rev[l * D + d], pf);
           memcpy (out + (t0 + tt) * ld + (size_t) d * hout, h,
               hout * sizeof (float));
         }

@@ -178,6 +178,59 @@ test_parity (const fcase *c, int kset)
   }
 }
 
+/* Calls of one frame (a unidirectional stack runs its top layer's W_hh
+ * product first and last in the step, forward.c top_first) against calls
+ * of two frames (layer after layer): the same bits of the state after every
+ * two frames, and PyTorch's outputs and h_n at one frame per call. */
+static void
+test_one_frame (const fcase *c, int kset)
+{
+  rnn_state *a = NULL, *b = NULL;
+  const size_t O = out_size (c, 1);
+  const int head_out = rnn_model_head_input (c->m) == RNN_HEAD_OUTPUT;
+  float *ya = calloc (c->out_per_call + 2 * O, sizeof (float));
+  float *yb = calloc (c->out_per_call + O, sizeof (float));
+  float *sa, *sb;
+  size_t n;
+  int ok = 1, same = 1, oks;
+  double ey = 0, es = 0;
+  rnn_error err = { 0 };
+
+  if (rnn_model_num_directions (c->m) != 1
+      || rnn_model_head_input (c->m) == RNN_HEAD_MEAN) {
+    free (ya);
+    free (yb);
+    return;
+  }
+  ok &= rnn_state_new (c->m, 2, &a, &err) == RNN_OK;
+  ok &= rnn_state_new (c->m, 1, &b, &err) == RNN_OK;
+  n = rnn_state_size (a);
+  sa = malloc (n * sizeof (float));
+  sb = malloc (n * sizeof (float));
+  for (size_t t = 0; t < c->T && ok; t += 2) {
+    size_t k = MIN (2, c->T - t);
+    ok &= run (a, c, t, k, ya + (head_out ? t * O : 0), &err) == RNN_OK;
+    for (size_t i = 0; i < k; i++)
+      ok &= run (b, c, t + i, 1, yb + (head_out ? (t + i) * O : 0), &err)
+          == RNN_OK;
+    rnn_state_get (a, sa, n, NULL);
+    rnn_state_get (b, sb, n, NULL);
+    same &= memcmp (sa, sb, n * sizeof (float)) == 0;
+  }
+  oks = ok && check_state (c, sb, &es);
+  ok &= tu_close (yb, c->y->data, c->out_per_call, ATOL, RTOL, &ey);
+  tu_check (ok && oks && same, "%s [%s]: one frame per call: the same "
+      "state bits as two frames per call%s, parity with PyTorch, largest "
+      "error output %.3g, state %.3g %s", c->name, kern_sets[kset]->name,
+      same ? "" : " (DIFFERENT)", ey, es, err.msg);
+  free (sa);
+  free (sb);
+  free (ya);
+  free (yb);
+  rnn_state_free (a);
+  rnn_state_free (b);
+}
+
 /* Random chunk sizes (including 1) against one call, for unidirectional
  * models; for bidirectional models a call is a closed sequence, so only the
  * snapshot checks apply. */
@@ -515,6 +568,7 @@ main (void)
     for (int ks = 0; ks < n_sets; ks++) {
       rnn__engine_use_kernels (c.m, kern_sets[ks]);
       test_parity (&c, ks);
+      test_one_frame (&c, ks);
     }
     rnn__engine_use_kernels (c.m, rnn__kernels_get ());
     test_chunks (&c);
