@@ -533,7 +533,8 @@ top_first (const rnn_state *s, size_t T)
 }
 
 /* The top layer's W_hh h over half of its panels (@end: the half that
- * ends this step, else the one that starts it) into s->ptop. */
+ * ends this step, else the one that starts it) into s->ptop. The starting
+ * half is mostly in the L2: no prefetch there. */
 static void
 top_half (rnn_state *s, gboolean end)
 {
@@ -555,7 +556,7 @@ top_half (rnn_state *s, gboolean end)
   v.rows = r1 - r0;
   v.data = w->data + (size_t) r0 * (size_t) w->cols;
   k->gemv_ex (&v, s->st + (size_t) top * s->blk, NULL, s->ptop + r0,
-      s->pf_step | (end ? 0 : RNN_GEMV_REVERSE));
+      end ? s->pf_step : RNN_GEMV_REVERSE);
 }
 
 /* The top layer's step of a top_first call, after the product's second
