@@ -37,39 +37,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef void (*rnn_streams_fn) (const rnn_packed *p, int nb, const float *x,
-    int ldx, const float *add, int ldadd, float *y, int ldy);
-typedef void (*rnn_cells_fn) (const rnn_cells_args *a);
+rnn_streams_fn
+rnn__streams_product (const rnn_kernels *k, rnn_cells_fn *cells)
+{
+  rnn_streams_fn product = NULL;
+  rnn_cells_fn cell = NULL;
 
-/* The multi-stream product and cell update for @k: the register-tiled
- * product and the fused cells of the widest instruction set @k itself
- * needs (so RNN_KERNELS=avx2 on an AVX-512 CPU runs the AVX2 code, as a
- * CPU without AVX-512 would), else @k's gemv_batch and @k's cell stream by
- * stream (*cells NULL; RNN_KERNELS=generic keeps everything portable).
- * RNN_BATCH_GEMV=1 forces the portable pair (tests and benchmarks compare
- * the two). The table only offers sets the CPU supports. */
+#ifdef RNN_HAVE_BATCH_AVX512
+  if (k->needs & RNN_CPU_AVX512) {
+    product = rnn__gemm_streams_avx512;
+    cell = rnn__cells_streams_avx512;
+  }
+#endif
+#ifdef RNN_HAVE_BATCH_AVX2
+  if (product == NULL && (k->needs & (RNN_CPU_AVX2 | RNN_CPU_FMA))
+      == (RNN_CPU_AVX2 | RNN_CPU_FMA)) {
+    product = rnn__gemm_streams_avx2;
+    cell = rnn__cells_streams_avx2;
+  }
+#endif
+  (void) k;
+  if (cells != NULL)
+    *cells = cell;
+  return product;
+}
+
+/* The multi-stream product and cell update for @k: rnn__streams_product's
+ * tiled pair, else @k's gemv_batch and @k's cell stream by stream (*cells
+ * NULL; RNN_KERNELS=generic keeps everything portable). RNN_BATCH_GEMV=1
+ * forces the portable pair (tests and benchmarks compare the two). The
+ * table only offers sets the CPU supports. */
 static void
 pick_product (const rnn_kernels *k, rnn_streams_fn *product,
     rnn_cells_fn *cells)
 {
   *product = k->gemv_batch;
   *cells = NULL;
-  if (k == rnn__kernels_generic () || g_getenv ("RNN_BATCH_GEMV") != NULL)
-    return;
-#ifdef RNN_HAVE_BATCH_AVX512
-  if (k->needs & RNN_CPU_AVX512) {
-    *product = rnn__gemm_streams_avx512;
-    *cells = rnn__cells_streams_avx512;
-    return;
+  if (k != rnn__kernels_generic () && g_getenv ("RNN_BATCH_GEMV") == NULL) {
+    rnn_streams_fn tiled = rnn__streams_product (k, cells);
+
+    if (tiled != NULL)
+      *product = tiled;
   }
-#endif
-#ifdef RNN_HAVE_BATCH_AVX2
-  if ((k->needs & (RNN_CPU_AVX2 | RNN_CPU_FMA)) == (RNN_CPU_AVX2 | RNN_CPU_FMA)) {
-    *product = rnn__gemm_streams_avx2;
-    *cells = rnn__cells_streams_avx2;
-    return;
-  }
-#endif
 }
 
 struct rnn_batch_state {

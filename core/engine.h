@@ -92,4 +92,16 @@ typedef struct {
 void rnn__cells_streams_avx512 (const rnn_cells_args *a);
 void rnn__cells_streams_avx2 (const rnn_cells_args *a);
 
+typedef void (*rnn_streams_fn) (const rnn_packed *p, int nb, const float *x,
+    int ldx, const float *add, int ldadd, float *y, int ldy);
+typedef void (*rnn_cells_fn) (const rnn_cells_args *a);
+
+/* The register-tiled multi-stream product of the widest instruction set @k
+ * itself needs (so RNN_KERNELS=avx2 on an AVX-512 CPU runs the AVX2 code, as
+ * a CPU without AVX-512 would), and in *@cells (when not NULL) its fused
+ * cell update; NULL (and *@cells NULL) for a set without AVX2 and FMA (the
+ * portable one). batch.c. */
+rnn_streams_fn rnn__streams_product (const rnn_kernels *k,
+    rnn_cells_fn *cells);
+
 #endif /* RNN_ENGINE_H */

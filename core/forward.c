@@ -4,7 +4,7 @@
  * A call runs layer after layer over a block of frames:
  *  1. the input projection of the whole block for one layer and direction,
  *     Gx[t] = W_ih x_t + bias, is one GEMM (the register-tiled product of
- *     block_product on the packed W_ih, or rnn__gemm_xwt);
+ *     rnn__streams_product on the packed W_ih, or rnn__gemm_xwt);
  *  2. then the recurrence runs frame by frame: one packed GEMV W_hh h and a
  *     fused element-wise cell update (kernels.h);
  *  3. the layer's outputs, [T, D*Hout], are the next layer's input.
@@ -482,33 +482,6 @@ cell_step (rnn_state *s, const rnn_eng_dir *ed, float *g, float *h,
   rnn__cell_update (m, k, ed, g, s->gh, h, s->hfull);
 }
 
-/* The input projection of a block of n > SMALL_BLOCK frames with more than
- * 4 inputs (layer 2 of a stack, a multivariate signal, an embedding): the
- * per-stream batch's register-tiled product on the packed W_ih, frames
- * taking the place of streams, with the kernel set's instructions. It reads
- * each panel of W_ih once per 8 frames (AVX-512; 6 with AVX2). Measured at
- * T = 100, 256..1024 x 256: AVX-512 180-200 GF/s (near the FMA peak), AVX2
- * 95-100, OpenBLAS sgemm 85-92. NULL: the portable set, which keeps
- * CBLAS. */
-typedef void (*block_product_fn) (const rnn_packed *p, int nb,
-    const float *x, int ldx, const float *add, int ldadd, float *y, int ldy);
-
-static block_product_fn
-block_product (const rnn_kernels *k)
-{
-#ifdef RNN_HAVE_BATCH_AVX512
-  if (k->needs & RNN_CPU_AVX512)
-    return rnn__gemm_streams_avx512;
-#endif
-#ifdef RNN_HAVE_BATCH_AVX2
-  if ((k->needs & (RNN_CPU_AVX2 | RNN_CPU_FMA)) == (RNN_CPU_AVX2
-          | RNN_CPU_FMA))
-    return rnn__gemm_streams_avx2;
-#endif
-  (void) k;
-  return NULL;
-}
-
 /* A one-frame call of a unidirectional stack with a float32 top layer runs
  * in an order that keeps weights in the L2 from one call to the next. A
  * step reads every layer's W_ih and W_hh once (a 2x256 LSTM: three 1 MB
@@ -587,7 +560,15 @@ run_block (rnn_state *s, const source *src, size_t T)
   const size_t chunk = s->chunk;
   const size_t n_blocks = (T + chunk - 1) / chunk;
   const rnn_kernels *k = s->e->k;
-  const block_product_fn product = block_product (k);
+  /* the input projection of a block of n > SMALL_BLOCK frames with more
+   * than 4 inputs (layer 2 of a stack, a multivariate signal, an
+   * embedding): the per-stream batch's register-tiled product on the packed
+   * W_ih, frames taking the place of streams, with the kernel set's
+   * instructions. It reads each panel of W_ih once per 8 frames (AVX-512; 6
+   * with AVX2). Measured at T = 100, 256..1024 x 256: AVX-512 180-200 GF/s
+   * (near the FMA peak), AVX2 95-100, OpenBLAS sgemm 85-92. NULL: the
+   * portable set, which keeps CBLAS. */
+  const rnn_streams_fn product = rnn__streams_product (k, NULL);
   const gboolean tf = top_first (s, T);
   float *out = NULL;
 
