@@ -153,26 +153,24 @@ rnn_model_save_precision (const rnn_model *m, const char *path,
   ndims = g_array_new (FALSE, FALSE, sizeof (int));
   reduced = g_array_new (FALSE, FALSE, sizeof (bool));
 
-  /* @low: held in the reduced precision, as rnn_model_set_precision holds
-   * the recurrent weights (W_hh, W_hr) and nothing else */
-#define ADD_AS(low, nm, nd, d0, d1, ptr) do {                           \
-    bool low_ = (low) && precision == RNN_PRECISION_BF16;               \
-    g_array_append_val (reduced, low_);                                 \
+  /* a recurrent weight (W_hh, W_hr): held in the reduced precision, as
+   * rnn_model_set_precision holds them and nothing else */
+#define ADD_RECURRENT(nm, nd, d0, d1, ptr) do {                         \
     ADD (nm, nd, d0, d1, ptr);                                          \
+    g_array_index (reduced, bool, reduced->len - 1) =                   \
+        precision == RNN_PRECISION_BF16;                                \
   } while (0)
 #define ADD(nm, nd, d0, d1, ptr) do {                                   \
     int64_t *sh_ = g_new0 (int64_t, 2);                                 \
     int nd_ = (nd);                                                     \
+    bool f32_ = false;                                                  \
     sh_[0] = (d0);                                                      \
     sh_[1] = (d1);                                                      \
     g_ptr_array_add (names, (nm));                                      \
     g_ptr_array_add (shapes, sh_);                                      \
     g_ptr_array_add (datas, (gpointer) (ptr));                          \
     g_array_append_val (ndims, nd_);                                    \
-    if (reduced->len < ndims->len) {                                    \
-      bool f32_ = false;                                                \
-      g_array_append_val (reduced, f32_);                               \
-    }                                                                   \
+    g_array_append_val (reduced, f32_);                                 \
   } while (0)
 
   /* a bias-free network (every bias exactly zero) is saved without biases,
@@ -190,7 +188,7 @@ rnn_model_save_precision (const rnn_model *m, const char *path,
       snprintf (leaf, sizeof leaf, "weight_ih_l%d%s", kk, sfx);
       ADD (rnn__tensor_name (rmod, leaf), 2, (int64_t) G * m->hidden, p->in, p->w_ih);
       snprintf (leaf, sizeof leaf, "weight_hh_l%d%s", kk, sfx);
-      ADD_AS (true, rnn__tensor_name (rmod, leaf), 2, (int64_t) G * m->hidden, m->hout, p->w_hh);
+      ADD_RECURRENT (rnn__tensor_name (rmod, leaf), 2, (int64_t) G * m->hidden, m->hout, p->w_hh);
       if (bias) {
         snprintf (leaf, sizeof leaf, "bias_ih_l%d%s", kk, sfx);
         ADD (rnn__tensor_name (rmod, leaf), 1, (int64_t) G * m->hidden, 0, p->b_ih);
@@ -199,7 +197,7 @@ rnn_model_save_precision (const rnn_model *m, const char *path,
       }
       if (m->proj > 0) {
         snprintf (leaf, sizeof leaf, "weight_hr_l%d%s", kk, sfx);
-        ADD_AS (true, rnn__tensor_name (rmod, leaf), 2, m->proj, m->hidden, p->w_hr);
+        ADD_RECURRENT (rnn__tensor_name (rmod, leaf), 2, m->proj, m->hidden, p->w_hr);
       }
     }
   }
@@ -211,7 +209,7 @@ rnn_model_save_precision (const rnn_model *m, const char *path,
       ADD (rnn__tensor_name (hmod, "bias"), 1, m->head_out, 0, m->head_b);
   }
 #undef ADD
-#undef ADD_AS
+#undef ADD_RECURRENT
 
   keys = g_ptr_array_new ();
   values = g_ptr_array_new ();
