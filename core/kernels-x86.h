@@ -35,20 +35,15 @@
  * forms (n = 1) are the same code. */
 #define RNN_EACH(n) _Pragma ("GCC unroll 8") for (int u = 0; u < (n); u++)
 
-/* exp(x) for n x 8 floats, in place: n = round(x log2 e), r = x - n ln2
- * (two steps), exp(x) = 2^n p(r), 2^n built in the exponent bits. x is
- * clamped to [-87.3, 88.3] so that 2^n stays a normal float. */
+/* The shared part of exp and expm1: for x already clamped, k = round(x
+ * log2 e), r = x - k ln2 and p = 1 + r (C2 + r (C3 + ...)), so that
+ * exp(r) = 1 + r p and exp(r) - 1 = r p. */
 RNN_INLINE void
-rnn_exp8_n (__m256 *x, int n)
+rnn_exp8_poly_n (const __m256 *x, __m256 *k, __m256 *r, __m256 *p, int n)
 {
-  __m256 k[8], r[8], p[8];
-
-  RNN_EACH (n) {
-    x[u] = _mm256_min_ps (_mm256_max_ps (x[u], _mm256_set1_ps (-87.3f)),
-        _mm256_set1_ps (88.3f));
-    k[u] = _mm256_round_ps (_mm256_mul_ps (x[u], _mm256_set1_ps (RNN_LOG2E)),
-        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  }
+  RNN_EACH (n) k[u] = _mm256_round_ps (_mm256_mul_ps (x[u],
+          _mm256_set1_ps (RNN_LOG2E)), _MM_FROUND_TO_NEAREST_INT
+      | _MM_FROUND_NO_EXC);
   RNN_EACH (n) r[u] = _mm256_fnmadd_ps (k[u], _mm256_set1_ps (RNN_LN2_HI),
       x[u]);
   RNN_EACH (n) r[u] = _mm256_fnmadd_ps (k[u], _mm256_set1_ps (RNN_LN2_LO),
@@ -62,12 +57,29 @@ rnn_exp8_n (__m256 *x, int n)
   RNN_EACH (n) p[u] = _mm256_fmadd_ps (p[u], r[u],
       _mm256_set1_ps (RNN_EXP_C2));
   RNN_EACH (n) p[u] = _mm256_fmadd_ps (p[u], r[u], _mm256_set1_ps (1.0f));
-  RNN_EACH (n) p[u] = _mm256_fmadd_ps (p[u], r[u], _mm256_set1_ps (1.0f));
-  RNN_EACH (n) {
-    __m256i e = _mm256_slli_epi32 (_mm256_add_epi32 (_mm256_cvtps_epi32
-            (k[u]), _mm256_set1_epi32 (127)), 23);
-    x[u] = _mm256_mul_ps (p[u], _mm256_castsi256_ps (e));
-  }
+}
+
+/* 2^k for integral k in [-126, 127], built in the exponent bits */
+RNN_INLINE __m256
+rnn_pow2_8 (__m256 k)
+{
+  return _mm256_castsi256_ps (_mm256_slli_epi32 (_mm256_add_epi32
+          (_mm256_cvtps_epi32 (k), _mm256_set1_epi32 (127)), 23));
+}
+
+/* exp(x) for n x 8 floats, in place: n = round(x log2 e), r = x - n ln2
+ * (two steps), exp(x) = 2^n p(r), 2^n built in the exponent bits. x is
+ * clamped to [-87.3, 88.3] so that 2^n stays a normal float. */
+RNN_INLINE void
+rnn_exp8_n (__m256 *x, int n)
+{
+  __m256 k[8], r[8], p[8];
+
+  RNN_EACH (n) x[u] = _mm256_min_ps (_mm256_max_ps (x[u],
+          _mm256_set1_ps (-87.3f)), _mm256_set1_ps (88.3f));
+  rnn_exp8_poly_n (x, k, r, p, n);
+  RNN_EACH (n) x[u] = _mm256_mul_ps (_mm256_fmadd_ps (p[u], r[u],
+          _mm256_set1_ps (1.0f)), rnn_pow2_8 (k[u]));
 }
 
 /* 1 / d for d >= 1, in place: the hardware estimate (relative error
@@ -93,24 +105,32 @@ rnn_sigmoid8_n (__m256 *x, int n)
   rnn_rcp8_n (x, n);
 }
 
-/* tanh(x) = sign(x) (1 - 2 / (exp(2|x|) + 1)), in place: the reciprocal's
- * relative error lands on a term <= 1, so the absolute error stays at
- * float rounding level for every x. */
+/* tanh(x) = sign(x) m / (m + 2) with m = exp(2|x|) - 1, in place. m comes
+ * from the exp polynomial without the cancellation of exp - 1: with
+ * exp(2|x|) = 2^k (1 + r p), m = 2^k r p + (2^k - 1) (one rounding). So the
+ * error stays relative for tiny x too (tanh(x) = x there) and near 1 for
+ * large ones. 2|x| is clamped to 20, where tanh is 1 in float. */
 RNN_INLINE void
 rnn_tanh8_n (__m256 *x, int n)
 {
   const __m256 sign_mask = _mm256_set1_ps (-0.0f);
-  __m256 a[8];
+  __m256 a[8], k[8], r[8], p[8];
 
   RNN_EACH (n) {
     a[u] = _mm256_andnot_ps (sign_mask, x[u]);
-    a[u] = _mm256_add_ps (a[u], a[u]);
+    a[u] = _mm256_min_ps (_mm256_add_ps (a[u], a[u]),
+        _mm256_set1_ps (20.0f));
   }
-  rnn_exp8_n (a, n);
-  RNN_EACH (n) a[u] = _mm256_add_ps (a[u], _mm256_set1_ps (1.0f));
-  rnn_rcp8_n (a, n);
-  RNN_EACH (n) x[u] = _mm256_or_ps (_mm256_fnmadd_ps (_mm256_set1_ps (2.0f),
-          a[u], _mm256_set1_ps (1.0f)), _mm256_and_ps (sign_mask, x[u]));
+  rnn_exp8_poly_n (a, k, r, p, n);
+  RNN_EACH (n) {
+    __m256 s = rnn_pow2_8 (k[u]);
+    a[u] = _mm256_fmadd_ps (s, _mm256_mul_ps (r[u], p[u]),
+        _mm256_sub_ps (s, _mm256_set1_ps (1.0f)));
+    r[u] = _mm256_add_ps (a[u], _mm256_set1_ps (2.0f));
+  }
+  rnn_rcp8_n (r, n);
+  RNN_EACH (n) x[u] = _mm256_or_ps (_mm256_mul_ps (a[u], r[u]),
+      _mm256_and_ps (sign_mask, x[u]));
 }
 
 RNN_INLINE __m256
@@ -249,17 +269,11 @@ rnn_rows_mask (int n)
 /* The AVX-512 forms of the nonlinearities above, n x 16 floats in place.
  * exp: vscalefps for 2^n. */
 RNN_INLINE void
-rnn_exp16_n (__m512 *x, int n)
+rnn_exp16_poly_n (const __m512 *x, __m512 *k, __m512 *r, __m512 *p, int n)
 {
-  __m512 k[8], r[8], p[8];
-
-  RNN_EACH (n) {
-    x[u] = _mm512_min_ps (_mm512_max_ps (x[u], _mm512_set1_ps (-87.3f)),
-        _mm512_set1_ps (88.3f));
-    k[u] = _mm512_roundscale_ps (_mm512_mul_ps (x[u],
-            _mm512_set1_ps (RNN_LOG2E)), _MM_FROUND_TO_NEAREST_INT
-        | _MM_FROUND_NO_EXC);
-  }
+  RNN_EACH (n) k[u] = _mm512_roundscale_ps (_mm512_mul_ps (x[u],
+          _mm512_set1_ps (RNN_LOG2E)), _MM_FROUND_TO_NEAREST_INT
+      | _MM_FROUND_NO_EXC);
   RNN_EACH (n) r[u] = _mm512_fnmadd_ps (k[u], _mm512_set1_ps (RNN_LN2_HI),
       x[u]);
   RNN_EACH (n) r[u] = _mm512_fnmadd_ps (k[u], _mm512_set1_ps (RNN_LN2_LO),
@@ -273,8 +287,18 @@ rnn_exp16_n (__m512 *x, int n)
   RNN_EACH (n) p[u] = _mm512_fmadd_ps (p[u], r[u],
       _mm512_set1_ps (RNN_EXP_C2));
   RNN_EACH (n) p[u] = _mm512_fmadd_ps (p[u], r[u], _mm512_set1_ps (1.0f));
-  RNN_EACH (n) p[u] = _mm512_fmadd_ps (p[u], r[u], _mm512_set1_ps (1.0f));
-  RNN_EACH (n) x[u] = _mm512_scalef_ps (p[u], k[u]);
+}
+
+RNN_INLINE void
+rnn_exp16_n (__m512 *x, int n)
+{
+  __m512 k[8], r[8], p[8];
+
+  RNN_EACH (n) x[u] = _mm512_min_ps (_mm512_max_ps (x[u],
+          _mm512_set1_ps (-87.3f)), _mm512_set1_ps (88.3f));
+  rnn_exp16_poly_n (x, k, r, p, n);
+  RNN_EACH (n) x[u] = _mm512_scalef_ps (_mm512_fmadd_ps (p[u], r[u],
+          _mm512_set1_ps (1.0f)), k[u]);
 }
 
 /* 1 / d for d >= 1: vrcp14ps (relative error < 2^-14) and one Newton step
@@ -302,22 +326,25 @@ RNN_INLINE void
 rnn_tanh16_n (__m512 *x, int n)
 {
   const __m512i sign_mask = _mm512_set1_epi32 ((int) 0x80000000u);
-  __m512 a[8];
+  __m512 a[8], k[8], r[8], p[8];
 
   RNN_EACH (n) {
     a[u] = _mm512_castsi512_ps (_mm512_andnot_si512 (sign_mask,
             _mm512_castps_si512 (x[u])));
-    a[u] = _mm512_add_ps (a[u], a[u]);
+    a[u] = _mm512_min_ps (_mm512_add_ps (a[u], a[u]),
+        _mm512_set1_ps (20.0f));
   }
-  rnn_exp16_n (a, n);
-  RNN_EACH (n) a[u] = _mm512_add_ps (a[u], _mm512_set1_ps (1.0f));
-  rnn_rcp16_n (a, n);
+  rnn_exp16_poly_n (a, k, r, p, n);
   RNN_EACH (n) {
-    __m512 t = _mm512_fnmadd_ps (_mm512_set1_ps (2.0f), a[u],
-        _mm512_set1_ps (1.0f));
-    x[u] = _mm512_castsi512_ps (_mm512_or_si512 (_mm512_castps_si512 (t),
-            _mm512_and_si512 (sign_mask, _mm512_castps_si512 (x[u]))));
+    __m512 s = _mm512_scalef_ps (_mm512_set1_ps (1.0f), k[u]);
+    a[u] = _mm512_fmadd_ps (s, _mm512_mul_ps (r[u], p[u]),
+        _mm512_sub_ps (s, _mm512_set1_ps (1.0f)));
+    r[u] = _mm512_add_ps (a[u], _mm512_set1_ps (2.0f));
   }
+  rnn_rcp16_n (r, n);
+  RNN_EACH (n) x[u] = _mm512_castsi512_ps (_mm512_or_si512
+      (_mm512_castps_si512 (_mm512_mul_ps (a[u], r[u])), _mm512_and_si512
+          (sign_mask, _mm512_castps_si512 (x[u]))));
 }
 
 /* y rows [r0, r0 + valid) (+ add) from a panel's two 16-row float
