@@ -17,7 +17,9 @@
  *
  * With "batch", also times per-stream batching (rnn_batch_state_forward) of
  * the LSTM and GRU models of input 1 with 4 and 16 streams, in float32
- * (see bench_batch).
+ * (see bench_batch), with the floating-point operations of the products
+ * one stream's step needs (batch_flops), from which report.py derives the
+ * machine's ceiling on the gain.
  */
 #include "benchutil.h"
 #include "rnn.h"
@@ -54,10 +56,36 @@ run_batch_calls (void *data, uint64_t iters)
   }
 }
 
+/* The multiply-adds of one frame of one stream, counted as 2 flops each,
+ * over every product a step must do whether it runs alone or batched: per
+ * layer the input projection W_ih x (G*H x in, in = the model's input for
+ * layer 1, H_out above) and the recurrent W_hh h (G*H x H_out), the LSTM
+ * projection W_hr (P x H) if any, and the head (O x H_out) if any.
+ * G = 4 (LSTM), 3 (GRU), 1 (RNN); H_out = P with a projection, else H.
+ * Biases, the cell update and the normalisation are not counted. */
+static double
+batch_flops (const rnn_model *m)
+{
+  const rnn_cell c = rnn_model_cell (m);
+  const double H = rnn_model_hidden_size (m), P = rnn_model_proj_size (m);
+  const double hout = P > 0 ? P : H;
+  const double G = c == RNN_CELL_LSTM ? 4 : c == RNN_CELL_GRU ? 3 : 1;
+  double in = rnn_model_input_size (m), madds = 0;
+
+  for (int l = 0; l < rnn_model_num_layers (m); l++) {
+    madds += G * H * (in + hout) + P * H;
+    in = hout;
+  }
+  if (rnn_model_has_head (m))
+    madds += rnn_model_output_size (m) * hout;
+  return 2 * madds;
+}
+
 /* Per-stream batching: N streams of a univariate model through one
  * rnn_batch_state, T = 100; prints
- *   batch  NAME  T  N  STREAM_STEPS_PER_S  ALLOCS_PER_CALL
- * where STREAM_STEPS_PER_S counts the frames of all N streams. */
+ *   batch  NAME  T  N  STREAM_STEPS_PER_S  ALLOCS_PER_CALL  FLOPS_PER_STEP
+ * where STREAM_STEPS_PER_S counts the frames of all N streams and
+ * FLOPS_PER_STEP is batch_flops (one stream, one frame). */
 static int
 bench_batch (const char *name, const rnn_model *m, double min_time, int reps)
 {
@@ -91,8 +119,8 @@ bench_batch (const char *name, const rnn_model *m, double min_time, int reps)
         * j.n;
     if (j.failed)
       return 1;
-    printf ("batch\t%s\t%zu\t%zu\t%.1f\t%.3f\n", name, j.frames, j.n, rate,
-        a0 / 100.0);
+    printf ("batch\t%s\t%zu\t%zu\t%.1f\t%.3f\t%.0f\n", name, j.frames, j.n,
+        rate, a0 / 100.0, batch_flops (m));
     fflush (stdout);
     rnn_batch_state_free (j.state);
     free (x);
