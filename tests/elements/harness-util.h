@@ -375,6 +375,21 @@ hu_release_bus (GstHarness * h, GstBus * bus)
   gst_object_unref (bus);
 }
 
+/* A text buffer holding @size bytes of @data (an empty buffer when @size
+ * is 0), at @pts, lasting @duration when @pts is valid. */
+static G_GNUC_UNUSED GstBuffer *
+hu_text_buffer (const void *data, gsize size, GstClockTime pts,
+    GstClockTime duration)
+{
+  GstBuffer *buf = size > 0 ? gst_buffer_new_memdup (data, size) :
+      gst_buffer_new ();
+
+  GST_BUFFER_PTS (buf) = pts;
+  GST_BUFFER_DURATION (buf) = GST_CLOCK_TIME_IS_VALID (pts) ? duration :
+      GST_CLOCK_TIME_NONE;
+  return buf;
+}
+
 /* A (non-flushing) TIME segment starting at @start. */
 static G_GNUC_UNUSED void
 hu_push_segment (GstHarness * h, GstClockTime start)

@@ -681,18 +681,6 @@ text_harness (const gchar * model, const gchar * props, const gchar * caps)
   return h;
 }
 
-static GstBuffer *
-text_buffer (const void *text, gsize len, GstClockTime pts)
-{
-  GstBuffer *b = len > 0 ? gst_buffer_new_memdup (text, len) :
-      gst_buffer_new ();
-
-  GST_BUFFER_PTS (b) = pts;
-  GST_BUFFER_DURATION (b) = GST_CLOCK_TIME_IS_VALID (pts) ? GST_SECOND :
-      GST_CLOCK_TIME_NONE;
-  return b;
-}
-
 /* Pushes a text and returns the number of classes written to @p (0 when
  * the element produced no buffer). */
 static guint
@@ -702,7 +690,8 @@ classify (GstHarness * h, const void *text, gsize len, GstClockTime pts,
   GstBuffer *o;
   gsize size;
 
-  fail_unless_equals_int (gst_harness_push (h, text_buffer (text, len, pts)),
+  fail_unless_equals_int (gst_harness_push (h, hu_text_buffer (text, len, pts,
+      GST_SECOND)),
       GST_FLOW_OK);
   o = gst_harness_try_pull (h);
   if (o == NULL)
@@ -922,7 +911,7 @@ GST_START_TEST (test_text_empty_gap_no_timestamps)
   /* empty, token-less and GAP buffers with PTS: a GAP event each */
   fail_unless_equals_int (classify (h, "", 0, GST_SECOND, p), 0);
   fail_unless_equals_int (classify (h, " ...!! ", 7, 2 * GST_SECOND, p), 0);
-  b = text_buffer ("good", 4, 3 * GST_SECOND);
+  b = hu_text_buffer ("good", 4, 3 * GST_SECOND, GST_SECOND);
   GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_GAP);
   fail_unless_equals_int (gst_harness_push (h, b), GST_FLOW_OK);
   fail_unless (gst_harness_try_pull (h) == NULL);
@@ -948,7 +937,8 @@ GST_START_TEST (test_text_empty_gap_no_timestamps)
   hu_assert_same (p, q, 2, "second text");
 
   /* the last output had no PTS; its message says so */
-  gst_harness_push (h, text_buffer (t0, strlen (t0), GST_CLOCK_TIME_NONE));
+  gst_harness_push (h, hu_text_buffer (t0, strlen (t0), GST_CLOCK_TIME_NONE,
+      GST_SECOND));
   b = gst_harness_pull (h);
   fail_unless (!GST_BUFFER_PTS_IS_VALID (b));
   gst_buffer_unref (b);
@@ -1128,8 +1118,8 @@ GST_START_TEST (test_model_change_playing)
   /* to a 3-class model */
   set_model (h, "rnn_mean3");
   assert_model_file (h, "rnn_mean3");
-  fail_unless_equals_int (gst_harness_push (h, text_buffer ("wow", 3,
-              20 * GST_SECOND)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, hu_text_buffer ("wow", 3,
+              20 * GST_SECOND, GST_SECOND)), GST_FLOW_OK);
   o = gst_harness_pull (h);
   fail_unless (GST_BUFFER_FLAG_IS_SET (o, GST_BUFFER_FLAG_DISCONT));
   fail_unless_equals_uint64 (gst_buffer_get_size (o), 3 * sizeof (float));

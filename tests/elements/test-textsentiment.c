@@ -14,6 +14,7 @@
 #include <gst/check/gstharness.h>
 
 #include "rnn.h"
+#include "harness-util.h"
 
 #define TEXT_DURATION (500 * GST_MSECOND)
 #define CAPS_UTF8 "text/x-raw, format=(string)utf8"
@@ -217,25 +218,13 @@ teardown (GstHarness * h)
   }
 }
 
-static GstBuffer *
-text_buffer (const void *data, gsize size, GstClockTime pts)
-{
-  GstBuffer *buf = size ? gst_buffer_new_memdup (data, size) :
-      gst_buffer_new ();
-
-  GST_BUFFER_PTS (buf) = pts;
-  GST_BUFFER_DURATION (buf) = GST_CLOCK_TIME_IS_VALID (pts) ?
-      TEXT_DURATION : GST_CLOCK_TIME_NONE;
-  return buf;
-}
-
 static GstFlowReturn
 push_text (GstHarness * h, int i, GstClockTime pts)
 {
   gsize size;
   const void *data = g_bytes_get_data (texts[i], &size);
 
-  return gst_harness_push (h, text_buffer (data, size, pts));
+  return gst_harness_push (h, hu_text_buffer (data, size, pts, TEXT_DURATION));
 }
 
 static void
@@ -385,10 +374,12 @@ GST_START_TEST (test_utf8_and_markup)
   load_cases ();
   h = new_harness ("lstm2", NULL, NULL);
   gst_harness_set_src_caps_str (h, CAPS_UTF8);
-  gst_harness_push (h, text_buffer (plain, strlen (plain), 0));
+  gst_harness_push (h, hu_text_buffer (plain, strlen (plain), 0,
+      TEXT_DURATION));
   a = gst_harness_pull (h);
   push_caps (h, TRUE);
-  gst_harness_push (h, text_buffer (markup, strlen (markup), GST_SECOND));
+  gst_harness_push (h, hu_text_buffer (markup, strlen (markup), GST_SECOND,
+      TEXT_DURATION));
   b = gst_harness_pull (h);
   fail_unless (a && b);
   gst_buffer_map (a, &ma, GST_MAP_READ);
@@ -406,7 +397,8 @@ GST_START_TEST (test_utf8_and_markup)
 
   /* markup text sent as utf8 keeps the tags as words: different result */
   push_caps (h, FALSE);
-  gst_harness_push (h, text_buffer (markup, strlen (markup), 2 * GST_SECOND));
+  gst_harness_push (h, hu_text_buffer (markup, strlen (markup),
+      2 * GST_SECOND, TEXT_DURATION));
   b = gst_harness_pull (h);
   gst_buffer_map (b, &mb, GST_MAP_READ);
   fail_unless (fabs (((float *) mb.data)[0] - want[0]) > 1e-4);
@@ -434,8 +426,8 @@ GST_START_TEST (test_malformed_markup)
     GstBuffer *out;
     GstMapInfo map;
 
-    fail_unless_equals_int (gst_harness_push (h, text_buffer (bad[i],
-                strlen (bad[i]), i * GST_SECOND)), GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (h, hu_text_buffer (bad[i],
+                strlen (bad[i]), i * GST_SECOND, TEXT_DURATION)), GST_FLOW_OK);
     out = gst_harness_pull (h);
     fail_unless (out != NULL, "no output for \"%s\"", bad[i]);
     gst_buffer_map (out, &map, GST_MAP_READ);
@@ -477,8 +469,8 @@ GST_START_TEST (test_invalid_utf8)
   }
   /* nothing but invalid bytes: no token, a GAP */
   pull_gap (h);
-  fail_unless_equals_int (gst_harness_push (h, text_buffer (only_bad,
-              strlen (only_bad), GST_SECOND)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, hu_text_buffer (only_bad,
+              strlen (only_bad), GST_SECOND, TEXT_DURATION)), GST_FLOW_OK);
   fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
   check_gap (h, GST_SECOND, TEXT_DURATION);
   bus = harness_bus (h);
@@ -613,17 +605,18 @@ GST_START_TEST (test_no_tokens_gap)
   gst_structure_free (s);
   pull_gap (h);
 
-  gst_harness_push (h, text_buffer (punct, strlen (punct), GST_SECOND));
+  gst_harness_push (h, hu_text_buffer (punct, strlen (punct), GST_SECOND,
+      TEXT_DURATION));
   fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
   check_gap (h, GST_SECOND, TEXT_DURATION);
 
   /* an empty buffer */
-  gst_harness_push (h, text_buffer ("", 0, 2 * GST_SECOND));
+  gst_harness_push (h, hu_text_buffer ("", 0, 2 * GST_SECOND, TEXT_DURATION));
   fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
   check_gap (h, 2 * GST_SECOND, TEXT_DURATION);
 
   /* a GAP buffer (even with words in it) */
-  gapbuf = text_buffer ("good", 4, 3 * GST_SECOND);
+  gapbuf = hu_text_buffer ("good", 4, 3 * GST_SECOND, TEXT_DURATION);
   GST_BUFFER_FLAG_SET (gapbuf, GST_BUFFER_FLAG_GAP);
   gst_harness_push (h, gapbuf);
   fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
@@ -650,7 +643,8 @@ GST_START_TEST (test_no_tokens_gap)
   push_text (h, 10, 6 * GST_SECOND);
   fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
   check_gap (h, 6 * GST_SECOND, TEXT_DURATION);
-  gst_harness_push (h, text_buffer ("<i> </i>", 8, GST_CLOCK_TIME_NONE));
+  gst_harness_push (h, hu_text_buffer ("<i> </i>", 8, GST_CLOCK_TIME_NONE,
+      TEXT_DURATION));
   fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
   fail_unless (pull_gap (h) == NULL, "GAP without a timestamp");
   push_text (h, 1, 7 * GST_SECOND);
@@ -809,7 +803,7 @@ run_trigger (int trigger, gboolean expect_reset)
   gst_buffer_unref (gst_harness_pull (h));
 
   data = g_bytes_get_data (texts[1], &size);
-  buf = text_buffer (data, size, GST_SECOND);
+  buf = hu_text_buffer (data, size, GST_SECOND, TEXT_DURATION);
   switch (trigger) {
     case TRIGGER_SIGNAL:
       g_signal_emit_by_name (h->element, "reset");

@@ -195,18 +195,6 @@ teardown (GstHarness * h, GstBus * bus)
   gst_harness_teardown (h);
 }
 
-static GstBuffer *
-text_buffer (const void *data, gsize size, GstClockTime pts)
-{
-  GstBuffer *buf = size ? gst_buffer_new_memdup (data, size) :
-      gst_buffer_new ();
-
-  GST_BUFFER_PTS (buf) = pts;
-  GST_BUFFER_DURATION (buf) = GST_CLOCK_TIME_IS_VALID (pts) ?
-      TEXT_DURATION : GST_CLOCK_TIME_NONE;
-  return buf;
-}
-
 /* Sets the src caps for text @i's format when they differ from @markup's
  * (*markup: the format the harness pushes now; -1 before the first). */
 static void
@@ -224,7 +212,7 @@ push_text (GstHarness * h, int i, GstClockTime pts)
   gsize size;
   const void *data = g_bytes_get_data (texts[i], &size);
 
-  return gst_harness_push (h, text_buffer (data, size, pts));
+  return gst_harness_push (h, hu_text_buffer (data, size, pts, TEXT_DURATION));
 }
 
 /* Drains the harness' events; returns the first GAP (or NULL). */
@@ -882,8 +870,8 @@ GST_START_TEST (test_no_tokens_gap)
     GList *msgs;
 
     pull_gap (h);
-    fail_unless_equals_int (gst_harness_push (h, text_buffer (empties[k],
-                strlen (empties[k]), pts)), GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (h, hu_text_buffer (empties[k],
+                strlen (empties[k]), pts, TEXT_DURATION)), GST_FLOW_OK);
     fail_unless_equals_int (gst_harness_buffers_in_queue (h), 0);
     gap = pull_gap (h);
     fail_unless (gap != NULL, "no GAP for '%s'", empties[k]);
@@ -910,7 +898,8 @@ tag_floats (GstHarness * h, const gchar * text, gsize len, gsize * n)
   GstMapInfo map;
   float *f;
 
-  fail_unless_equals_int (gst_harness_push (h, text_buffer (text, len, 0)),
+  fail_unless_equals_int (gst_harness_push (h, hu_text_buffer (text, len, 0,
+      TEXT_DURATION)),
       GST_FLOW_OK);
   out = gst_harness_pull (h);
   fail_unless (gst_buffer_map (out, &map, GST_MAP_READ));
@@ -1007,8 +996,8 @@ GST_START_TEST (test_invalid_utf8)
   load_cases ();
   h = new_harness ("bilstm2", NULL, CAPS_UTF8, &bus);
   gst_harness_set_src_caps_str (h, CAPS_UTF8);
-  fail_unless_equals_int (gst_harness_push (h, text_buffer (bad,
-              sizeof (bad) - 1, 0)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, hu_text_buffer (bad,
+              sizeof (bad) - 1, 0, TEXT_DURATION)), GST_FLOW_OK);
   got = pull_string (h);
   msgs = hu_element_messages (bus, "texttagger");
   fail_unless_equals_int (g_list_length (msgs), 1);
@@ -1026,8 +1015,8 @@ GST_START_TEST (test_invalid_utf8)
   teardown (h, bus);
   h = new_harness ("bilstm2", NULL, CAPS_MARKUP, NULL);
   gst_harness_set_src_caps_str (h, CAPS_UTF8);
-  fail_unless_equals_int (gst_harness_push (h, text_buffer (bad,
-              sizeof (bad) - 1, 0)), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h, hu_text_buffer (bad,
+              sizeof (bad) - 1, 0, TEXT_DURATION)), GST_FLOW_OK);
   got = pull_string (h);
   assert_well_formed (got);
   fail_unless (strstr (got, "\xef\xbf\xbd") != NULL);
@@ -1089,8 +1078,9 @@ GST_START_TEST (test_random_texts)
     if (k % 17 == 0)
       g_string_append_len (t, "x\0y", 3);
     gst_harness_set_src_caps_str (h, markup ? CAPS_MARKUP : CAPS_UTF8);
-    fail_unless_equals_int (gst_harness_push (h, text_buffer (t->str, t->len,
-                (GstClockTime) k * GST_SECOND)), GST_FLOW_OK);
+    fail_unless_equals_int (gst_harness_push (h, hu_text_buffer (t->str,
+        t->len,
+                (GstClockTime) k * GST_SECOND, TEXT_DURATION)), GST_FLOW_OK);
     while ((ev = gst_harness_try_pull_event (h)) != NULL)
       gst_event_unref (ev);
     msgs = hu_element_messages (bus, "texttagger");
@@ -1359,7 +1349,8 @@ GST_START_TEST (test_eos_flush)
   {
     gsize size;
     const void *data = g_bytes_get_data (texts[0], &size);
-    GstBuffer *buf = text_buffer (data, size, 2 * GST_SECOND);
+    GstBuffer *buf = hu_text_buffer (data, size, 2 * GST_SECOND,
+        TEXT_DURATION);
 
     GST_BUFFER_FLAG_SET (buf, GST_BUFFER_FLAG_DISCONT);
     fail_unless_equals_int (gst_harness_push (h, buf), GST_FLOW_OK);
