@@ -87,7 +87,8 @@ panel_avx2 (const float *panel, const float *x, int cols, int nv,
     out[v] = _mm256_add_ps (a[v], b[v]);
 }
 
-/* y rows [r0, r0 + valid) from the @nv accumulators of a panel. */
+/* y rows [r0, r0 + valid) from the @nv accumulators of a panel
+ * (valid <= 8 nv). */
 RNN_INLINE void
 store_panel (float *y, const float *add, int r0, int nv, int valid,
     const __m256 *acc)
@@ -103,35 +104,84 @@ store_panel (float *y, const float *add, int r0, int nv, int valid,
     float tmp[RNN_PANEL_ROWS];
     for (int v = 0; v < nv; v++)
       _mm256_storeu_ps (tmp + 8 * v, acc[v]);
-    for (int r = 0; r < valid; r++)
+    for (int r = 0; r < MIN (valid, nv * 8); r++)
       y[r0 + r] = add ? add[r0 + r] + tmp[r] : tmp[r];
   }
 }
 
+/* y rows [r0, r0 + valid) from the panel at row r0 (@nv a constant after
+ * inlining, so that the accumulators stay in registers up to the store). */
+RNN_INLINE void
+panel_rows_avx2 (const rnn_packed *p, const float *x, const float *add,
+    float *y, int r0, int nv, int valid)
+{
+  __m256 acc[4];
+
+  panel_avx2 (p->data + (size_t) r0 * (size_t) p->cols, x, p->cols, nv, acc);
+  store_panel (y, add, r0, nv, valid, acc);
+}
+
+/* A single column (the input projection of a univariate signal): the
+ * panels' arithmetic (a = w x + 0, then a + b with b = 0, then add + that)
+ * 8 rows at a time without their per-panel loops, which cost more than the
+ * product here. The packed column is the rows in order, zero-padded to a
+ * multiple of 8. */
+RNN_INLINE void
+gemv_col1_avx2 (const rnn_packed *p, const float *x, const float *add,
+    float *y)
+{
+  const int rows = p->rows;
+  const __m256 x0 = _mm256_broadcast_ss (x), zero = _mm256_setzero_ps ();
+  int r = 0;
+
+  if (add != NULL) {
+    for (; r + 8 <= rows; r += 8) {
+      __m256 acc = _mm256_add_ps (_mm256_fmadd_ps (_mm256_load_ps (p->data
+                  + r), x0, zero), zero);
+      _mm256_storeu_ps (y + r, _mm256_add_ps (_mm256_loadu_ps (add + r),
+              acc));
+    }
+  } else {
+    for (; r + 8 <= rows; r += 8)
+      _mm256_storeu_ps (y + r, _mm256_add_ps (_mm256_fmadd_ps
+              (_mm256_load_ps (p->data + r), x0, zero), zero));
+  }
+  if (r < rows) {
+    __m256 acc = _mm256_add_ps (_mm256_fmadd_ps (_mm256_load_ps (p->data
+                + r), x0, zero), zero);
+    store_panel (y, add, r, 1, rows - r, &acc);
+  }
+}
+
 /* The panels in storage order, or last to first with @rev (kernels.h,
- * gemv_ex). */
+ * gemv_ex). Full 32-row panels take one path; only the last panel of a
+ * matrix whose rows are not a multiple of 32 picks its width. */
 RNN_INLINE void
 gemv_avx2 (const rnn_packed *p, const float *x, const float *add, float *y,
     int rev)
 {
-  const int rows = p->rows, cols = p->cols;
+  const int rows = p->rows;
+  const int full = rows / RNN_PANEL_ROWS;
   const int np = (rows + RNN_PANEL_ROWS - 1) / RNN_PANEL_ROWS;
 
+  if (p->cols == 1) {
+    gemv_col1_avx2 (p, x, add, y);
+    return;
+  }
   for (int q = 0; q < np; q++) {
-    const int r0 = (rev ? np - 1 - q : q) * RNN_PANEL_ROWS;
-    const int width = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
-    const int valid = MIN (width, rows - r0);
-    const int nv = width / 8;
-    const float *panel = p->data + (size_t) r0 * (size_t) cols;
-    __m256 acc[4];
+    const int i = rev ? np - 1 - q : q;
+    const int r0 = i * RNN_PANEL_ROWS, valid = rows - r0;
 
-    switch (nv) {
-      case 4: panel_avx2 (panel, x, cols, 4, acc); break;
-      case 3: panel_avx2 (panel, x, cols, 3, acc); break;
-      case 2: panel_avx2 (panel, x, cols, 2, acc); break;
-      default: panel_avx2 (panel, x, cols, 1, acc); break;
+    if (i < full) {
+      panel_rows_avx2 (p, x, add, y, r0, 4, RNN_PANEL_ROWS);
+      continue;
     }
-    store_panel (y, add, r0, nv, valid, acc);
+    switch ((valid + 7) / 8) {
+      case 4: panel_rows_avx2 (p, x, add, y, r0, 4, valid); break;
+      case 3: panel_rows_avx2 (p, x, add, y, r0, 3, valid); break;
+      case 2: panel_rows_avx2 (p, x, add, y, r0, 2, valid); break;
+      default: panel_rows_avx2 (p, x, add, y, r0, 1, valid); break;
+    }
   }
 }
 
