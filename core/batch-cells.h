@@ -13,7 +13,9 @@
  * FP units waiting on latency. The last group is padded with empty-mask
  * vectors, which load zeros and store nothing.
  */
+#ifndef CELL_VECS
 #define CELL_VECS 4
+#endif
 
 typedef struct {
   size_t g;             /* b * G*H + k: the stream's gate row, unit k */
@@ -64,27 +66,31 @@ load_gate (const rnn_cells_args *a, const cell_item *it, int q, int from,
     v[u] = C_ADD (v[u], C_LOAD (it[u].m, a->p + it[u].g + qo));
 }
 
-/* LSTM: c' = f c + i g, h = o tanh(c') on the activated gates */
+/* LSTM: c' = f c + i g, h = o tanh(c') on the activated gates. The
+ * sigmoids of i and f run as one interleaved set of 2 x CELL_VECS vectors,
+ * and o's sigmoid right beside tanh(c'): the chains that do not depend on
+ * each other overlap, and the group's critical path is sigmoid, tanh(g),
+ * c', tanh(c'), h. */
 RNN_INLINE void
 lstm_group (const rnn_cells_args *a, const cell_item *it, int from)
 {
-  CV i[CELL_VECS], f[CELL_VECS], g[CELL_VECS];
+  CV v[2 * CELL_VECS], g[CELL_VECS];
+  CV *const i = v, *const f = v + CELL_VECS;
 
   load_gate (a, it, 0, from, i);
-  load_gate (a, it, 2, from, g);
-  C_SIGMOID_N (i, CELL_VECS);
-  C_TANH_N (g, CELL_VECS);
-  RNN_EACH (CELL_VECS) i[u] = C_MUL (i[u], g[u]);
   load_gate (a, it, 1, from, f);
-  C_SIGMOID_N (f, CELL_VECS);
+  C_SIGMOID_N (v, 2 * CELL_VECS);
+  load_gate (a, it, 2, from, g);
+  C_TANH_N (g, CELL_VECS);
   RNN_EACH (CELL_VECS) {
     float *c = a->st + it[u].st + a->H;
+    i[u] = C_MUL (i[u], g[u]);
     f[u] = C_ADD (C_MUL (f[u], C_LOAD (it[u].m, c)), i[u]);
     C_STORE (c, it[u].m, f[u]);
   }
-  C_TANH_N (f, CELL_VECS);
   load_gate (a, it, 3, from, g);
   C_SIGMOID_N (g, CELL_VECS);
+  C_TANH_N (f, CELL_VECS);
   RNN_EACH (CELL_VECS) {
     const CV h = C_MUL (g[u], f[u]);
     C_STORE (a->st + it[u].st, it[u].m, h);
@@ -93,22 +99,22 @@ lstm_group (const rnn_cells_args *a, const cell_item *it, int from)
 }
 
 /* GRU: r, z = sigmoid(gx + gh), n = tanh(gx_n + r (gh_n + b_hn)),
- * h' = n + z (h - n) */
+ * h' = n + z (h - n); r's and z's sigmoids as one interleaved set. */
 RNN_INLINE void
 gru_group (const rnn_cells_args *a, const cell_item *it, int from)
 {
-  CV r[CELL_VECS], z[CELL_VECS], n[CELL_VECS];
+  CV v[2 * CELL_VECS], n[CELL_VECS];
+  CV *const r = v, *const z = v + CELL_VECS;
 
   load_gate (a, it, 0, from, r);
-  C_SIGMOID_N (r, CELL_VECS);
+  load_gate (a, it, 1, from, z);
+  C_SIGMOID_N (v, 2 * CELL_VECS);
   RNN_EACH (CELL_VECS)
     r[u] = C_MUL (r[u], C_ADD (C_LOAD (it[u].m, a->p + it[u].g
                 + 2 * (size_t) a->H), C_LOAD (it[u].m, a->b_hn + it[u].k)));
   input_gate (a, it, 2, from, n);
   RNN_EACH (CELL_VECS) n[u] = C_ADD (n[u], r[u]);
   C_TANH_N (n, CELL_VECS);
-  load_gate (a, it, 1, from, z);
-  C_SIGMOID_N (z, CELL_VECS);
   RNN_EACH (CELL_VECS) {
     float *h = a->st + it[u].st;
     const CV hn = C_ADD (n[u], C_MUL (z[u], C_SUB (C_LOAD (it[u].m, h),
