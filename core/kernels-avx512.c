@@ -97,6 +97,37 @@ panel_tail_avx512 (const float *panel, const float *x, int cols, int width,
   out[1] = _mm512_add_ps (b0, b1);
 }
 
+/* A single column (the input projection of a univariate signal): the
+ * arithmetic of panel32_avx512's one-column loop and its final sums
+ * ((a0 + a1) + (a2 + a3) with a1 = a2 = a3 = 0), 16 rows at a time
+ * without the per-panel loops, which cost more than the product here. The
+ * packed column is the rows in order, zero-padded to a multiple of 8. */
+RNN_INLINE void
+gemv_col1_avx512 (const rnn_packed *p, const float *x, const float *add,
+    float *y)
+{
+  const int rows = p->rows;
+  const __m512 x0 = _mm512_set1_ps (x[0]), zero = _mm512_setzero_ps ();
+  int r = 0;
+
+  for (; r + 16 <= rows; r += 16) {
+    __m512 s = _mm512_fmadd_ps (_mm512_loadu_ps (p->data + r), x0, zero);
+    s = _mm512_add_ps (_mm512_add_ps (s, zero), _mm512_add_ps (zero, zero));
+    if (add != NULL)
+      s = _mm512_add_ps (_mm512_loadu_ps (add + r), s);
+    _mm512_storeu_ps (y + r, s);
+  }
+  if (r < rows) {
+    const __mmask16 m = rnn_rows_mask (rows - r);
+    __m512 s = _mm512_fmadd_ps (_mm512_maskz_loadu_ps (m, p->data + r), x0,
+        zero);
+    s = _mm512_add_ps (_mm512_add_ps (s, zero), _mm512_add_ps (zero, zero));
+    if (add != NULL)
+      s = _mm512_add_ps (_mm512_maskz_loadu_ps (m, add + r), s);
+    _mm512_mask_storeu_ps (y + r, m, s);
+  }
+}
+
 /* The panels in storage order, or last to first with @rev (kernels.h,
  * RNN_GEMV_REVERSE), prefetched with @pf: each panel's rows are computed
  * on their own, the same way in both orders. */
@@ -107,6 +138,10 @@ gemv_avx512 (const rnn_packed *p, const float *x, const float *add,
   const int rows = p->rows, cols = p->cols;
   const int np = (rows + RNN_PANEL_ROWS - 1) / RNN_PANEL_ROWS;
 
+  if (cols == 1) {
+    gemv_col1_avx512 (p, x, add, y);
+    return;
+  }
   for (int q = 0; q < np; q++) {
     const int r0 = (rev ? np - 1 - q : q) * RNN_PANEL_ROWS;
     const int width = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
