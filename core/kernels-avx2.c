@@ -136,7 +136,7 @@ gemv_col1_avx2 (const rnn_packed *p, const float *x, const float *add,
 
   if (add != NULL) {
     for (; r + 8 <= rows; r += 8) {
-      __m256 acc = _mm256_add_ps (_mm256_fmadd_ps (_mm256_load_ps (p->data
+      __m256 acc = _mm256_add_ps (_mm256_fmadd_ps (_mm256_loadu_ps (p->data
                   + r), x0, zero), zero);
       _mm256_storeu_ps (y + r, _mm256_add_ps (_mm256_loadu_ps (add + r),
               acc));
@@ -144,10 +144,10 @@ gemv_col1_avx2 (const rnn_packed *p, const float *x, const float *add,
   } else {
     for (; r + 8 <= rows; r += 8)
       _mm256_storeu_ps (y + r, _mm256_add_ps (_mm256_fmadd_ps
-              (_mm256_load_ps (p->data + r), x0, zero), zero));
+              (_mm256_loadu_ps (p->data + r), x0, zero), zero));
   }
   if (r < rows) {
-    __m256 acc = _mm256_add_ps (_mm256_fmadd_ps (_mm256_load_ps (p->data
+    __m256 acc = _mm256_add_ps (_mm256_fmadd_ps (_mm256_loadu_ps (p->data
                 + r), x0, zero), zero);
     store_panel (y, add, r, 1, rows - r, &acc);
   }
@@ -566,52 +566,95 @@ rnn__lstm_cell_avx2 (const float *g, float *c, float *h, int H)
   }
 }
 
-/* The GRU cell of @n vectors of 8 units, as lstm8_n. */
-RNN_INLINE void
-gru8_n (const float *xr, const float *xz, const float *xn, const float *hr,
-    const float *hz, const float *hn, const float *bhn, float *h, int n)
-{
-  __m256 rz[2 * CELL_VECS], v[CELL_VECS];
+/* The GRU cell in two passes over chunks of GRU_CHUNK units: first
+ * r = sigmoid(gx_r + gh_r) and z = sigmoid(gx_z + gh_z) of the chunk into a
+ * scratch, then n = tanh(gx_n + r (gh_n + b_hn)) and h' = n + z (h - n).
+ * Fused per unit, the tanh waits on its unit's sigmoid (two exp chains of
+ * about 15 dependent instructions each, one after the other); in passes,
+ * every vector of a pass is independent and they run GRU_VECS at a time.
+ * H = 256: 410 -> 320 ns. The same operations on each lane as one unit at
+ * a time (and as the per-stream batch's cell). */
+#define GRU_CHUNK 128
+#define GRU_VECS 4
 
-  RNN_EACH (n) {
-    rz[u] = _mm256_add_ps (_mm256_loadu_ps (xr + 8 * u),
-        _mm256_loadu_ps (hr + 8 * u));
-    rz[n + u] = _mm256_add_ps (_mm256_loadu_ps (xz + 8 * u),
-        _mm256_loadu_ps (hz + 8 * u));
-  }
-  rnn_sigmoid8_n (rz, 2 * n);
+/* out = sigmoid(a + b) for @n vectors (a constant after inlining) */
+RNN_INLINE void
+gru_gate8_n (const float *a, const float *b, float *out, int n)
+{
+  __m256 v[GRU_VECS];
+
+  RNN_EACH (n) v[u] = _mm256_add_ps (_mm256_loadu_ps (a + 8 * u),
+      _mm256_loadu_ps (b + 8 * u));
+  rnn_sigmoid8_n (v, n);
+  RNN_EACH (n) _mm256_storeu_ps (out + 8 * u, v[u]);
+}
+
+/* h = n + z (h - n), n = tanh(xn + r (hn + bhn)), for @n vectors */
+RNN_INLINE void
+gru_new8_n (const float *xn, const float *hn, const float *bhn,
+    const float *r, const float *z, float *h, int n)
+{
+  __m256 v[GRU_VECS];
+
   RNN_EACH (n) v[u] = _mm256_add_ps (_mm256_loadu_ps (xn + 8 * u),
-      _mm256_mul_ps (rz[u], _mm256_add_ps (_mm256_loadu_ps (hn + 8 * u),
-              _mm256_loadu_ps (bhn + 8 * u))));
+      _mm256_mul_ps (_mm256_loadu_ps (r + 8 * u), _mm256_add_ps
+          (_mm256_loadu_ps (hn + 8 * u), _mm256_loadu_ps (bhn + 8 * u))));
   rnn_tanh8_n (v, n);
   RNN_EACH (n) {
     __m256 hv = _mm256_loadu_ps (h + 8 * u);
-    _mm256_storeu_ps (h + 8 * u, _mm256_add_ps (v[u], _mm256_mul_ps (rz[n
-                    + u], _mm256_sub_ps (hv, v[u]))));
+    _mm256_storeu_ps (h + 8 * u, _mm256_add_ps (v[u], _mm256_mul_ps
+            (_mm256_loadu_ps (z + 8 * u), _mm256_sub_ps (hv, v[u]))));
   }
+}
+
+/* The cell on @n units (a multiple of 8, <= GRU_CHUNK); each gate pointer
+ * at the chunk's first unit, @ld apart (gate q at q ld). */
+RNN_INLINE void
+gru_chunk (const float *gx, const float *gh, size_t ld, const float *b_hn,
+    float *h, int n)
+{
+  float rz[2 * GRU_CHUNK];
+  int i;
+
+  for (int q = 0; q < 2; q++) {
+    const float *a = gx + q * ld, *b = gh + q * ld;
+    float *o = rz + q * GRU_CHUNK;
+    for (i = 0; i + 8 * GRU_VECS <= n; i += 8 * GRU_VECS)
+      gru_gate8_n (a + i, b + i, o + i, GRU_VECS);
+    for (; i < n; i += 8)
+      gru_gate8_n (a + i, b + i, o + i, 1);
+  }
+  gx += 2 * ld;
+  gh += 2 * ld;
+  for (i = 0; i + 8 * GRU_VECS <= n; i += 8 * GRU_VECS)
+    gru_new8_n (gx + i, gh + i, b_hn + i, rz + i, rz + GRU_CHUNK + i, h + i,
+        GRU_VECS);
+  for (; i < n; i += 8)
+    gru_new8_n (gx + i, gh + i, b_hn + i, rz + i, rz + GRU_CHUNK + i, h + i,
+        1);
 }
 
 void
 rnn__gru_cell_avx2 (const float *gx, const float *gh, const float *b_hn,
     float *h, int H)
 {
-  int k = 0;
-  for (; k + 8 * CELL_VECS <= H; k += 8 * CELL_VECS)
-    gru8_n (gx + k, gx + H + k, gx + 2 * H + k, gh + k, gh + H + k,
-        gh + 2 * H + k, b_hn + k, h + k, CELL_VECS);
-  for (; k + 8 <= H; k += 8)
-    gru8_n (gx + k, gx + H + k, gx + 2 * H + k, gh + k, gh + H + k,
-        gh + 2 * H + k, b_hn + k, h + k, 1);
-  if (k < H) {
+  const int H8 = H & ~7;
+
+  for (int k = 0; k < H8; k += GRU_CHUNK)
+    gru_chunk (gx + k, gh + k, (size_t) H, b_hn + k, h + k,
+        MIN (GRU_CHUNK, H8 - k));
+  if (H8 < H) {
+    /* the last units go through the same vector code on padded copies,
+     * so that every unit gets the same arithmetic */
     float t[8][8] = { { 0 } };
-    size_t nb = (size_t) (H - k) * sizeof (float);
+    size_t nb = (size_t) (H - H8) * sizeof (float);
     for (int q = 0; q < 3; q++) {
-      memcpy (t[q], gx + q * H + k, nb);
-      memcpy (t[3 + q], gh + q * H + k, nb);
+      memcpy (t[q], gx + q * H + H8, nb);
+      memcpy (t[3 + q], gh + q * H + H8, nb);
     }
-    memcpy (t[6], b_hn + k, nb);
-    memcpy (t[7], h + k, nb);
-    gru8_n (t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], 1);
-    memcpy (h + k, t[7], nb);
+    memcpy (t[6], b_hn + H8, nb);
+    memcpy (t[7], h + H8, nb);
+    gru_chunk (t[0], t[3], 8, t[6], t[7], 8);
+    memcpy (h + H8, t[7], nb);
   }
 }
