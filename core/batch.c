@@ -91,6 +91,11 @@ struct rnn_batch_state {
   rnn_streams_fn product;     /* the recurrent product of all streams */
   rnn_cells_fn cells;         /* the cell update of all streams, or NULL:
                                * the kernels' cell stream by stream */
+  rnn_streams_fn proj_in;     /* the kernel set's tiled product for the
+                               * input projection, as the single-stream
+                               * engine's (NULL for the portable set), so
+                               * that every stream gets a single state's
+                               * bits */
   float **wt;                 /* [layers]: W_ih transposed [in][G*H] for a
                                * layer of at most 4 inputs, else NULL */
   float *st;                  /* [layers][streams][blk] */
@@ -174,6 +179,7 @@ rnn_batch_state_new (const rnn_model *m, size_t n_streams, size_t max_frames,
   s->n_streams = n_streams;
   s->max_frames = max_frames;
   pick_product (s->e->k, &s->product, &s->cells);
+  s->proj_in = rnn__streams_product (s->e->k, NULL);
   /* the fused cells: LSTM (no projection) and GRU with float32 weights */
   if ((m->cell != RNN_CELL_LSTM && m->cell != RNN_CELL_GRU) || m->proj > 0
       || m->precision != RNN_PRECISION_F32)
@@ -311,15 +317,21 @@ run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
       in = out;
       continue;
     }
-    /* the input projection of every frame and stream: a univariate input
-     * inline (rnn__gemm_xwt), wider ones through the same multi-stream
-     * product on the packed W_ih (a BLAS sgemm would repack W_ih at every
-     * call, and a call is one frame when 16 streams fill the chunk) */
-    if (ed->in <= 4)
+    /* the input projection of every frame and stream, as a single state
+     * computes it: a narrow input inline (rnn__gemm_xwt), a wider one
+     * through the kernel set's tiled product on the packed W_ih, as for a
+     * block of more than two frames (a BLAS sgemm would repack W_ih at
+     * every call, and a call is one frame when 16 streams fill the
+     * chunk); the portable set has no tiled product: its GEMV row by row,
+     * as a single state fed frame by frame */
+    if (s->proj_in == NULL)
+      s->product (&ed->wih, (int) rows, in, ed->in, ed->bias, 0, s->gx,
+          (int) GH);
+    else if (ed->in <= 4)
       rnn__gemm_xwt (rows, (int) GH, ed->in, in, ed->in, ed->w_ih, ed->bias,
           s->gx, (int) GH);
     else
-      s->product (&ed->wih, (int) rows, in, ed->in, ed->bias, 0, s->gx,
+      s->proj_in (&ed->wih, (int) rows, in, ed->in, ed->bias, 0, s->gx,
           (int) GH);
     for (size_t t = 0; t < T; t++) {
       float *gx = s->gx + t * N * GH;

@@ -359,6 +359,152 @@ check_streams_kernels (void)
 #endif
 }
 
+/* bf16 and int8 weights: every stream of a batch must equal, bit for bit,
+ * a single rnn_state of the same model at the same precision with the same
+ * kernel set (outputs of every frame and the final state). Run on the
+ * fixtures above (H 5..32) and on generated models large enough for full
+ * 32-row panels, several column groups and a narrow last panel. */
+static void
+check_lowp_model (const char *name, rnn_model *m, const rnn_kernels *k,
+    rnn_precision prec, size_t T)
+{
+  const size_t N = N_STREAMS, n_in = rnn_model_input_size (m);
+  const size_t O = rnn_model_output_size (m);
+  /* The reference: a single state fed the whole stream in one call, or
+   * with the portable set one frame per call. (A single state's input
+   * projection is a GEMV per frame in calls of up to two frames; in longer
+   * calls it is the kernel set's tiled product, the batch's too, or with
+   * the portable set CBLAS sgemm, whose bits depend on the block's shape;
+   * the portable batch computes it as the GEMV.) The states must be the
+   * same bits; so must the outputs, except with the portable set: a head
+   * of several outputs goes through CBLAS there, sgemv for a one-frame call
+   * and sgemm for the batch's block, so its outputs are held to the f32
+   * check's tolerance. */
+  const gboolean portable = k == rnn__kernels_generic ();
+  const size_t per_call = portable ? 1 : T;
+  rnn_batch_state *bs = NULL;
+  rnn_state *st = NULL;
+  rnn_error err;
+  float *x, *y, *xs, *ys, *snap = NULL, *want = NULL;
+  size_t S = 0;
+  int same_y = 1, same_state = 1, ok = 1;
+  double e_y = 0, e;
+
+  if (rnn_model_set_precision (m, prec, &err) != RNN_OK) {
+    tu_check (0, "%s: precision %s: %s", name, rnn_precision_name (prec),
+        err.msg);
+    return;
+  }
+  rnn__engine_use_kernels (m, k);
+  x = malloc (T * N * n_in * sizeof *x);
+  y = malloc (T * N * O * sizeof *y);
+  xs = malloc (T * n_in * sizeof *xs);
+  ys = malloc (T * O * sizeof *ys);
+  for (size_t i = 0; i < T * N * n_in; i++)
+    x[i] = 2.0f * frand ();
+
+  /* max_frames 7, calls of 1, 10 and the rest, as check_case */
+  ok = rnn_batch_state_new (m, N, 7, &bs, &err) == RNN_OK;
+  for (size_t done = 0, c = 0; ok && done < T; c++) {
+    size_t n = MIN (c == 0 ? 1 : c == 1 ? 10 : T, T - done);
+    ok = rnn_batch_state_forward (bs, x + done * N * n_in, n,
+        y + done * N * O, &err) == RNN_OK;
+    done += n;
+  }
+  for (size_t b = 0; ok && b < N; b++) {
+    for (size_t t = 0; t < T; t++)
+      memcpy (xs + t * n_in, x + (t * N + b) * n_in, n_in * sizeof *xs);
+    ok = rnn_state_new (m, T, &st, &err) == RNN_OK;
+    for (size_t t = 0; ok && t < T; t += per_call)
+      ok = rnn_state_forward (st, xs + t * n_in, MIN (per_call, T - t),
+          ys + t * O, &err) == RNN_OK;
+    if (ok && snap == NULL) {
+      S = rnn_state_size (st);
+      snap = malloc (S * sizeof *snap);
+      want = malloc (S * sizeof *want);
+    }
+    ok = ok && rnn_state_get (st, want, S, &err) == RNN_OK
+        && rnn_batch_state_get_stream (bs, b, snap, S, &err) == RNN_OK;
+    for (size_t t = 0; ok && t < T; t++) {
+      if (!portable)
+        same_y &= memcmp (ys + t * O, y + (t * N + b) * O, O * sizeof *ys)
+            == 0;
+      else
+        same_y &= tu_close (y + (t * N + b) * O, ys + t * O, O, 1e-6, 1e-5,
+            &e);
+      e_y = MAX (e_y, portable ? e : 0);
+    }
+    same_state &= ok && memcmp (snap, want, S * sizeof *snap) == 0;
+    rnn_state_free (st);
+    st = NULL;
+  }
+  tu_check (ok && same_y && same_state, "%s [%s, %s]: %zu streams x %zu "
+      "frames: final states equal single states fed %s bit for bit (%s), "
+      "outputs %s%s%s", name, rnn_precision_name (prec), k->name, N, T,
+      portable ? "frame by frame" : "in one call", same_state ? "same"
+      : "DIFFER", portable ? (same_y ? "within 1e-6 + 1e-5 rel" : "DIFFER")
+      : (same_y ? "bit for bit" : "DIFFER"), ok ? "" : ": ",
+      ok ? "" : err.msg);
+  if (portable && e_y > 0)
+    printf ("#   outputs through the portable head: largest difference "
+        "%.2e\n", e_y);
+  rnn_batch_state_free (bs);
+  free (x);
+  free (y);
+  free (xs);
+  free (ys);
+  free (snap);
+  free (want);
+}
+
+static void
+check_lowp (const rnn_kernels *k)
+{
+  static const rnn_precision precs[] = { RNN_PRECISION_BF16,
+    RNN_PRECISION_INT8 };
+  /* cell, H, layers, inputs: full and narrow panels, H not a multiple of
+   * 4 or 16, wide inputs (the W_ih product) and stacks */
+  static const struct { rnn_cell cell; int H, layers, in; } gen[] = {
+    { RNN_CELL_LSTM, 64, 1, 1 }, { RNN_CELL_GRU, 70, 2, 1 },
+    { RNN_CELL_LSTM, 37, 2, 6 }, { RNN_CELL_GRU, 48, 1, 3 },
+    { RNN_CELL_RNN_TANH, 40, 1, 1 },
+  };
+
+  for (size_t pi = 0; pi < G_N_ELEMENTS (precs); pi++) {
+    for (size_t c = 0; c < G_N_ELEMENTS (cases); c++) {
+      char file[256];
+      rnn_model *m = NULL;
+
+      snprintf (file, sizeof file, "core/%s.safetensors", cases[c]);
+      if (tu_load_model (file, &m))
+        check_lowp_model (cases[c], m, k, precs[pi], 23);
+      rnn_model_free (m);
+    }
+    for (size_t g = 0; g < G_N_ELEMENTS (gen); g++) {
+      rnn_model_config cfg;
+      rnn_model *m = NULL;
+      rnn_error err;
+      char name[64];
+
+      rnn_model_config_init (&cfg);
+      cfg.cell = gen[g].cell;
+      cfg.hidden_size = gen[g].H;
+      cfg.num_layers = gen[g].layers;
+      cfg.input_size = gen[g].in;
+      snprintf (name, sizeof name, "generated %s %dx%d, %d inputs",
+          gen[g].cell == RNN_CELL_LSTM ? "lstm" : gen[g].cell
+          == RNN_CELL_GRU ? "gru" : "rnn", gen[g].layers, gen[g].H,
+          gen[g].in);
+      if (rnn_model_new (&cfg, 1000 + g, &m, &err) != RNN_OK) {
+        tu_check (0, "%s: rnn_model_new: %s", name, err.msg);
+        continue;
+      }
+      check_lowp_model (name, m, k, precs[pi], 30);
+      rnn_model_free (m);
+    }
+  }
+}
+
 static void
 check_errors (void)
 {
@@ -423,11 +569,13 @@ main (void)
     printf ("# recurrent step: kernel set %s\n", k->name);
     for (size_t c = 0; c < G_N_ELEMENTS (cases); c++)
       check_case (cases[c], k, &worst_torch, &worst_single);
+    check_lowp (k);
   }
   g_setenv ("RNN_BATCH_GEMV", "1", TRUE);
   printf ("# recurrent step: paired GEMV (gemv_batch)\n");
   for (size_t c = 0; c < G_N_ELEMENTS (cases); c++)
     check_case (cases[c], rnn__kernels_get (), &worst_torch, &worst_single);
+  check_lowp (rnn__kernels_get ());
   g_unsetenv ("RNN_BATCH_GEMV");
   check_errors ();
   printf ("# per-stream batch: largest error vs PyTorch %.2e, vs a single "
