@@ -180,9 +180,9 @@ rnn_batch_state_new (const rnn_model *m, size_t n_streams, size_t max_frames,
   s->max_frames = max_frames;
   pick_product (s->e->k, &s->product, &s->cells);
   s->proj_in = rnn__streams_product (s->e->k, NULL);
-  /* the fused cells: LSTM (no projection) and GRU with float32 weights */
-  if ((m->cell != RNN_CELL_LSTM && m->cell != RNN_CELL_GRU) || m->proj > 0
-      || m->precision != RNN_PRECISION_F32)
+  /* the fused cells: LSTM (no projection) and GRU, whatever the weights'
+   * precision (the cell arithmetic is float32 in every case) */
+  if ((m->cell != RNN_CELL_LSTM && m->cell != RNN_CELL_GRU) || m->proj > 0)
     s->cells = NULL;
   s->blk = (size_t) m->hout
       + (size_t) (m->cell == RNN_CELL_LSTM ? m->hidden : 0);
@@ -306,8 +306,12 @@ run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
         s->product (&ed->wih, (int) rows, in, ed->in, ed->bias, 0, s->gx,
             (int) GH);
       for (size_t t = 0; t < T; t++) {
-        s->product (&ed->whh, (int) N, st, (int) s->blk, NULL, 0, s->gh,
-            (int) GH);
+        if (ed->whh.prec == RNN_PRECISION_F32)
+          s->product (&ed->whh, (int) N, st, (int) s->blk, NULL, 0, s->gh,
+              (int) GH);
+        else
+          rnn__kernels_gemv_batch (k, &ed->whh, (int) N, st, (int) s->blk,
+              NULL, 0, s->gh, (int) GH);
         if (s->wt[l] == NULL)
           a.gx = s->gx + t * N * GH;
         a.x = in + t * N * (size_t) ed->in;
@@ -342,7 +346,7 @@ run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
       if (ed->whh.prec == RNN_PRECISION_F32)
         s->product (&ed->whh, (int) N, st, (int) s->blk, adds ? gx : NULL,
             adds ? (int) GH : 0, prod, (int) GH);
-      else  /* bf16 / int8 weights: the kernels' GEMV, stream by stream */
+      else  /* bf16 / int8 weights: the kernels' multi-stream product */
         rnn__kernels_gemv_batch (s->e->k, &ed->whh, (int) N, st,
             (int) s->blk, adds ? gx : NULL, adds ? (int) GH : 0, prod,
             (int) GH);

@@ -104,3 +104,153 @@ rnn__gemv_int8_avx512vnni (const rnn_packed *p, const float *x,
   if (qu != stack)
     g_free (qu);
 }
+
+/* ------------------------------------------------ several input vectors */
+
+/* Streams per register tile (two accumulators each for 32 rows) and per
+ * block of quantised inputs kept in L1. */
+#define I8_TILE 8
+#define I8_BLOCK 32
+/* Weights this many bytes ahead are prefetched into L1 (the first stream
+ * group of a panel reads it from L2 or L3) */
+#define I8_PF 2048
+
+/* acc += the u8 x s8 quad products of @x and @w, in place. (gcc 12 wraps
+ * _mm512_dpbusd_epi32 in two register copies per call inside a loop of
+ * many accumulators, one instruction in three of the tile's loop.) */
+#define DPBUSD(acc, x, w) \
+  __asm__ ("vpdpbusd %2, %1, %0" : "+v" (acc) : "v" (x), "v" (w))
+
+/* y rows [r, r + 16) (@m the valid ones) from the int32 sums, with the
+ * rows' scales @sc and offsets @off, as rnn__gemv_int8_avx512vnni stores
+ * them: add + (float) (acc - off128) * (s_r * sx) */
+RNN_INLINE void
+store_int8_16 (int r, __mmask16 m, __m512i acc, __m512 sc, __m512i off,
+    float sx, const float *add, float *y)
+{
+  __m512 t = _mm512_mul_ps (_mm512_cvtepi32_ps (_mm512_sub_epi32 (acc, off)),
+      _mm512_mul_ps (sc, _mm512_set1_ps (sx)));
+
+  if (add != NULL)
+    t = _mm512_add_ps (_mm512_maskz_loadu_ps (m, add + r), t);
+  _mm512_mask_storeu_ps (y + r, m, t);
+}
+
+/* Rows [r0, r0 + 16 nv) of the panel @panel (width @w, @valid rows) for
+ * @nb streams: their inputs quantised (unsigned form) @ldq bytes apart,
+ * their scales @sx, add and y rows @ldadd and @ldy apart. Each weight
+ * vector is loaded once for the @nb streams. @nv and @nb are constants at
+ * every call site, so the accumulators stay in registers. */
+RNN_INLINE void
+tile_int8_512 (const rnn_packed *p, const int8_t *panel, int r0, int w,
+    int valid, int nv, int nb, const int8_t *q, int ldq, const float *sx,
+    const float *add, int ldadd, float *y, int ldy)
+{
+  const __mmask16 m0 = rnn_rows_mask (w), m1 = rnn_rows_mask (w - 16);
+  const size_t step = (size_t) w * 4;
+  const int nq = p->kc / 4;
+  __m512i a0[I8_TILE], a1[I8_TILE];
+
+#pragma GCC unroll 8
+  for (int b = 0; b < nb; b++)
+    a0[b] = a1[b] = _mm512_setzero_si512 ();
+  for (int k = 0; k < nq; k++) {
+    const int8_t *g = panel + (size_t) k * step;
+    const __m512i w0 = _mm512_maskz_loadu_epi32 (m0, g);
+    _mm_prefetch ((const char *) g + I8_PF, _MM_HINT_T0);
+    _mm_prefetch ((const char *) g + I8_PF + 64, _MM_HINT_T0);
+    const __m512i w1 = nv == 2 ? _mm512_maskz_loadu_epi32 (m1, g + 64)
+        : _mm512_setzero_si512 ();
+
+#pragma GCC unroll 8
+    for (int b = 0; b < nb; b++) {
+      const __m512i xq = quad_at (q + (size_t) b * (size_t) ldq, k);
+      DPBUSD (a0[b], xq, w0);
+      if (nv == 2)
+        DPBUSD (a1[b], xq, w1);
+    }
+  }
+  {
+    const __mmask16 s0 = rnn_rows_mask (valid), s1 = rnn_rows_mask (valid
+        - 16);
+    const __m512 sc0 = _mm512_maskz_loadu_ps (s0, p->scale + r0);
+    const __m512 sc1 = _mm512_maskz_loadu_ps (s1, p->scale + r0 + 16);
+    const __m512i of0 = _mm512_maskz_loadu_epi32 (s0, p->off128 + r0);
+    const __m512i of1 = _mm512_maskz_loadu_epi32 (s1, p->off128 + r0 + 16);
+
+#pragma GCC unroll 8
+    for (int b = 0; b < nb; b++) {
+      const float *ab = add ? add + (size_t) b * (size_t) ldadd : NULL;
+      float *yb = y + (size_t) b * (size_t) ldy;
+
+      store_int8_16 (r0, s0, a0[b], sc0, of0, sx[b], ab, yb);
+      if (nv == 2)
+        store_int8_16 (r0 + 16, s1, a1[b], sc1, of1, sx[b], ab, yb);
+    }
+  }
+}
+
+#define I8_CASE(NB) \
+  case NB: \
+    if (nv == 2) \
+      tile_int8_512 (p, panel, r0, w, valid, 2, NB, qg, kc, sx + g0, ag, \
+          ldadd, yg, ldy); \
+    else \
+      tile_int8_512 (p, panel, r0, w, valid, 1, NB, qg, kc, sx + g0, ag, \
+          ldadd, yg, ldy); \
+    break
+
+/* rnn_kernels.gemv_batch_int8: the inputs of a block of streams quantised
+ * once (each exactly as the one-vector GEMV quantises it), then panel after
+ * panel a register tile of 32 rows x 8 streams; the int32 sums are exact,
+ * and each row is finished with the one-vector GEMV's operations, so every
+ * y row has its bits. */
+void
+rnn__gemv_batch_int8_avx512vnni (const rnn_packed *p, int nb,
+    const float *x, int ldx, const float *add, int ldadd, float *y, int ldy)
+{
+  const int rows = p->rows, kc = p->kc;
+  int8_t q[RNN_SCRATCH_STACK];
+  float sx[I8_BLOCK];
+  const int blk = MIN (I8_BLOCK, (int) sizeof q / MAX (kc, 1));
+
+  if (blk < 2) {
+    for (int b = 0; b < nb; b++)
+      rnn__gemv_int8_avx512vnni (p, x + (size_t) b * (size_t) ldx,
+          add ? add + (size_t) b * (size_t) ldadd : NULL,
+          y + (size_t) b * (size_t) ldy);
+    return;
+  }
+  for (int s0 = 0; s0 < nb; s0 += blk) {
+    const int ns = MIN (blk, nb - s0);
+
+    for (int b = 0; b < ns; b++)
+      sx[b] = rnn_quantise_x (x + (size_t) (s0 + b) * (size_t) ldx, p->cols,
+          kc, q + (size_t) b * (size_t) kc, 0x80);
+    for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
+      const int w = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
+      const int valid = MIN (w, rows - r0);
+      const int nv = w > 16 ? 2 : 1;
+      const int8_t *panel = p->i8 + (size_t) r0 * (size_t) kc;
+
+      for (int g0 = 0; g0 < ns; g0 += I8_TILE) {
+        const int8_t *qg = q + (size_t) g0 * (size_t) kc;
+        const size_t sb = (size_t) (s0 + g0);
+        const float *ag = add ? add + sb * (size_t) ldadd : NULL;
+        float *yg = y + sb * (size_t) ldy;
+
+        switch (MIN (I8_TILE, ns - g0)) {
+          I8_CASE (8);
+          I8_CASE (7);
+          I8_CASE (6);
+          I8_CASE (5);
+          I8_CASE (4);
+          I8_CASE (3);
+          I8_CASE (2);
+          I8_CASE (1);
+          default: break;
+        }
+      }
+    }
+  }
+}

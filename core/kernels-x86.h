@@ -156,19 +156,28 @@ rnn_quantise_x (const float *x, int cols, int kc, int8_t *q, int flip)
 {
   const __m256 absmask = _mm256_castsi256_ps (_mm256_set1_epi32 (0x7fffffff));
   __m256 vmax = _mm256_setzero_ps ();
-  float amax, sx, inv, lanes[8];
+  __m128 m4;
+  float amax, sx, inv;
   __m256 vinv;
   int j = 0;
 
   for (; j + 8 <= cols; j += 8)
     vmax = _mm256_max_ps (vmax, _mm256_and_ps (absmask, _mm256_loadu_ps (x
                 + j)));
-  _mm256_storeu_ps (lanes, vmax);
-  amax = 0.0f;
-  for (int i = 0; i < 8; i++)
-    amax = fmaxf (amax, lanes[i]);
-  for (; j < cols; j++)
-    amax = fmaxf (amax, fabsf (x[j]));
+  /* the largest lane, a NaN lane ignored (as fmaxf ignores it; NaN
+   * lanes to 0, which the lanes, all >= 0, never fall below): exact, so
+   * the order does not matter */
+  vmax = _mm256_andnot_ps (_mm256_cmp_ps (vmax, vmax, _CMP_UNORD_Q), vmax);
+  m4 = _mm_max_ps (_mm256_castps256_ps128 (vmax),
+      _mm256_extractf128_ps (vmax, 1));
+  m4 = _mm_max_ps (m4, _mm_movehl_ps (m4, m4));
+  m4 = _mm_max_ps (m4, _mm_shuffle_ps (m4, m4, 1));
+  amax = _mm_cvtss_f32 (m4);
+  for (; j < cols; j++) {
+    const float a = fabsf (x[j]);
+    if (a > amax)       /* fmaxf (amax, a): a NaN is ignored */
+      amax = a;
+  }
   rnn__quant_scales (amax, &sx, &inv);
 
   vinv = _mm256_set1_ps (inv);

@@ -41,18 +41,6 @@ rnn__f32_from_bf16 (uint16_t b)
   return f;
 }
 
-void
-rnn__quant_scales (float amax, float *sx, float *inv)
-{
-  if (amax > 0.0f) {
-    *sx = amax / 127.0f;
-    *inv = 127.0f / amax;
-  } else {
-    *sx = 0.0f;
-    *inv = 0.0f;
-  }
-}
-
 size_t
 rnn__stream_bytes (void)
 {
@@ -190,8 +178,12 @@ void
 rnn__kernels_gemv_batch (const rnn_kernels *k, const rnn_packed *p, int nb,
     const float *x, int ldx, const float *add, int ldadd, float *y, int ldy)
 {
-  if (p->prec == RNN_PRECISION_F32) {
-    k->gemv_batch (p, nb, x, ldx, add, ldadd, y, ldy);
+  void (*batch) (const rnn_packed *, int, const float *, int, const float *,
+      int, float *, int) = p->prec == RNN_PRECISION_BF16 ? k->gemv_batch_bf16
+      : p->prec == RNN_PRECISION_INT8 ? k->gemv_batch_int8 : k->gemv_batch;
+
+  if (batch != NULL) {
+    batch (p, nb, x, ldx, add, ldadd, y, ldy);
     return;
   }
   for (int b = 0; b < nb; b++)
@@ -243,6 +235,7 @@ static const rnn_kernels candidates[] = {
     .gemv_ex = rnn__gemv_ex_avx512,
     .gemv_bf16 = rnn__gemv_bf16_avx512bf16,
     .gemv_int8 = rnn__gemv_int8_avx512vnni,
+    .gemv_batch_int8 = rnn__gemv_batch_int8_avx512vnni,
     .sigmoid = rnn__sigmoid_avx512,
     .tanh = rnn__tanh_avx512,
     .lstm_cell = rnn__lstm_cell_avx512,
@@ -259,6 +252,7 @@ static const rnn_kernels candidates[] = {
     .gemv_ex = rnn__gemv_ex_avx512,
     .gemv_bf16 = rnn__gemv_bf16_avx2,
     .gemv_int8 = rnn__gemv_int8_avx512vnni,
+    .gemv_batch_int8 = rnn__gemv_batch_int8_avx512vnni,
     .sigmoid = rnn__sigmoid_avx512,
     .tanh = rnn__tanh_avx512,
     .lstm_cell = rnn__lstm_cell_avx512,

@@ -75,8 +75,18 @@ float rnn__f32_from_bf16 (uint16_t b);
  * (q = 0 when a == 0). y_r = add_r + (float) acc_r * (s_r * sx) where
  * acc_r = sum_j Wq[r,j] q_j exactly in int32. Every int8 kernel gives the
  * same bits. This helper returns sx and the divisor 127 / a (0 when a == 0)
- * from a. */
-void rnn__quant_scales (float amax, float *sx, float *inv);
+ * from a (inline: the GEMVs call it once per input vector). */
+static inline void
+rnn__quant_scales (float amax, float *sx, float *inv)
+{
+  if (amax > 0.0f) {
+    *sx = amax / 127.0f;
+    *inv = 127.0f / amax;
+  } else {
+    *sx = 0.0f;
+    *inv = 0.0f;
+  }
+}
 
 /* y[r] = sum_j W[r,j] x[j] (+ add[r] when @add is not NULL), for the
  * p->rows rows exactly. @y must not alias @x; it may alias @add. */
@@ -137,6 +147,13 @@ typedef struct {
    * not alias @x; it may alias @add when ldadd == ldy. */
   void (*gemv_batch) (const rnn_packed *p, int nb, const float *x, int ldx,
       const float *add, int ldadd, float *y, int ldy);
+  /* The same for bf16 and int8 weights: each y row the same bits as
+   * gemv_bf16 / gemv_int8 on that vector alone, each weight loaded once for
+   * a register tile of vectors. NULL: vector by vector. */
+  void (*gemv_batch_bf16) (const rnn_packed *p, int nb, const float *x,
+      int ldx, const float *add, int ldadd, float *y, int ldy);
+  void (*gemv_batch_int8) (const rnn_packed *p, int nb, const float *x,
+      int ldx, const float *add, int ldadd, float *y, int ldy);
 } rnn_kernels;
 
 enum {
@@ -171,8 +188,9 @@ rnn__kernels_gemv (const rnn_kernels *k, const rnn_packed *p, const float *x,
   }
 }
 
-/* The batched GEMV of any precision (f32 through gemv_batch, the others
- * vector by vector). Same contract as rnn_kernels.gemv_batch. */
+/* The batched GEMV of any precision: gemv_batch, gemv_batch_bf16 or
+ * gemv_batch_int8, vector by vector through the GEMV when the set has
+ * none. Same contract as rnn_kernels.gemv_batch. */
 void rnn__kernels_gemv_batch (const rnn_kernels *k, const rnn_packed *p,
     int nb, const float *x, int ldx, const float *add, int ldadd, float *y,
     int ldy);
@@ -265,6 +283,8 @@ void rnn__gru_cell_avx512 (const float *gx, const float *gh,
  * (+ AVX512-BF16) */
 void rnn__gemv_int8_avx512vnni (const rnn_packed *p, const float *x,
     const float *add, float *y);
+void rnn__gemv_batch_int8_avx512vnni (const rnn_packed *p, int nb,
+    const float *x, int ldx, const float *add, int ldadd, float *y, int ldy);
 void rnn__gemv_bf16_avx512bf16 (const rnn_packed *p, const float *x,
     const float *add, float *y);
 

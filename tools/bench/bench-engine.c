@@ -16,10 +16,10 @@
  * allocator calls made by rnn_state_forward over 1000 warm calls.
  *
  * With "batch", also times per-stream batching (rnn_batch_state_forward) of
- * the LSTM and GRU models of input 1 with 4 and 16 streams, in float32
- * (see bench_batch), with the floating-point operations of the products
- * one stream's step needs (batch_flops), from which report.py derives the
- * machine's ceiling on the gain.
+ * the LSTM and GRU models of input 1 with 4 and 16 streams, at every
+ * precision of PRECISIONS (see bench_batch), with the floating-point
+ * operations of the products one stream's step needs (batch_flops), from
+ * which report.py derives the machine's ceiling on the gain.
  */
 #include "benchutil.h"
 #include "rnn.h"
@@ -82,12 +82,14 @@ batch_flops (const rnn_model *m)
 }
 
 /* Per-stream batching: N streams of a univariate model through one
- * rnn_batch_state, T = 100; prints
+ * rnn_batch_state, T = 100, at the model's precision @prec; prints
  *   batch  NAME  T  N  STREAM_STEPS_PER_S  ALLOCS_PER_CALL  FLOPS_PER_STEP
+ *     PRECISION
  * where STREAM_STEPS_PER_S counts the frames of all N streams and
  * FLOPS_PER_STEP is batch_flops (one stream, one frame). */
 static int
-bench_batch (const char *name, const rnn_model *m, double min_time, int reps)
+bench_batch (const char *name, const rnn_model *m, const char *prec,
+    double min_time, int reps)
 {
   static const int ns[] = { 4, 16 };
   size_t i, q;
@@ -119,8 +121,8 @@ bench_batch (const char *name, const rnn_model *m, double min_time, int reps)
         * j.n;
     if (j.failed)
       return 1;
-    printf ("batch\t%s\t%zu\t%zu\t%.1f\t%.3f\t%.0f\n", name, j.frames, j.n,
-        rate, a0 / 100.0, batch_flops (m));
+    printf ("batch\t%s\t%zu\t%zu\t%.1f\t%.3f\t%.0f\t%s\n", name, j.frames,
+        j.n, rate, a0 / 100.0, batch_flops (m), prec);
     fflush (stdout);
     rnn_batch_state_free (j.state);
     free (x);
@@ -207,55 +209,55 @@ main (int argc, char **argv)
       fprintf (stderr, "%s\n", err.msg);
       return 1;
     }
-    for (int pi = 0; pi < n_precs; pi++)
-    for (k = 0; k < n_ts; k++) {
-      job j = { 0 };
-      float *x;
-      size_t n, q;
-      uint64_t a0;
-      double rate;
+    for (int pi = 0; pi < n_precs; pi++) {
+      for (k = 0; k < n_ts; k++) {
+        job j = { 0 };
+        float *x;
+        size_t n, q;
+        uint64_t a0;
+        double rate;
 
-      if (k == 0) {
-        rnn_precision pr;
-        if (!rnn_precision_from_name (precs[pi], &pr)
-            || rnn_model_set_precision (m, pr, &err) != RNN_OK) {
-          fprintf (stderr, "bench-engine: precision %s: %s\n", precs[pi],
-              err.msg);
+        if (k == 0) {
+          rnn_precision pr;
+          if (!rnn_precision_from_name (precs[pi], &pr)
+              || rnn_model_set_precision (m, pr, &err) != RNN_OK) {
+            fprintf (stderr, "bench-engine: precision %s: %s\n", precs[pi],
+                err.msg);
+            return 1;
+          }
+        }
+        j.frames = ts[k];
+        j.in = rnn_model_input_size (m);
+        n = 8 * j.frames * j.in;
+        x = malloc (n * sizeof *x);
+        j.y = malloc (j.frames * rnn_model_output_size (m) * sizeof *j.y);
+        srand (7);
+        for (q = 0; q < n; q++)
+          x[q] = 2.0f * rand () / RAND_MAX - 1.0f;
+        j.x = x;
+        if (rnn_state_new (m, j.frames, &j.state, &err) != RNN_OK) {
+          fprintf (stderr, "%s\n", err.msg);
           return 1;
         }
+        run_calls (&j, 100);
+        a0 = bu_alloc_count ();
+        run_calls (&j, 1000);
+        a0 = bu_alloc_count () - a0;
+        rate = bu_median_rate (run_calls, &j, min_time, reps) * j.frames;
+        if (j.failed)
+          return 1;
+        printf ("engine\t%s\t%d\t%.1f\t%.3f\t%s\n", models[i].name, ts[k],
+            rate, a0 / 1000.0, precs[pi]);
+        fflush (stdout);
+        rnn_state_free (j.state);
+        free (x);
+        free (j.y);
       }
-      j.frames = ts[k];
-      j.in = rnn_model_input_size (m);
-      n = 8 * j.frames * j.in;
-      x = malloc (n * sizeof *x);
-      j.y = malloc (j.frames * rnn_model_output_size (m) * sizeof *j.y);
-      srand (7);
-      for (q = 0; q < n; q++)
-        x[q] = 2.0f * rand () / RAND_MAX - 1.0f;
-      j.x = x;
-      if (rnn_state_new (m, j.frames, &j.state, &err) != RNN_OK) {
-        fprintf (stderr, "%s\n", err.msg);
+      /* the batch at the precision just timed single */
+      if (batch && models[i].input == 1 && strcmp (models[i].cell, "rnn") != 0
+          && bench_batch (models[i].name, m, precs[pi], min_time, reps) != 0)
         return 1;
-      }
-      run_calls (&j, 100);
-      a0 = bu_alloc_count ();
-      run_calls (&j, 1000);
-      a0 = bu_alloc_count () - a0;
-      rate = bu_median_rate (run_calls, &j, min_time, reps) * j.frames;
-      if (j.failed)
-        return 1;
-      printf ("engine\t%s\t%d\t%.1f\t%.3f\t%s\n", models[i].name, ts[k],
-          rate, a0 / 1000.0, precs[pi]);
-      fflush (stdout);
-      rnn_state_free (j.state);
-      free (x);
-      free (j.y);
     }
-    if (rnn_model_set_precision (m, RNN_PRECISION_F32, &err) != RNN_OK)
-      return 1;
-    if (batch && models[i].input == 1 && strcmp (models[i].cell, "rnn") != 0
-        && bench_batch (models[i].name, m, min_time, reps) != 0)
-      return 1;
     rnn_model_free (m);
   }
   return 0;

@@ -75,7 +75,8 @@ def main(paths):
         elif c[0] == "batch" and len(c) >= 6:
             batch.append((c[1], int(c[2]), int(c[3]), float(c[4]),
                           float(c[5]),
-                          float(c[6]) if len(c) >= 7 else None))
+                          float(c[6]) if len(c) >= 7 else None,
+                          c[7] if len(c) >= 8 else "f32"))
         elif c[0] == "pipe" and len(c) >= 11:
             pipe.append(dict(el=c[1], model=model_key(c[2]), spb=int(c[3]),
                              pfps=float(c[4]), efps=float(c[5]),
@@ -132,41 +133,58 @@ def main(paths):
           "left out; sgemv line: the step at OpenBLAS sgemv/sgemm rates)")
 
     # ------------------------------------------------------------- batch
-    def batch_ceiling(name, t, rate, flops):
+    def batch_peak(prec):
+        """The peak the batch's products of @prec run at: vdpbf16ps or
+        vpdpbusd when the kernel set uses it (its 'ops' count 2 per
+        multiply-add, as flops do), the FMA for bf16 widened to fp32, none
+        for int8 without VNNI."""
+        k = kernels or ""
+        if prec == "bf16":
+            return peaks.get("bf16" if "bf16" in k else "f32", 0)
+        if prec == "int8":
+            return peaks.get("int8", 0) if "vnni" in k else 0
+        return peaks.get("f32", 0)
+
+    def batch_ceiling(name, t, rate, flops, prec):
         """(gain, ceiling, share of it) of a batched rate against the
-        single state: ceiling = t_single / (flops / peak), the gain if the
-        batch's products ran at the machine's fp32 FMA peak and its cells
-        cost nothing; share = gain / ceiling = rate * flops / peak."""
-        single = engine.get((name, t, "f32"), (None, None))[0]
+        single state at the same precision: ceiling = t_single / (flops /
+        peak), the gain if the batch's products ran at the machine's peak
+        (batch_peak) and its cells cost nothing; share = gain / ceiling =
+        rate * flops / peak."""
+        single = engine.get((name, t, prec), (None, None))[0]
         gain = rate / single if single else None
-        peak = peaks.get("f32", 0) * 1e9
+        peak = batch_peak(prec) * 1e9
         if not flops or peak <= 0:
             return gain, None, None
         share = rate * flops / peak
         return gain, (peak / (flops * single) if single else None), share
 
     if batch:
-        print("\nPer-stream batching (rnn_batch_state_forward, T = 100, "
-              "f32): frames/s summed over N\nstreams, against one rnn_state "
-              "(N = 1, from the table above)")
+        print("\nPer-stream batching (rnn_batch_state_forward, T = 100): "
+              "frames/s summed over N\nstreams, against one rnn_state at "
+              "the same precision (N = 1, from the table above)")
         rows = []
-        for name, t, n, rate, allocs, flops in batch:
-            single = engine.get((name, t, "f32"), (None, None))[0]
-            gain, ceil, share = batch_ceiling(name, t, rate, flops)
-            rows.append((name, n, fnum(rate), fnum(single),
+        for name, t, n, rate, allocs, flops, prec in sorted(
+                batch, key=lambda b: (b[0].split("-")[0], hidden_of(b[0]),
+                                      b[0], prec_order(b[6]), b[2])):
+            single = engine.get((name, t, prec), (None, None))[0]
+            gain, ceil, share = batch_ceiling(name, t, rate, flops, prec)
+            rows.append((name, prec, n, fnum(rate), fnum(single),
                          fnum(gain, 2) + "x" if gain else "-",
                          fnum(flops / 1e3, 1) if flops else "-",
                          fnum(ceil, 2) + "x" if ceil else "-",
                          fnum(100 * share, 0) + "%" if share else "-",
                          fnum(allocs, 2)))
-        print(table(("model", "N", "batched", "single", "gain",
+        print(table(("model", "prec", "N", "batched", "single", "gain",
                      "kflop/step", "ceiling", "of ceiling", "allocs/call"),
                     rows))
         print("(kflop/step: the products of one stream's frame, 2 per "
               "multiply-add; ceiling = the single\nstate's time per frame "
-              "/ (kflop/step / fp32 FMA peak): the gain with the products "
-              "at the\nmachine's peak and the cells free; of ceiling = "
-              "gain / ceiling = batched x kflop/step / peak)")
+              "/ (kflop/step / peak): the gain with the products at the\n"
+              "machine's peak for the precision (fp32 FMA; bf16 vdpbf16ps "
+              "when the kernel set uses it,\nelse the FMA; int8 vpdpbusd "
+              "with a VNNI set, else none) and the cells free; of ceiling ="
+              "\ngain / ceiling = batched x kflop/step / peak)")
 
     # ------------------------------------------------------------ pipeline
     base = {r["spb"]: r["pfps"] for r in pipe if r["el"] == "none"}
@@ -273,25 +291,30 @@ def main(paths):
             if prec == "f32":
                 line += "; >= 75%%: %s" % verdict(sub[0][0] >= 0.75)
             print(line)
-    gains = [(rate / engine[(name, t, "f32")][0], name) for name, t, n, rate,
-             a, fl in batch if n == 16 and (name, t, "f32") in engine]
-    if gains:
-        print("- per-channel 16 streams vs 16 single states: %s; >= 3x: %s"
-              % (", ".join("%s %.2fx" % (n, g) for g, n in gains),
+    for prec in sorted({b[6] for b in batch}, key=prec_order):
+        sel = [(name, t, rate, fl) for name, t, n, rate, a, fl, p in batch
+               if n == 16 and p == prec and (name, t, p) in engine]
+        if not sel:
+            continue
+        gains = [(rate / engine[(name, t, prec)][0], name)
+                 for name, t, rate, fl in sel]
+        print("- per-channel 16 streams vs 16 single states, %s: %s; >= 3x: %s"
+              % (prec, ", ".join("%s %.2fx" % (n, g) for g, n in gains),
                  verdict(min(g for g, _ in gains) >= 3)))
-    ceils = [(name,) + batch_ceiling(name, t, rate, fl) for name, t, n, rate,
-             a, fl in batch if n == 16 and (name, t, "f32") in engine]
-    ceils = [c for c in ceils if c[2] is not None]
-    if ceils:
-        sh = sorted(c[3] for c in ceils)
-        below = [c for c in ceils if c[2] < 3]
-        print("- per-channel 16 streams against the machine's ceiling "
-              "(products at the FMA peak, cells free): %s; share min %.0f%%,"
-              " median %.0f%%; ceiling below 3x: %s"
-              % (", ".join("%s %.2fx of %.2fx (%.0f%%)"
-                           % (c[0], c[1], c[2], 100 * c[3]) for c in ceils),
-                 100 * sh[0], 100 * sh[len(sh) // 2],
-                 ", ".join(c[0] for c in below) if below else "none"))
+        ceils = [(name,) + batch_ceiling(name, t, rate, fl, prec)
+                 for name, t, rate, fl in sel]
+        ceils = [c for c in ceils if c[2] is not None]
+        if ceils:
+            sh = sorted(c[3] for c in ceils)
+            below = [c for c in ceils if c[2] < 3]
+            print("- per-channel 16 streams, %s, against the machine's "
+                  "ceiling (products at the peak, cells free): %s; share "
+                  "min %.0f%%, median %.0f%%; ceiling below 3x: %s"
+                  % (prec, ", ".join("%s %.2fx of %.2fx (%.0f%%)"
+                                     % (c[0], c[1], c[2], 100 * c[3])
+                                     for c in ceils),
+                     100 * sh[0], 100 * sh[len(sh) // 2],
+                     ", ".join(c[0] for c in below) if below else "none"))
     ov = [(r["over"], r["el"], r["model"], r["prec"]) for r in pipe
           if r["el"] not in ("none", "control") and r["spb"] == 100]
     if ov:
