@@ -262,6 +262,91 @@ rnn_int8_gemv8 (const rnn_packed *p, const float *x, const float *add,
     g_free (q);
 }
 
+/* The multi-stream form (rnn_kernels.gemv_batch_int8) on 256-bit
+ * registers: @tile_fn sums the int32 products of rows [0, 8 nv) (nv 1 or 2)
+ * of the panel at @panel (width @w) for @nb streams whose quantised inputs
+ * are @ldq bytes apart into out[2 b + v]; @nv and @nb are constants after
+ * inlining, so its accumulators stay in registers. */
+typedef void (*rnn_int8_tile8) (const int8_t *panel, int w, const int8_t *q,
+    int ldq, int nq, int nv, int nb, __m256i *out);
+
+/* Streams whose quantised inputs are kept at once (in L1) */
+#define RNN_I8_BLOCK 32
+
+#define RNN_I8_TILE_CASE(NB) \
+  case NB: \
+    if (NB > tile) \
+      break; \
+    if (nv == 2) \
+      tile_fn (panel + h0 * 4, w, qg, kc, nq, 2, NB, acc); \
+    else \
+      tile_fn (panel + h0 * 4, w, qg, kc, nq, 1, NB, acc); \
+    break
+
+/* The inputs of a block of streams quantised once each (exactly as the
+ * one-vector GEMV does), then panel after panel, 16 rows at a time, tiles
+ * of @tile (<= 6) streams; each row finished as rnn_int8_gemv8 finishes
+ * it, so every y row has the one-vector GEMV's bits. */
+RNN_INLINE void
+rnn_int8_gemv8_batch (const rnn_packed *p, int nb, const float *x, int ldx,
+    const float *add, int ldadd, float *y, int ldy, int flip, int tile,
+    rnn_int8_tile8 tile_fn)
+{
+  const int rows = p->rows, kc = p->kc, nq = kc / 4;
+  int8_t stack[RNN_SCRATCH_STACK], *q = stack;
+  float sx[RNN_I8_BLOCK];
+  const int blk = MAX (1, MIN (RNN_I8_BLOCK, (int) sizeof stack
+          / MAX (kc, 1)));
+
+  if ((size_t) kc > sizeof stack)
+    q = g_malloc ((size_t) kc);
+  for (int s0 = 0; s0 < nb; s0 += blk) {
+    const int ns = MIN (blk, nb - s0);
+
+    for (int b = 0; b < ns; b++)
+      sx[b] = rnn_quantise_x (x + (size_t) (s0 + b) * (size_t) ldx, p->cols,
+          kc, q + (size_t) b * (size_t) kc, flip);
+    for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
+      const int w = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
+      const int valid = MIN (w, rows - r0);
+      const int8_t *panel = p->i8 + (size_t) r0 * (size_t) kc;
+
+      for (int h0 = 0; h0 < w; h0 += 16) {
+        const int nv = MIN (2, (w - h0) / 8);
+
+        for (int g0 = 0; g0 < ns; g0 += tile) {
+          const int8_t *qg = q + (size_t) g0 * (size_t) kc;
+          const int ng = MIN (tile, ns - g0);
+          __m256i acc[12];
+
+          switch (ng) {
+            RNN_I8_TILE_CASE (6);
+            RNN_I8_TILE_CASE (5);
+            RNN_I8_TILE_CASE (4);
+            RNN_I8_TILE_CASE (3);
+            RNN_I8_TILE_CASE (2);
+            RNN_I8_TILE_CASE (1);
+            default: break;
+          }
+          for (int b = 0; b < ng; b++) {
+            const size_t sb = (size_t) (s0 + g0 + b);
+            for (int v = 0; v < nv; v++) {
+              const int r = r0 + h0 + 8 * v;
+              rnn_int8_store8 (p, r, valid - h0 - 8 * v, acc[2 * b + v],
+                  flip ? _mm256_loadu_si256 ((const __m256i *) (p->off128
+                          + r)) : _mm256_setzero_si256 (), sx[b + g0],
+                  add ? add + sb * (size_t) ldadd : NULL,
+                  y + sb * (size_t) ldy);
+            }
+          }
+        }
+      }
+    }
+  }
+  if (q != stack)
+    g_free (q);
+}
+
 #ifdef __AVX512F__
 /* The rows [0, n) of a 16-row group as a mask. */
 RNN_INLINE __mmask16

@@ -263,10 +263,14 @@ void rnn__gru_cell_avx2 (const float *gx, const float *gh, const float *b_hn,
     float *h, int H);
 void rnn__gemv_batch_avx2 (const rnn_packed *p, int nb, const float *x,
     int ldx, const float *add, int ldadd, float *y, int ldy);
+void rnn__gemv_batch_int8_avx2 (const rnn_packed *p, int nb,
+    const float *x, int ldx, const float *add, int ldadd, float *y, int ldy);
 
 /* kernels-avxvnni.c (AVX2 + FMA + AVX-VNNI) */
 void rnn__gemv_int8_avxvnni (const rnn_packed *p, const float *x,
     const float *add, float *y);
+void rnn__gemv_batch_int8_avxvnni (const rnn_packed *p, int nb,
+    const float *x, int ldx, const float *add, int ldadd, float *y, int ldy);
 
 /* kernels-avx512.c (AVX-512 F/BW/DQ/VL + FMA) */
 void rnn__gemv_avx512 (const rnn_packed *p, const float *x,
