@@ -362,42 +362,16 @@ rnn__gemv_int8_avx2 (const rnn_packed *p, const float *x, const float *add,
   rnn_int8_gemv8 (p, x, add, y, 0, panel_int8_avx2);
 }
 
-/* The int8 multi-stream form: rows [0, 8 nv) of a panel of width @w for
- * @nb <= 4 streams, each weight vector loaded once for them; per stream the
- * operations of panel_int8_avx2 (the sign of its quad applied to the
- * weights: nothing of it can be shared between streams). */
-RNN_INLINE void
-tile_int8_avx2 (const int8_t *panel, int w, const int8_t *q, int ldq,
-    int nq, int nv, int nb, __m256i *out)
+/* The int8 multi-stream form: per stream the operations of
+ * panel_int8_avx2 (the sign of the stream's quad applied to the weights,
+ * so nothing but the weight loads is shared between streams); tiles of 4
+ * streams x 16 rows, which leave registers for the temporaries. */
+RNN_INLINE __m256i
+dot_int8_avx2 (__m256i acc, __m256i xs, __m256i w)
 {
-  const __m256i ones = _mm256_set1_epi16 (1);
-  __m256i a[8];
-
-#pragma GCC unroll 8
-  for (int i = 0; i < 2 * nb; i++)
-    a[i] = _mm256_setzero_si256 ();
-  for (int k = 0; k < nq; k++) {
-    const int8_t *g = panel + (size_t) k * (size_t) w * 4;
-    const __m256i w0 = _mm256_loadu_si256 ((const __m256i *) g);
-    const __m256i w1 = nv == 2 ? _mm256_loadu_si256 ((const __m256i *) (g
-            + 32)) : _mm256_setzero_si256 ();
-
-#pragma GCC unroll 4
-    for (int b = 0; b < nb; b++) {
-      int32_t quad;
-      memcpy (&quad, q + (size_t) b * (size_t) ldq + 4 * k, sizeof quad);
-      const __m256i xs = _mm256_set1_epi32 (quad);
-      const __m256i xa = _mm256_abs_epi8 (xs);
-      a[2 * b] = _mm256_add_epi32 (a[2 * b], _mm256_madd_epi16
-          (_mm256_maddubs_epi16 (xa, _mm256_sign_epi8 (w0, xs)), ones));
-      if (nv == 2)
-        a[2 * b + 1] = _mm256_add_epi32 (a[2 * b + 1], _mm256_madd_epi16
-            (_mm256_maddubs_epi16 (xa, _mm256_sign_epi8 (w1, xs)), ones));
-    }
-  }
-#pragma GCC unroll 8
-  for (int i = 0; i < 2 * nb; i++)
-    out[i] = a[i];
+  return _mm256_add_epi32 (acc, _mm256_madd_epi16 (_mm256_maddubs_epi16
+          (_mm256_abs_epi8 (xs), _mm256_sign_epi8 (w, xs)),
+          _mm256_set1_epi16 (1)));
 }
 
 void
@@ -405,7 +379,7 @@ rnn__gemv_batch_int8_avx2 (const rnn_packed *p, int nb, const float *x,
     int ldx, const float *add, int ldadd, float *y, int ldy)
 {
   rnn_int8_gemv8_batch (p, nb, x, ldx, add, ldadd, y, ldy, 0, 4,
-      tile_int8_avx2);
+      dot_int8_avx2);
 }
 
 /* The batched GEMV: vectors two at a time, each half panel (up to 16 rows)

@@ -60,43 +60,18 @@ rnn__gemv_int8_avxvnni (const rnn_packed *p, const float *x,
   rnn_int8_gemv8 (p, x, add, y, 0x80, panel_int8_vnni256);
 }
 
-/* Rows [0, 8 nv) of a panel of width @w for @nb <= 6 streams (12
- * accumulators of the 16 ymm registers): each weight vector loaded once
- * for the streams. */
-RNN_INLINE void
-tile_int8_vnni256 (const int8_t *panel, int w, const int8_t *q, int ldq,
-    int nq, int nv, int nb, __m256i *out)
+/* vpdpbusd on the unsigned input form */
+RNN_INLINE __m256i
+dot_vnni256 (__m256i acc, __m256i xq, __m256i w)
 {
-  __m256i a[12];
-
-#pragma GCC unroll 12
-  for (int i = 0; i < 2 * nb; i++)
-    a[i] = _mm256_setzero_si256 ();
-  for (int k = 0; k < nq; k++) {
-    const int8_t *g = panel + (size_t) k * (size_t) w * 4;
-    const __m256i w0 = _mm256_loadu_si256 ((const __m256i *) g);
-    const __m256i w1 = nv == 2 ? _mm256_loadu_si256 ((const __m256i *) (g
-            + 32)) : _mm256_setzero_si256 ();
-
-#pragma GCC unroll 6
-    for (int b = 0; b < nb; b++) {
-      int32_t quad;
-      memcpy (&quad, q + (size_t) b * (size_t) ldq + 4 * k, sizeof quad);
-      const __m256i xq = _mm256_set1_epi32 (quad);
-      a[2 * b] = _mm256_dpbusd_avx_epi32 (a[2 * b], xq, w0);
-      if (nv == 2)
-        a[2 * b + 1] = _mm256_dpbusd_avx_epi32 (a[2 * b + 1], xq, w1);
-    }
-  }
-#pragma GCC unroll 12
-  for (int i = 0; i < 2 * nb; i++)
-    out[i] = a[i];
+  return _mm256_dpbusd_avx_epi32 (acc, xq, w);
 }
 
+/* Tiles of 6 streams x 16 rows: 12 accumulators of the 16 ymm registers */
 void
 rnn__gemv_batch_int8_avxvnni (const rnn_packed *p, int nb, const float *x,
     int ldx, const float *add, int ldadd, float *y, int ldy)
 {
   rnn_int8_gemv8_batch (p, nb, x, ldx, add, ldadd, y, ldy, 0x80, 6,
-      tile_int8_vnni256);
+      dot_vnni256);
 }

@@ -9,6 +9,7 @@
 
 #include <immintrin.h>
 #include <math.h>
+#include <string.h>
 
 #define RNN_INLINE static inline __attribute__ ((always_inline))
 
@@ -263,12 +264,45 @@ rnn_int8_gemv8 (const rnn_packed *p, const float *x, const float *add,
 }
 
 /* The multi-stream form (rnn_kernels.gemv_batch_int8) on 256-bit
- * registers: @tile_fn sums the int32 products of rows [0, 8 nv) (nv 1 or 2)
- * of the panel at @panel (width @w) for @nb streams whose quantised inputs
- * are @ldq bytes apart into out[2 b + v]; @nv and @nb are constants after
- * inlining, so its accumulators stay in registers. */
-typedef void (*rnn_int8_tile8) (const int8_t *panel, int w, const int8_t *q,
-    int ldq, int nq, int nv, int nb, __m256i *out);
+ * registers. @dot adds to @acc the int32 sums of the quad products of the
+ * broadcast quantised input quad @xq and the weights @w (8 rows x 4
+ * columns), in the form the set's GEMV uses. */
+typedef __m256i (*rnn_int8_dot8) (__m256i acc, __m256i xq, __m256i w);
+
+/* Rows [0, 8 nv) (nv 1 or 2) of the panel at @panel (width @w) for @nb
+ * <= 6 streams whose quantised inputs are @ldq bytes apart, into
+ * out[2 b + v]: each weight vector loaded once for the streams. @nv and
+ * @nb are constants after inlining, so the accumulators stay in
+ * registers. */
+RNN_INLINE void
+rnn_int8_tile8 (const int8_t *panel, int w, const int8_t *q, int ldq,
+    int nq, int nv, int nb, __m256i *out, rnn_int8_dot8 dot)
+{
+  __m256i a[12];
+
+#pragma GCC unroll 12
+  for (int i = 0; i < 2 * nb; i++)
+    a[i] = _mm256_setzero_si256 ();
+  for (int k = 0; k < nq; k++) {
+    const int8_t *g = panel + (size_t) k * (size_t) w * 4;
+    const __m256i w0 = _mm256_loadu_si256 ((const __m256i *) g);
+    const __m256i w1 = nv == 2 ? _mm256_loadu_si256 ((const __m256i *) (g
+            + 32)) : _mm256_setzero_si256 ();
+
+#pragma GCC unroll 6
+    for (int b = 0; b < nb; b++) {
+      int32_t quad;
+      memcpy (&quad, q + (size_t) b * (size_t) ldq + 4 * k, sizeof quad);
+      const __m256i xq = _mm256_set1_epi32 (quad);
+      a[2 * b] = dot (a[2 * b], xq, w0);
+      if (nv == 2)
+        a[2 * b + 1] = dot (a[2 * b + 1], xq, w1);
+    }
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < 2 * nb; i++)
+    out[i] = a[i];
+}
 
 /* Streams whose quantised inputs are kept at once (in L1) */
 #define RNN_I8_BLOCK 32
@@ -278,19 +312,19 @@ typedef void (*rnn_int8_tile8) (const int8_t *panel, int w, const int8_t *q,
     if (NB > tile) \
       break; \
     if (nv == 2) \
-      tile_fn (panel + h0 * 4, w, qg, kc, nq, 2, NB, acc); \
+      rnn_int8_tile8 (panel + h0 * 4, w, qg, kc, nq, 2, NB, acc, dot); \
     else \
-      tile_fn (panel + h0 * 4, w, qg, kc, nq, 1, NB, acc); \
+      rnn_int8_tile8 (panel + h0 * 4, w, qg, kc, nq, 1, NB, acc, dot); \
     break
 
 /* The inputs of a block of streams quantised once each (exactly as the
  * one-vector GEMV does), then panel after panel, 16 rows at a time, tiles
- * of @tile (<= 6) streams; each row finished as rnn_int8_gemv8 finishes
+ * of @tile (<= 6) streams (rnn_int8_tile8 with @dot); each row finished as rnn_int8_gemv8 finishes
  * it, so every y row has the one-vector GEMV's bits. */
 RNN_INLINE void
 rnn_int8_gemv8_batch (const rnn_packed *p, int nb, const float *x, int ldx,
     const float *add, int ldadd, float *y, int ldy, int flip, int tile,
-    rnn_int8_tile8 tile_fn)
+    rnn_int8_dot8 dot)
 {
   const int rows = p->rows, kc = p->kc, nq = kc / 4;
   int8_t stack[RNN_SCRATCH_STACK], *q = stack;
