@@ -7,7 +7,8 @@
  * each recurrent step streams the whole W_hh from the cache for one vector;
  * here the N hidden vectors of a frame go through one multi-stream product
  * on the packed weights (batch-avx512.c, batch-avx2.c: register tiles of
- * 8 or 6 streams; elsewhere the kernel table's paired gemv_batch), which
+ * 8 or 6 streams; elsewhere the kernel table's paired gemv_batch; bf16
+ * and int8 weights through the kernel set's gemv_batch_bf16 / _int8), which
  * reads each weight panel once for a group of them. Nothing is repacked per
  * step. Per stream the arithmetic is that of the single-stream engine:
  *
@@ -22,8 +23,9 @@
  * (rnn__cell_update), as are the input normalisation and the output
  * de-normalisation (rnn_model_normalize_input, rnn_model_denormalize_output).
  *
- * With the AVX-512 or AVX2 product, an LSTM (without projection) or GRU in
- * float32 runs the cells of all streams in one loop instead (batch-cells.h,
+ * With the AVX-512 or AVX2 product, an LSTM (without projection) or GRU,
+ * whatever its weights' precision, runs the cells of all streams in one
+ * loop instead (batch-cells.h,
  * the same arithmetic per value, several vectors interleaved): the product
  * writes W_hh h_b alone and the cells add the input pre-activations,
  * computed on the spot from the inputs for a layer of at most 4 inputs (a
