@@ -234,6 +234,7 @@ static const rnn_kernels candidates[] = {
     .gemv = rnn__gemv_avx512,
     .gemv_ex = rnn__gemv_ex_avx512,
     .gemv_bf16 = rnn__gemv_bf16_avx512bf16,
+    .gemv_batch_bf16 = rnn__gemv_batch_bf16_avx512bf16,
     .gemv_int8 = rnn__gemv_int8_avx512vnni,
     .gemv_batch_int8 = rnn__gemv_batch_int8_avx512vnni,
     .sigmoid = rnn__sigmoid_avx512,

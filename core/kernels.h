@@ -291,6 +291,8 @@ void rnn__gemv_batch_int8_avx512vnni (const rnn_packed *p, int nb,
     const float *x, int ldx, const float *add, int ldadd, float *y, int ldy);
 void rnn__gemv_bf16_avx512bf16 (const rnn_packed *p, const float *x,
     const float *add, float *y);
+void rnn__gemv_batch_bf16_avx512bf16 (const rnn_packed *p, int nb,
+    const float *x, int ldx, const float *add, int ldadd, float *y, int ldy);
 
 /* Scratch for an int8 or bf16 GEMV's converted input: on the stack up to
  * this many bytes, else from the heap (a call on a huge model). */
