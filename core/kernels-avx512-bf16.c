@@ -198,11 +198,8 @@ rnn__gemv_batch_bf16_avx512bf16 (const rnn_packed *p, int nb,
   uint16_t xh[RNN_SCRATCH_STACK / sizeof (uint16_t)];
   const int blk = MIN (BF_BLOCK, (int) G_N_ELEMENTS (xh) / MAX (kc, 1));
 
-  if (blk < 2) {
-    for (int b = 0; b < nb; b++)
-      rnn__gemv_bf16_avx512bf16 (p, x + (size_t) b * (size_t) ldx,
-          add ? add + (size_t) b * (size_t) ldadd : NULL,
-          y + (size_t) b * (size_t) ldy);
+  if (blk < 2) {         /* a huge matrix: vector by vector */
+    rnn__gemv_each (rnn__gemv_bf16_avx512bf16, p, nb, x, ldx, add, ldadd, y, ldy);
     return;
   }
   for (int s0 = 0; s0 < nb; s0 += blk) {

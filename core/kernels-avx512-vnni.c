@@ -214,11 +214,8 @@ rnn__gemv_batch_int8_avx512vnni (const rnn_packed *p, int nb,
   float sx[I8_BLOCK];
   const int blk = MIN (I8_BLOCK, (int) sizeof q / MAX (kc, 1));
 
-  if (blk < 2) {
-    for (int b = 0; b < nb; b++)
-      rnn__gemv_int8_avx512vnni (p, x + (size_t) b * (size_t) ldx,
-          add ? add + (size_t) b * (size_t) ldadd : NULL,
-          y + (size_t) b * (size_t) ldy);
+  if (blk < 2) {         /* a huge matrix: vector by vector */
+    rnn__gemv_each (rnn__gemv_int8_avx512vnni, p, nb, x, ldx, add, ldadd, y, ldy);
     return;
   }
   for (int s0 = 0; s0 < nb; s0 += blk) {

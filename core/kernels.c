@@ -182,14 +182,12 @@ rnn__kernels_gemv_batch (const rnn_kernels *k, const rnn_packed *p, int nb,
       int, float *, int) = p->prec == RNN_PRECISION_BF16 ? k->gemv_batch_bf16
       : p->prec == RNN_PRECISION_INT8 ? k->gemv_batch_int8 : k->gemv_batch;
 
-  if (batch != NULL) {
+  if (batch != NULL)
     batch (p, nb, x, ldx, add, ldadd, y, ldy);
-    return;
-  }
-  for (int b = 0; b < nb; b++)
-    rnn__kernels_gemv (k, p, x + (size_t) b * (size_t) ldx,
-        add ? add + (size_t) b * (size_t) ldadd : NULL,
-        y + (size_t) b * (size_t) ldy);
+  else
+    rnn__gemv_each (p->prec == RNN_PRECISION_BF16 ? k->gemv_bf16
+        : p->prec == RNN_PRECISION_INT8 ? k->gemv_int8 : k->gemv, p, nb, x,
+        ldx, add, ldadd, y, ldy);
 }
 
 const char *

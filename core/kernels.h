@@ -188,6 +188,18 @@ rnn__kernels_gemv (const rnn_kernels *k, const rnn_packed *p, const float *x,
   }
 }
 
+/* The batched GEMV's contract (rnn_kernels.gemv_batch) met vector by
+ * vector through @gemv. */
+static inline void
+rnn__gemv_each (rnn_gemv_fn gemv, const rnn_packed *p, int nb,
+    const float *x, int ldx, const float *add, int ldadd, float *y, int ldy)
+{
+  for (int b = 0; b < nb; b++)
+    gemv (p, x + (size_t) b * (size_t) ldx,
+        add ? add + (size_t) b * (size_t) ldadd : NULL,
+        y + (size_t) b * (size_t) ldy);
+}
+
 /* The batched GEMV of any precision: gemv_batch, gemv_batch_bf16 or
  * gemv_batch_int8, vector by vector through the GEMV when the set has
  * none. Same contract as rnn_kernels.gemv_batch. */
