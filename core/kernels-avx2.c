@@ -205,38 +205,6 @@ rnn__gemv_ex_avx2 (const rnn_packed *p, const float *x, const float *add,
 
 /* ------------------------------------------------------- bf16 GEMV */
 
-/* The bf16 input vector: x rounded to bfloat16 (as rnn__bf16_from_f32),
- * kept as floats; @kc - cols padding zeros. */
-static void
-round_bf16 (const float *x, int cols, int kc, float *xb)
-{
-  const __m256i lsb = _mm256_set1_epi32 (1), bias = _mm256_set1_epi32 (0x7fff);
-  const __m256i hi = _mm256_set1_epi32 ((int) 0xffff0000u);
-  const __m256i expo = _mm256_set1_epi32 (0x7f800000);
-  int j = 0;
-
-  for (; j + 8 <= cols; j += 8) {
-    __m256 v = _mm256_loadu_ps (x + j);
-    __m256i u = _mm256_castps_si256 (v);
-    __m256i r = _mm256_add_epi32 (u, _mm256_add_epi32 (bias,
-            _mm256_and_si256 (_mm256_srli_epi32 (u, 16), lsb)));
-    __m256i nan = _mm256_castps_si256 (_mm256_cmp_ps (v, v, _CMP_UNORD_Q));
-    __m256i sub = _mm256_cmpeq_epi32 (_mm256_and_si256 (u, expo),
-        _mm256_setzero_si256 ());
-    /* NaN: the top half with the quiet bit; subnormal: the sign only */
-    r = _mm256_blendv_epi8 (r, _mm256_or_si256 (u, _mm256_set1_epi32
-            (0x400000)), nan);
-    r = _mm256_blendv_epi8 (r, _mm256_and_si256 (u, _mm256_set1_epi32
-            ((int) 0x80000000u)), sub);
-    _mm256_storeu_ps (xb + j, _mm256_castsi256_ps (_mm256_and_si256 (r,
-                hi)));
-  }
-  for (; j < cols; j++)
-    xb[j] = rnn__f32_from_bf16 (rnn__bf16_from_f32 (x[j]));
-  for (; j < kc; j++)
-    xb[j] = 0.0f;
-}
-
 /* bf16 weights widened to float by a shift (the even column of a pair)
  * or a mask (the odd one); products of bf16 values are exact in float.
  * Two accumulator sets (even and odd pairs) for @nv blocks of 8 rows. */
@@ -299,7 +267,7 @@ rnn__gemv_bf16_avx2 (const rnn_packed *p, const float *x, const float *add,
 
   if ((size_t) kc > G_N_ELEMENTS (stack))
     xb = g_malloc ((size_t) kc * sizeof (float));
-  round_bf16 (x, p->cols, kc, xb);
+  rnn_round_bf16 (x, p->cols, kc, xb);
   for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
     const int width = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
     const int valid = MIN (width, rows - r0);

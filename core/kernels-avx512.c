@@ -325,3 +325,128 @@ rnn__gru_cell_avx512 (const float *gx, const float *gh, const float *b_hn,
     _mm512_mask_storeu_ps (h + k, m, hv);
   }
 }
+
+/* ---------------------------------- bf16 weights, several input vectors */
+
+/* The multi-stream form of rnn__gemv_bf16_avx2 (the bf16 GEMV of the sets
+ * without AVX512-BF16) on 16-row vectors: the same arithmetic per row, so
+ * the same bits. Per pair of columns k the weights are widened to float
+ * once (the odd column by a mask, the even one by a shift) for all the
+ * streams; each stream adds odd then even product by FMA on chain k mod 2
+ * (the last pair of an odd count on chain 0), and the row is chain 0 +
+ * chain 1, then add + that. 8 streams per tile: 16 accumulators. */
+#define BFW_TILE 8
+#define BFW_BLOCK 16
+#define BFW_PF 2048
+
+RNN_INLINE void
+tile_bf16w_512 (const uint16_t *panel, int np, int w, int h, int r0,
+    int valid, int nb, const float *xb, int ldx, const float *add,
+    int ldadd, float *y, int ldy)
+{
+  const __mmask16 m = rnn_rows_mask (w - h);
+  const __m512i hi = _mm512_set1_epi32 ((int) 0xffff0000u);
+  const size_t step = (size_t) w * 2;
+  __m512 a[BFW_TILE], b[BFW_TILE];
+  int k = 0;
+
+  panel += h * 2;
+#pragma GCC unroll 8
+  for (int s = 0; s < nb; s++)
+    a[s] = b[s] = _mm512_setzero_ps ();
+  for (; k + 1 < np; k += 2) {
+    const uint16_t *g = panel + (size_t) k * step;
+    const __m512i u0 = _mm512_maskz_loadu_epi32 (m, g);
+    const __m512i u1 = _mm512_maskz_loadu_epi32 (m, g + step);
+    const __m512 o0 = _mm512_castsi512_ps (_mm512_and_si512 (u0, hi));
+    const __m512 e0 = _mm512_castsi512_ps (_mm512_slli_epi32 (u0, 16));
+    const __m512 o1 = _mm512_castsi512_ps (_mm512_and_si512 (u1, hi));
+    const __m512 e1 = _mm512_castsi512_ps (_mm512_slli_epi32 (u1, 16));
+
+    _mm_prefetch ((const char *) g + BFW_PF, _MM_HINT_T0);
+    _mm_prefetch ((const char *) g + BFW_PF + 64, _MM_HINT_T0);
+#pragma GCC unroll 8
+    for (int s = 0; s < nb; s++) {
+      const float *x = xb + (size_t) s * (size_t) ldx + 2 * k;
+      a[s] = _mm512_fmadd_ps (o0, _mm512_set1_ps (x[1]), a[s]);
+      a[s] = _mm512_fmadd_ps (e0, _mm512_set1_ps (x[0]), a[s]);
+      b[s] = _mm512_fmadd_ps (o1, _mm512_set1_ps (x[3]), b[s]);
+      b[s] = _mm512_fmadd_ps (e1, _mm512_set1_ps (x[2]), b[s]);
+    }
+  }
+  if (k < np) {
+    const __m512i u0 = _mm512_maskz_loadu_epi32 (m, panel + (size_t) k
+        * step);
+    const __m512 o0 = _mm512_castsi512_ps (_mm512_and_si512 (u0, hi));
+    const __m512 e0 = _mm512_castsi512_ps (_mm512_slli_epi32 (u0, 16));
+#pragma GCC unroll 8
+    for (int s = 0; s < nb; s++) {
+      const float *x = xb + (size_t) s * (size_t) ldx + 2 * k;
+      a[s] = _mm512_fmadd_ps (o0, _mm512_set1_ps (x[1]), a[s]);
+      a[s] = _mm512_fmadd_ps (e0, _mm512_set1_ps (x[0]), a[s]);
+    }
+  }
+  {
+    const __mmask16 sm = rnn_rows_mask (valid - h);
+#pragma GCC unroll 8
+    for (int s = 0; s < nb; s++) {
+      __m512 t = _mm512_add_ps (a[s], b[s]);
+      if (add != NULL)
+        t = _mm512_add_ps (_mm512_maskz_loadu_ps (sm, add + (size_t) s
+                * (size_t) ldadd + r0 + h), t);
+      _mm512_mask_storeu_ps (y + (size_t) s * (size_t) ldy + r0 + h, sm, t);
+    }
+  }
+}
+
+#define BFW_CASE(NB) \
+  case NB: \
+    tile_bf16w_512 (panel, np, w, h, r0, valid, NB, xg, kc, ag, ldadd, yg, \
+        ldy); \
+    break
+
+void
+rnn__gemv_batch_bf16_avx512 (const rnn_packed *p, int nb, const float *x,
+    int ldx, const float *add, int ldadd, float *y, int ldy)
+{
+  const int rows = p->rows, kc = p->kc, np = kc / 2;
+  float xb[RNN_SCRATCH_STACK / sizeof (float)];
+  const int blk = MIN (BFW_BLOCK, (int) G_N_ELEMENTS (xb) / MAX (kc, 1));
+
+  if (blk < 2) {         /* a huge matrix: vector by vector */
+    rnn__gemv_each (rnn__gemv_bf16_avx2, p, nb, x, ldx, add, ldadd, y, ldy);
+    return;
+  }
+  for (int s0 = 0; s0 < nb; s0 += blk) {
+    const int ns = MIN (blk, nb - s0);
+
+    for (int s = 0; s < ns; s++)
+      rnn_round_bf16 (x + (size_t) (s0 + s) * (size_t) ldx, p->cols, kc,
+          xb + (size_t) s * (size_t) kc);
+    for (int r0 = 0; r0 < rows; r0 += RNN_PANEL_ROWS) {
+      const int w = MIN (RNN_PANEL_ROWS, ((rows - r0) + 7) & ~7);
+      const int valid = MIN (w, rows - r0);
+      const uint16_t *panel = p->bf16 + (size_t) r0 * (size_t) kc;
+
+      for (int h = 0; h < w; h += 16)
+        for (int g0 = 0; g0 < ns; g0 += BFW_TILE) {
+          const float *xg = xb + (size_t) g0 * (size_t) kc;
+          const size_t sb = (size_t) (s0 + g0);
+          const float *ag = add ? add + sb * (size_t) ldadd : NULL;
+          float *yg = y + sb * (size_t) ldy;
+
+          switch (MIN (BFW_TILE, ns - g0)) {
+            BFW_CASE (8);
+            BFW_CASE (7);
+            BFW_CASE (6);
+            BFW_CASE (5);
+            BFW_CASE (4);
+            BFW_CASE (3);
+            BFW_CASE (2);
+            BFW_CASE (1);
+            default: break;
+          }
+        }
+    }
+  }
+}

@@ -199,6 +199,38 @@ rnn_quantise_x (const float *x, int cols, int kc, int8_t *q, int flip)
   return sx;
 }
 
+/* The bf16 input vector: x rounded to bfloat16 (as rnn__bf16_from_f32),
+ * kept as floats; @kc - cols padding zeros. */
+RNN_INLINE void
+rnn_round_bf16 (const float *x, int cols, int kc, float *xb)
+{
+  const __m256i lsb = _mm256_set1_epi32 (1), bias = _mm256_set1_epi32 (0x7fff);
+  const __m256i hi = _mm256_set1_epi32 ((int) 0xffff0000u);
+  const __m256i expo = _mm256_set1_epi32 (0x7f800000);
+  int j = 0;
+
+  for (; j + 8 <= cols; j += 8) {
+    __m256 v = _mm256_loadu_ps (x + j);
+    __m256i u = _mm256_castps_si256 (v);
+    __m256i r = _mm256_add_epi32 (u, _mm256_add_epi32 (bias,
+            _mm256_and_si256 (_mm256_srli_epi32 (u, 16), lsb)));
+    __m256i nan = _mm256_castps_si256 (_mm256_cmp_ps (v, v, _CMP_UNORD_Q));
+    __m256i sub = _mm256_cmpeq_epi32 (_mm256_and_si256 (u, expo),
+        _mm256_setzero_si256 ());
+    /* NaN: the top half with the quiet bit; subnormal: the sign only */
+    r = _mm256_blendv_epi8 (r, _mm256_or_si256 (u, _mm256_set1_epi32
+            (0x400000)), nan);
+    r = _mm256_blendv_epi8 (r, _mm256_and_si256 (u, _mm256_set1_epi32
+            ((int) 0x80000000u)), sub);
+    _mm256_storeu_ps (xb + j, _mm256_castsi256_ps (_mm256_and_si256 (r,
+                hi)));
+  }
+  for (; j < cols; j++)
+    xb[j] = rnn__f32_from_bf16 (rnn__bf16_from_f32 (x[j]));
+  for (; j < kc; j++)
+    xb[j] = 0.0f;
+}
+
 /* Rows [r, r + n) of an int8 GEMV's result from the int32 sums @acc (8
  * rows; n <= 8 valid): y = add + (float) (acc - off) * (s_r * sx), the
  * same operations as the portable kernel. */

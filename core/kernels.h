@@ -294,6 +294,8 @@ void rnn__tanh_avx512 (const float *x, float *y, size_t n);
 void rnn__lstm_cell_avx512 (const float *g, float *c, float *h, int H);
 void rnn__gru_cell_avx512 (const float *gx, const float *gh,
     const float *b_hn, float *h, int H);
+void rnn__gemv_batch_bf16_avx512 (const rnn_packed *p, int nb,
+    const float *x, int ldx, const float *add, int ldadd, float *y, int ldy);
 
 /* kernels-avx512-vnni.c (+ AVX512-VNNI), kernels-avx512-bf16.c
  * (+ AVX512-BF16) */
