@@ -149,7 +149,9 @@ typedef struct {
       const float *add, int ldadd, float *y, int ldy);
   /* The same for bf16 and int8 weights: each y row the same bits as
    * gemv_bf16 / gemv_int8 on that vector alone, each weight loaded once for
-   * a register tile of vectors. NULL: vector by vector. */
+   * a register tile of vectors. NULL: vector by vector (the AVX2 sets'
+   * bf16, whose GEMV spends an 8-lane FMA per multiply-add as a batch
+   * would: a tile measured no faster). */
   void (*gemv_batch_bf16) (const rnn_packed *p, int nb, const float *x,
       int ldx, const float *add, int ldadd, float *y, int ldy);
   void (*gemv_batch_int8) (const rnn_packed *p, int nb, const float *x,
