@@ -21,11 +21,13 @@
  * the layers (input I_0 = I, I_l = H) and the head (O outputs),
  *
  *   time per step = max (e G H H / BW(S),     2 G H H / PEAK(prec))
- *                 + max (e G H I_l / BW(S) / T, 2 G H I_l / PEAK(prec))
+ *                 + max (4 G H I_l / BW(S) / T, 2 G H I_l / PEAK(f32))
  *                 + max (4 O H / BW(S),       2 O H / PEAK(f32))
  *
- * with e the bytes per weight (4 f32, 2 bf16, 1 int8 plus a 4-byte scale
- * per row) and S the bytes of all weights. The gate nonlinearities and
+ * with e the bytes per recurrent weight (4 f32, 2 bf16, 1 int8 plus a
+ * 4-byte scale per row) and S the bytes of all weights. The precision is
+ * that of the recurrent weights W_hh (what the `precision` property
+ * converts); W_ih and the head stay float32 in every precision. The gate nonlinearities and
  * element-wise work are left out: a step can only approach the bound,
  * never reach it (at H = 64 they are about a third of a step).
  *
@@ -326,7 +328,7 @@ main (int argc, char **argv)
 
       for (l = 0; l < e->layers; l++)
         S += matrix_bytes (p, (double) G * H, H)
-            + matrix_bytes (p, (double) G * H, l == 0 ? e->input : H);
+            + matrix_bytes (0, (double) G * H, l == 0 ? e->input : H);
       bw = read_lookup ((size_t) S);
       for (k = 0; k < n_ts; k++) {
         double t_step = 0, t_blas = 0;
@@ -338,12 +340,12 @@ main (int argc, char **argv)
            * then only that layer's weights cycle through the cache */
           if (ts[k] > 1 && e->layers > 1)
             bw = read_lookup ((size_t) (matrix_bytes (p, (double) G * H, H)
-                    + matrix_bytes (p, (double) G * H, in)));
+                    + matrix_bytes (0, (double) G * H, in)));
 
           t_step += MAX (matrix_bytes (p, (double) G * H, H) / (bw * 1e9),
               f_hh / (peaks[p] * 1e9));
-          t_step += MAX (matrix_bytes (p, (double) G * H, in) / (bw * 1e9)
-              / ts[k], f_ih / (peaks[p] * 1e9));
+          t_step += MAX (matrix_bytes (0, (double) G * H, in) / (bw * 1e9)
+              / ts[k], f_ih / (peaks[0] * 1e9));
           if (p == 0)
             t_blas += f_hh / (sgemv_lookup (G * H, H) * 1e9)
                 + f_ih / ((ts[k] == 1 ? sgemv_lookup (G * H, in)
