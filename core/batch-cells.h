@@ -11,8 +11,9 @@
  * hidden units are taken in (stream, unit) order across all streams and run
  * CELL_VECS at a time, interleaved: one vector's exp chains alone leave the
  * FP units waiting on latency (measured on AVX-512: 4 beats 2 and 3; two
- * sigmoids of 4 vectors each as one set of 8 beat two sets of 4). The last group is padded with empty-mask
- * vectors, which load zeros and store nothing.
+ * sigmoids of 4 vectors each as one set of 8 beat two sets of 4). The last
+ * group is padded with empty-mask vectors, which load zeros and store
+ * nothing.
  */
 #define CELL_VECS 4
 

@@ -27,10 +27,11 @@
  * multiply-add already loads a weight vector, and a core that loads two
  * vectors a cycle (Intel Haswell to Skylake; the AMD EPYC this was
  * measured on behaves so) otherwise spends 5 loads per 4 multiply-adds of
- * a full panel, capping the FMAs at 80 % of their peak. The permutes run beside the FMAs.
- * 768 x 256 from L2: 71-75 -> 80-84 GF/s, against 82-89 GF/s for a loop of
- * the weight loads and FMAs alone. Same values, same order per accumulator
- * as the column pair loop after it, so the result is the same bits. (A
+ * a full panel, capping the FMAs at 80 % of their peak. The permutes run
+ * beside the FMAs. 768 x 256 from L2: 71-75 -> 80-84 GF/s, against 82-89
+ * GF/s for a loop of the weight loads and FMAs alone. Same values, same
+ * order per accumulator as the column pair loop after it, so the result is
+ * the same bits. (A
  * software prefetch of the weights ahead, as in the AVX-512 GEMV, measured
  * neutral to 20 % slower here, from L2 and from L3.) */
 RNN_INLINE void

@@ -199,7 +199,8 @@ rnn__gemv_batch_bf16_avx512bf16 (const rnn_packed *p, int nb,
   const int blk = MIN (BF_BLOCK, (int) G_N_ELEMENTS (xh) / MAX (kc, 1));
 
   if (blk < 2) {         /* a huge matrix: vector by vector */
-    rnn__gemv_each (rnn__gemv_bf16_avx512bf16, p, nb, x, ldx, add, ldadd, y, ldy);
+    rnn__gemv_each (rnn__gemv_bf16_avx512bf16, p, nb, x, ldx, add, ldadd, y,
+        ldy);
     return;
   }
   for (int s0 = 0; s0 < nb; s0 += blk) {

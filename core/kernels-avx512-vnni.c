@@ -215,7 +215,8 @@ rnn__gemv_batch_int8_avx512vnni (const rnn_packed *p, int nb,
   const int blk = MIN (I8_BLOCK, (int) sizeof q / MAX (kc, 1));
 
   if (blk < 2) {         /* a huge matrix: vector by vector */
-    rnn__gemv_each (rnn__gemv_int8_avx512vnni, p, nb, x, ldx, add, ldadd, y, ldy);
+    rnn__gemv_each (rnn__gemv_int8_avx512vnni, p, nb, x, ldx, add, ldadd, y,
+        ldy);
     return;
   }
   for (int s0 = 0; s0 < nb; s0 += blk) {

@@ -351,8 +351,9 @@ rnn_int8_tile8 (const int8_t *panel, int w, const int8_t *q, int ldq,
 
 /* The inputs of a block of streams quantised once each (exactly as the
  * one-vector GEMV does), then panel after panel, 16 rows at a time, tiles
- * of @tile (<= 6) streams (rnn_int8_tile8 with @dot); each row finished as rnn_int8_gemv8 finishes
- * it, so every y row has the one-vector GEMV's bits. */
+ * of @tile (<= 6) streams (rnn_int8_tile8 with @dot); each row finished as
+ * rnn_int8_gemv8 finishes it, so every y row has the one-vector GEMV's
+ * bits. */
 RNN_INLINE void
 rnn_int8_gemv8_batch (const rnn_packed *p, int nb, const float *x, int ldx,
     const float *add, int ldadd, float *y, int ldy, int flip, int tile,

@@ -27,9 +27,10 @@
  * with e the bytes per recurrent weight (4 f32, 2 bf16, 1 int8 plus a
  * 4-byte scale per row) and S the bytes of all weights. The precision is
  * that of the recurrent weights W_hh (what the `precision` property
- * converts); W_ih and the head stay float32 in every precision. The gate nonlinearities and
- * element-wise work are left out: a step can only approach the bound,
- * never reach it (at H = 64 they are about a third of a step).
+ * converts); W_ih and the head stay float32 in every precision. The gate
+ * nonlinearities and element-wise work are left out: a step can only
+ * approach the bound, never reach it (at H = 64 they are about a third of
+ * a step).
  *
  * SGEMV_STEPS_PER_S is a reference line, not a bound: the step if its
  * products ran at the rates OpenBLAS reaches on this machine (sgemv for the
