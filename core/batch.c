@@ -277,6 +277,21 @@ rnn_batch_state_get_stream (const rnn_batch_state *s, size_t stream,
 
 /* Frames [0, T) of every stream (T <= max_frames); @x [T, N, I], @y
  * [T, N, O]. */
+/* y_b (+ add_b) = W_hh h_b for every stream's h in @st: the tiled product
+ * for float32 weights, the kernel set's multi-stream product for bf16 and
+ * int8 ones. */
+static void
+recurrent_product (const rnn_batch_state *s, const rnn_eng_dir *ed,
+    const float *st, const float *add, int ldadd, float *y, int ldy)
+{
+  if (ed->whh.prec == RNN_PRECISION_F32)
+    s->product (&ed->whh, (int) s->n_streams, st, (int) s->blk, add, ldadd,
+        y, ldy);
+  else
+    rnn__kernels_gemv_batch (s->e->k, &ed->whh, (int) s->n_streams, st,
+        (int) s->blk, add, ldadd, y, ldy);
+}
+
 static void
 run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
 {
@@ -308,12 +323,7 @@ run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
         s->product (&ed->wih, (int) rows, in, ed->in, ed->bias, 0, s->gx,
             (int) GH);
       for (size_t t = 0; t < T; t++) {
-        if (ed->whh.prec == RNN_PRECISION_F32)
-          s->product (&ed->whh, (int) N, st, (int) s->blk, NULL, 0, s->gh,
-              (int) GH);
-        else
-          rnn__kernels_gemv_batch (k, &ed->whh, (int) N, st, (int) s->blk,
-              NULL, 0, s->gh, (int) GH);
+        recurrent_product (s, ed, st, NULL, 0, s->gh, (int) GH);
         if (s->wt[l] == NULL)
           a.gx = s->gx + t * N * GH;
         a.x = in + t * N * (size_t) ed->in;
@@ -345,13 +355,8 @@ run_block (rnn_batch_state *s, const float *x, size_t T, float *y)
       float *prod = adds ? gx : s->gh;
 
       /* the recurrent product of all streams' h, then each stream's cell */
-      if (ed->whh.prec == RNN_PRECISION_F32)
-        s->product (&ed->whh, (int) N, st, (int) s->blk, adds ? gx : NULL,
-            adds ? (int) GH : 0, prod, (int) GH);
-      else  /* bf16 / int8 weights: the kernels' multi-stream product */
-        rnn__kernels_gemv_batch (s->e->k, &ed->whh, (int) N, st,
-            (int) s->blk, adds ? gx : NULL, adds ? (int) GH : 0, prod,
-            (int) GH);
+      recurrent_product (s, ed, st, adds ? gx : NULL, adds ? (int) GH : 0,
+          prod, (int) GH);
       for (size_t b = 0; b < N; b++) {
         float *h = st + b * s->blk;
 
